@@ -1,0 +1,32 @@
+# Gatehouse: `make preview` (offline preview, STACK=staging by default) and `make test`.
+# Both set up the virtualenv on a fresh machine.
+PYTHON ?= python3
+STACK ?= staging
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: preview test lint install clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+preview: $(STAMP)
+	$(BIN)/python -m offline --stack $(STACK)
+
+# Code quality gates first (ruff, mypy), then the tests.
+test: lint
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check components policy offline tests __main__.py
+	$(BIN)/ruff format --check components policy offline tests __main__.py
+	$(BIN)/mypy components policy/guardrails offline
+
+clean:
+	rm -rf build

@@ -1,0 +1,1 @@
+"""Gatehouse components: one package per plane (gateway, identity, tenancy)."""

@@ -1,0 +1,593 @@
+"""The whole stack configuration, parsed once at start into typed models.
+
+Every key lives under the project namespace (`gatehouse:<key>`) in `Pulumi.<stack>.yaml`. A bad value
+stops the program before any resource is registered, with one message that names every bad field
+by its config path (`gatehouse:tenants[2].name: must be a DNS label ...`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "gatehouse"
+
+# Seed validation rules (seed 002: Organization and Namespace validation).
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DISPLAY_NAME_RE = re.compile(r"^[a-zA-Z0-9\s\-\.]+$")
+EMAIL_RE = re.compile(r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
+REPO_PART_RE = re.compile(r"^[a-z0-9-]+$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$")
+CLOUDFLARE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+K8S_VERSION_RE = re.compile(r"^1\.(\d+)$")
+
+# Namespaces no tenant or organization may take: Kubernetes' own and the platform's.
+RESERVED_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "argocd",
+        "cert-manager",
+        "envoy-gateway-system",
+        "external-secrets",
+        "cnpg-system",
+        "gatehouse-system",
+        "identity",
+        "keycloak",
+        "monitoring",
+        "oauth2-proxy",
+        "pipeline-system",
+        "tekton-pipelines",
+        "cloudflared",
+    }
+)
+RESERVED_PREFIXES = ("kube-", "org-", "openshift-")
+
+# Where tenants' pods may never send traffic unless the config says otherwise (RFC 1918).
+DEFAULT_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+# Secret config keys: always read with require_secret, never in clear text in a stack file.
+SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret")
+
+
+# --- field checks -----------------------------------------------------------------------------
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not DNS_LABEL_RE.match(value):
+        raise ValueError(
+            "must be a DNS label (lowercase letters, digits and '-', starting and ending with a "
+            "letter or digit, at most 63 characters)"
+        )
+    return value
+
+
+def _display_name(value: str) -> str:
+    if not DISPLAY_NAME_RE.match(value):
+        raise ValueError("may contain only letters, digits, spaces, '-' and '.'")
+    return value
+
+
+def _email(value: str) -> str:
+    if not EMAIL_RE.match(value):
+        raise ValueError("must be an e-mail address")
+    return value
+
+
+def _domain(value: str) -> str:
+    if not DOMAIN_RE.match(value):
+        raise ValueError("must be a lowercase DNS domain such as staging.example.com")
+    return value
+
+
+def _repo(value: str) -> str:
+    parts = value.split("/")
+    # each part also becomes a label value, hence at most 63 characters
+    if len(parts) != 2 or not all(REPO_PART_RE.match(p) and len(p) <= 63 for p in parts):
+        raise ValueError("must be '<github-org>/<repository>', each part matching ^[a-z0-9-]+$ (at most 63 characters)")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"must be a CIDR block ({exc})") from None
+    return value
+
+
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError("must be an IPv4 address") from None
+    return value
+
+
+def _cloudflare_id(value: str) -> str:
+    if not CLOUDFLARE_ID_RE.match(value):
+        raise ValueError("must be a Cloudflare id (32 lowercase hex characters)")
+    return value
+
+
+def _kubernetes_version(value: str) -> str:
+    match = K8S_VERSION_RE.match(value)
+    if not match or int(match.group(1)) < 30:
+        raise ValueError("must be a Kubernetes minor version such as 1.33 (1.30 or newer)")
+    return value
+
+
+def _path_prefix(value: str) -> str:
+    if not value.startswith("/") or " " in value:
+        raise ValueError("must be an absolute URL path such as /admin")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+DisplayName = Annotated[str, AfterValidator(_display_name)]
+Email = Annotated[str, AfterValidator(_email)]
+Domain = Annotated[str, AfterValidator(_domain)]
+Repo = Annotated[str, AfterValidator(_repo)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+IPv4 = Annotated[str, AfterValidator(_ipv4)]
+CloudflareId = Annotated[str, AfterValidator(_cloudflare_id)]
+PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
+KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
+
+
+class Model(BaseModel):
+    """camelCase keys in YAML, snake_case in Python; unknown keys are errors, models immutable."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+class LoadBalancer(Model):
+    address: IPv4 | None = None  # reserved IP: DNS never waits on, or flaps with, the Service
+    annotations: dict[str, str] = {}
+    source_ranges: list[Cidr] = []
+
+
+class Cloudflare(Model):
+    zone_id: CloudflareId
+    account_id: CloudflareId
+    proxied: bool = False
+
+
+class Acme(Model):
+    email: Email
+    server: Literal[
+        "https://acme-v02.api.letsencrypt.org/directory",
+        "https://acme-staging-v02.api.letsencrypt.org/directory",
+    ] = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+class Edge(Model):
+    load_balancer: LoadBalancer = LoadBalancer()
+    cloudflare: Cloudflare
+    acme: Acme
+
+
+class Network(Model):
+    private_ranges: list[Cidr] = Field(default_factory=lambda: list(DEFAULT_PRIVATE_RANGES))
+
+
+class IdentityHosts(Model):
+    """Host labels under the environment's domain (`<label>.<domain>`)."""
+
+    dex: DnsLabel = "dex"
+    authentik: DnsLabel = "authentik"
+    keycloak: DnsLabel = "sso"
+    oauth2_proxy: DnsLabel = "auth"
+    argocd: DnsLabel = "argocd"
+
+
+class GitHubOrg(Model):
+    name: DnsLabel
+    teams: list[DnsLabel] = []
+
+
+class GitHubConnector(Model):
+    client_id: str = Field(min_length=1)
+    orgs: list[GitHubOrg] = Field(min_length=1)
+
+
+class GoogleConnector(Model):
+    client_id: str = Field(min_length=1)
+    hosted_domains: list[Domain] = Field(min_length=1)
+
+
+class Connectors(Model):
+    github: GitHubConnector | None = None
+    google: GoogleConnector | None = None
+
+
+class PlatformGroups(Model):
+    admins: DnsLabel = "platform-admins"
+    operators: DnsLabel = "platform-operators"
+    engineering: DnsLabel = "platform-engineering"
+
+
+class Identity(Model):
+    admin_email: Email
+    hosts: IdentityHosts = IdentityHosts()
+    connectors: Connectors = Connectors()
+    platform_groups: PlatformGroups = PlatformGroups()
+    realm: DnsLabel = "tenants"
+
+
+class ServiceRef(Model):
+    name: DnsLabel
+    port: int = Field(ge=1, le=65535)
+
+
+class App(Model):
+    """A browser app behind single sign-on (or explicitly public)."""
+
+    name: DnsLabel
+    host: DnsLabel | None = None  # defaults to the name
+    namespace: DnsLabel
+    service: ServiceRef
+    auth: Literal["sso", "public"] = "sso"
+
+    @property
+    def host_label(self) -> str:
+        return self.host or self.name
+
+
+class M2MClient(Model):
+    """A partner system using client_credentials."""
+
+    name: DnsLabel
+    scopes: list[Literal["read", "write", "admin"]] = Field(min_length=1)
+
+
+class ApiKeyTier(Model):
+    name: DnsLabel
+    requests_per_minute: int = Field(ge=1)
+    clients: list[DnsLabel] = Field(min_length=1)
+
+
+class Api(Model):
+    name: DnsLabel
+    host: DnsLabel | None = None
+    namespace: DnsLabel
+    service: ServiceRef
+    auth: Literal["jwt", "apiKey", "public"]
+    scopes: list[Literal["read", "write", "admin"]] = ["read", "write", "admin"]
+    admin_paths: list[PathPrefix] = ["/admin"]
+    m2m_clients: list[M2MClient] = Field(default=[], alias="m2mClients")
+    api_key_tiers: list[ApiKeyTier] = []
+    cors_origins: list[str] = []
+
+    @property
+    def host_label(self) -> str:
+        return self.host or self.name
+
+
+class Organization(Model):
+    # org-<name> must stay a DNS label, hence 59
+    name: DnsLabel = Field(max_length=59)
+    display_name: DisplayName
+    admin_users: list[Email] = Field(min_length=1)
+    plan: Literal["free", "pro", "enterprise"] = "free"
+    features: list[DnsLabel] = []
+
+    @property
+    def namespace(self) -> str:
+        return f"org-{self.name}"
+
+    @property
+    def org_id(self) -> str:
+        """A stable id derived from the immutable slug (never from the display name)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.name}.organizations.gatehouse"))
+
+
+class Tenant(Model):
+    name: DnsLabel
+    organization: DnsLabel
+    repo: Repo
+    profile: Literal["standard", "elevated"]
+    size: Literal["small", "medium", "large"]
+    namespaces: list[DnsLabel] = []  # extra namespaces, each `<name>-<suffix>`
+    groups: list[str] = []  # OIDC groups bound to the tenant role; default `<org>:<tenant>`
+
+    @property
+    def repo_url(self) -> str:
+        return f"https://github.com/{self.repo}"
+
+    @property
+    def namespace_names(self) -> list[str]:
+        return [self.name, *(f"{self.name}-{suffix}" for suffix in self.namespaces)]
+
+    @property
+    def oidc_groups(self) -> list[str]:
+        return self.groups or [f"{self.organization}:{self.name}"]
+
+
+class StackConfig(Model):
+    environment: Literal["dev", "staging", "prod"]
+    domain: Domain
+    kubernetes_version: KubernetesVersion = "1.33"
+    edge: Edge
+    network: Network = Network()
+    identity: Identity
+    apps: list[App] = []
+    apis: list[Api] = []
+    organizations: list[Organization] = Field(min_length=1)
+    tenants: list[Tenant] = []
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    def host(self, label: str) -> str:
+        return f"{label}.{self.domain}"
+
+    def organization(self, name: str) -> Organization:
+        return next(o for o in self.organizations if o.name == name)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack configuration. A RunError, so Pulumi prints the message without a traceback."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = sorted(set(problems), key=_problem_sort_key)
+        lines = [f"  {path}: {message}" for path, message in self.problems]
+        count = len(self.problems)
+        header = f"invalid stack configuration ({count} problem{'s' if count != 1 else ''}):"
+        super().__init__("\n".join([header, *lines]))
+
+
+def _problem_sort_key(problem: tuple[str, str]) -> tuple[Any, ...]:
+    # Natural order so tenants[10] comes after tenants[9].
+    parts = re.split(r"(\d+)", problem[0])
+    return tuple(int(p) if p.isdigit() else p for p in parts), problem[1]
+
+
+def config_path(loc: Iterable[Any]) -> str:
+    """('tenants', 2, 'name') -> 'gatehouse:tenants[2].name'."""
+    path = NAMESPACE + ":"
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += part if i == 0 else f".{part}"
+    return path
+
+
+_PYDANTIC_MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "missing": lambda e: "is required",
+    "extra_forbidden": lambda e: "unknown field",
+    "literal_error": lambda e: "must be " + e["ctx"]["expected"],
+    "too_short": lambda e: (
+        f"needs at least {e['ctx']['min_length']} entr" + ("y" if e["ctx"]["min_length"] == 1 else "ies")
+    ),
+    "string_too_long": lambda e: f"must be at most {e['ctx']['max_length']} characters",
+    "string_too_short": lambda e: "must not be empty",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    render = _PYDANTIC_MESSAGES.get(error["type"])
+    if render is not None:
+        return render(dict(error))
+    return str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
+
+
+# Root keys whose values are plain strings; every other key is structured (JSON from the engine).
+SCALAR_KEYS = frozenset({"environment", "domain", "kubernetesVersion"})
+
+
+def _root_keys() -> set[str]:
+    return {field.alias or name for name, field in StackConfig.model_fields.items()}
+
+
+def _present_keys() -> set[str]:
+    """Every `gatehouse:*` key the engine handed to the program (explicit config and env)."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    prefix = NAMESPACE + ":"
+    return {k[len(prefix) :] for k in keys if k.startswith(prefix)}
+
+
+def parse_raw(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate already-decoded config values (root key -> value); raise ConfigError if bad."""
+    problems: list[tuple[str, str]] = []
+    try:
+        parsed = StackConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        parsed = None
+        problems += [(config_path(e["loc"]), _message(e)) for e in exc.errors()]
+    problems += cross_checks(raw)
+    if problems:
+        raise ConfigError(problems)
+    assert parsed is not None
+    return parsed
+
+
+def load(config: pulumi.Config | None = None) -> StackConfig:
+    """Read every `gatehouse:*` key from the Pulumi config and validate the whole of it."""
+    config = config or pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    known = _root_keys()
+    for key in sorted(_present_keys()):
+        if key in SECRET_KEYS:
+            continue
+        if key not in known:
+            problems.append((config_path([key]), "unknown configuration key"))
+            continue
+        value = config.get(key)
+        if value is None or key in SCALAR_KEYS:
+            raw[key] = value
+            continue
+        try:
+            raw[key] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            problems.append((config_path([key]), f"is not valid structured config ({exc.msg})"))
+    problems += _missing_secrets(raw)
+    try:
+        parsed = parse_raw(raw)
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return parsed
+
+
+def _missing_secrets(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    connectors = _as_dict(_as_dict(raw.get("identity")).get("connectors"))
+    needed = ["cloudflareApiToken"]
+    needed += ["githubClientSecret"] if connectors.get("github") else []
+    needed += ["googleClientSecret"] if connectors.get("google") else []
+    problems = []
+    for key in needed:
+        # runtime.get_config, not config.get: reading a secret in clear would log a warning
+        if pulumi.runtime.get_config(f"{NAMESPACE}:{key}") is None:
+            problems.append((config_path([key]), f"is required: pulumi config set --secret {NAMESPACE}:{key}"))
+        elif not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
+            problems.append((config_path([key]), f"must be a secret: pulumi config set --secret {NAMESPACE}:{key}"))
+    return problems
+
+
+# --- cross-field rules (work on raw data, so they report alongside field errors) ---------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    """Raw config may be any shape; the field checks report that, these checks skip it."""
+    return value if isinstance(value, list) else []
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _entries(raw: Mapping[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, e) for i, e in enumerate(_as_list(raw.get(key))) if isinstance(e, dict)]
+
+
+def _duplicates(items: Iterable[tuple[tuple[Any, ...], Any]], what: str) -> list[tuple[str, str]]:
+    """Report every later occurrence of a value already seen, at its own path."""
+    seen: dict[Any, tuple[Any, ...]] = {}
+    problems = []
+    for loc, value in items:
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            first = config_path(seen[value])
+            problems.append((config_path(loc), f"duplicate {what} '{value}' (first at {first})"))
+        else:
+            seen[value] = loc
+    return problems
+
+
+def cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    orgs = _entries(raw, "organizations")
+    tenants = _entries(raw, "tenants")
+    org_names = {o.get("name") for _, o in orgs}
+
+    problems += _duplicates(((("organizations", i, "name"), o.get("name")) for i, o in orgs), "organization")
+    problems += _duplicates(((("tenants", i, "name"), t.get("name")) for i, t in tenants), "tenant")
+    for section in ("apps", "apis"):
+        entries = _entries(raw, section)
+        problems += _duplicates((((section, i, "name"), e.get("name")) for i, e in entries), section[:-1])
+
+    for i, tenant in tenants:
+        org = tenant.get("organization")
+        if isinstance(org, str) and org not in org_names:
+            known = ", ".join(sorted(n for n in org_names if isinstance(n, str))) or "none"
+            problems.append(
+                (config_path(("tenants", i, "organization")), f"unknown organization '{org}' (known: {known})")
+            )
+
+    problems += _namespace_checks(orgs, tenants)
+    problems += _host_checks(raw)
+    problems += _api_checks(raw)
+    return problems
+
+
+def _namespace_checks(
+    orgs: list[tuple[int, dict[str, Any]]], tenants: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[str, str]]:
+    problems = []
+    claimed: list[tuple[tuple[Any, ...], Any]] = []
+    for i, org in orgs:
+        if isinstance(org.get("name"), str):
+            claimed.append((("organizations", i, "name"), f"org-{org['name']}"))
+    for i, tenant in tenants:
+        name = tenant.get("name")
+        if not isinstance(name, str):
+            continue
+        loc = ("tenants", i, "name")
+        if name in RESERVED_NAMESPACES or name.startswith(RESERVED_PREFIXES):
+            problems.append((config_path(loc), f"'{name}' is a reserved namespace name"))
+        claimed.append((loc, name))
+        suffixes = tenant.get("namespaces")
+        for j, suffix in enumerate(_as_list(suffixes)):
+            full = f"{name}-{suffix}"
+            sloc = ("tenants", i, "namespaces", j)
+            if len(full) > 63:
+                problems.append((config_path(sloc), f"namespace '{full}' is longer than 63 characters"))
+            claimed.append((sloc, full))
+    problems += _duplicates(claimed, "namespace")
+    return problems
+
+
+def _host_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    hosts: list[tuple[tuple[Any, ...], Any]] = []
+    configured = _as_dict(_as_dict(raw.get("identity")).get("hosts"))
+    for field, default in IdentityHosts().model_dump(by_alias=True).items():
+        hosts.append((("identity", "hosts", field), configured.get(field, default)))
+    for section in ("apps", "apis"):
+        for i, entry in _entries(raw, section):
+            hosts.append(((section, i, "host"), entry.get("host") or entry.get("name")))
+    for i, org in _entries(raw, "organizations"):
+        hosts.append((("organizations", i, "name"), org.get("name")))
+    return _duplicates(hosts, "host")
+
+
+def _api_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    for i, api in _entries(raw, "apis"):
+        auth = api.get("auth")
+        if auth == "apiKey" and not api.get("apiKeyTiers"):
+            problems.append((config_path(("apis", i, "apiKeyTiers")), "an apiKey API needs at least one tier"))
+        if auth != "apiKey" and api.get("apiKeyTiers"):
+            problems.append((config_path(("apis", i, "apiKeyTiers")), "only apiKey APIs have key tiers"))
+        if auth != "jwt" and api.get("m2mClients"):
+            problems.append((config_path(("apis", i, "m2mClients")), "only jwt APIs have client_credentials clients"))
+        clients = [
+            (("apis", i, "apiKeyTiers", t, "clients", c), client)
+            for t, tier in enumerate(_as_list(api.get("apiKeyTiers")))
+            for c, client in enumerate(_as_list(_as_dict(tier).get("clients")))
+        ]
+        problems += _duplicates(clients, "API key client")
+        scopes = _as_list(api.get("scopes", ["read", "write", "admin"]))
+        for m, client in enumerate(_as_list(api.get("m2mClients"))):
+            for s, scope in enumerate(_as_list(_as_dict(client).get("scopes"))):
+                if scope not in scopes:
+                    problems.append(
+                        (
+                            config_path(("apis", i, "m2mClients", m, "scopes", s)),
+                            f"scope '{scope}' is not one of the API's scopes",
+                        )
+                    )
+    return problems

@@ -1,0 +1,55 @@
+"""Labels and object metadata: one helper, so every object carries the same ownership labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+LABEL_DOMAIN = "gatehouse.dev"
+MANAGED_BY = "gatehouse"
+
+# Labels other objects select on (NetworkPolicies, the Gateway's allowedRoutes, secret stores).
+TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
+ORGANIZATION_LABEL = f"{LABEL_DOMAIN}/organization"
+PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"
+GATEWAY_ACCESS_LABEL = f"{LABEL_DOMAIN}/gateway-access"
+MANAGED_BY_LABEL = f"{LABEL_DOMAIN}/managed-by"
+PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+
+
+def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The standard labels of everything Gatehouse creates, plus `extra`."""
+    base = {
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/part-of": "gatehouse",
+        MANAGED_BY_LABEL: MANAGED_BY,
+        f"{LABEL_DOMAIN}/component": component,
+    }
+    return {**base, **(extra or {})}
+
+
+def object_meta(
+    name: str,
+    component: str,
+    namespace: str | None = None,
+    extra_labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> k8s.meta.v1.ObjectMetaArgs:
+    """Metadata with an explicit name: Kubernetes names come from immutable slugs, never auto-naming."""
+    return k8s.meta.v1.ObjectMetaArgs(
+        name=name,
+        namespace=namespace,
+        labels=labels(component, extra_labels),
+        annotations=dict(annotations) if annotations else None,
+    )
+
+
+def stateful(opts: pulumi.ResourceOptions | None, production: bool) -> pulumi.ResourceOptions:
+    """Options for things whose loss loses data (namespaces, databases, CRD-bearing charts).
+
+    In production they are protected, and kept in the cluster if Pulumi ever deletes them.
+    """
+    extra = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if production else None
+    return pulumi.ResourceOptions.merge(opts, extra)

@@ -1,0 +1,40 @@
+"""Every chart, image and CRD bundle Gatehouse deploys, pinned in one place.
+
+Chart versions match the upstream files vendored in ../shared/upstream (see its SOURCES.md), which
+the offline preview validates chart values against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    chart: str  # chart name, or an oci:// reference
+    version: str
+    repo: str | None = None  # Helm repository URL (None for oci://)
+
+
+CHARTS: dict[str, ChartPin] = {
+    "envoy-gateway": ChartPin("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0"),
+    "cert-manager": ChartPin("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
+    "oauth2-proxy": ChartPin("oauth2-proxy", "10.7.0", "https://oauth2-proxy.github.io/manifests"),
+    "grafana": ChartPin("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),
+    "dex": ChartPin("dex", "0.24.0", "https://charts.dexidp.io"),
+    "authentik": ChartPin("authentik", "2026.8.0", "https://charts.goauthentik.io"),
+    "cloudnative-pg": ChartPin("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts"),
+    "external-secrets": ChartPin("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
+    "valkey": ChartPin("valkey", "0.11.0", "https://valkey.io/valkey-helm/"),
+    "cloudflare-tunnel": ChartPin("cloudflare-tunnel", "0.3.2", "https://cloudflare.github.io/helm-charts"),
+}
+
+IMAGES: dict[str, str] = {
+    "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3",
+    "cloudflared": "docker.io/cloudflare/cloudflared:2024.8.3",
+    "postgresql": "ghcr.io/cloudnative-pg/postgresql:17.6",
+    "keycloak": "quay.io/keycloak/keycloak:26.0.0",
+}
+
+# The Keycloak operator is installed from its release manifests (it has no official chart).
+KEYCLOAK_OPERATOR_VERSION = "26.0.0"

@@ -1,0 +1,1 @@
+"""The offline preview: the real program under the SDK mock runtime, validated and policy-checked."""

@@ -1,0 +1,267 @@
+"""The offline preview: run, render, validate, check policies, write the reports, summarise.
+
+Exit codes: 0 clean; 1 problems found (schema error, kind without a schema, mandatory policy
+violation); 2 the program did not run (bad stack config, program error, bad policy config).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import pulumi
+import yaml
+
+from . import manifests as mf
+from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, run_policies
+from .records import Registration, redact
+from .runtime import ProgramRun, run_program
+from .stack_config import StackConfig, StackConfigError, load_stack_config
+from .validate import Result, Validator
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream"
+OUTPUT_NAMES = ("resources.json", "manifests", "charts", "validation-report.json", "policy-report.json")
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_NOT_RUN = 0, 1, 2
+
+
+@dataclass
+class Options:
+    stack: str
+    program: Path = REPO_ROOT
+    policy_pack: Path | None = None  # default <program>/policy
+    policy_config: Path | None = None  # default <policy_pack>/<stack>.json, if it exists
+    out: Path | None = None  # default <program>/build/<stack>
+    upstream: Path = DEFAULT_UPSTREAM
+    secrets: dict[str, str] = field(default_factory=dict)  # key -> value, replacing placeholders
+
+    def resolved(self) -> Options:
+        pack = self.policy_pack or self.program / "policy"
+        default_config = pack / f"{self.stack}.json"
+        return Options(
+            stack=self.stack,
+            program=self.program,
+            policy_pack=pack,
+            policy_config=self.policy_config or (default_config if default_config.exists() else None),
+            out=self.out or self.program / "build" / self.stack,
+            upstream=self.upstream,
+            secrets=self.secrets,
+        )
+
+
+@dataclass
+class ValidationEntry:
+    urn: str
+    what: dict[str, str]  # apiVersion/kind/namespace/name, or release/chart/version
+    result: Result
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            **self.what,
+            "status": self.result.status,
+            "schema": self.result.schema,
+            "errors": self.result.errors,
+        }
+
+
+@dataclass
+class PreviewResult:
+    exit_code: int
+    config: StackConfig | None = None
+    run: ProgramRun | None = None
+    manifests: list[mf.Manifest] = field(default_factory=list)
+    charts: list[mf.ChartValues] = field(default_factory=list)
+    objects: list[ValidationEntry] = field(default_factory=list)
+    chart_results: list[ValidationEntry] = field(default_factory=list)
+    policy: PolicyReport | None = None
+    error: str = ""
+
+    @property
+    def validation_problems(self) -> list[ValidationEntry]:
+        return [e for e in self.objects + self.chart_results if e.result.status != "ok"]
+
+
+def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
+    opts = options.resolved()
+    assert opts.out is not None and opts.policy_pack is not None
+    _clear_outputs(opts.out)
+    try:
+        config = load_stack_config(opts.program, opts.stack, opts.secrets)
+    except StackConfigError as exc:
+        return _not_run(stream, f"error: {exc}")
+
+    run = run_program(opts.program, config)
+    if run.error is not None:
+        if isinstance(run.error, pulumi.RunError):
+            return _not_run(stream, f"error: {run.error}", config, run)
+        detail = "".join(traceback.format_exception(run.error))
+        return _not_run(stream, f"error: the program failed:\n{detail}", config, run)
+
+    result = PreviewResult(EXIT_OK, config, run)
+    result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
+    result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
+    validator = Validator(_kubernetes_version(config), opts.upstream)
+    result.objects = _validate_objects(validator, result.manifests)
+    result.chart_results = [
+        ValidationEntry(
+            c.urn,
+            {"release": c.release, "chart": c.chart, "version": c.version},
+            validator.validate_chart_values(c.chart, c.values),
+        )
+        for c in result.charts
+    ]
+    try:
+        result.policy = run_policies(opts.policy_pack, opts.policy_config, run.registrations, _stack_tags(config))
+    except PolicyConfigError as exc:
+        return _not_run(stream, f"error: invalid policy config {opts.policy_config}: {exc}", config, run)
+    except PolicyPackLoadError as exc:
+        return _not_run(stream, f"error: cannot load the policy pack {opts.policy_pack}: {exc}", config, run)
+
+    _write_outputs(opts.out, result)
+    if result.validation_problems or result.policy.mandatory:
+        result.exit_code = EXIT_PROBLEMS
+    _print_summary(stream, opts, result)
+    return result
+
+
+def _not_run(
+    stream: TextIO, message: str, config: StackConfig | None = None, run: ProgramRun | None = None
+) -> PreviewResult:
+    print(message, file=stream)
+    return PreviewResult(EXIT_NOT_RUN, config, run, error=message)
+
+
+def _kubernetes_version(config: StackConfig) -> str:
+    return config.values.get(f"{config.project}:kubernetesVersion", "1.33")
+
+
+def _stack_tags(config: StackConfig) -> dict[str, str]:
+    return {"pulumi:project": config.project, "pulumi:runtime": "python", "pulumi:stack": config.stack}
+
+
+def _validate_objects(validator: Validator, manifests: list[mf.Manifest]) -> list[ValidationEntry]:
+    entries = []
+    first_urn: dict[tuple[str, str, str, str], str] = {}
+    for m in manifests:
+        result = validator.validate_object(m.obj)
+        if m.identity in first_urn:  # two registrations fighting over one object
+            result = Result(
+                "error", [*result.errors, f"duplicate object: also declared by {first_urn[m.identity]}"], result.schema
+            )
+        first_urn.setdefault(m.identity, m.urn)
+        what = {"apiVersion": m.api_version, "kind": m.kind, "namespace": m.namespace, "name": m.name}
+        entries.append(ValidationEntry(m.urn, what, result))
+    return entries
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _clear_outputs(out: Path) -> None:
+    """Remove only what a previous preview wrote, so a stale report can never be read as current."""
+    for name in OUTPUT_NAMES:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _dump_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _dump_yaml(path: Path, data: Any) -> None:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+
+
+def resource_entry(reg: Registration) -> dict[str, Any]:
+    return {
+        "urn": reg.urn,
+        "type": reg.type,
+        "name": reg.name,
+        "parent": reg.parent,
+        "custom": reg.custom,
+        "inputs": redact(reg.inputs),
+        "secret_inputs": reg.secret_inputs,
+        "dependencies": reg.dependencies,
+        "protect": reg.protect,
+        "retain_on_delete": reg.retain_on_delete,
+        "provider": reg.provider,
+    }
+
+
+def _manifest_path(root: Path, m: mf.Manifest) -> Path:
+    folder = m.namespace or "_cluster"
+    group = m.api_version.rpartition("/")[0] or "core"
+    return root / folder / f"{m.kind.lower()}.{group}.{m.name}.yaml"
+
+
+def _write_outputs(out: Path, result: PreviewResult) -> None:
+    assert result.run is not None and result.policy is not None
+    out.mkdir(parents=True, exist_ok=True)
+    _dump_json(out / "resources.json", [resource_entry(r) for r in result.run.registrations])
+    for m in result.manifests:
+        path = _manifest_path(out / "manifests", m)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _dump_yaml(path, m.redacted)
+    (out / "charts").mkdir(exist_ok=True)
+    for c in result.charts:
+        _dump_yaml(out / "charts" / f"{c.release}.values.yaml", c.redacted)
+    counts = Counter(e.result.status for e in result.objects + result.chart_results)
+    _dump_json(
+        out / "validation-report.json",
+        {
+            "kubernetesVersion": _kubernetes_version(result.config) if result.config else "",
+            "summary": {s: counts.get(s, 0) for s in ("ok", "error", "no-schema")},
+            "objects": sorted((e.to_json() for e in result.objects), key=lambda e: e["urn"]),
+            "charts": sorted((e.to_json() for e in result.chart_results), key=lambda e: e["urn"]),
+        },
+    )
+    _dump_json(out / "policy-report.json", result.policy.to_json())
+
+
+# --- the summary --------------------------------------------------------------------------------
+
+
+def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None:
+    assert result.run is not None and result.policy is not None and result.config is not None
+    regs = result.run.registrations
+    print(f"Previewing {result.config.project}/{opts.stack} offline (mock runtime, no cloud calls)\n", file=stream)
+    by_type = Counter(r.type for r in regs)
+    width = max((len(t) for t in by_type), default=10)
+    print(f"     {'Type':<{width}}  Count", file=stream)
+    for typ, count in sorted(by_type.items()):
+        print(f" +   {typ:<{width}}  {count:>5}", file=stream)
+    counts = Counter(e.result.status for e in result.objects + result.chart_results)
+    policy = result.policy
+    print(f"\nResources:  {len(regs)} to create", file=stream)
+    print(
+        f"Validation: {counts.get('ok', 0)} ok, {counts.get('error', 0)} errors, "
+        f"{counts.get('no-schema', 0)} without a schema "
+        f"({len(result.objects)} objects, {len(result.chart_results)} charts)",
+        file=stream,
+    )
+    print(
+        f"Policies:   {len(policy.policies_run)} run from {policy.pack}@v{policy.version}, "
+        f"{len(policy.violations)} violations ({len(policy.mandatory)} mandatory)",
+        file=stream,
+    )
+    problems = result.validation_problems
+    if problems or policy.violations:
+        print("\nProblems:", file=stream)
+    for entry in problems:
+        print(f"  [{entry.result.status}] {entry.urn}", file=stream)
+        for error in entry.result.errors:
+            print(f"      {error}", file=stream)
+    for v in policy.violations:
+        print(f"  [{v.enforcement}] {v.policy}: {v.urn}\n      {v.message}", file=stream)
+    print(f"\nWrote {opts.out}", file=stream)

@@ -1,0 +1,262 @@
+"""Running a real Pulumi program under the SDK's own mock runtime, recording every registration.
+
+`pulumi.runtime.set_mocks` replaces the engine's resource monitor. The stock MockMonitor drops what a
+review needs (parent, dependencies, protect, retain-on-delete) and ignores `additionalSecretOutputs`,
+so generated secrets would flow on in clear text; RecordingMonitor keeps all of it and applies
+`additionalSecretOutputs` as the engine does. OfflineMocks stands in for the providers: it echoes
+inputs and fills in the outputs programs read (auto-names, generated passwords and keys), derived
+deterministically from the resource so that two runs give identical results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import os
+import runpy
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from .records import Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
+from .stack_config import StackConfig
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _fake_secret(seed: str, length: int = 32) -> str:
+    """A stand-in for a generated credential: deterministic, and obviously not a real one."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    raw = hashlib.sha256(seed.encode()).digest() * (length // 32 + 1)
+    return "".join(alphabet[b % len(alphabet)] for b in raw[:length])
+
+
+def _fake_pem(kind: str, seed: str) -> str:
+    body = base64.b64encode(hashlib.sha512(seed.encode()).digest() * 4).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----", ""])
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Provider stand-ins: echo inputs, add the computed outputs programs depend on."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        seed = _digest(args.typ, args.name)
+        outputs = dict(args.inputs)
+        emulate = _EMULATORS.get(args.typ)
+        if emulate is not None:
+            outputs.update(emulate(args.inputs, seed))
+        if args.typ.startswith("kubernetes:") and args.custom:
+            return _kubernetes_object(args.name, outputs, seed)
+        return str(uuid.UUID(seed[:32])), outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        if args.token == "kubernetes:yaml:decode":
+            return {"result": list(yaml.safe_load_all(args.args.get("text", "")))}, None
+        return {}, None
+
+
+def _kubernetes_object(name: str, outputs: dict[str, Any], seed: str) -> tuple[str, dict[str, Any]]:
+    """The provider auto-names objects without metadata.name; its id is `namespace/name`."""
+    metadata = dict(outputs.get("metadata") or {})
+    if not metadata.get("name"):
+        metadata["name"] = f"{name}-{seed[:8]}"
+    outputs["metadata"] = metadata
+    namespace = metadata.get("namespace")
+    return (f"{namespace}/{metadata['name']}" if namespace else metadata["name"]), outputs
+
+
+def _random_password(inputs: dict[str, Any], seed: str) -> dict[str, Any]:
+    value = _fake_secret(seed, int(inputs.get("length", 32)))
+    return {"result": value, "bcryptHash": "$2a$10$" + _fake_secret(seed + "bcrypt", 53)}
+
+
+def _random_id(inputs: dict[str, Any], seed: str) -> dict[str, Any]:
+    raw = hashlib.sha256(seed.encode()).digest()[: int(inputs.get("byteLength", 8))]
+    return {
+        "hex": raw.hex(),
+        "b64Std": base64.b64encode(raw).decode(),
+        "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "dec": str(int.from_bytes(raw, "big")),
+    }
+
+
+def _random_bytes(inputs: dict[str, Any], seed: str) -> dict[str, Any]:
+    raw = (hashlib.sha512(seed.encode()).digest() * 4)[: int(inputs.get("length", 32))]
+    return {"base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
+
+
+def _private_key(inputs: dict[str, Any], seed: str) -> dict[str, Any]:
+    return {
+        "privateKeyPem": _fake_pem("PRIVATE KEY", seed),
+        "privateKeyPemPkcs8": _fake_pem("PRIVATE KEY", seed + "pkcs8"),
+        "privateKeyOpenssh": _fake_pem("OPENSSH PRIVATE KEY", seed),
+        "publicKeyPem": _fake_pem("PUBLIC KEY", seed),
+        "publicKeyOpenssh": "ssh-ed25519 " + _fake_secret(seed + "ssh", 68),
+        "publicKeyFingerprintSha256": "SHA256:" + _fake_secret(seed + "fp", 43),
+    }
+
+
+def _certificate(inputs: dict[str, Any], seed: str) -> dict[str, Any]:
+    return {"certPem": _fake_pem("CERTIFICATE", seed)}
+
+
+_EMULATORS = {
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomString:RandomString": lambda i, s: {"result": _fake_secret(s, int(i.get("length", 16)))},
+    "random:index/randomId:RandomId": _random_id,
+    "random:index/randomBytes:RandomBytes": _random_bytes,
+    "random:index/randomUuid:RandomUuid": lambda i, s: {"result": str(uuid.UUID(s[:32]))},
+    "tls:index/privateKey:PrivateKey": _private_key,
+    "tls:index/selfSignedCert:SelfSignedCert": _certificate,
+    "tls:index/locallySignedCert:LocallySignedCert": _certificate,
+}
+
+
+class RecordingMonitor(sdk_mocks.MockMonitor):
+    """MockMonitor that keeps the whole registration, as the engine would receive it."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()  # deserialising resource references needs a loop on this thread
+        inputs = normalize_numbers(from_wire(rpc.deserialize_properties(request.object)))
+        outputs: dict[str, Any] = {}
+        id_ = ""
+        if request.type != STACK_TYPE:
+            margs = pulumi.runtime.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=reveal(inputs),
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+            )
+            new_id, plain_outputs = self.mocks.new_resource(margs)
+            id_ = new_id or ""
+            outputs = _secret_outputs(inputs, plain_outputs, list(request.additionalSecretOutputs))
+        registration = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            remote=bool(request.remote),
+            provider=request.provider,
+            inputs=inputs,
+            outputs=outputs,
+            dependencies=sorted(set(request.dependencies)),
+            property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            ignore_changes=list(request.ignoreChanges),
+            additional_secret_outputs=sorted(request.additionalSecretOutputs),
+        )
+        with self._lock:
+            self.registrations.append(registration)
+            if request.type != STACK_TYPE:
+                self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, id_, reveal(outputs))
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        obj = _sync_await(rpc.serialize_properties(to_wire(outputs), {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        _ensure_event_loop()
+        outputs = normalize_numbers(from_wire(rpc.deserialize_properties(request.outputs)))
+        with self._lock:
+            self.component_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
+
+
+def _secret_outputs(inputs: dict[str, Any], plain: dict[str, Any], secret_names: list[str]) -> dict[str, Any]:
+    """Outputs keep the inputs' secretness, plus the engine's `additionalSecretOutputs`."""
+    outputs: dict[str, Any] = {}
+    for key, value in normalize_numbers(plain).items():
+        if key in secret_names or (key in inputs and isinstance(inputs[key], Secret)):
+            outputs[key] = value if isinstance(value, Secret) else Secret(value)
+        else:
+            outputs[key] = inputs[key] if key in inputs and reveal(inputs[key]) == value else value
+    return outputs
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Registration]
+    component_outputs: dict[str, dict[str, Any]]
+    exports: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+@contextlib.contextmanager
+def _program_context(program_dir: Path) -> Iterator[None]:
+    """Like the language host: the program's folder is the working directory and on sys.path."""
+    saved_path, saved_cwd = list(sys.path), os.getcwd()
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+
+
+async def _collect_exports(exports: dict[str, Any]) -> dict[str, Any]:
+    collected: dict[str, Any] = {}
+    for key, value in exports.items():
+        output = pulumi.Output.from_input(value)
+        resolved = normalize_numbers(await output.future())
+        collected[key] = Secret(resolved) if await output.is_secret() else resolved
+    return collected
+
+
+def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
+    """Run `<program_dir>/__main__.py` to completion under mocks; never raises for program errors."""
+    pulumi.runtime.set_all_config(config.values, config.secret_keys)
+    pulumi.runtime.reset_options(project=config.project, stack=config.stack, preview=False)
+    mocks = OfflineMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
+    main = program_dir.resolve() / "__main__.py"
+    exports: dict[str, Any] = {}
+
+    def program() -> Any:
+        runpy.run_path(str(main), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        outputs = dict(getattr(root, "outputs", {}) or {})
+        return asyncio.ensure_future(_collect_exports(outputs))
+
+    def capture(values: dict[str, Any]) -> None:
+        exports.update(values)
+
+    error: BaseException | None = None
+    with _program_context(program_dir.resolve()):
+        try:
+            pulumi.runtime.test(lambda: pulumi.Output.from_input(program()).apply(capture))()
+        except Exception as exc:  # the program's own failure is a finding, not a crash
+            error = exc
+    registrations = sorted(monitor.registrations, key=lambda r: r.urn)
+    return ProgramRun(registrations, dict(monitor.component_outputs), exports, error)

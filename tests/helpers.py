@@ -1,0 +1,31 @@
+"""Running the offline preview in-process from tests."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from conftest import REPO, UPSTREAM
+
+from offline.preview import Options, PreviewResult, preview
+
+
+def run_preview(
+    program: Path,
+    out: Path,
+    stack: str = "dev",
+    policy_config: Path | None = None,
+    secrets: dict[str, str] | None = None,
+) -> tuple[PreviewResult, str]:
+    """Preview `program` with the real policy pack; returns the result and what it printed."""
+    stream = io.StringIO()
+    options = Options(
+        stack=stack,
+        program=program,
+        policy_pack=REPO / "policy",
+        policy_config=policy_config,
+        out=out,
+        upstream=UPSTREAM,
+        secrets=secrets or {},
+    )
+    return preview(options, stream), stream.getvalue()

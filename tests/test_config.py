@@ -1,0 +1,313 @@
+"""The stack configuration models: both real stacks load; bad values are named by config path."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+from conftest import REPO
+
+from components import config
+from offline.stack_config import load_stack_config
+
+SECRETS = {f"gatehouse:{k}": f"secret-{k}" for k in config.SECRET_KEYS}
+
+
+def _load(raw: dict[str, Any], secrets: dict[str, str] | None = None, secret_keys: list[str] | None = None):
+    """Hand `raw` (root key -> value) to the program the way the engine does, then load it."""
+    values = {f"gatehouse:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    values.update(SECRETS if secrets is None else secrets)
+    keys = list(SECRETS) if secret_keys is None else secret_keys
+    pulumi.runtime.set_all_config(values, keys)
+    return config.load(pulumi.Config("gatehouse"))
+
+
+def _stack_raw(stack: str) -> dict[str, Any]:
+    loaded = load_stack_config(REPO, stack)
+    raw = {}
+    for key, value in loaded.values.items():
+        short = key.split(":", 1)[1]
+        if short in config.SECRET_KEYS:
+            continue
+        raw[short] = value if short in config.SCALAR_KEYS else json.loads(value)
+    return raw
+
+
+@pytest.fixture()
+def staging() -> dict[str, Any]:
+    return copy.deepcopy(_stack_raw("staging"))
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_real_stacks_load(stack: str) -> None:
+    parsed = _load(_stack_raw(stack))
+    assert parsed.environment == stack
+    assert len(parsed.organizations) >= 2 and len(parsed.tenants) >= 4
+    assert {t.profile for t in parsed.tenants} == {"standard", "elevated"}
+    assert any(a.name == "grafana" and a.auth == "sso" for a in parsed.apps)
+    apis = {a.name: a for a in parsed.apis}
+    assert apis["tickets"].scopes == ["read", "write", "admin"]
+    assert any(a.auth == "apiKey" and a.api_key_tiers for a in parsed.apis)
+    assert parsed.is_production is (stack == "prod")
+
+
+def test_defaults_fill_in(staging: dict[str, Any]) -> None:
+    parsed = _load(staging)
+    assert parsed.identity.hosts.dex == "dex"
+    assert parsed.network.private_ranges == config.DEFAULT_PRIVATE_RANGES
+    tenant = next(t for t in parsed.tenants if t.name == "payments")
+    assert tenant.namespace_names == ["payments", "payments-batch"]
+    assert tenant.oidc_groups == ["acme:payments"]
+
+
+def test_org_id_derives_from_the_slug_only(staging: dict[str, Any]) -> None:
+    first = _load(staging).organizations[0]
+    staging["organizations"][0]["displayName"] = "ACME Renamed"
+    assert _load(staging).organizations[0].org_id == first.org_id
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: str, value: Any) -> Mutation:
+    """A mutation setting `a.b[2].c` to value (or deleting it when value is DELETE)."""
+
+    def apply(raw: dict[str, Any]) -> None:
+        parts = path.replace("]", "").replace("[", ".").split(".")
+        target: Any = raw
+        for part in parts[:-1]:
+            target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
+        last: Any = int(parts[-1]) if parts[-1].isdigit() else parts[-1]
+        if value is DELETE:
+            del target[last]
+        else:
+            target[last] = value
+
+    return apply
+
+
+DELETE = object()
+
+INVALID: list[tuple[str, Mutation, str, str]] = [
+    (
+        "tenant name not a label",
+        _set("tenants[2].name", "Store_Front"),
+        "gatehouse:tenants[2].name",
+        "must be a DNS label",
+    ),
+    ("tenant name too long", _set("tenants[0].name", "a" * 64), "gatehouse:tenants[0].name", "must be a DNS label"),
+    ("tenant name reserved", _set("tenants[1].name", "kube-system"), "gatehouse:tenants[1].name", "reserved namespace"),
+    ("tenant name default", _set("tenants[1].name", "default"), "gatehouse:tenants[1].name", "reserved namespace"),
+    ("tenant name argocd", _set("tenants[3].name", "argocd"), "gatehouse:tenants[3].name", "reserved namespace"),
+    ("tenant name org prefix", _set("tenants[3].name", "org-acme"), "gatehouse:tenants[3].name", "reserved namespace"),
+    (
+        "unknown organization",
+        _set("tenants[0].organization", "umbrella"),
+        "gatehouse:tenants[0].organization",
+        "unknown organization 'umbrella'",
+    ),
+    (
+        "unknown profile",
+        _set("tenants[0].profile", "admin"),
+        "gatehouse:tenants[0].profile",
+        "must be 'standard' or 'elevated'",
+    ),
+    (
+        "unknown size",
+        _set("tenants[0].size", "huge"),
+        "gatehouse:tenants[0].size",
+        "must be 'small', 'medium' or 'large'",
+    ),
+    (
+        "duplicate tenant",
+        _set("tenants[1].name", "helpdesk"),
+        "gatehouse:tenants[1].name",
+        "duplicate tenant 'helpdesk'",
+    ),
+    (
+        "namespace collision",
+        _set("tenants[0].name", "payments-batch"),
+        "gatehouse:tenants[1].namespaces[0]",
+        "duplicate namespace 'payments-batch'",
+    ),
+    (
+        "extra namespace too long",
+        _set("tenants[0].namespaces", ["x" * 60]),
+        "gatehouse:tenants[0].namespaces[0]",
+        "longer than 63",
+    ),
+    ("bad repo", _set("tenants[0].repo", "Acme/Helpdesk"), "gatehouse:tenants[0].repo", "'<github-org>/<repository>'"),
+    (
+        "repo without org",
+        _set("tenants[0].repo", "helpdesk"),
+        "gatehouse:tenants[0].repo",
+        "'<github-org>/<repository>'",
+    ),
+    ("tenant field typo", _set("tenants[0].sise", "small"), "gatehouse:tenants[0].sise", "unknown field"),
+    ("tenant missing repo", _set("tenants[0].repo", DELETE), "gatehouse:tenants[0].repo", "is required"),
+    (
+        "display name pattern",
+        _set("organizations[0].displayName", "ACME <script>"),
+        "gatehouse:organizations[0].displayName",
+        "only letters, digits",
+    ),
+    (
+        "admin e-mail",
+        _set("organizations[1].adminUsers[0]", "not-an-email"),
+        "gatehouse:organizations[1].adminUsers[0]",
+        "e-mail",
+    ),
+    ("no admins", _set("organizations[0].adminUsers", []), "gatehouse:organizations[0].adminUsers", "at least 1 entry"),
+    (
+        "duplicate organization",
+        _set("organizations[1].name", "acme"),
+        "gatehouse:organizations[1].name",
+        "duplicate organization 'acme'",
+    ),
+    ("org name too long", _set("organizations[2].name", "o" * 60), "gatehouse:organizations[2].name", "at most 59"),
+    (
+        "unknown plan",
+        _set("organizations[0].plan", "gold"),
+        "gatehouse:organizations[0].plan",
+        "must be 'free', 'pro' or 'enterprise'",
+    ),
+    ("no organizations", _set("organizations", []), "gatehouse:organizations", "at least 1 entry"),
+    (
+        "app host clashes with api",
+        _set("apps[1].host", "tickets"),
+        "gatehouse:apis[0].host",
+        "duplicate host 'tickets'",
+    ),
+    ("app host clashes with identity", _set("apps[0].host", "dex"), "gatehouse:apps[0].host", "duplicate host 'dex'"),
+    (
+        "org host clashes with app",
+        _set("apps[1].name", "acme"),
+        "gatehouse:organizations[0].name",
+        "duplicate host 'acme'",
+    ),
+    ("duplicate app", _set("apps[1].name", "grafana"), "gatehouse:apps[1].name", "duplicate app 'grafana'"),
+    ("app port", _set("apps[0].service.port", 70000), "gatehouse:apps[0].service.port", "less than or equal to 65535"),
+    ("app auth", _set("apps[0].auth", "none"), "gatehouse:apps[0].auth", "must be 'sso' or 'public'"),
+    ("api auth", _set("apis[0].auth", "basic"), "gatehouse:apis[0].auth", "must be 'jwt', 'apiKey' or 'public'"),
+    ("api key without tiers", _set("apis[2].apiKeyTiers", []), "gatehouse:apis[2].apiKeyTiers", "at least one tier"),
+    (
+        "m2m scope not offered",
+        _set("apis[1].m2mClients[0].scopes", ["admin"]),
+        "gatehouse:apis[1].m2mClients[0].scopes[0]",
+        "not one of the API's scopes",
+    ),
+    (
+        "duplicate key client",
+        _set("apis[2].apiKeyTiers[1].clients", ["free-initech"]),
+        "gatehouse:apis[2].apiKeyTiers[1].clients[0]",
+        "duplicate API key client",
+    ),
+    (
+        "zero rate",
+        _set("apis[2].apiKeyTiers[0].requestsPerMinute", 0),
+        "gatehouse:apis[2].apiKeyTiers[0].requestsPerMinute",
+        "greater than or equal to 1",
+    ),
+    ("admin path", _set("apis[0].adminPaths", ["admin"]), "gatehouse:apis[0].adminPaths[0]", "absolute URL path"),
+    ("domain", _set("domain", "Staging.Example"), "gatehouse:domain", "lowercase DNS domain"),
+    ("environment", _set("environment", "qa"), "gatehouse:environment", "must be 'dev', 'staging' or 'prod'"),
+    ("kubernetes version", _set("kubernetesVersion", "1.20"), "gatehouse:kubernetesVersion", "1.30 or newer"),
+    ("zone id", _set("edge.cloudflare.zoneId", "zone"), "gatehouse:edge.cloudflare.zoneId", "32 lowercase hex"),
+    (
+        "load balancer address",
+        _set("edge.loadBalancer.address", "300.1.1.1"),
+        "gatehouse:edge.loadBalancer.address",
+        "IPv4",
+    ),
+    (
+        "source range",
+        _set("edge.loadBalancer.sourceRanges", ["10.0.0.1/8"]),
+        "gatehouse:edge.loadBalancer.sourceRanges[0]",
+        "CIDR",
+    ),
+    ("acme email", _set("edge.acme.email", "ops"), "gatehouse:edge.acme.email", "e-mail"),
+    ("acme server", _set("edge.acme.server", "https://acme.example.com"), "gatehouse:edge.acme.server", "must be"),
+    (
+        "private range",
+        _set("network", {"privateRanges": ["10.0.0.0/33"]}),
+        "gatehouse:network.privateRanges[0]",
+        "CIDR",
+    ),
+    ("missing edge", _set("edge", DELETE), "gatehouse:edge", "is required"),
+    (
+        "github org",
+        _set("identity.connectors.github.orgs", []),
+        "gatehouse:identity.connectors.github.orgs",
+        "at least 1 entry",
+    ),
+    ("host label", _set("identity.hosts.keycloak", "SSO"), "gatehouse:identity.hosts.keycloak", "must be a DNS label"),
+]
+
+
+@pytest.mark.parametrize(("case", "mutate", "path", "message"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_config_names_the_path(
+    staging: dict[str, Any], case: str, mutate: Mutation, path: str, message: str
+) -> None:
+    mutate(staging)
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    problems = [(p, m) for p, m in caught.value.problems if p == path]
+    assert problems, f"{path} not reported; got {caught.value.problems}"
+    assert any(message in m for _, m in problems), problems
+    assert f"{path}: " in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once(staging: dict[str, Any]) -> None:
+    staging["tenants"][0]["name"] = "Bad"
+    staging["tenants"][1]["organization"] = "nobody"
+    staging["organizations"][0]["adminUsers"] = ["nope"]
+    staging["domain"] = "nodots"
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    paths = {p for p, _ in caught.value.problems}
+    assert paths >= {
+        "gatehouse:tenants[0].name",
+        "gatehouse:tenants[1].organization",
+        "gatehouse:organizations[0].adminUsers[0]",
+        "gatehouse:domain",
+    }
+    assert str(caught.value).startswith(f"invalid stack configuration ({len(caught.value.problems)} problems):")
+
+
+def test_config_error_prints_without_traceback() -> None:
+    assert issubclass(config.ConfigError, pulumi.RunError)
+
+
+def test_unknown_key_and_bad_json_are_reported(staging: dict[str, Any]) -> None:
+    values = {f"gatehouse:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in staging.items()}
+    values["gatehouse:tenant"] = "[]"
+    values["gatehouse:apps"] = "[{not json"
+    pulumi.runtime.set_all_config({**values, **SECRETS}, list(SECRETS))
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(pulumi.Config("gatehouse"))
+    reported = dict(caught.value.problems)
+    assert reported["gatehouse:tenant"] == "unknown configuration key"
+    assert "not valid structured config" in reported["gatehouse:apps"]
+
+
+def test_secrets_must_be_set_and_secret(staging: dict[str, Any]) -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        _load(
+            staging,
+            secrets={"gatehouse:githubClientSecret": "x", "gatehouse:googleClientSecret": "y"},
+            secret_keys=["gatehouse:googleClientSecret"],
+        )
+    reported = dict(caught.value.problems)
+    assert reported["gatehouse:cloudflareApiToken"].startswith("is required: pulumi config set --secret")
+    assert reported["gatehouse:githubClientSecret"].startswith("must be a secret")
+    assert "gatehouse:googleClientSecret" not in reported
+
+
+def test_connector_secrets_only_needed_when_configured(staging: dict[str, Any]) -> None:
+    staging["identity"]["connectors"] = {}
+    parsed = _load(staging, secrets={"gatehouse:cloudflareApiToken": "t"}, secret_keys=["gatehouse:cloudflareApiToken"])
+    assert parsed.identity.connectors.github is None

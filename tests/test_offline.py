@@ -1,0 +1,174 @@
+"""The offline preview itself: what it records, what it writes, and when it fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import FIXTURES, REPO
+from helpers import run_preview
+
+from offline.records import REDACTED
+
+PROGRAMS = FIXTURES / "programs"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("tiny")
+    result, printed = run_preview(PROGRAMS / "tiny", out, secrets={"tiny:dbToken": "canary-token-4711"})
+    return result, printed, out
+
+
+def _by_name(resources: list[dict], type_: str, name: str) -> dict:
+    return next(r for r in resources if r["type"] == type_ and r["name"] == name)
+
+
+def test_tiny_program_is_clean(tiny) -> None:
+    result, printed, _ = tiny
+    assert result.exit_code == 0, printed
+    assert "Resources:  6 to create" in printed  # stack, Box and its 3 children, ConfigMap
+
+
+def test_resources_json_records_parent_protect_and_dependencies(tiny) -> None:
+    _, _, out = tiny
+    resources = json.loads((out / "resources.json").read_text())
+    assert [r["urn"] for r in resources] == sorted(r["urn"] for r in resources)
+    box = _by_name(resources, "tiny:index:Box", "box")
+    namespace = _by_name(resources, "kubernetes:core/v1:Namespace", "team-a")
+    password = _by_name(resources, "random:index/randomPassword:RandomPassword", "db")
+    secret = _by_name(resources, "kubernetes:core/v1:Secret", "db")
+    settings = _by_name(resources, "kubernetes:core/v1:ConfigMap", "settings")
+
+    assert namespace["parent"] == box["urn"] and namespace["custom"] and not box["custom"]
+    assert namespace["protect"] and namespace["retain_on_delete"]
+    assert not secret["protect"] and not secret["retain_on_delete"]
+    assert set(secret["dependencies"]) == {namespace["urn"], password["urn"]}
+    assert secret["urn"] in settings["dependencies"]
+    assert namespace["inputs"]["metadata"]["labels"] == {"team": "team-a"}
+
+
+def test_secrets_are_redacted_leaf_by_leaf(tiny) -> None:
+    _, _, out = tiny
+    resources = json.loads((out / "resources.json").read_text())
+    secret = _by_name(resources, "kubernetes:core/v1:Secret", "db")
+    assert secret["secret_inputs"] == ["stringData"]
+    assert secret["inputs"]["stringData"] == {"password": REDACTED, "token": REDACTED}
+    manifest = yaml.safe_load((out / "manifests" / "team-a" / "secret.core.db.yaml").read_text())
+    assert manifest["stringData"] == {"password": REDACTED, "token": REDACTED}
+
+
+def test_no_secret_value_reaches_disk(tiny) -> None:
+    result, _, out = tiny
+    generated = (
+        next(r for r in result.run.registrations if r.type == "random:index/randomPassword:RandomPassword")
+        .outputs["result"]
+        .value
+    )
+    everything = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert "canary-token-4711" not in everything
+    assert generated not in everything
+    assert result.run.exports["password"].value == generated  # the export stayed a secret
+
+
+def test_auto_named_object_gets_a_name_and_a_manifest(tiny) -> None:
+    _, _, out = tiny
+    files = sorted(p.name for p in (out / "manifests" / "team-a").iterdir())
+    assert any(f.startswith("configmap.core.settings-") for f in files)
+    assert "namespace.core.team-a.yaml" in {p.name for p in (out / "manifests" / "_cluster").iterdir()}
+
+
+def test_validation_report_covers_every_object(tiny) -> None:
+    _, _, out = tiny
+    report = json.loads((out / "validation-report.json").read_text())
+    assert report["summary"] == {"ok": 3, "error": 0, "no-schema": 0}
+    assert {o["kind"] for o in report["objects"]} == {"Namespace", "Secret", "ConfigMap"}
+
+
+def test_schema_errors_and_unknown_kinds_fail_the_preview(tmp_path: Path) -> None:
+    result, printed = run_preview(PROGRAMS / "broken_schema", tmp_path)
+    assert result.exit_code == 1
+    status = {e.what["name"]: e.result for e in result.objects}
+    assert status["fine"].status == "ok"
+    assert status["widget"].status == "no-schema"
+    assert status["no-cidr"].status == "error"
+    assert any("ipBlock" in e and "cidr" in e for e in status["no-cidr"].errors)
+    assert any("parent_refs" in e for e in status["route"].errors)
+    assert any("65535" in e for e in status["route"].errors)
+    assert "[no-schema]" in printed and "[error]" in printed
+
+
+def test_mandatory_policy_violation_fails_the_preview(tmp_path: Path) -> None:
+    result, printed = run_preview(PROGRAMS / "policy_violation", tmp_path, policy_config=REPO / "policy" / "prod.json")
+    assert result.exit_code == 1
+    found = {(v.policy, v.urn.rsplit("::", 1)[-1]) for v in result.policy.mandatory}
+    assert ("tenant-namespace-labels", "rogue") in found
+    assert ("protected-namespaces", "rogue") in found
+    assert ("no-helm-release", "legacy") in found
+    report = json.loads((tmp_path / "policy-report.json").read_text())
+    assert {v["policy"] for v in report["violations"]} >= {"tenant-namespace-labels", "no-helm-release"}
+    assert "[mandatory] no-helm-release" in printed
+
+
+def _program_copy(tmp_path: Path, stack_yaml: str) -> Path:
+    """The real program with another stack file: symlinks, so the code under test is the repo's."""
+    program = tmp_path / "program"
+    program.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml", "components", "policy"):
+        (program / name).symlink_to(REPO / name)
+    (program / "Pulumi.bad.yaml").write_text(stack_yaml)
+    return program
+
+
+def test_config_error_stops_before_any_resource_without_traceback(tmp_path: Path) -> None:
+    stack = yaml.safe_load((REPO / "Pulumi.staging.yaml").read_text())
+    stack["config"]["gatehouse:tenants"][2]["name"] = "Not_A_Label"
+    stack["config"]["gatehouse:tenants"][0]["organization"] = "nobody"
+    program = _program_copy(tmp_path, yaml.safe_dump(stack))
+    proc = subprocess.run(
+        [sys.executable, "-m", "offline", "--stack", "bad", "--program", str(program), "--out", str(tmp_path / "out")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "gatehouse:tenants[2].name: must be a DNS label" in proc.stdout
+    assert "gatehouse:tenants[0].organization: unknown organization 'nobody'" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "out" / "resources.json").exists()
+
+
+def test_config_error_registers_nothing(tmp_path: Path) -> None:
+    stack = yaml.safe_load((REPO / "Pulumi.staging.yaml").read_text())
+    stack["config"]["gatehouse:tenants"][0]["profile"] = "root"
+    program = _program_copy(tmp_path, yaml.safe_dump(stack))
+    result, printed = run_preview(program, tmp_path / "out", stack="bad")
+    assert result.exit_code == 2
+    assert "gatehouse:tenants[0].profile: must be 'standard' or 'elevated'" in printed
+    assert [r.type for r in result.run.registrations] == ["pulumi:pulumi:Stack"]
+
+
+def test_clear_text_secret_in_stack_file_is_refused(tmp_path: Path) -> None:
+    stack = yaml.safe_load((REPO / "Pulumi.staging.yaml").read_text())
+    stack["config"]["gatehouse:cloudflareApiToken"] = "plain-text-token"
+    program = _program_copy(tmp_path, yaml.safe_dump(stack))
+    result, printed = run_preview(program, tmp_path / "out", stack="bad")
+    assert result.exit_code == 2
+    assert "gatehouse:cloudflareApiToken is declared secret" in printed
+    assert "plain-text-token" not in printed
+
+
+def test_two_runs_write_identical_resources(tmp_path: Path) -> None:
+    first, _ = run_preview(REPO, tmp_path / "a", stack="staging")
+    second, _ = run_preview(REPO, tmp_path / "b", stack="staging")
+    assert first.exit_code == second.exit_code == 0
+    for name in ("resources.json", "validation-report.json", "policy-report.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*"))
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*"))
+    assert files_a == files_b

@@ -1,0 +1,102 @@
+"""Both real stacks through the offline preview: clean, complete, and protected where it matters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+from guardrails import POLICIES
+from helpers import run_preview
+
+STACKS = ["staging", "prod"]
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    name = request.param
+    out = tmp_path_factory.mktemp(name)
+    result, printed = run_preview(REPO, out, stack=name, policy_config=REPO / "policy" / f"{name}.json")
+    config = yaml.safe_load((REPO / f"Pulumi.{name}.yaml").read_text())["config"]
+    return name, result, printed, out, config
+
+
+def test_preview_is_green(stack) -> None:
+    _, result, printed, out, _ = stack
+    assert result.exit_code == 0, printed
+    report = json.loads((out / "validation-report.json").read_text())
+    assert report["summary"]["error"] == 0 and report["summary"]["no-schema"] == 0
+    assert report["summary"]["ok"] == len(report["objects"]) + len(report["charts"]) > 0
+    assert json.loads((out / "policy-report.json").read_text())["violations"] == []
+
+
+def test_every_plane_component_is_registered(stack) -> None:
+    _, result, _, _, config = stack
+    types = [r.type for r in result.run.registrations]
+    assert types.count("gatehouse:gateway:AuthGateway") == 1
+    assert types.count("gatehouse:identity:IdentityStack") == 1
+    assert types.count("gatehouse:tenancy:Organization") == len(config["gatehouse:organizations"])
+    assert types.count("gatehouse:tenancy:Tenant") == len(config["gatehouse:tenants"])
+
+
+def test_every_tenant_and_organization_namespace_is_rendered(stack) -> None:
+    _, result, _, out, config = stack
+    expected = {f"org-{o['name']}" for o in config["gatehouse:organizations"]}
+    for tenant in config["gatehouse:tenants"]:
+        expected |= {tenant["name"], *(f"{tenant['name']}-{s}" for s in tenant.get("namespaces", []))}
+    rendered = {m.name for m in result.manifests if m.kind == "Namespace"}
+    assert rendered == expected
+    for tenant in config["gatehouse:tenants"]:
+        manifest = yaml.safe_load(
+            (out / "manifests" / "_cluster" / f"namespace.core.{tenant['name']}.yaml").read_text()
+        )
+        labels = manifest["metadata"]["labels"]
+        assert labels["gatehouse.dev/tenant"] == tenant["name"]
+        assert labels["gatehouse.dev/organization"] == tenant["organization"]
+        level = {"standard": "restricted", "elevated": "baseline"}[tenant["profile"]]
+        assert labels["pod-security.kubernetes.io/enforce"] == level
+
+
+def test_namespaces_protected_only_in_prod(stack) -> None:
+    name, result, _, _, _ = stack
+    namespaces = [r for r in result.run.registrations if r.type == "kubernetes:core/v1:Namespace"]
+    assert namespaces
+    for ns in namespaces:
+        assert ns.protect is (name == "prod"), ns.urn
+        assert ns.retain_on_delete is (name == "prod"), ns.urn
+
+
+def test_children_have_parents_and_the_explicit_provider(stack) -> None:
+    _, result, _, _, _ = stack
+    by_urn = {r.urn: r for r in result.run.registrations}
+    provider = next(r for r in result.run.registrations if r.type == "pulumi:providers:kubernetes")
+    for reg in result.run.registrations:
+        if reg.type.startswith("kubernetes:"):
+            assert by_urn[reg.parent].type.startswith("gatehouse:"), reg.urn
+            assert reg.provider.startswith(provider.urn + "::"), reg.urn
+
+
+def test_policies_run_per_stack_config(stack) -> None:
+    name, result, _, _, _ = stack
+    everything = {p.name for p in POLICIES}
+    expected = everything if name == "prod" else everything - {"protected-namespaces"}
+    assert set(result.policy.policies_run) == expected
+    assert result.policy.mandatory == []
+
+
+def test_kubernetes_names_come_from_slugs(stack, tmp_path: Path) -> None:
+    """Renaming every display name changes no URN and no Kubernetes name."""
+    name, result, _, _, config = stack
+    for org in config["gatehouse:organizations"]:
+        org["displayName"] = "Renamed " + org["displayName"]
+    program = tmp_path / "program"
+    program.mkdir()
+    for entry in ("__main__.py", "Pulumi.yaml", "components", "policy"):
+        (program / entry).symlink_to(REPO / entry)
+    (program / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    renamed, printed = run_preview(program, tmp_path / "out", stack=name)
+    assert renamed.exit_code == 0, printed
+    assert [r.urn for r in renamed.run.registrations] == [r.urn for r in result.run.registrations]
+    assert [m.identity for m in renamed.manifests] == [m.identity for m in result.manifests]
