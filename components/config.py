@@ -284,6 +284,8 @@ class Organization(Model):
     admin_users: list[Email] = Field(min_length=1)
     plan: Literal["free", "pro", "enterprise"] = "free"
     features: list[DnsLabel] = []
+    # where the organization's tunnel (`<name>.<domain>`) delivers webhooks, in its namespace
+    webhook_service: ServiceRef = ServiceRef(name="el-github-listener", port=8080)
 
     @property
     def namespace(self) -> str:
@@ -338,6 +340,11 @@ class StackConfig(Model):
 
     def organization(self, name: str) -> Organization:
         return next(o for o in self.organizations if o.name == name)
+
+
+def secret(key: str) -> pulumi.Output[str]:
+    """A secret config value; `load` has already checked it is set, and set as a secret."""
+    return pulumi.Config(NAMESPACE).require_secret(key)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -548,6 +555,17 @@ def _namespace_checks(
                 problems.append((config_path(sloc), f"namespace '{full}' is longer than 63 characters"))
             claimed.append((sloc, full))
     problems += _duplicates(claimed, "namespace")
+    # An AppProject may deploy to `<tenant>-*`: no other tenant may live under that glob.
+    names: dict[str, int] = {t["name"]: i for i, t in tenants if isinstance(t.get("name"), str)}
+    for name, i in names.items():
+        for other in names:
+            if other != name and name.startswith(f"{other}-"):
+                problems.append(
+                    (
+                        config_path(("tenants", i, "name")),
+                        f"'{name}' falls under tenant '{other}''s namespaces ({other}-*)",
+                    )
+                )
     return problems
 
 

@@ -17,6 +17,13 @@ PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"
 GATEWAY_ACCESS_LABEL = f"{LABEL_DOMAIN}/gateway-access"
 MANAGED_BY_LABEL = f"{LABEL_DOMAIN}/managed-by"
 PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
+
+# Platform namespaces other planes refer to.
+ARGOCD_NAMESPACE = "argocd"
+ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
+# Labels Envoy Gateway puts on its proxy pods (internal/infrastructure/kubernetes/proxy/resource.go).
+ENVOY_PROXY_POD_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}
 
 
 def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -33,7 +40,7 @@ def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, 
 def object_meta(
     name: str,
     component: str,
-    namespace: str | None = None,
+    namespace: pulumi.Input[str] | None = None,
     extra_labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
 ) -> k8s.meta.v1.ObjectMetaArgs:

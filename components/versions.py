@@ -29,11 +29,22 @@ CHARTS: dict[str, ChartPin] = {
     "cloudflare-tunnel": ChartPin("cloudflare-tunnel", "0.3.2", "https://cloudflare.github.io/helm-charts"),
 }
 
-IMAGES: dict[str, str] = {
-    "oauth2-proxy": "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3",
-    "cloudflared": "docker.io/cloudflare/cloudflared:2024.8.3",
-    "postgresql": "ghcr.io/cloudnative-pg/postgresql:17.6",
-    "keycloak": "quay.io/keycloak/keycloak:26.0.0",
+
+@dataclass(frozen=True)
+class ImagePin:
+    repository: str
+    tag: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+IMAGES: dict[str, ImagePin] = {
+    "oauth2-proxy": ImagePin("quay.io/oauth2-proxy/oauth2-proxy", "v7.15.3"),
+    "cloudflared": ImagePin("docker.io/cloudflare/cloudflared", "2024.8.3"),
+    "postgresql": ImagePin("ghcr.io/cloudnative-pg/postgresql", "17.6"),
+    "keycloak": ImagePin("quay.io/keycloak/keycloak", "26.0.0"),
 }
 
 # The Keycloak operator is installed from its release manifests (it has no official chart).

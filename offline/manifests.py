@@ -65,8 +65,18 @@ class ChartValues:
     redacted: dict[str, Any]
 
 
+def _sorted(value: Any) -> Any:
+    """Maps sorted by key, recursively: protobuf maps arrive in no stable order."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
 def _ordered(obj: dict[str, Any]) -> dict[str, Any]:
-    return dict(sorted(obj.items(), key=lambda kv: (_KEY_ORDER.get(kv[0], 3), kv[0])))
+    """apiVersion, kind, metadata first, as people write manifests; everything else sorted."""
+    return dict(sorted(_sorted(obj).items(), key=lambda kv: (_KEY_ORDER.get(kv[0], 3), kv[0])))
 
 
 def manifest_of(reg: Registration) -> Manifest:
@@ -91,5 +101,5 @@ def chart_values_of(reg: Registration) -> ChartValues:
         version=str(reveal(inputs.get("version", ""))),
         namespace=str(reveal(inputs.get("namespace", ""))),
         values=reveal(values),
-        redacted=redact(values),
+        redacted=_sorted(redact(values)),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 from conftest import REPO
 from guardrails import POLICIES
-from helpers import run_preview
+from helpers import program_with_stack, run_preview
 
 STACKS = ["staging", "prod"]
 
@@ -88,14 +89,11 @@ def test_policies_run_per_stack_config(stack) -> None:
 
 def test_kubernetes_names_come_from_slugs(stack, tmp_path: Path) -> None:
     """Renaming every display name changes no URN and no Kubernetes name."""
-    name, result, _, _, config = stack
+    name, result, _, _, shared = stack
+    config = copy.deepcopy(shared)
     for org in config["gatehouse:organizations"]:
         org["displayName"] = "Renamed " + org["displayName"]
-    program = tmp_path / "program"
-    program.mkdir()
-    for entry in ("__main__.py", "Pulumi.yaml", "components", "policy"):
-        (program / entry).symlink_to(REPO / entry)
-    (program / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    program = program_with_stack(tmp_path, name, config)
     renamed, printed = run_preview(program, tmp_path / "out", stack=name)
     assert renamed.exit_code == 0, printed
     assert [r.urn for r in renamed.run.registrations] == [r.urn for r in result.run.registrations]

@@ -1,4 +1,4 @@
-"""An organization: the namespace `org-<name>` that holds what its tenants share."""
+"""An organization: namespace `org-<name>`, its webhook secret, secret store and Cloudflare tunnel."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from .. import config, meta
+from .secret_store import secret_store
+from .tunnel import org_tunnel
 
 COMPONENT = "organization"
+WEBHOOK_SECRET = "github-webhook-secret"
 
 
 @dataclass(frozen=True)
 class OrganizationArgs:
     organization: config.Organization
-    production: bool
+    stack: config.StackConfig
 
 
 class Organization(pulumi.ComponentResource):
@@ -24,17 +28,37 @@ class Organization(pulumi.ComponentResource):
     def __init__(self, name: str, args: OrganizationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("gatehouse:tenancy:Organization", name, None, opts)
         org = args.organization
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {meta.ORGANIZATION_LABEL: org.name}
         self.namespace = k8s.core.v1.Namespace(
             org.namespace,
             metadata=meta.object_meta(
                 org.namespace,
                 COMPONENT,
                 extra_labels={
-                    meta.ORGANIZATION_LABEL: org.name,
+                    **labels,
                     meta.PSA_ENFORCE_LABEL: "restricted",
                     "pod-security.kubernetes.io/enforce-version": "latest",
                 },
             ),
-            opts=meta.stateful(pulumi.ResourceOptions(parent=self), args.production),
+            opts=meta.stateful(child, args.stack.is_production),
         )
-        self.register_outputs({"namespace": self.namespace.metadata.name})
+        # Seed 002 pattern ^[a-zA-Z0-9_-]+$: letters and digits only.
+        webhook = random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child)
+        k8s.core.v1.Secret(
+            f"{org.name}-webhook-secret",
+            metadata=meta.object_meta(WEBHOOK_SECRET, COMPONENT, self.namespace.metadata.name, labels),
+            type="Opaque",
+            string_data={"secret": webhook.result},
+            opts=child,
+        )
+        self.secret_store = secret_store(org, self.namespace, child)
+        self.webhook_record = org_tunnel(org, args.stack, self.namespace, child)
+        self.webhook_url = f"https://{args.stack.host(org.name)}"
+        self.register_outputs(
+            {
+                "namespace": self.namespace.metadata.name,
+                "secretStore": f"{org.namespace}-store",
+                "webhookUrl": self.webhook_url,
+            }
+        )

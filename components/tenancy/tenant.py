@@ -1,4 +1,9 @@
-"""A tenant: a repository's isolated home, a set of namespaces that one config entry declares."""
+"""A tenant: a repository's isolated home, everything one config entry under `tenants` declares.
+
+Per namespace (`<name>` and `<name>-<suffix>`): the Namespace with tenant and Pod Security labels, a
+ResourceQuota and LimitRange from the size tier, NetworkPolicies, and the profile's Role bound to the
+tenant's ServiceAccount and OIDC groups. Once: the ServiceAccount and an Argo CD AppProject.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
+from .argocd import app_project_spec
+from .network import network_policies
+from .profiles import PROFILES
+from .sizes import DEFAULT_LIMITS, DEFAULT_REQUESTS, SIZES
 
 COMPONENT = "tenant"
+SERVICE_ACCOUNT = "deployer"
+ROLE = "tenant"
 
 # Pod Security Admission level per permission profile.
 POD_SECURITY = {"standard": "restricted", "elevated": "baseline"}
@@ -19,6 +30,7 @@ POD_SECURITY = {"standard": "restricted", "elevated": "baseline"}
 class TenantArgs:
     tenant: config.Tenant
     production: bool
+    private_ranges: list[str]
 
 
 def namespace_labels(tenant: config.Tenant) -> dict[str, str]:
@@ -39,23 +51,114 @@ def namespace_labels(tenant: config.Tenant) -> dict[str, str]:
 
 
 class Tenant(pulumi.ComponentResource):
-    """Namespaces `<name>` and `<name>-<suffix>`, labelled for policy, gateway and secret-store selection."""
-
     namespaces: list[k8s.core.v1.Namespace]
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("gatehouse:tenancy:Tenant", name, None, opts)
+        self._tenant = args.tenant
+        self._labels = {meta.TENANT_LABEL: args.tenant.name}
+        child = pulumi.ResourceOptions(parent=self)
         tenant = args.tenant
-        child = meta.stateful(pulumi.ResourceOptions(parent=self), args.production)
-        annotations = {f"{meta.LABEL_DOMAIN}/repo": tenant.repo_url}
+
         self.namespaces = [
             k8s.core.v1.Namespace(
                 ns_name,
                 metadata=meta.object_meta(
-                    ns_name, COMPONENT, extra_labels=namespace_labels(tenant), annotations=annotations
+                    ns_name,
+                    COMPONENT,
+                    extra_labels=namespace_labels(tenant),
+                    annotations={f"{meta.LABEL_DOMAIN}/repo": tenant.repo_url},
                 ),
-                opts=child,
+                opts=meta.stateful(child, args.production),
             )
             for ns_name in tenant.namespace_names
         ]
-        self.register_outputs({"namespaces": [ns.metadata.name for ns in self.namespaces]})
+        main = self.namespaces[0]
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{tenant.name}-{SERVICE_ACCOUNT}",
+            metadata=self._meta(SERVICE_ACCOUNT, main),
+            automount_service_account_token=False,
+            opts=child,
+        )
+        for ns_name, namespace in zip(tenant.namespace_names, self.namespaces, strict=True):
+            self._guardrails(ns_name, namespace, args.private_ranges, child)
+            self._rbac(ns_name, namespace, child)
+        self.app_project = k8s.apiextensions.CustomResource(
+            f"{tenant.name}-project",
+            api_version="argoproj.io/v1alpha1",
+            kind="AppProject",
+            metadata=meta.object_meta(tenant.name, COMPONENT, meta.ARGOCD_NAMESPACE, self._labels),
+            spec=app_project_spec(tenant),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "namespaces": [ns.metadata.name for ns in self.namespaces],
+                "serviceAccount": self.service_account.metadata.name,
+                "appProject": tenant.name,
+            }
+        )
+
+    def _meta(self, name: str, namespace: k8s.core.v1.Namespace) -> k8s.meta.v1.ObjectMetaArgs:
+        # the namespace's Output makes every object depend on its namespace
+        return meta.object_meta(name, COMPONENT, namespace.metadata.name, self._labels)
+
+    def _guardrails(
+        self, ns_name: str, namespace: k8s.core.v1.Namespace, private_ranges: list[str], opts: pulumi.ResourceOptions
+    ) -> None:
+        size = SIZES[self._tenant.size]
+        k8s.core.v1.ResourceQuota(
+            f"{ns_name}-quota",
+            metadata=self._meta("tenant-quota", namespace),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(hard=size.quota()),
+            opts=opts,
+        )
+        k8s.core.v1.LimitRange(
+            f"{ns_name}-limits",
+            metadata=self._meta("tenant-limits", namespace),
+            spec=k8s.core.v1.LimitRangeSpecArgs(
+                limits=[
+                    k8s.core.v1.LimitRangeItemArgs(
+                        type="Container",
+                        default=DEFAULT_LIMITS,
+                        default_request=DEFAULT_REQUESTS,
+                        max={"cpu": size.container_max_cpu, "memory": size.container_max_memory},
+                    )
+                ]
+            ),
+            opts=opts,
+        )
+        network_policies(namespace, ns_name, self._tenant.name, private_ranges, opts)
+
+    def _rbac(self, ns_name: str, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) -> None:
+        tenant = self._tenant
+        rbac = k8s.rbac.v1
+        k8s.rbac.v1.Role(
+            f"{ns_name}-role",
+            metadata=meta.object_meta(
+                ROLE, COMPONENT, namespace.metadata.name, {**self._labels, meta.PROFILE_LABEL: tenant.profile}
+            ),
+            rules=[
+                rbac.PolicyRuleArgs(api_groups=list(r.api_groups), resources=list(r.resources), verbs=list(r.verbs))
+                for r in PROFILES[tenant.profile]
+            ],
+            opts=opts,
+        )
+        role_ref = rbac.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=ROLE)
+        rbac.RoleBinding(
+            f"{ns_name}-deployer",
+            metadata=self._meta(f"{ROLE}-{SERVICE_ACCOUNT}", namespace),
+            role_ref=role_ref,
+            subjects=[rbac.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=tenant.name)],
+            opts=opts,
+        )
+        rbac.RoleBinding(
+            f"{ns_name}-developers",
+            metadata=self._meta(f"{ROLE}-developers", namespace),
+            role_ref=role_ref,
+            subjects=[
+                rbac.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")
+                for group in tenant.oidc_groups
+            ],
+            opts=opts,
+        )

@@ -1,0 +1,71 @@
+"""Permission profiles: what a tenant's people and pipelines may do in its namespaces.
+
+Never the built-in `edit`/`admin` roles: `edit` alone grants NetworkPolicy writes, Secret reads,
+ServiceAccount impersonation and token creation. No profile may change the guardrails (quotas, limit
+ranges, network policies), RBAC, or its own ServiceAccounts' tokens; `standard` never reads Secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+READ = ["get", "list", "watch"]
+WRITE = ["create", "update", "patch", "delete"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+
+
+def _rule(groups: list[str], resources: list[str], verbs: list[str]) -> Rule:
+    return Rule(tuple(groups), tuple(resources), tuple(verbs))
+
+
+_COMMON = [
+    # see what runs, and what the guardrails are (read-only)
+    _rule(
+        [""],
+        [
+            "pods",
+            "pods/log",
+            "services",
+            "endpoints",
+            "events",
+            "persistentvolumeclaims",
+            "resourcequotas",
+            "limitranges",
+            "serviceaccounts",
+        ],
+        READ,
+    ),
+    _rule(["apps"], ["deployments", "statefulsets", "replicasets"], READ),
+    _rule(["batch"], ["jobs", "cronjobs"], READ),
+    _rule(["networking.k8s.io"], ["networkpolicies"], READ),
+    _rule(["gateway.networking.k8s.io"], ["httproutes"], READ),
+    _rule(["tekton.dev"], ["pipelines", "tasks", "pipelineruns", "taskruns"], READ),
+    # run pipelines and restart pods
+    _rule(["tekton.dev"], ["pipelineruns", "taskruns"], ["create"]),
+    _rule([""], ["pods"], ["delete"]),
+    _rule([""], ["configmaps"], READ + WRITE),
+]
+
+PROFILES: dict[str, list[Rule]] = {
+    "standard": _COMMON,
+    "elevated": [
+        *_COMMON,
+        _rule([""], ["secrets"], READ + WRITE),
+        _rule([""], ["services", "persistentvolumeclaims"], WRITE),
+        _rule(["apps"], ["deployments", "statefulsets"], WRITE),
+        _rule(["batch"], ["jobs", "cronjobs"], WRITE),
+        _rule(["tekton.dev"], ["pipelines", "tasks"], WRITE),
+    ],
+}
+
+# Verbs and resources no tenant role may ever hold; the policy pack checks the same.
+FORBIDDEN_VERBS = frozenset({"*", "escalate", "bind", "impersonate"})
+GUARDRAIL_RESOURCES = frozenset(
+    {"resourcequotas", "limitranges", "networkpolicies", "roles", "rolebindings", "serviceaccounts/token"}
+)
