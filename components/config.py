@@ -192,6 +192,7 @@ class IdentityHosts(Model):
     keycloak: DnsLabel = "sso"
     oauth2_proxy: DnsLabel = "auth"
     argocd: DnsLabel = "argocd"
+    portal: DnsLabel = "app"  # origin of the tenants' single-page app (Keycloak PKCE client)
 
 
 class GitHubOrg(Model):
@@ -275,6 +276,15 @@ class Api(Model):
     @property
     def host_label(self) -> str:
         return self.host or self.name
+
+    @property
+    def audience(self) -> str:
+        """The `aud` Keycloak puts in tokens for this API, and the gateway requires."""
+        return f"{self.name}-api"
+
+    def scope_name(self, scope: str) -> str:
+        """`read` -> `tickets:read`: the OAuth scope as Keycloak issues it."""
+        return f"{self.name}:{scope}"
 
 
 class Organization(Model):

@@ -22,6 +22,12 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on
 # Platform namespaces other planes refer to.
 ARGOCD_NAMESPACE = "argocd"
 ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
+# The one shared Gateway every public route attaches to, and its TLS listener.
+GATEWAY_NAME = "public"
+GATEWAY_NAMESPACE = ENVOY_GATEWAY_NAMESPACE
+HTTPS_LISTENER = "https"
+HTTP_LISTENER = "http"
+
 # Labels Envoy Gateway puts on its proxy pods (internal/infrastructure/kubernetes/proxy/resource.go).
 ENVOY_PROXY_POD_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}
 
@@ -60,3 +66,33 @@ def stateful(opts: pulumi.ResourceOptions | None, production: bool) -> pulumi.Re
     """
     extra = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if production else None
     return pulumi.ResourceOptions.merge(opts, extra)
+
+
+def gateway_parent_ref() -> dict[str, str]:
+    """HTTPRoute parentRef to the shared Gateway's HTTPS listener."""
+    return {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": GATEWAY_NAME,
+        "namespace": GATEWAY_NAMESPACE,
+        "sectionName": HTTPS_LISTENER,
+    }
+
+
+def platform_namespace(
+    name: str,
+    component: str,
+    production: bool,
+    opts: pulumi.ResourceOptions,
+    gateway_access: bool = False,
+    pod_security: str = "restricted",
+) -> k8s.core.v1.Namespace:
+    """A namespace for a platform piece; `gateway_access` lets its HTTPRoutes attach to the Gateway."""
+    extra = {PSA_ENFORCE_LABEL: pod_security, "pod-security.kubernetes.io/enforce-version": "latest"}
+    if gateway_access:
+        extra[GATEWAY_ACCESS_LABEL] = "true"
+    return k8s.core.v1.Namespace(
+        name,
+        metadata=object_meta(name, component, extra_labels=extra),
+        opts=stateful(opts, production),
+    )

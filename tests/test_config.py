@@ -135,6 +135,12 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "duplicate namespace 'payments-batch'",
     ),
     (
+        "under another tenant's glob",
+        _set("tenants[3].name", "payments-api"),
+        "gatehouse:tenants[3].name",
+        "falls under tenant 'payments'",
+    ),
+    (
         "extra namespace too long",
         _set("tenants[0].namespaces", ["x" * 60]),
         "gatehouse:tenants[0].namespaces[0]",
