@@ -53,6 +53,9 @@ RESERVED_NAMESPACES = frozenset(
 )
 RESERVED_PREFIXES = ("kube-", "org-", "openshift-")
 
+# Platform namespaces apps and APIs may live in (besides tenants' namespaces); the gateway creates them.
+APP_PLATFORM_NAMESPACES = ("monitoring",)
+
 # Where tenants' pods may never send traffic unless the config says otherwise (RFC 1918).
 DEFAULT_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 
@@ -155,7 +158,7 @@ class Model(BaseModel):
 
 
 class LoadBalancer(Model):
-    address: IPv4 | None = None  # reserved IP: DNS never waits on, or flaps with, the Service
+    address: IPv4  # reserved IP: DNS records point at it and never wait on, or flap with, the Service
     annotations: dict[str, str] = {}
     source_ranges: list[Cidr] = []
 
@@ -175,7 +178,7 @@ class Acme(Model):
 
 
 class Edge(Model):
-    load_balancer: LoadBalancer = LoadBalancer()
+    load_balancer: LoadBalancer
     cloudflare: Cloudflare
     acme: Acme
 
@@ -536,6 +539,7 @@ def cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
             )
 
     problems += _namespace_checks(orgs, tenants)
+    problems += _workload_namespace_checks(raw, tenants)
     problems += _host_checks(raw)
     problems += _api_checks(raw)
     return problems
@@ -574,6 +578,28 @@ def _namespace_checks(
                     (
                         config_path(("tenants", i, "name")),
                         f"'{name}' falls under tenant '{other}''s namespaces ({other}-*)",
+                    )
+                )
+    return problems
+
+
+def _workload_namespace_checks(
+    raw: Mapping[str, Any], tenants: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[str, str]]:
+    """Apps and APIs live in a tenant's namespace, or in a platform namespace the gateway creates."""
+    allowed = set(APP_PLATFORM_NAMESPACES)
+    for _, tenant in tenants:
+        name = str(tenant.get("name"))
+        allowed |= {name, *(f"{name}-{s}" for s in _as_list(tenant.get("namespaces")))}
+    problems = []
+    for section in ("apps", "apis"):
+        for i, entry in _entries(raw, section):
+            namespace = entry.get("namespace")
+            if isinstance(namespace, str) and namespace not in allowed:
+                problems.append(
+                    (
+                        config_path((section, i, "namespace")),
+                        f"'{namespace}' is neither a tenant namespace nor one of {', '.join(APP_PLATFORM_NAMESPACES)}",
                     )
                 )
     return problems

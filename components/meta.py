@@ -17,6 +17,8 @@ PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"
 GATEWAY_ACCESS_LABEL = f"{LABEL_DOMAIN}/gateway-access"
 MANAGED_BY_LABEL = f"{LABEL_DOMAIN}/managed-by"
 PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+# On an HTTPRoute deliberately left without SSO, JWT or API-key protection (login pages, public APIs).
+PUBLIC_ROUTE_LABEL = f"{LABEL_DOMAIN}/public-route"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 
 # Platform namespaces other planes refer to.
@@ -66,6 +68,11 @@ def stateful(opts: pulumi.ResourceOptions | None, production: bool) -> pulumi.Re
     """
     extra = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if production else None
     return pulumi.ResourceOptions.merge(opts, extra)
+
+
+def public_route_labels(public: bool) -> dict[str, str]:
+    """Labels marking a route deliberately left without SSO, JWT or API-key protection."""
+    return {PUBLIC_ROUTE_LABEL: "true"} if public else {}
 
 
 def gateway_parent_ref() -> dict[str, str]:

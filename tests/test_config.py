@@ -141,6 +141,18 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "falls under tenant 'payments'",
     ),
     (
+        "app in an unknown namespace",
+        _set("apps[1].namespace", "shop"),
+        "gatehouse:apps[1].namespace",
+        "neither a tenant namespace",
+    ),
+    (
+        "api namespace of a removed tenant",
+        _set("apis[2].namespace", "archon-web"),
+        "gatehouse:apis[2].namespace",
+        "neither a tenant namespace",
+    ),
+    (
         "extra namespace too long",
         _set("tenants[0].namespaces", ["x" * 60]),
         "gatehouse:tenants[0].namespaces[0]",

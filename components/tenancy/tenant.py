@@ -73,6 +73,7 @@ class Tenant(pulumi.ComponentResource):
             )
             for ns_name in tenant.namespace_names
         ]
+        self.namespace_resources = dict(zip(tenant.namespace_names, self.namespaces, strict=True))
         main = self.namespaces[0]
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{tenant.name}-{SERVICE_ACCOUNT}",

@@ -1,0 +1,182 @@
+"""Protected APIs, one per config entry under `apis`.
+
+- `jwt`: Keycloak access tokens (users and client_credentials partners); deny by default, then
+  `<api>:admin` for the admin paths, `<api>:write` for writes and `<api>:read` for reads elsewhere.
+- `apiKey`: public read endpoints; one generated key per client, one Secret per tier, and a global
+  rate limit per client in each tier (Redis-backed, so it holds across Envoy replicas).
+- `public`: marked public on purpose in the config; only the correlation id is added.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from .. import config, meta
+from .edge import custom
+from .headers import API_CLIENT_HEADER, JWT_CLAIM_HEADERS
+from .routes import correlation_filters, route_spec
+
+COMPONENT = "api"
+JWT_PROVIDER = "keycloak"
+API_KEY_HEADER = "x-api-key"
+READ_METHODS = ["GET", "HEAD"]
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+def admin_path_regex(api: config.Api) -> str:
+    """Matches every admin path prefix: `/admin`, `/admin/...`."""
+    return "^(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")(/.*)?$"
+
+
+def authorization_rules(api: config.Api) -> list[dict[str, Any]]:
+    """First match wins; anything unmatched is denied."""
+    admin: dict[str, Any] = {"type": "RegularExpression", "value": admin_path_regex(api)}
+    not_admin = {**admin, "invert": True}
+    rules: list[tuple[str, dict[str, Any]]] = []
+    if "admin" in api.scopes:
+        rules.append(("admin", {"path": admin}))
+    if "write" in api.scopes:
+        rules.append(("write", {"methods": WRITE_METHODS, "path": not_admin}))
+    if "read" in api.scopes:
+        rules.append(("read", {"methods": READ_METHODS, "path": not_admin}))
+    return [
+        {
+            "name": scope,
+            "action": "Allow",
+            "operation": operation,
+            "principal": {"jwt": {"provider": JWT_PROVIDER, "scopes": [api.scope_name(scope)]}},
+        }
+        for scope, operation in rules
+    ]
+
+
+def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str) -> dict[str, Any]:
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "jwt": {
+            "providers": [
+                {
+                    "name": JWT_PROVIDER,
+                    "issuer": issuer,
+                    "audiences": [api.audience],
+                    "remoteJWKS": {"uri": jwks_uri},
+                    "claimToHeaders": [{"claim": c, "header": h} for c, h in JWT_CLAIM_HEADERS.items()],
+                }
+            ]
+        },
+        "authorization": {"defaultAction": "Deny", "rules": authorization_rules(api)},
+    }
+
+
+def tier_secret_name(api: config.Api, tier: config.ApiKeyTier) -> str:
+    return f"{api.name}-apikeys-{tier.name}"
+
+
+def api_key_policy_spec(api: config.Api) -> dict[str, Any]:
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "apiKeyAuth": {
+            "credentialRefs": [
+                {"group": "", "kind": "Secret", "name": tier_secret_name(api, t)} for t in api.api_key_tiers
+            ],
+            "extractFrom": [{"headers": [API_KEY_HEADER]}],
+            "forwardClientIDHeader": API_CLIENT_HEADER,  # the rate limiter and the backend see the client
+            "sanitize": True,  # the key itself never reaches the backend
+        },
+    }
+
+
+def rate_limit_spec(api: config.Api) -> dict[str, Any]:
+    rules = [
+        {
+            "clientSelectors": [
+                {
+                    "headers": [
+                        {"name": API_CLIENT_HEADER, "type": "Distinct"},  # one bucket per client
+                        {
+                            "name": API_CLIENT_HEADER,
+                            "type": "RegularExpression",
+                            "value": "^(" + "|".join(re.escape(c) for c in tier.clients) + ")$",
+                        },
+                    ]
+                }
+            ],
+            "limit": {"requests": tier.requests_per_minute, "unit": "Minute"},
+        }
+        for tier in api.api_key_tiers
+    ]
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "rateLimit": {"global": {"rules": rules}},
+    }
+
+
+def read_only_matches() -> list[dict[str, Any]]:
+    return [{"method": method, "path": {"type": "PathPrefix", "value": "/"}} for method in READ_METHODS]
+
+
+def protected_api(
+    stack: config.StackConfig,
+    api: config.Api,
+    keycloak_issuer: str,
+    jwks_uri: str,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    ns = api.namespace
+    read_only = api.auth == "apiKey" and api.scopes == ["read"]
+    custom(
+        f"api-{api.name}",
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        meta.object_meta(api.name, COMPONENT, ns, meta.public_route_labels(api.auth == "public")),
+        route_spec(
+            stack.host(api.host_label), api.service, read_only_matches() if read_only else None, correlation_filters()
+        ),
+        opts,
+    )
+    if api.auth == "jwt":
+        custom(
+            f"api-{api.name}-jwt",
+            "gateway.envoyproxy.io/v1alpha1",
+            "SecurityPolicy",
+            meta.object_meta(f"{api.name}-jwt", COMPONENT, ns),
+            jwt_policy_spec(api, keycloak_issuer, jwks_uri),
+            opts,
+        )
+    elif api.auth == "apiKey":
+        for tier in api.api_key_tiers:
+            keys = {
+                client: random.RandomPassword(f"api-{api.name}-key-{client}", length=40, special=False, opts=opts)
+                for client in tier.clients
+            }
+            # the key name is the client id; the value is the key, without a "Bearer" prefix
+            k8s.core.v1.Secret(
+                f"api-{api.name}-keys-{tier.name}",
+                metadata=meta.object_meta(
+                    tier_secret_name(api, tier), COMPONENT, ns, {"gatehouse.dev/api-tier": tier.name}
+                ),
+                type="Opaque",
+                string_data={client: key.result for client, key in keys.items()},
+                opts=opts,
+            )
+        custom(
+            f"api-{api.name}-apikey",
+            "gateway.envoyproxy.io/v1alpha1",
+            "SecurityPolicy",
+            meta.object_meta(f"{api.name}-apikey", COMPONENT, ns),
+            api_key_policy_spec(api),
+            opts,
+        )
+        custom(
+            f"api-{api.name}-ratelimit",
+            "gateway.envoyproxy.io/v1alpha1",
+            "BackendTrafficPolicy",
+            meta.object_meta(f"{api.name}-ratelimit", COMPONENT, ns),
+            rate_limit_spec(api),
+            opts,
+        )

@@ -1,0 +1,212 @@
+"""The edge: Envoy Gateway, its LoadBalancer proxy, the shared Gateway and edge hygiene.
+
+The Envoy Gateway chart is the one owner of the Gateway API CRDs (and its own). Every custom resource
+here and in the other planes depends on that chart, so CRDs exist before anything uses them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .. import config, meta
+from ..versions import CHARTS, IMAGES
+from .headers import REDIRECT_HEADER, SPOOFABLE
+
+COMPONENT = "gateway"
+GATEWAY_CLASS = "gatehouse"
+ENVOY_PROXY = "public-proxy"
+WILDCARD_TLS_SECRET = "wildcard-tls"  # issued by cert-manager from the Gateway annotation
+RATELIMIT_REDIS = "ratelimit-redis"
+LETSENCRYPT_ISSUER = "letsencrypt"
+
+
+def custom(
+    name: str,
+    api_version: str,
+    kind: str,
+    metadata: k8s.meta.v1.ObjectMetaArgs,
+    spec: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    return k8s.apiextensions.CustomResource(
+        name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
+    )
+
+
+def envoy_gateway_chart(
+    namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
+) -> k8s.helm.v4.Chart:
+    pin = CHARTS["envoy-gateway"]
+    redis = IMAGES["valkey"]
+    # Global rate limiting (API-key tiers) needs Redis; a small Valkey serves only the rate limiter.
+    k8s.helm.v4.Chart(
+        "ratelimit-redis",
+        name=RATELIMIT_REDIS,
+        chart=CHARTS["valkey"].chart,
+        version=CHARTS["valkey"].version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHARTS["valkey"].repo),
+        namespace=namespace.metadata.name,
+        values={
+            "image": {"repository": redis.repository, "tag": redis.tag},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        },
+        opts=opts,
+    )
+    return k8s.helm.v4.Chart(
+        "envoy-gateway",
+        name="envoy-gateway",
+        chart=pin.chart,
+        version=pin.version,
+        namespace=namespace.metadata.name,
+        values={
+            "global": {
+                "images": {"envoyGateway": {"image": IMAGES["envoy-gateway"].ref, "pullPolicy": "IfNotPresent"}}
+            },
+            "config": {
+                "envoyGateway": {
+                    "rateLimit": {
+                        "backend": {
+                            "type": "Redis",
+                            "redis": {
+                                "url": f"{RATELIMIT_REDIS}.{meta.ENVOY_GATEWAY_NAMESPACE}.svc.cluster.local:6379"
+                            },
+                        }
+                    }
+                }
+            },
+        },
+        opts=meta.stateful(opts, production),  # carries the Gateway API CRDs
+    )
+
+
+def envoy_proxy_spec(edge: config.Edge) -> dict[str, Any]:
+    service: dict[str, Any] = {
+        "type": "LoadBalancer",
+        "externalTrafficPolicy": "Local",  # keep the client address for rate limits and logs
+        "loadBalancerIP": edge.load_balancer.address,
+    }
+    if edge.load_balancer.annotations:
+        service["annotations"] = dict(edge.load_balancer.annotations)
+    if edge.load_balancer.source_ranges:
+        service["loadBalancerSourceRanges"] = list(edge.load_balancer.source_ranges)
+    return {
+        "provider": {
+            "type": "Kubernetes",
+            "kubernetes": {"envoyDeployment": {"replicas": 2}, "envoyService": service},
+        }
+    }
+
+
+def gateway_spec(domain: str) -> dict[str, Any]:
+    return {
+        "gatewayClassName": GATEWAY_CLASS,
+        "infrastructure": {
+            "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": ENVOY_PROXY}
+        },
+        "listeners": [
+            {
+                "name": meta.HTTP_LISTENER,
+                "protocol": "HTTP",
+                "port": 80,
+                "allowedRoutes": {"namespaces": {"from": "Same"}},  # only the HTTPS redirect
+            },
+            {
+                "name": meta.HTTPS_LISTENER,
+                "protocol": "HTTPS",
+                "port": 443,
+                "hostname": f"*.{domain}",
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": WILDCARD_TLS_SECRET}]},
+                "allowedRoutes": {
+                    "namespaces": {
+                        "from": "Selector",
+                        "selector": {"matchLabels": {meta.GATEWAY_ACCESS_LABEL: "true"}},
+                    },
+                    "kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                },
+            },
+        ],
+    }
+
+
+def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
+    # Behind Cloudflare's proxy the client address arrives in CF-Connecting-IP.
+    ip_detection: dict[str, Any] = (
+        {"customHeader": {"name": "CF-Connecting-IP", "failClosed": True}}
+        if edge.cloudflare.proxied
+        else {"xForwardedFor": {"numTrustedHops": 0}}
+    )
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": meta.GATEWAY_NAME}],
+        "clientIPDetection": ip_detection,
+        "headers": {
+            "requestID": "PreserveOrGenerate",
+            # earlyRequestHeaders run before every auth filter; route header filters would be too late
+            "earlyRequestHeaders": {
+                "remove": SPOOFABLE,
+                "set": [{"name": REDIRECT_HEADER, "value": "https://%REQ(:authority)%%REQ(:path)%"}],
+            },
+        },
+    }
+
+
+def https_redirect_spec() -> dict[str, Any]:
+    return {
+        "parentRefs": [{"name": meta.GATEWAY_NAME, "sectionName": meta.HTTP_LISTENER}],
+        "rules": [
+            {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+        ],
+    }
+
+
+def edge_objects(stack: config.StackConfig, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) -> None:
+    """EnvoyProxy, GatewayClass, Gateway, HTTPS redirect and ClientTrafficPolicy; `opts` carries the CRD dependency."""
+    ns = namespace.metadata.name
+    custom(
+        "public-proxy",
+        "gateway.envoyproxy.io/v1alpha1",
+        "EnvoyProxy",
+        meta.object_meta(ENVOY_PROXY, COMPONENT, ns),
+        envoy_proxy_spec(stack.edge),
+        opts,
+    )
+    custom(
+        "gateway-class",
+        "gateway.networking.k8s.io/v1",
+        "GatewayClass",
+        meta.object_meta(GATEWAY_CLASS, COMPONENT),
+        {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+        opts,
+    )
+    custom(
+        "public-gateway",
+        "gateway.networking.k8s.io/v1",
+        "Gateway",
+        meta.object_meta(
+            meta.GATEWAY_NAME,
+            COMPONENT,
+            ns,
+            # cert-manager issues the listener's certificate from this annotation (DNS-01: wildcards)
+            annotations={"cert-manager.io/cluster-issuer": LETSENCRYPT_ISSUER},
+        ),
+        gateway_spec(stack.domain),
+        opts,
+    )
+    custom(
+        "https-redirect",
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        meta.object_meta("https-redirect", COMPONENT, ns),
+        https_redirect_spec(),
+        opts,
+    )
+    custom(
+        "public-edge",
+        "gateway.envoyproxy.io/v1alpha1",
+        "ClientTrafficPolicy",
+        meta.object_meta("public-edge", COMPONENT, ns),
+        client_traffic_spec(stack.edge),
+        opts,
+    )

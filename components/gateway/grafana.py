@@ -1,0 +1,94 @@
+"""Grafana, the first app behind single sign-on: it logs in whoever oauth2-proxy vouched for.
+
+`auth.proxy` trusts the `X-Auth-Request-Email` header, so only the gateway's proxies may reach
+Grafana (a NetworkPolicy), and the edge strips that header from every client request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from .. import config, meta
+from ..versions import CHARTS, IMAGES
+
+COMPONENT = "grafana"
+ADMIN_SECRET = "grafana-admin"
+HTTP_PORT = 3000  # Grafana's container port
+# The header Grafana logs users in by; it must be one oauth2-proxy sets and the gateway forwards.
+LOGIN_HEADER = "X-Auth-Request-Email"
+
+
+def grafana_values(stack: config.StackConfig, app: config.App) -> dict[str, Any]:
+    image = IMAGES["grafana"]
+    return {
+        "image": {"repository": image.repository, "tag": image.tag},
+        "admin": {"existingSecret": ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+        "service": {"type": "ClusterIP", "port": app.service.port},
+        "grafana.ini": {
+            "server": {"root_url": f"https://{stack.host(app.host_label)}"},
+            "auth": {"disable_login_form": True, "disable_signout_menu": True},
+            "auth.proxy": {
+                "enabled": True,
+                "header_name": LOGIN_HEADER,
+                "header_property": "email",
+                "auto_sign_up": True,
+                "sync_ttl": 15,
+                "headers": "Name:X-Auth-Request-Preferred-Username Email:X-Auth-Request-Email "
+                "Groups:X-Auth-Request-Groups",
+                "enable_login_token": False,
+            },
+            "users": {"allow_sign_up": False, "auto_assign_org": True, "auto_assign_org_role": "Viewer"},
+        },
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+    }
+
+
+def grafana(
+    stack: config.StackConfig, app: config.App, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions
+) -> None:
+    ns = namespace.metadata.name
+    password = random.RandomPassword("grafana-admin", length=32, special=False, opts=opts)
+    k8s.core.v1.Secret(
+        "grafana-admin",
+        metadata=meta.object_meta(ADMIN_SECRET, COMPONENT, ns),
+        type="Opaque",
+        string_data={"admin-user": "admin", "admin-password": password.result},
+        opts=opts,
+    )
+    pin = CHARTS["grafana"]
+    k8s.helm.v4.Chart(
+        "grafana",
+        name=app.service.name,
+        chart=pin.chart,
+        version=pin.version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
+        namespace=ns,
+        values=grafana_values(stack, app),
+        opts=opts,
+    )
+    k8s.networking.v1.NetworkPolicy(
+        "grafana-from-gateway-only",
+        metadata=meta.object_meta("grafana-from-gateway-only", COMPONENT, ns),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": "grafana"}),
+            policy_types=["Ingress"],
+            ingress=[
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels={meta.NAMESPACE_NAME_LABEL: meta.ENVOY_GATEWAY_NAMESPACE}
+                            ),
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=meta.ENVOY_PROXY_POD_LABELS),
+                        )
+                    ],
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=HTTP_PORT)],
+                )
+            ],
+        ),
+        opts=opts,
+    )

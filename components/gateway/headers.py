@@ -1,0 +1,41 @@
+"""Identity headers: what the gateway forwards to apps, and therefore never takes from a client.
+
+Apps trust these headers (Grafana's auth.proxy logs in whoever `X-Auth-Request-Email` names), so the
+edge removes every one of them from client requests before any auth filter runs; only oauth2-proxy
+(ext_authz `headersToBackend`), API keys (`forwardClientIDHeader`) and JWT claims (`claimToHeaders`)
+may set them afterwards.
+"""
+
+from __future__ import annotations
+
+# Set by oauth2-proxy (`set_xauthrequest`) on an allowed check, copied to the app.
+SSO_HEADERS = [
+    "x-auth-request-user",
+    "x-auth-request-email",
+    "x-auth-request-preferred-username",
+    "x-auth-request-groups",
+]
+# Set from JWT claims for APIs.
+JWT_CLAIM_HEADERS = {
+    "sub": "x-user-id",
+    "email": "x-user-email",
+    "preferred_org": "x-org-slug",
+    "azp": "x-client-id",
+}
+API_CLIENT_HEADER = "x-api-client"  # the API key's client id
+REDIRECT_HEADER = "x-auth-request-redirect"  # where oauth2-proxy returns after login
+CORRELATION_HEADER = "X-Correlation-Id"
+
+# Everything a client could spoof to claim an identity (seed 003's headers included).
+SPOOFABLE = sorted(
+    {
+        *SSO_HEADERS,
+        *JWT_CLAIM_HEADERS.values(),
+        API_CLIENT_HEADER,
+        "x-auth-request-access-token",
+        "x-org-roles",
+        "x-webauth-role",
+        "x-forwarded-uri",  # oauth2-proxy GHSA-7x63-xv5r-3p2x
+        "x-forwarded-host",
+    }
+)

@@ -1,0 +1,197 @@
+"""Single sign-on: one central oauth2-proxy that Envoy asks (ext_authz) before every browser app.
+
+oauth2-proxy answers the check on its proxy handler with upstream `static://200`: 200 plus
+`X-Auth-Request-*` headers when the session is good, a 302 to Dex when not. The check goes to the
+`/_extauth` prefix, so requests for oauth2-proxy's own paths on an app host are never answered 200
+and forwarded unauthenticated; sign-in and sign-out happen on `auth.<domain>/oauth2/...`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from .. import config, endpoints, meta
+from ..versions import CHARTS, IMAGES
+from .edge import custom
+from .headers import REDIRECT_HEADER, SSO_HEADERS
+
+COMPONENT = "sso"
+NAMESPACE = "oauth2-proxy"
+SERVICE = "oauth2-proxy"
+SERVICE_PORT = 80
+CREDENTIALS_SECRET = "oauth2-proxy-credentials"
+REDIS = "oauth2-proxy-redis"
+REDIS_SECRET = "oauth2-proxy-redis-users"
+CLIENT_ID = "oauth2-proxy"  # its static client in Dex
+EXT_AUTH_PATH = "/_extauth"
+COOKIE_NAME = "_gatehouse_sso"  # never `__Host-`: that prefix forbids the Domain attribute SSO needs
+
+
+def oauth2_proxy_config(stack: config.StackConfig) -> str:
+    """oauth2-proxy's config file (legacy TOML style, as the chart's `config.configFile` takes it)."""
+    domain = f".{stack.domain}"
+    settings: dict[str, Any] = {
+        "provider": "oidc",
+        "provider_display_name": "Gatehouse SSO",
+        "oidc_issuer_url": endpoints.dex_issuer(stack),
+        "redirect_url": endpoints.oauth2_proxy_redirect_uri(stack),
+        "scope": "openid email profile groups offline_access",
+        "code_challenge_method": "S256",
+        "email_domains": ["*"],
+        "upstreams": ["static://200"],
+        "reverse_proxy": True,
+        # only Envoy, inside the cluster, may set X-Forwarded-* (GHSA-7x63-xv5r-3p2x)
+        "trusted_proxy_ips": list(stack.network.private_ranges),
+        "set_xauthrequest": True,
+        "pass_access_token": False,
+        "skip_provider_button": True,
+        "cookie_name": COOKIE_NAME,
+        "cookie_domains": [domain],
+        "whitelist_domains": [domain],
+        "cookie_secure": True,
+        "cookie_samesite": "lax",
+        "cookie_expire": "12h",
+        "cookie_refresh": "30m",
+        "silence_ping_logging": True,
+    }
+    return "\n".join(f"{key} = {_toml(value)}" for key, value in settings.items()) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def oauth2_proxy(
+    stack: config.StackConfig,
+    namespace: k8s.core.v1.Namespace,
+    client_secret: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    crd_opts: pulumi.ResourceOptions,
+) -> None:
+    ns = namespace.metadata.name
+    cookie_secret = random.RandomPassword("oauth2-proxy-cookie", length=32, special=False, opts=opts)
+    redis_password = random.RandomPassword("oauth2-proxy-redis", length=32, special=False, opts=opts)
+    k8s.core.v1.Secret(
+        "oauth2-proxy-credentials",
+        metadata=meta.object_meta(CREDENTIALS_SECRET, COMPONENT, ns),
+        type="Opaque",
+        string_data={"client-id": CLIENT_ID, "client-secret": client_secret, "cookie-secret": cookie_secret.result},
+        opts=opts,
+    )
+    k8s.core.v1.Secret(
+        "oauth2-proxy-redis",
+        metadata=meta.object_meta(REDIS_SECRET, COMPONENT, ns),
+        type="Opaque",
+        string_data={"default": redis_password.result},
+        opts=opts,
+    )
+    valkey = IMAGES["valkey"]
+    k8s.helm.v4.Chart(
+        "oauth2-proxy-redis",
+        name=REDIS,
+        chart=CHARTS["valkey"].chart,
+        version=CHARTS["valkey"].version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHARTS["valkey"].repo),
+        namespace=ns,
+        values={
+            "image": {"repository": valkey.repository, "tag": valkey.tag},
+            "auth": {
+                "enabled": True,
+                "usersExistingSecret": REDIS_SECRET,
+                "aclUsers": {"default": {"permissions": "~* &* +@all"}},
+            },
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        },
+        opts=opts,
+    )
+    image = IMAGES["oauth2-proxy"]
+    pin = CHARTS["oauth2-proxy"]
+    k8s.helm.v4.Chart(
+        "oauth2-proxy",
+        name=SERVICE,
+        chart=pin.chart,
+        version=pin.version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
+        namespace=ns,
+        values={
+            "image": {"repository": image.repository, "tag": image.tag},
+            "config": {"existingSecret": CREDENTIALS_SECRET, "configFile": oauth2_proxy_config(stack)},
+            "sessionStorage": {
+                "type": "redis",  # a small ticket cookie, not the whole token set
+                "redis": {
+                    "existingSecret": REDIS_SECRET,
+                    "passwordKey": "default",
+                    "clientType": "standalone",
+                    "standalone": {"connectionUrl": f"redis://{REDIS}.{NAMESPACE}.svc.cluster.local:6379"},
+                },
+            },
+            "replicaCount": 2,
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        },
+        opts=opts,
+    )
+    # The login host: sign-in, callback and sign-out; not itself behind ext_authz.
+    custom(
+        "oauth2-proxy-route",
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        meta.object_meta(SERVICE, COMPONENT, ns, meta.public_route_labels(True)),
+        {
+            "parentRefs": [meta.gateway_parent_ref()],
+            "hostnames": [stack.host(stack.identity.hosts.oauth2_proxy)],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/oauth2"}}],
+                    "backendRefs": [{"name": SERVICE, "port": SERVICE_PORT}],
+                }
+            ],
+        },
+        crd_opts,
+    )
+
+
+def ext_auth_policy_spec(route: str) -> dict[str, Any]:
+    return {
+        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
+        "extAuth": {
+            "failOpen": False,
+            "timeout": "5s",
+            # by default only Host, Method, Path, Content-Length and Authorization reach the check
+            "headersToExtAuth": ["cookie", "accept", "x-forwarded-proto", REDIRECT_HEADER],
+            "http": {
+                "backendRefs": [{"name": SERVICE, "namespace": NAMESPACE, "port": SERVICE_PORT}],
+                "path": EXT_AUTH_PATH,
+                "headersToBackend": SSO_HEADERS,
+            },
+        },
+    }
+
+
+def reference_grant_spec(from_namespaces: list[str]) -> dict[str, Any]:
+    """SecurityPolicies in the app namespaces may send checks to the oauth2-proxy Service."""
+    return {
+        "from": [
+            {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": ns}
+            for ns in sorted(set(from_namespaces))
+        ],
+        "to": [{"group": "", "kind": "Service", "name": SERVICE}],
+    }
+
+
+def protect_with_sso(route: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+    return custom(
+        f"{namespace}-{route}-sso",
+        "gateway.envoyproxy.io/v1alpha1",
+        "SecurityPolicy",
+        meta.object_meta(f"{route}-sso", COMPONENT, namespace),
+        ext_auth_policy_spec(route),
+        opts,
+    )

@@ -1,0 +1,119 @@
+"""TLS: cert-manager, Let's Encrypt over DNS-01 through Cloudflare, and an internal CA.
+
+One wildcard certificate per environment from Let's Encrypt production: staging certificates are not
+trusted by oauth2-proxy, Envoy or Argo CD when they fetch OIDC discovery documents and keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from .. import config, meta
+from ..versions import CHARTS
+from .edge import LETSENCRYPT_ISSUER, custom
+
+COMPONENT = "tls"
+NAMESPACE = "cert-manager"
+CLOUDFLARE_TOKEN_SECRET = "cloudflare-api-token"
+INTERNAL_CA_SECRET = "gatehouse-internal-ca"
+INTERNAL_ISSUER = "internal-ca"
+
+
+def cert_manager_chart(
+    namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
+) -> k8s.helm.v4.Chart:
+    pin = CHARTS["cert-manager"]
+    return k8s.helm.v4.Chart(
+        "cert-manager",
+        name="cert-manager",
+        chart=pin.chart,
+        version=pin.version,
+        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
+        namespace=namespace.metadata.name,
+        values={
+            "crds": {"enabled": True},
+            "config": {
+                "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+                "kind": "ControllerConfiguration",
+                "gatewayAPI": {"enabled": True},  # issue certificates for Gateway listeners
+            },
+            # check DNS-01 propagation against public resolvers, not split-horizon cluster DNS
+            "dns01RecursiveNameserversOnly": True,
+            "dns01RecursiveNameservers": "1.1.1.1:53,8.8.8.8:53",
+        },
+        opts=meta.stateful(opts, production),  # carries the cert-manager CRDs
+    )
+
+
+def letsencrypt_spec(stack: config.StackConfig) -> dict[str, Any]:
+    return {
+        "acme": {
+            "server": stack.edge.acme.server,
+            "email": stack.edge.acme.email,
+            "privateKeySecretRef": {"name": f"{LETSENCRYPT_ISSUER}-account-key"},
+            "solvers": [
+                {
+                    "selector": {"dnsZones": [stack.domain]},
+                    "dns01": {
+                        "cloudflare": {"apiTokenSecretRef": {"name": CLOUDFLARE_TOKEN_SECRET, "key": "api-token"}}
+                    },
+                }
+            ],
+        }
+    }
+
+
+def issuers(
+    stack: config.StackConfig,
+    namespace: k8s.core.v1.Namespace,
+    cloudflare_token: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    crd_opts: pulumi.ResourceOptions,
+) -> None:
+    """The token and CA Secrets (in the cluster resource namespace) and both ClusterIssuers."""
+    ns = namespace.metadata.name
+    k8s.core.v1.Secret(
+        "cloudflare-api-token",
+        metadata=meta.object_meta(CLOUDFLARE_TOKEN_SECRET, COMPONENT, ns),
+        type="Opaque",
+        string_data={"api-token": cloudflare_token},
+        opts=opts,
+    )
+    key = tls.PrivateKey("internal-ca", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+    certificate = tls.SelfSignedCert(
+        "internal-ca",
+        private_key_pem=key.private_key_pem,
+        is_ca_certificate=True,
+        validity_period_hours=24 * 365 * 5,
+        early_renewal_hours=24 * 90,
+        allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+        subject=tls.SelfSignedCertSubjectArgs(common_name=f"Gatehouse internal CA ({stack.environment})"),
+        opts=opts,
+    )
+    k8s.core.v1.Secret(
+        "internal-ca",
+        metadata=meta.object_meta(INTERNAL_CA_SECRET, COMPONENT, ns),
+        type="kubernetes.io/tls",
+        string_data={"tls.crt": certificate.cert_pem, "tls.key": key.private_key_pem},
+        opts=opts,
+    )
+    custom(
+        "letsencrypt",
+        "cert-manager.io/v1",
+        "ClusterIssuer",
+        meta.object_meta(LETSENCRYPT_ISSUER, COMPONENT),
+        letsencrypt_spec(stack),
+        crd_opts,
+    )
+    custom(
+        "internal-ca-issuer",
+        "cert-manager.io/v1",
+        "ClusterIssuer",
+        meta.object_meta(INTERNAL_ISSUER, COMPONENT),
+        {"ca": {"secretName": INTERNAL_CA_SECRET}},
+        crd_opts,
+    )

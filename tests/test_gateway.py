@@ -1,0 +1,339 @@
+"""The authenticating gateway: edge, TLS, DNS, single sign-on and protected APIs."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+from helpers import run_preview, stack_config
+
+from components.gateway.headers import SPOOFABLE
+from offline.preview import PreviewResult
+from offline.records import Secret
+
+GATEWAY_REF = ("public", "envoy-gateway-system", "https")
+
+
+@pytest.fixture(scope="module", params=["staging", "prod"])
+def preview(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, PreviewResult]:
+    stack = request.param
+    result, printed = run_preview(
+        REPO, tmp_path_factory.mktemp(stack), stack=stack, policy_config=REPO / "policy" / f"{stack}.json"
+    )
+    assert result.exit_code == 0, printed
+    return stack, result
+
+
+def objects(result: PreviewResult, kind: str) -> list[dict[str, Any]]:
+    return [m.obj for m in result.manifests if m.kind == kind]
+
+
+def one(result: PreviewResult, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+    found = [
+        o
+        for o in objects(result, kind)
+        if o["metadata"]["name"] == name and (namespace is None or o["metadata"].get("namespace") == namespace)
+    ]
+    assert len(found) == 1, (kind, name, namespace, len(found))
+    return found[0]
+
+
+def dns_names(result: PreviewResult) -> dict[str, dict[str, Any]]:
+    assert result.run is not None
+    return {
+        r.inputs["name"]: r.inputs for r in result.run.registrations if r.type == "cloudflare:index/dnsRecord:DnsRecord"
+    }
+
+
+def attached_to_public_https(route: dict[str, Any]) -> bool:
+    return any(
+        (ref.get("name"), ref.get("namespace"), ref.get("sectionName")) == GATEWAY_REF
+        for ref in route["spec"]["parentRefs"]
+    )
+
+
+def policies_for(result: PreviewResult, kind: str, route: dict[str, Any]) -> list[dict[str, Any]]:
+    ns, name = route["metadata"]["namespace"], route["metadata"]["name"]
+    return [
+        p
+        for p in objects(result, kind)
+        if p["metadata"]["namespace"] == ns
+        and any(t["kind"] == "HTTPRoute" and t["name"] == name for t in p["spec"]["targetRefs"])
+    ]
+
+
+def test_edge_gateway_and_proxy(preview) -> None:
+    stack, result = preview
+    config = stack_config(stack)
+    gateway = one(result, "Gateway", "public", "envoy-gateway-system")
+    assert gateway["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    listeners = {x["name"]: x for x in gateway["spec"]["listeners"]}
+    assert listeners["http"]["port"] == 80 and listeners["https"]["port"] == 443
+    assert listeners["https"]["hostname"] == "*." + config["gatehouse:domain"]
+    assert listeners["https"]["tls"]["mode"] == "Terminate"
+    assert listeners["https"]["allowedRoutes"]["namespaces"]["from"] == "Selector"
+    redirect = one(result, "HTTPRoute", "https-redirect", "envoy-gateway-system")
+    assert redirect["spec"]["rules"][0]["filters"][0]["requestRedirect"] == {"scheme": "https", "statusCode": 301}
+    proxy = one(result, "EnvoyProxy", "public-proxy", "envoy-gateway-system")
+    service = proxy["spec"]["provider"]["kubernetes"]["envoyService"]
+    assert service["type"] == "LoadBalancer"
+    assert service["loadBalancerIP"] == config["gatehouse:edge"]["loadBalancer"]["address"]
+    assert service["annotations"] == config["gatehouse:edge"]["loadBalancer"]["annotations"]
+    assert (
+        one(result, "GatewayClass", "gatehouse")["spec"]["controllerName"]
+        == "gateway.envoyproxy.io/gatewayclass-controller"
+    )
+
+
+def test_edge_strips_every_identity_header_first(preview) -> None:
+    _, result = preview
+    policy = one(result, "ClientTrafficPolicy", "public-edge", "envoy-gateway-system")
+    headers = policy["spec"]["headers"]
+    assert headers["requestID"] == "PreserveOrGenerate"
+    removed = set(headers["earlyRequestHeaders"]["remove"])
+    assert removed >= {
+        "x-auth-request-user",
+        "x-auth-request-email",
+        "x-user-id",
+        "x-user-email",
+        "x-org-slug",
+        "x-org-roles",
+        "x-forwarded-uri",
+    }
+    assert removed == set(SPOOFABLE)
+    (redirect,) = headers["earlyRequestHeaders"]["set"]
+    assert redirect == {"name": "x-auth-request-redirect", "value": "https://%REQ(:authority)%%REQ(:path)%"}
+    assert policy["spec"]["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}]
+
+
+def test_tls_issuers_and_cloudflare_token(preview) -> None:
+    stack, result = preview
+    config = stack_config(stack)
+    letsencrypt = one(result, "ClusterIssuer", "letsencrypt")["spec"]["acme"]
+    assert letsencrypt["server"] == "https://acme-v02.api.letsencrypt.org/directory"
+    (solver,) = letsencrypt["solvers"]
+    assert solver["selector"]["dnsZones"] == [config["gatehouse:domain"]]
+    assert solver["dns01"]["cloudflare"]["apiTokenSecretRef"] == {"name": "cloudflare-api-token", "key": "api-token"}
+    token = one(result, "Secret", "cloudflare-api-token", "cert-manager")
+    assert set(token["stringData"]) == {"api-token"}
+    assert one(result, "ClusterIssuer", "internal-ca")["spec"] == {"ca": {"secretName": "gatehouse-internal-ca"}}
+    assert result.run is not None
+    token_reg = next(r for r in result.run.registrations if r.urn.endswith("Secret::cloudflare-api-token"))
+    ca_reg = next(r for r in result.run.registrations if r.urn.endswith("Secret::internal-ca"))
+    assert isinstance(token_reg.inputs["stringData"], Secret) and isinstance(ca_reg.inputs["stringData"], Secret)
+    charts = {c.chart: c for c in result.charts}
+    assert charts["cert-manager"].values["config"]["gatewayAPI"] == {"enabled": True}
+    assert charts["cert-manager"].values["crds"] == {"enabled": True}
+
+
+def test_crd_bearing_charts_protected_in_prod(preview) -> None:
+    stack, result = preview
+    assert result.run is not None
+    for name in ("envoy-gateway", "cert-manager"):
+        chart = next(r for r in result.run.registrations if r.type == "kubernetes:helm.sh/v4:Chart" and r.name == name)
+        assert chart.protect is (stack == "prod"), name
+
+
+def test_custom_resources_wait_for_their_crds(preview) -> None:
+    _, result = preview
+    assert result.run is not None
+    regs = result.run.registrations
+    charts = {r.name: r.urn for r in regs if r.type == "kubernetes:helm.sh/v4:Chart"}
+    envoy, cert_manager = charts["envoy-gateway"], charts["cert-manager"]
+    for reg in regs:
+        group = reg.type.split(":")[1].split("/")[0] if reg.type.startswith("kubernetes:") else ""
+        if group in ("gateway.networking.k8s.io", "gateway.envoyproxy.io"):
+            assert envoy in reg.dependencies, reg.urn
+        if group == "cert-manager.io":
+            assert cert_manager in reg.dependencies, reg.urn
+
+
+def test_oauth2_proxy_is_the_dex_client_for_every_domain(preview) -> None:
+    stack, result = preview
+    domain = stack_config(stack)["gatehouse:domain"]
+    values = next(c for c in result.charts if c.chart == "oauth2-proxy").values
+    settings = dict(re.findall(r"^(\w+) = (.+)$", values["config"]["configFile"], re.M))
+    assert settings["oidc_issuer_url"] == f'"https://dex.{domain}"'
+    assert settings["redirect_url"] == f'"https://auth.{domain}/oauth2/callback"'
+    assert settings["upstreams"] == '["static://200"]'
+    assert settings["reverse_proxy"] == settings["set_xauthrequest"] == settings["skip_provider_button"] == "true"
+    assert settings["code_challenge_method"] == '"S256"'
+    assert settings["cookie_domains"] == settings["whitelist_domains"] == f'[".{domain}"]'
+    assert not settings["cookie_name"].startswith('"__Host-')
+    assert values["config"]["existingSecret"] == "oauth2-proxy-credentials"
+    assert values["sessionStorage"]["type"] == "redis"
+    credentials = one(result, "Secret", "oauth2-proxy-credentials", "oauth2-proxy")
+    assert set(credentials["stringData"]) == {"client-id", "client-secret", "cookie-secret"}
+    assert len(credentials["stringData"]["cookie-secret"]) == 32
+    login = one(result, "HTTPRoute", "oauth2-proxy", "oauth2-proxy")
+    assert login["spec"]["hostnames"] == [f"auth.{domain}"]
+    assert login["metadata"]["labels"]["gatehouse.dev/public-route"] == "true"
+
+
+def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None:
+    """Public URL -> DNS -> TLS listener -> route -> extAuth to oauth2-proxy -> app trusting forwarded identity."""
+    stack, result = preview
+    config = stack_config(stack)
+    domain = config["gatehouse:domain"]
+    address = config["gatehouse:edge"]["loadBalancer"]["address"]
+    records = dns_names(result)
+    gateway = one(result, "Gateway", "public", "envoy-gateway-system")
+    https = next(x for x in gateway["spec"]["listeners"] if x["name"] == "https")
+    stripped = set(
+        one(result, "ClientTrafficPolicy", "public-edge", "envoy-gateway-system")["spec"]["headers"][
+            "earlyRequestHeaders"
+        ]["remove"]
+    )
+    grants = one(result, "ReferenceGrant", "allow-security-policies", "oauth2-proxy")["spec"]
+    sso_apps = [a for a in config["gatehouse:apps"] if a.get("auth", "sso") == "sso"]
+    assert sso_apps
+    for app in sso_apps:
+        host = f"{app.get('host', app['name'])}.{domain}"
+        assert records[host]["content"] == address and records[host]["type"] == "A"
+        assert auth_record_present(records, domain)
+        assert fnmatch.fnmatchcase(host, https["hostname"]) and host.count(".") == https["hostname"].count(".")
+        route = one(result, "HTTPRoute", app["name"], app["namespace"])
+        assert attached_to_public_https(route) and route["spec"]["hostnames"] == [host]
+        namespace = next(o for o in objects(result, "Namespace") if o["metadata"]["name"] == app["namespace"])
+        assert namespace["metadata"]["labels"]["gatehouse.dev/gateway-access"] == "true"
+        (policy,) = policies_for(result, "SecurityPolicy", route)
+        ext = policy["spec"]["extAuth"]
+        assert ext["failOpen"] is False
+        assert ext["http"]["backendRefs"] == [{"name": "oauth2-proxy", "namespace": "oauth2-proxy", "port": 80}]
+        assert ext["http"]["path"] == "/_extauth"
+        assert {"cookie", "x-auth-request-redirect"} <= set(ext["headersToExtAuth"])
+        forwarded = set(ext["http"]["headersToBackend"])
+        assert forwarded <= stripped, "a header the app trusts could come from the client"
+        assert {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": app["namespace"]} in grants[
+            "from"
+        ]
+        if app["name"] == "grafana":
+            ini = next(c for c in result.charts if c.chart == "grafana").values["grafana.ini"]
+            proxy = ini["auth.proxy"]
+            assert proxy["enabled"] is True
+            assert proxy["header_name"].lower() in forwarded
+            trusted = {h.split(":")[1].lower() for h in proxy["headers"].split()}
+            assert trusted <= forwarded
+            assert ini["server"]["root_url"] == f"https://{host}"
+            netpol = one(result, "NetworkPolicy", "grafana-from-gateway-only", app["namespace"])
+            peer = netpol["spec"]["ingress"][0]["from"][0]
+            assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "envoy-gateway-system"}
+
+
+def auth_record_present(records: dict[str, dict[str, Any]], domain: str) -> bool:
+    return f"auth.{domain}" in records
+
+
+def test_every_public_route_is_protected_or_public_on_purpose(preview) -> None:
+    _, result = preview
+    routes = [r for r in objects(result, "HTTPRoute") if attached_to_public_https(r)]
+    assert routes
+    for route in routes:
+        guards = policies_for(result, "SecurityPolicy", route)
+        protected = any({"extAuth", "jwt", "apiKeyAuth"} & set(p["spec"]) for p in guards)
+        public = route["metadata"].get("labels", {}).get("gatehouse.dev/public-route") == "true"
+        assert protected != public, route["metadata"]
+
+
+def test_every_public_host_has_dns_and_tls(preview) -> None:
+    stack, result = preview
+    domain = stack_config(stack)["gatehouse:domain"]
+    records = dns_names(result)
+    for route in objects(result, "HTTPRoute"):
+        if attached_to_public_https(route):
+            for host in route["spec"]["hostnames"]:
+                assert host in records, host
+                assert host.endswith("." + domain) and host.count(".") == domain.count(".") + 1
+
+
+def test_jwt_api_scopes_and_claims(preview) -> None:
+    stack, result = preview
+    domain = stack_config(stack)["gatehouse:domain"]
+    route = one(result, "HTTPRoute", "tickets", "helpdesk")
+    (policy,) = policies_for(result, "SecurityPolicy", route)
+    spec = policy["spec"]
+    (provider,) = spec["jwt"]["providers"]
+    assert provider["issuer"] == f"https://sso.{domain}/realms/tenants"
+    assert provider["audiences"] == ["tickets-api"]
+    assert provider["remoteJWKS"]["uri"].startswith("http://keycloak-service.keycloak.svc.cluster.local:8080/")
+    assert {c["header"] for c in provider["claimToHeaders"]} == {
+        "x-user-id",
+        "x-user-email",
+        "x-org-slug",
+        "x-client-id",
+    }
+    rules = {r["name"]: r for r in spec["authorization"]["rules"]}
+    assert spec["authorization"]["defaultAction"] == "Deny"
+    assert [r["name"] for r in spec["authorization"]["rules"]] == ["admin", "write", "read"]
+    assert rules["admin"]["principal"]["jwt"]["scopes"] == ["tickets:admin"]
+    assert re.match(rules["admin"]["operation"]["path"]["value"], "/admin/users")
+    assert not re.match(rules["admin"]["operation"]["path"]["value"], "/administrators")
+    assert rules["write"]["operation"]["methods"] == ["POST", "PUT", "PATCH", "DELETE"]
+    assert rules["write"]["operation"]["path"]["invert"] is True
+    assert rules["read"]["operation"]["methods"] == ["GET", "HEAD"]
+    assert rules["read"]["principal"]["jwt"]["scopes"] == ["tickets:read"]
+    assets = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", "assets", "helpdesk"))[0]
+    assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["write", "read"]
+
+
+def test_correlation_id_on_request_and_response(preview) -> None:
+    _, result = preview
+    for name, ns in (("tickets", "helpdesk"), ("catalog", "storefront")):
+        filters = {f["type"]: f for f in one(result, "HTTPRoute", name, ns)["spec"]["rules"][0]["filters"]}
+        request = filters["RequestHeaderModifier"]["requestHeaderModifier"]["set"]
+        response = filters["ResponseHeaderModifier"]["responseHeaderModifier"]["set"]
+        assert request == response == [{"name": "X-Correlation-Id", "value": "%REQ(x-request-id)%"}]
+
+
+def test_api_keys_per_tier_with_rate_limits(preview) -> None:
+    stack, result = preview
+    api = next(a for a in stack_config(stack)["gatehouse:apis"] if a["auth"] == "apiKey")
+    route = one(result, "HTTPRoute", api["name"], api["namespace"])
+    assert {m["method"] for m in route["spec"]["rules"][0]["matches"]} == {"GET", "HEAD"}
+    (policy,) = policies_for(result, "SecurityPolicy", route)
+    auth = policy["spec"]["apiKeyAuth"]
+    assert auth["forwardClientIDHeader"] == "x-api-client" and auth["sanitize"] is True
+    assert auth["extractFrom"] == [{"headers": ["x-api-key"]}]
+    assert {c["name"] for c in auth["credentialRefs"]} == {
+        f"{api['name']}-apikeys-{t['name']}" for t in api["apiKeyTiers"]
+    }
+    assert result.run is not None
+    for tier in api["apiKeyTiers"]:
+        secret = one(result, "Secret", f"{api['name']}-apikeys-{tier['name']}", api["namespace"])
+        assert set(secret["stringData"]) == set(tier["clients"])
+        assert all(len(v) == 40 for v in secret["stringData"].values())
+        reg = next(
+            r for r in result.run.registrations if r.urn.endswith(f"Secret::api-{api['name']}-keys-{tier['name']}")
+        )
+        assert isinstance(reg.inputs["stringData"], Secret)
+    (limits,) = policies_for(result, "BackendTrafficPolicy", route)
+    rules = limits["spec"]["rateLimit"]["global"]["rules"]
+    assert [r["limit"] for r in rules] == [
+        {"requests": t["requestsPerMinute"], "unit": "Minute"} for t in api["apiKeyTiers"]
+    ]
+    for rule, tier in zip(rules, api["apiKeyTiers"], strict=True):
+        distinct, only_tier = rule["clientSelectors"][0]["headers"]
+        assert distinct == {"name": "x-api-client", "type": "Distinct"}
+        assert all(re.match(only_tier["value"], c) for c in tier["clients"])
+        others = [c for t in api["apiKeyTiers"] if t is not tier for c in t["clients"]]
+        assert not any(re.match(only_tier["value"], c) for c in others)
+    envoy = next(c for c in result.charts if c.chart == "gateway-helm").values
+    assert envoy["config"]["envoyGateway"]["rateLimit"]["backend"]["type"] == "Redis"
+
+
+def test_public_api_is_marked_public(tmp_path: Path) -> None:
+    from helpers import program_with_stack
+
+    config = stack_config("staging")
+    config["gatehouse:apis"].append(
+        {"name": "status", "namespace": "storefront", "service": {"name": "status", "port": 8080}, "auth": "public"}
+    )
+    result, printed = run_preview(program_with_stack(tmp_path, "staging", config), tmp_path / "out", stack="staging")
+    assert result.exit_code == 0, printed
+    route = one(result, "HTTPRoute", "status", "storefront")
+    assert route["metadata"]["labels"]["gatehouse.dev/public-route"] == "true"
+    assert policies_for(result, "SecurityPolicy", route) == []
