@@ -43,9 +43,8 @@ class AuthGateway(pulumi.ComponentResource):
         cert_ns = namespace(tls.NAMESPACE, gateway_access=False)
         sso_ns = namespace(sso.NAMESPACE, gateway_access=True)
         namespaces = dict(args.namespaces)
-        for ns_name in sorted(
-            ({a.namespace for a in stack.apps} | {a.namespace for a in stack.apis}) & set(config.APP_PLATFORM_NAMESPACES)
-        ):
+        workload_namespaces = {a.namespace for a in stack.apps} | {a.namespace for a in stack.apis}
+        for ns_name in sorted(workload_namespaces & set(config.APP_PLATFORM_NAMESPACES)):
             namespaces[ns_name] = namespace(ns_name, gateway_access=True)
 
         self.envoy_gateway = edge.envoy_gateway_chart(edge_ns, production, child)
