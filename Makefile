@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: preview test lint install clean
+.PHONY: preview test lint install bench graph clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check components policy offline tests __main__.py
-	$(BIN)/ruff format --check components policy offline tests __main__.py
-	$(BIN)/mypy components policy/guardrails offline
+	$(BIN)/ruff check components policy offline tests bench __main__.py
+	$(BIN)/ruff format --check components policy offline tests bench __main__.py
+	$(BIN)/mypy components policy/guardrails offline bench
+
+# Offline preview at 10, 100 and 1,000 tenants vs the bare SDK; writes bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf build

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class PreviewResult:
     chart_results: list[ValidationEntry] = field(default_factory=list)
     policy: PolicyReport | None = None
     error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     @property
     def validation_problems(self) -> list[ValidationEntry]:
@@ -98,7 +100,9 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
     except StackConfigError as exc:
         return _not_run(stream, f"error: {exc}")
 
+    clock = _Clock()
     run = run_program(opts.program, config)
+    render_seconds = clock.lap()
     if run.error is not None:
         if isinstance(run.error, pulumi.RunError):
             return _not_run(stream, f"error: {run.error}", config, run)
@@ -106,6 +110,7 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
         return _not_run(stream, f"error: the program failed:\n{detail}", config, run)
 
     result = PreviewResult(EXIT_OK, config, run)
+    result.timings["render"] = render_seconds
     result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
     result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
     validator = Validator(_kubernetes_version(config), opts.upstream)
@@ -118,6 +123,7 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
         )
         for c in result.charts
     ]
+    result.timings["validation"] = clock.lap()
     try:
         result.policy = run_policies(opts.policy_pack, opts.policy_config, run.registrations, _stack_tags(config))
     except PolicyConfigError as exc:
@@ -125,11 +131,23 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
     except PolicyPackLoadError as exc:
         return _not_run(stream, f"error: cannot load the policy pack {opts.policy_pack}: {exc}", config, run)
 
+    result.timings["policy"] = clock.lap()
     _write_outputs(opts.out, result)
+    result.timings["write"] = clock.lap()
     if result.validation_problems or result.policy.mandatory:
         result.exit_code = EXIT_PROBLEMS
     _print_summary(stream, opts, result)
     return result
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self) -> float:
+        now = time.perf_counter()
+        elapsed, self._last = now - self._last, now
+        return elapsed
 
 
 def _not_run(
@@ -264,4 +282,6 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
             print(f"      {error}", file=stream)
     for v in policy.violations:
         print(f"  [{v.enforcement}] {v.policy}: {v.urn}\n      {v.message}", file=stream)
+    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items())
+    print(f"Time:       {phases}", file=stream)
     print(f"\nWrote {opts.out}", file=stream)

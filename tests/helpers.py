@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
-import yaml
 from conftest import REPO, UPSTREAM
 
 from offline.preview import Options, PreviewResult, preview
+from offline.scratch import program_with_stack, stack_config
+
+__all__ = ["program_with_stack", "run_preview", "stack_config"]
 
 
 def run_preview(
@@ -31,19 +32,3 @@ def run_preview(
         secrets=secrets or {},
     )
     return preview(options, stream), stream.getvalue()
-
-
-def stack_config(stack: str) -> dict[str, Any]:
-    """The `config:` map of a real stack file, to modify in a test."""
-    return yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def program_with_stack(tmp_path: Path, stack: str, config: dict[str, Any]) -> Path:
-    """The real program with another stack file; symlinks, so the code under test is the repo's."""
-    program = tmp_path / "program"
-    program.mkdir(exist_ok=True)
-    for name in ("__main__.py", "Pulumi.yaml", "components", "policy"):
-        if not (program / name).exists():
-            (program / name).symlink_to(REPO / name)
-    (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
-    return program

@@ -1,0 +1,76 @@
+"""`python -m bench [--sizes 10,100,1000]`: writes bench/results.json and prints a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "results.json"
+TARGETS = {"seconds_at_1000": 60, "memory_mb_at_1000": 1536, "floor_ratio": 1.3, "dependency_chain": 4}
+
+
+def run(kind: str, number: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.measure", kind, str(number)], capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"bench.measure {kind} {number} failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    columns = [
+        "tenants",
+        "resources",
+        "render_s",
+        "validation_s",
+        "policy_s",
+        "total_s",
+        "ms/resource",
+        "floor_ms",
+        "ratio",
+        "peak_MB",
+        "chain",
+    ]
+    lines = ["| " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|" + "---:|" * len(columns)]
+    for r in rows:
+        s = r["seconds"]
+        lines.append(
+            f"| {r['tenants']} | {r['resources']} | {s['render']} | {s['validation']} | {s['policy']} | {s['total']} "
+            f"| {r['render_ms_per_resource']} | {r['floor']['ms_per_resource']} | {r['floor_ratio']} "
+            f"| {r['peak_memory_mb']} | {r['longest_dependency_chain']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--sizes", default="10,100,1000", help="tenant counts, comma separated")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    rows = []
+    for tenants in (int(s) for s in args.sizes.split(",")):
+        row = run("gatehouse", tenants)
+        row["floor"] = run("floor", row["resources"])
+        row["floor_ratio"] = round(row["render_ms_per_resource"] / row["floor"]["ms_per_resource"], 2)
+        rows.append(row)
+        print(f"{tenants} tenants: {row['resources']} resources in {row['seconds']['total']} s", flush=True)
+    results = {"machine": {"python": platform.python_version(), "cpus": _cpus()}, "targets": TARGETS, "runs": rows}
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(rows))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,98 @@
+"""One measurement, in a fresh process so peak memory is its own: `python -m bench.measure ...`.
+
+`gatehouse N`: the whole offline preview of a generated stack with N tenants.
+`floor R`: the bare SDK registering R trivial resources under the same mocks (the floor no program
+can go below), timed the same way as Gatehouse's render phase.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from offline.preview import Options, preview
+from offline.records import Registration
+from offline.runtime import run_program
+from offline.stack_config import StackConfig
+
+REPO = Path(__file__).resolve().parents[1]
+FLOOR_PROGRAM = """
+import pulumi_kubernetes as k8s
+for i in range({count}):
+    k8s.core.v1.ConfigMap(f"cm{{i}}", metadata={{"name": f"cm{{i}}", "namespace": "bench"}}, data={{"i": str(i)}})
+"""
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def longest_chain(registrations: list[Registration]) -> int:
+    """Resources on the longest path of `dependsOn` edges: what `pulumi up` must do one after another."""
+    deps = {r.urn: [d for d in r.dependencies] for r in registrations}
+    depth: dict[str, int] = {}
+
+    def visit(urn: str) -> int:
+        if urn not in depth:
+            depth[urn] = 0  # cycle guard; the engine would reject a cycle anyway
+            depth[urn] = 1 + max((visit(d) for d in deps.get(urn, []) if d in deps), default=0)
+        return depth[urn]
+
+    sys.setrecursionlimit(10_000)
+    return max((visit(urn) for urn in deps), default=0)
+
+
+def measure_gatehouse(tenants: int) -> dict[str, Any]:
+    from bench.generate import generated_config
+    from offline.scratch import program_with_stack
+
+    with tempfile.TemporaryDirectory() as tmp:
+        program = program_with_stack(Path(tmp), "bench", generated_config(tenants))
+        start = time.perf_counter()
+        result = preview(
+            Options(stack="bench", program=program, policy_config=REPO / "policy" / "prod.json", out=Path(tmp) / "out"),
+            stream=open("/dev/null", "w"),  # noqa: SIM115 - the summary is not part of the measurement
+        )
+        wall = time.perf_counter() - start
+    assert result.run is not None
+    registrations = len(result.run.registrations)
+    return {
+        "tenants": tenants,
+        "exit_code": result.exit_code,
+        "resources": registrations,
+        "objects": len(result.manifests),
+        "seconds": {**{k: round(v, 3) for k, v in result.timings.items()}, "total": round(wall, 3)},
+        "render_ms_per_resource": round(1000 * result.timings["render"] / registrations, 3),
+        "total_ms_per_resource": round(1000 * wall / registrations, 3),
+        "peak_memory_mb": round(peak_memory_mb(), 1),
+        "longest_dependency_chain": longest_chain(result.run.registrations),
+    }
+
+
+def measure_floor(count: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        program = Path(tmp)
+        (program / "Pulumi.yaml").write_text("name: floor\nruntime: python\n")
+        (program / "__main__.py").write_text(FLOOR_PROGRAM.format(count=count))
+        import pulumi_kubernetes.core.v1  # noqa: F401 - imported before timing, as Gatehouse's imports are warm too
+
+        start = time.perf_counter()
+        run = run_program(program, StackConfig("floor", "bench", {}))
+        seconds = time.perf_counter() - start
+    assert run.error is None, run.error
+    return {
+        "resources": len(run.registrations),
+        "seconds": round(seconds, 3),
+        "ms_per_resource": round(1000 * seconds / len(run.registrations), 3),
+    }
+
+
+if __name__ == "__main__":
+    kind, number = sys.argv[1], int(sys.argv[2])
+    out = measure_gatehouse(number) if kind == "gatehouse" else measure_floor(number)
+    print(json.dumps(out))

@@ -1,0 +1,66 @@
+"""The GitHub Actions workflows: valid for GitHub, and running the README's commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from conftest import REPO
+
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def test_workflows_match_githubs_schema() -> None:
+    assert WORKFLOWS
+    check = Path(sys.executable).parent / "check-jsonschema"
+    proc = subprocess.run(
+        [str(check), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_pull_requests_run_the_offline_preview_and_pulumi_preview_with_the_pack() -> None:
+    workflow = _load(REPO / ".github" / "workflows" / "preview.yml")
+    assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert any(step.get("run") == "bash .ci/run" for step in _steps(workflow))
+    preview = next(s for s in _steps(workflow) if s.get("uses", "").startswith("pulumi/actions@"))
+    assert preview["with"]["command"] == "preview"
+    assert preview["with"]["comment-on-pr"] is True
+    assert preview["with"]["policyPacks"] == "policy"
+    assert preview["with"]["policyPackConfigs"] == "policy/${{ matrix.stack }}.json"
+    assert workflow["jobs"]["preview"]["strategy"]["matrix"]["stack"] == ["staging", "prod"]
+
+
+def test_merges_deploy_staging_then_prod_after_approval() -> None:
+    workflow = _load(REPO / ".github" / "workflows" / "deploy.yml")
+    assert workflow[True]["push"]["branches"] == ["main"]
+    jobs = workflow["jobs"]
+    assert jobs["up-prod"]["needs"] == "up-staging"
+    assert jobs["up-prod"]["environment"] == "production"
+    for job, stack in (("up-staging", "staging"), ("up-prod", "prod")):
+        action = next(s for s in jobs[job]["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+        assert action["with"]["command"] == "up"
+        assert action["with"]["stack-name"].endswith(f"/gatehouse/{stack}")
+        assert action["with"]["policyPackConfigs"] == f"policy/{stack}.json"
+
+
+def test_ci_script_runs_the_readme_commands() -> None:
+    readme = (REPO / "README.md").read_text()
+    script = (REPO / ".ci" / "run").read_text()
+    for command in ("make test", "make preview STACK=staging", "make preview STACK=prod"):
+        assert command in script
+    assert "make test" in readme and "make preview" in readme
+    assert "--policy-pack policy --policy-pack-config policy/staging.json" in readme
