@@ -61,7 +61,9 @@ bad_labels = st.one_of(
     st.just(""),
 )
 bad_emails = st.one_of(st.from_regex(r"\A[a-z]{1,8}\Z"), st.from_regex(r"\A[a-z]{1,5}@[a-z]{1,5}\Z"), st.just("@x.io"))
-wrong_types = st.one_of(st.integers(), st.booleans(), st.lists(st.integers(), min_size=1, max_size=2), st.just({"x": 1}))
+wrong_types = st.one_of(
+    st.integers(), st.booleans(), st.lists(st.integers(), min_size=1, max_size=2), st.just({"x": 1})
+)
 
 
 def _indexes(draw: st.DrawFn, template: str) -> str:
