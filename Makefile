@@ -32,5 +32,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The resource graph of STACK from its offline preview: build/<stack>/graph.{svg,png}.
+graph: preview
+	$(BIN)/python -m offline.graph --stack $(STACK)
+
 clean:
 	rm -rf build
