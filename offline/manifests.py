@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .records import Registration, redact, reveal
+from .records import Registration, contains_secret, redact, reveal
 
 # Component-like kubernetes types: they expand into objects provider-side, they are not objects.
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
@@ -83,7 +83,9 @@ def manifest_of(reg: Registration) -> Manifest:
     """The object as the provider would send it (its outputs carry the auto-name, if any)."""
     source = reg.outputs or reg.inputs
     body = {k: v for k, v in source.items() if not k.startswith("__")}
-    return Manifest(reg.urn, _ordered(reveal(body)), _ordered(redact(body)))
+    plain = _ordered(reveal(body))
+    # most objects hold no secret: share one copy (memory matters at thousands of tenants)
+    return Manifest(reg.urn, plain, _ordered(redact(body)) if contains_secret(body) else plain)
 
 
 def chart_name(reference: str) -> str:

@@ -197,8 +197,12 @@ def _dump_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+# libyaml's emitter when PyYAML has it: the same output, many times faster on large stacks
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def _dump_yaml(path: Path, data: Any) -> None:
-    path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=False))
+    path.write_text(yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False, default_flow_style=False))
 
 
 def resource_entry(reg: Registration) -> dict[str, Any]:
