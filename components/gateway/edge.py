@@ -12,7 +12,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
-from ..versions import CHARTS, IMAGES
+from ..charts import helm_chart, valkey
+from ..versions import IMAGES
 from .headers import REDIRECT_HEADER, SPOOFABLE
 
 COMPONENT = "gateway"
@@ -39,29 +40,14 @@ def custom(
 def envoy_gateway_chart(
     namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
 ) -> k8s.helm.v4.Chart:
-    pin = CHARTS["envoy-gateway"]
-    redis = IMAGES["valkey"]
     # Global rate limiting (API-key tiers) needs Redis; a small Valkey serves only the rate limiter.
-    k8s.helm.v4.Chart(
-        "ratelimit-redis",
-        name=RATELIMIT_REDIS,
-        chart=CHARTS["valkey"].chart,
-        version=CHARTS["valkey"].version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHARTS["valkey"].repo),
-        namespace=namespace.metadata.name,
-        values={
-            "image": {"repository": redis.repository, "tag": redis.tag},
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
-        },
-        opts=opts,
-    )
-    return k8s.helm.v4.Chart(
+    valkey("ratelimit-redis", RATELIMIT_REDIS, namespace.metadata.name, opts)
+    return helm_chart(
         "envoy-gateway",
-        name="envoy-gateway",
-        chart=pin.chart,
-        version=pin.version,
-        namespace=namespace.metadata.name,
-        values={
+        "envoy-gateway",
+        "envoy-gateway",
+        namespace.metadata.name,
+        {
             "global": {
                 "images": {"envoyGateway": {"image": IMAGES["envoy-gateway"].ref, "pullPolicy": "IfNotPresent"}}
             },
@@ -78,7 +64,7 @@ def envoy_gateway_chart(
                 }
             },
         },
-        opts=meta.stateful(opts, production),  # carries the Gateway API CRDs
+        meta.stateful(opts, production),  # carries the Gateway API CRDs
     )
 
 

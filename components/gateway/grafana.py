@@ -13,7 +13,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, meta
-from ..versions import CHARTS, IMAGES
+from ..charts import helm_chart
+from ..versions import IMAGES
 
 COMPONENT = "grafana"
 ADMIN_SECRET = "grafana-admin"
@@ -59,17 +60,7 @@ def grafana(
         string_data={"admin-user": "admin", "admin-password": password.result},
         opts=opts,
     )
-    pin = CHARTS["grafana"]
-    k8s.helm.v4.Chart(
-        "grafana",
-        name=app.service.name,
-        chart=pin.chart,
-        version=pin.version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
-        namespace=ns,
-        values=grafana_values(stack, app),
-        opts=opts,
-    )
+    helm_chart("grafana", "grafana", app.service.name, ns, grafana_values(stack, app), opts)
     k8s.networking.v1.NetworkPolicy(
         "grafana-from-gateway-only",
         metadata=meta.object_meta("grafana-from-gateway-only", COMPONENT, ns),

@@ -15,7 +15,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, endpoints, meta
-from ..versions import CHARTS, IMAGES
+from ..charts import helm_chart, valkey
+from ..versions import IMAGES
 from .edge import custom
 from .headers import REDIRECT_HEADER, SSO_HEADERS
 
@@ -93,35 +94,24 @@ def oauth2_proxy(
         string_data={"default": redis_password.result},
         opts=opts,
     )
-    valkey = IMAGES["valkey"]
-    k8s.helm.v4.Chart(
+    valkey(
         "oauth2-proxy-redis",
-        name=REDIS,
-        chart=CHARTS["valkey"].chart,
-        version=CHARTS["valkey"].version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=CHARTS["valkey"].repo),
-        namespace=ns,
-        values={
-            "image": {"repository": valkey.repository, "tag": valkey.tag},
-            "auth": {
-                "enabled": True,
-                "usersExistingSecret": REDIS_SECRET,
-                "aclUsers": {"default": {"permissions": "~* &* +@all"}},
-            },
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        REDIS,
+        ns,
+        opts,
+        auth={
+            "enabled": True,
+            "usersExistingSecret": REDIS_SECRET,
+            "aclUsers": {"default": {"permissions": "~* &* +@all"}},
         },
-        opts=opts,
     )
     image = IMAGES["oauth2-proxy"]
-    pin = CHARTS["oauth2-proxy"]
-    k8s.helm.v4.Chart(
+    helm_chart(
         "oauth2-proxy",
-        name=SERVICE,
-        chart=pin.chart,
-        version=pin.version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
-        namespace=ns,
-        values={
+        "oauth2-proxy",
+        SERVICE,
+        ns,
+        {
             "image": {"repository": image.repository, "tag": image.tag},
             "config": {"existingSecret": CREDENTIALS_SECRET, "configFile": oauth2_proxy_config(stack)},
             "sessionStorage": {
@@ -136,7 +126,7 @@ def oauth2_proxy(
             "replicaCount": 2,
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
         },
-        opts=opts,
+        opts,
     )
     # The login host: sign-in, callback and sign-out; not itself behind ext_authz.
     custom(

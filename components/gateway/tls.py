@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from .. import config, meta
-from ..versions import CHARTS
+from ..charts import helm_chart
 from .edge import LETSENCRYPT_ISSUER, custom
 
 COMPONENT = "tls"
@@ -26,15 +26,12 @@ INTERNAL_ISSUER = "internal-ca"
 def cert_manager_chart(
     namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
 ) -> k8s.helm.v4.Chart:
-    pin = CHARTS["cert-manager"]
-    return k8s.helm.v4.Chart(
+    return helm_chart(
         "cert-manager",
-        name="cert-manager",
-        chart=pin.chart,
-        version=pin.version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pin.repo),
-        namespace=namespace.metadata.name,
-        values={
+        "cert-manager",
+        "cert-manager",
+        namespace.metadata.name,
+        {
             "crds": {"enabled": True},
             "config": {
                 "apiVersion": "controller.config.cert-manager.io/v1alpha1",
@@ -45,7 +42,7 @@ def cert_manager_chart(
             "dns01RecursiveNameserversOnly": True,
             "dns01RecursiveNameservers": "1.1.1.1:53,8.8.8.8:53",
         },
-        opts=meta.stateful(opts, production),  # carries the cert-manager CRDs
+        meta.stateful(opts, production),  # carries the cert-manager CRDs
     )
 
 

@@ -13,7 +13,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, meta
-from ..versions import CHARTS, IMAGES
+from ..charts import helm_chart
+from ..versions import IMAGES
 
 COMPONENT = "organization"
 CREDENTIALS_KEY = "credentials.json"  # the file name the chart's cloudflared config reads
@@ -68,17 +69,14 @@ def org_tunnel(
         },
         opts=opts,
     )
-    chart = CHARTS["cloudflare-tunnel"]
     image = IMAGES["cloudflared"]
     service = org.webhook_service
-    k8s.helm.v4.Chart(
+    helm_chart(
         f"{org.name}-cloudflared",
-        name="cloudflared",
-        chart=chart.chart,
-        version=chart.version,
-        repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=chart.repo),
-        namespace=namespace.metadata.name,
-        values={
+        "cloudflare-tunnel",
+        "cloudflared",
+        namespace.metadata.name,
+        {
             "cloudflare": {
                 "account": cf.account_id,
                 "tunnelName": name,
@@ -100,6 +98,6 @@ def org_tunnel(
             },
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
         },
-        opts=opts,
+        opts,
     )
     return record
