@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import hashlib
 import os
@@ -26,9 +27,11 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .records import Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
@@ -181,8 +184,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, id_, reveal(outputs))
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        obj = _sync_await(rpc.serialize_properties(to_wire(outputs), {}))
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_to_struct(outputs))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_event_loop()
@@ -190,6 +192,18 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         with self._lock:
             self.component_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)
+
+
+def _to_struct(outputs: dict[str, Any]) -> struct_pb2.Struct:
+    """Outputs in their wire form. Plain data (nearly always) converts directly; the SDK's async
+    serializer, run on a per-thread event loop, was the monitor's largest cost."""
+    wire = to_wire(outputs)
+    struct = struct_pb2.Struct()
+    try:
+        struct.update(wire)
+    except (TypeError, ValueError):  # e.g. a resource reference: let the SDK encode it
+        return _sync_await(rpc.serialize_properties(wire, {}))
+    return struct
 
 
 def _secret_outputs(inputs: dict[str, Any], plain: dict[str, Any], secret_names: list[str]) -> dict[str, Any]:
@@ -203,6 +217,19 @@ def _secret_outputs(inputs: dict[str, Any], plain: dict[str, Any], secret_names:
     return outputs
 
 
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs the SDK's monitor calls on the event loop's own thread: the mock monitor answers at once,
+    so a pool only adds thread hand-offs (and GIL contention) to every registration."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting coroutine, as a pool would
+            future.set_exception(exc)
+        return future
+
+
 @dataclass
 class ProgramRun:
     registrations: list[Registration]
@@ -213,13 +240,20 @@ class ProgramRun:
 
 @contextlib.contextmanager
 def _program_context(program_dir: Path) -> Iterator[None]:
-    """Like the language host: the program's folder is the working directory and on sys.path."""
+    """Like the language host: the program's folder is the working directory and on sys.path.
+
+    The SDK records each resource's Python stack for the engine's UI (`traceback.extract_stack`
+    reads source lines: over a tenth of render time); mocks drop it, so it is not captured here.
+    """
     saved_path, saved_cwd = list(sys.path), os.getcwd()
+    saved_stack_trace = sdk_resource._get_stack_trace
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
+    sdk_resource._get_stack_trace = source_pb2.StackTrace
     try:
         yield
     finally:
+        sdk_resource._get_stack_trace = saved_stack_trace
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
 
@@ -244,6 +278,7 @@ def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
     exports: dict[str, Any] = {}
 
     def program() -> Any:
+        asyncio.get_event_loop().set_default_executor(_InlineExecutor())
         runpy.run_path(str(main), run_name="__main__")
         root = pulumi.runtime.get_root_resource()
         outputs = dict(getattr(root, "outputs", {}) or {})
