@@ -2,8 +2,10 @@
 
 from pulumi_policy import Policy
 
-from . import helm, namespaces, protection
+from . import argocd, edge, helm, namespaces, network, protection, quotas, rbac, secrets, services, workloads
 
-POLICIES: list[Policy] = [*namespaces.POLICIES, *helm.POLICIES, *protection.POLICIES]
+MODULES = [rbac, namespaces, network, quotas, services, argocd, workloads, edge, secrets, protection, helm]
 
-__all__ = ["POLICIES"]
+POLICIES: list[Policy] = [policy for module in MODULES for policy in module.POLICIES]
+
+__all__ = ["MODULES", "POLICIES"]

@@ -1,17 +1,76 @@
-"""Shared helpers: type filtering (Python CrossGuard has no typed validate) and tenancy lookups."""
+"""Shared helpers: type filtering (Python CrossGuard has no typed validate), object lookups and tenancy.
+
+Policies receive what the engine sends: resource policies the *inputs* (camelCase wire keys, secrets
+already unwrapped, numbers as floats), stack policies every resource with its `parent` linked. Values
+that are unknown during a preview raise `UnknownValueError` when read; the analyzer then reports the
+policy as "can't run during preview" instead of failing, which is what we want for values a rule
+really needs. Walks over free-form data (chart values) use `known_items` to skip unknown leaves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
+from pulumi_policy import PolicyResource, ResourceValidationArgs
+from pulumi_policy.proxy import UnknownValueError
+
+# --- type tokens ----------------------------------------------------------------------------------
 
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+SERVICE_TYPE = "kubernetes:core/v1:Service"
+SERVICE_ACCOUNT_TYPE = "kubernetes:core/v1:ServiceAccount"
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap"
+RESOURCE_QUOTA_TYPE = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE_TYPE = "kubernetes:core/v1:LimitRange"
+NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ROLE_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+CLUSTER_ROLE_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+ROLE_BINDING_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CLUSTER_ROLE_BINDING_TYPE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+APP_PROJECT_TYPE = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APPLICATION_TYPE = "kubernetes:argoproj.io/v1alpha1:Application"
+GATEWAY_TYPE = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+HTTP_ROUTE_TYPE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+SECURITY_POLICY_TYPE = "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy"
+CLIENT_TRAFFIC_POLICY_TYPE = "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy"
+CNPG_CLUSTER_TYPE = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+HELM_V4_CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
+HELM_V3_CHART_TYPE = "kubernetes:helm.sh/v3:Chart"
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+YAML_V2_CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
+DNS_RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord"
+TENANT_COMPONENT = "gatehouse:tenancy:Tenant"
+
+# Components whose children are rendered from templates or files, not declared by Gatehouse code.
+RENDERING_COMPONENTS = frozenset(
+    {
+        HELM_V4_CHART_TYPE,
+        HELM_V3_CHART_TYPE,
+        YAML_V2_CONFIG_FILE_TYPE,
+        "kubernetes:yaml/v2:ConfigGroup",
+        "kubernetes:yaml:ConfigFile",
+        "kubernetes:yaml:ConfigGroup",
+        "kubernetes:kustomize/v2:Directory",
+        "kubernetes:kustomize:Directory",
+    }
+)
+
+# --- labels (the same strings as components/meta.py; the pack must not import the program) --------
+
 TENANT_LABEL = "gatehouse.dev/tenant"
 ORGANIZATION_LABEL = "gatehouse.dev/organization"
 PROFILE_LABEL = "gatehouse.dev/permission-profile"
+MANAGED_BY_LABEL = "gatehouse.dev/managed-by"
+PUBLIC_ROUTE_LABEL = "gatehouse.dev/public-route"
+REPO_OWNER_LABEL = "gatehouse.dev/repo-owner"
+REPO_NAME_LABEL = "gatehouse.dev/repo-name"
+REPO_ANNOTATION = "gatehouse.dev/repo"
 PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 
 # report(message, urn=None); the SDK types urn as required, which misleads type checkers.
@@ -33,8 +92,126 @@ def for_types(*types: str) -> Callable[[Validate], Validate]:
     return decorate
 
 
+def config_value(args: Any, key: str, default: Any) -> Any:
+    """A policy's config property (engine-merged with its schema default), or `default` in direct calls."""
+    found = (args.get_config() or {}).get(key)
+    return default if found is None else found
+
+
+# --- reading props ----------------------------------------------------------------------------------
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def sequence(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, Sequence) and not isinstance(value, str) else []
+
+
+def dig(props: Mapping[str, Any], *path: str) -> Any:
+    """props[path[0]][path[1]]..., None when any step is missing or not a mapping."""
+    value: Any = props
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def metadata(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping(props.get("metadata"))
+
+
 def labels(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    return (props.get("metadata") or {}).get("labels") or {}
+    return mapping(metadata(props).get("labels"))
+
+
+def object_annotations(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping(metadata(props).get("annotations"))
+
+
+def object_name(props: Mapping[str, Any]) -> str:
+    return str(metadata(props).get("name") or "")
+
+
+def object_namespace(props: Mapping[str, Any]) -> str:
+    return str(metadata(props).get("namespace") or "")
+
+
+def kind_of(resource_type: str) -> str:
+    return resource_type.rsplit(":", 1)[-1]
+
+
+def describe(resource_type: str, props: Mapping[str, Any], fallback: str) -> str:
+    """`Kind 'namespace/name'` (or the Pulumi name when the object has no explicit name)."""
+    name = object_name(props) or fallback
+    namespace = object_namespace(props)
+    return f"{kind_of(resource_type)} '{namespace + '/' if namespace else ''}{name}'"
+
+
+def known_items(value: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The (key, value) pairs of a mapping whose values are known (unknown ones are skipped), by key.
+
+    Sorted: the wire (a protobuf Struct) does not keep the program's key order.
+    """
+    for key in sorted(value, key=str):
+        try:
+            yield str(key), value[key]
+        except UnknownValueError:
+            continue
+
+
+def known_elements(value: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+    """(index, element) for the known elements of a sequence."""
+    for index in range(len(value)):
+        try:
+            yield index, value[index]
+        except UnknownValueError:
+            continue
+
+
+# --- where a resource sits in the component tree ------------------------------------------------------
+
+
+def urn_types(urn: str) -> list[str]:
+    """The qualified type chain of a URN, outermost parent first, the resource's own type last."""
+    parts = urn.split("::")
+    return parts[2].split("$") if len(parts) >= 4 else []
+
+
+def urn_name(urn: str) -> str:
+    parts = urn.split("::")
+    return parts[3] if len(parts) >= 4 else ""
+
+
+def rendered_by(urn: str) -> str | None:
+    """The chart/file component type that rendered this resource, if any ancestor is one."""
+    return next((t for t in urn_types(urn)[:-1] if t in RENDERING_COMPONENTS), None)
+
+
+def under_component(urn: str, component_type: str) -> bool:
+    return component_type in urn_types(urn)[:-1]
+
+
+def tenant_of(props: Mapping[str, Any], urn: str, parent_urn: str | None = None) -> str | None:
+    """The tenant an object belongs to: its tenant label, else its Tenant parent's name.
+
+    Any descendant of a Tenant component is tenant business even when its label is missing; then the
+    name is known only if the Tenant is its direct parent ("" otherwise).
+    """
+    label = labels(props).get(TENANT_LABEL)
+    if label:
+        return str(label)
+    if parent_urn and urn_types(parent_urn)[-1:] == [TENANT_COMPONENT]:
+        return urn_name(parent_urn)
+    if under_component(urn, TENANT_COMPONENT):
+        return ""
+    return None
+
+
+def args_tenant(args: ResourceValidationArgs) -> str | None:
+    return tenant_of(args.props, args.urn, args.opts.parent)
 
 
 def is_tenant_namespace(props: Mapping[str, Any]) -> bool:
@@ -44,3 +221,95 @@ def is_tenant_namespace(props: Mapping[str, Any]) -> bool:
 def is_organization_namespace(props: Mapping[str, Any]) -> bool:
     found = labels(props)
     return ORGANIZATION_LABEL in found and TENANT_LABEL not in found
+
+
+def resource_tenant(resource: PolicyResource) -> str | None:
+    """tenant_of for a stack-policy resource, walking its linked parents."""
+    label = labels(resource.props).get(TENANT_LABEL)
+    if label:
+        return str(label)
+    parent = resource.parent
+    while parent is not None:
+        if parent.resource_type == TENANT_COMPONENT:
+            return parent.name
+        parent = parent.parent
+    return None
+
+
+def tenant_namespaces(resources: Iterable[PolicyResource]) -> dict[str, str]:
+    """Namespace name -> tenant, for every Namespace that is a tenant's (label or Tenant parent)."""
+    found: dict[str, str] = {}
+    for r in resources:
+        if r.resource_type != NAMESPACE_TYPE:
+            continue
+        tenant = resource_tenant(r)
+        name = object_name(r.props)
+        if tenant is not None and name:
+            found[name] = tenant
+    return found
+
+
+def belongs_to_tenant_namespace(name: str, tenant: str) -> bool:
+    """`<tenant>` or `<tenant>-<suffix>`."""
+    return bool(tenant) and (name == tenant or name.startswith(tenant + "-"))
+
+
+# --- values -------------------------------------------------------------------------------------------
+
+_QUANTITY_RE = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+_SUFFIX = {
+    "": Decimal(1),
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50),
+    "Ei": Decimal(2**60),
+}
+
+
+def quantity(value: Any) -> Decimal | None:
+    """A Kubernetes quantity ("500m", "16Gi", 4, 4.0) as a number; None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    match = _QUANTITY_RE.match(str(value).strip())
+    if not match:
+        return None
+    try:
+        return Decimal(match.group(1)) * _SUFFIX[match.group(2) or ""]
+    except InvalidOperation:
+        return None
+
+
+def truthy(value: Any) -> bool:
+    """true / "true" (labels and YAML-ish inputs)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def host_in_domains(host: str, domains: Iterable[str]) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == d.lower().rstrip(".") or host.endswith("." + d.lower().rstrip(".")) for d in domains)
+
+
+def tls_covers(host: str, pattern: str) -> bool:
+    """Whether a certificate for `pattern` serves `host`: exact, or `*.domain` covering exactly one label.
+
+    (Gateway API attaches `a.b.domain` to a `*.domain` listener too, but its wildcard certificate
+    does not cover it.)
+    """
+    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        suffix = pattern[1:]
+        return host.endswith(suffix) and "." not in host[: -len(suffix)] and len(host) > len(suffix)
+    return host == pattern

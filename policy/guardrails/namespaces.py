@@ -1,6 +1,8 @@
-"""Namespaces: explicit, unreserved names and the labels every other guardrail selects on."""
+"""Namespaces: explicit, prefixed, unreserved names, the labels every other guardrail selects on, Pod Security."""
 
 from __future__ import annotations
+
+import re
 
 from pulumi_policy import (
     PolicyComplianceFramework,
@@ -11,15 +13,25 @@ from pulumi_policy import (
 )
 
 from ._util import (
+    HELM_V3_CHART_TYPE,
+    HELM_V4_CHART_TYPE,
+    MANAGED_BY_LABEL,
     NAMESPACE_TYPE,
+    PROFILE_LABEL,
     PSA_ENFORCE_LABEL,
+    TENANT_LABEL,
     Report,
+    config_value,
+    describe,
     for_types,
     is_organization_namespace,
     is_tenant_namespace,
     labels,
+    metadata,
+    object_namespace,
 )
 
+# As components/config.py RESERVED_NAMESPACES: Kubernetes' own namespaces and the platform's.
 RESERVED = [
     "default",
     "kube-system",
@@ -30,23 +42,37 @@ RESERVED = [
     "envoy-gateway-system",
     "external-secrets",
     "cnpg-system",
+    "gatehouse-system",
+    "identity",
+    "keycloak",
+    "monitoring",
+    "oauth2-proxy",
+    "pipeline-system",
+    "tekton-pipelines",
+    "cloudflared",
 ]
+RESERVED_PREFIXES = ["kube-", "openshift-"]
+TENANT_RESERVED_PREFIXES = ["org-"]  # organization namespaces are `org-<name>`
 REQUIRED_TENANT_LABELS = [
-    "gatehouse.dev/tenant",
+    TENANT_LABEL,
     "gatehouse.dev/organization",
-    "gatehouse.dev/permission-profile",
-    "gatehouse.dev/managed-by",
+    PROFILE_LABEL,
+    MANAGED_BY_LABEL,
     PSA_ENFORCE_LABEL,
 ]
 # Permission profile -> the Pod Security level its namespaces must enforce.
 PSA_BY_PROFILE = {"standard": "restricted", "elevated": "baseline"}
+ALLOWED_PSA_LEVELS = ["restricted", "baseline"]
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def _home(args: ResourceValidationArgs) -> bool:
+    return is_tenant_namespace(args.props) or is_organization_namespace(args.props)
 
 
 @for_types(NAMESPACE_TYPE)
 def _explicit_name(args: ResourceValidationArgs, report: Report) -> None:
-    if not (is_tenant_namespace(args.props) or is_organization_namespace(args.props)):
-        return
-    if not (args.props.get("metadata") or {}).get("name"):
+    if _home(args) and not metadata(args.props).get("name"):
         report(f"Namespace '{args.name}' has no explicit metadata.name; an auto-named namespace can be replaced")
 
 
@@ -61,11 +87,13 @@ namespace_explicit_name = ResourceValidationPolicy(
 
 @for_types(NAMESPACE_TYPE)
 def _not_reserved(args: ResourceValidationArgs, report: Report) -> None:
-    if not (is_tenant_namespace(args.props) or is_organization_namespace(args.props)):
+    if not _home(args):
         return
-    name = (args.props.get("metadata") or {}).get("name") or ""
-    reserved = (args.get_config() or {}).get("reserved", RESERVED)
-    if name in reserved or name.startswith("kube-"):
+    name = str(metadata(args.props).get("name") or "")
+    prefixes = list(config_value(args, "reservedPrefixes", RESERVED_PREFIXES))
+    if is_tenant_namespace(args.props):
+        prefixes += config_value(args, "tenantReservedPrefixes", TENANT_RESERVED_PREFIXES)
+    if name in config_value(args, "reserved", RESERVED) or name.startswith(tuple(prefixes)):
         report(f"Namespace '{name}' is reserved for the platform")
 
 
@@ -74,9 +102,17 @@ tenant_namespace_not_reserved = ResourceValidationPolicy(
     description="No tenant or organization takes a reserved namespace (default, kube-*, platform namespaces).",
     validate=_not_reserved,
     severity=Severity.CRITICAL,
-    framework=PolicyComplianceFramework(name="CIS Kubernetes", version="1.9", reference="5.7.4"),
+    framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.7.4"),
     config_schema=PolicyConfigSchema(
-        properties={"reserved": {"type": "array", "items": {"type": "string"}, "default": RESERVED}}
+        properties={
+            "reserved": {"type": "array", "items": {"type": "string"}, "default": RESERVED},
+            "reservedPrefixes": {"type": "array", "items": {"type": "string"}, "default": RESERVED_PREFIXES},
+            "tenantReservedPrefixes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": TENANT_RESERVED_PREFIXES,
+            },
+        }
     ),
 )
 
@@ -86,11 +122,11 @@ def _tenant_labels(args: ResourceValidationArgs, report: Report) -> None:
     if not is_tenant_namespace(args.props):
         return
     found = labels(args.props)
-    required = (args.get_config() or {}).get("requiredLabels", REQUIRED_TENANT_LABELS)
+    required = config_value(args, "requiredLabels", REQUIRED_TENANT_LABELS)
     missing = [label for label in required if not found.get(label)]
     if missing:
         report(f"Tenant namespace is missing label(s): {', '.join(missing)}")
-    profile = found.get("gatehouse.dev/permission-profile")
+    profile = found.get(PROFILE_LABEL)
     expected = PSA_BY_PROFILE.get(profile or "")
     actual = found.get(PSA_ENFORCE_LABEL)
     if expected and actual and actual != expected:
@@ -108,4 +144,83 @@ tenant_namespace_labels = ResourceValidationPolicy(
     ),
 )
 
-POLICIES = [namespace_explicit_name, tenant_namespace_not_reserved, tenant_namespace_labels]
+
+@for_types(NAMESPACE_TYPE)
+def _pod_security(args: ResourceValidationArgs, report: Report) -> None:
+    found = labels(args.props)
+    level = found.get(PSA_ENFORCE_LABEL)
+    name = metadata(args.props).get("name") or args.name
+    allowed = config_value(args, "allowedLevels", ALLOWED_PSA_LEVELS)
+    if level is not None and level not in allowed:
+        report(f"Namespace '{name}' enforces Pod Security '{level}'; allowed: {', '.join(allowed)}")
+    elif level is None and found.get(MANAGED_BY_LABEL):
+        report(f"Namespace '{name}' is managed by Gatehouse but enforces no Pod Security level")
+
+
+namespace_pod_security = ResourceValidationPolicy(
+    name="namespace-pod-security",
+    description="Every namespace Gatehouse manages enforces Pod Security restricted or baseline; no namespace "
+    "enforces privileged.",
+    validate=_pod_security,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.2.1"),
+    remediation_steps="Label the namespace pod-security.kubernetes.io/enforce=restricted (baseline for elevated).",
+    config_schema=PolicyConfigSchema(
+        properties={"allowedLevels": {"type": "array", "items": {"type": "string"}, "default": ALLOWED_PSA_LEVELS}}
+    ),
+)
+
+
+@for_types(NAMESPACE_TYPE)
+def _tenant_prefix(args: ResourceValidationArgs, report: Report) -> None:
+    if not is_tenant_namespace(args.props):
+        return
+    tenant = str(labels(args.props).get(TENANT_LABEL))
+    name = str(metadata(args.props).get("name") or "")
+    if not name:
+        return  # namespace-explicit-name reports it
+    if not DNS_LABEL_RE.match(name):
+        report(f"Namespace '{name}' is not a DNS label of at most 63 characters")
+    if name != tenant and not name.startswith(tenant + "-"):
+        report(f"Namespace '{name}' of tenant '{tenant}' is neither '{tenant}' nor '{tenant}-<suffix>'")
+
+
+tenant_namespace_prefix = ResourceValidationPolicy(
+    name="tenant-namespace-prefix",
+    description="A tenant's namespaces are named `<tenant>` or `<tenant>-<suffix>` (DNS labels), so the tenant's "
+    "AppProject glob and selectors reach exactly its own.",
+    validate=_tenant_prefix,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name="Capsule", reference="forceTenantPrefix"),
+)
+
+
+@for_types(HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE)
+def _chart_not_default(args: ResourceValidationArgs, report: Report) -> None:
+    if args.props.get("namespace") == "default":
+        report(f"Chart '{args.name}' installs into the default namespace")
+
+
+def _no_default_namespace(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type in (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE):
+        _chart_not_default(args, report)
+    elif args.resource_type.startswith("kubernetes:") and object_namespace(args.props) == "default":
+        report(f"{describe(args.resource_type, args.props, args.name)} is in the default namespace")
+
+
+no_default_namespace = ResourceValidationPolicy(
+    name="no-default-namespace",
+    description="Nothing is deployed into the default namespace.",
+    validate=_no_default_namespace,
+    severity=Severity.MEDIUM,
+    framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.7.4"),
+)
+
+POLICIES = [
+    namespace_explicit_name,
+    tenant_namespace_not_reserved,
+    tenant_namespace_labels,
+    namespace_pod_security,
+    tenant_namespace_prefix,
+    no_default_namespace,
+]

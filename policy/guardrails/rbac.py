@@ -1,0 +1,372 @@
+"""RBAC: tenants get their profile's namespaced Role, bound to their own groups and ServiceAccounts, nothing more.
+
+Anchors: CIS Kubernetes 1.9 section 5.1, Kyverno restrict-binding-clusteradmin / -system-groups,
+restrict-wildcard-verbs / -resources, restrict-escalation-verbs-roles, restrict-secret-role-verbs, and the
+Kubernetes bootstrap roles (`edit` grants NetworkPolicy writes, Secret reads, impersonation and tokens).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from ._util import (
+    CLUSTER_ROLE_BINDING_TYPE,
+    CLUSTER_ROLE_TYPE,
+    CRD_TYPE,
+    NAMESPACE_TYPE,
+    ORGANIZATION_LABEL,
+    PROFILE_LABEL,
+    ROLE_BINDING_TYPE,
+    ROLE_TYPE,
+    SERVICE_ACCOUNT_TYPE,
+    Report,
+    args_tenant,
+    belongs_to_tenant_namespace,
+    config_value,
+    describe,
+    for_types,
+    labels,
+    mapping,
+    object_namespace,
+    rendered_by,
+    resource_tenant,
+    sequence,
+    under_component,
+)
+
+CIS = "CIS Kubernetes Benchmark"
+CIS_VERSION = "1.9"
+BINDING_TYPES = (ROLE_BINDING_TYPE, CLUSTER_ROLE_BINDING_TYPE)
+ROLE_TYPES = (ROLE_TYPE, CLUSTER_ROLE_TYPE)
+
+ESCALATION_VERBS = ("bind", "escalate", "impersonate")
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection", "*"})
+READ_VERBS = frozenset({"get", "list", "watch", "*"})
+# What no tenant may change: its own guardrails, RBAC, and its ServiceAccounts' tokens.
+GUARDRAIL_RESOURCES = [
+    "resourcequotas",
+    "limitranges",
+    "networkpolicies",
+    "roles",
+    "rolebindings",
+    "clusterroles",
+    "clusterrolebindings",
+    "serviceaccounts/token",
+]
+SECRET_READER_PROFILES = ["elevated"]
+FORBIDDEN_CLUSTER_ROLES = ["edit", "admin"]
+SYSTEM_GROUPS = ["system:masters", "system:anonymous", "system:unauthenticated"]
+# `<organization>:<tenant>`, the default OIDC group of a tenant ({tenant} is the tenant's slug).
+GROUP_PATTERNS = ["^[a-z0-9]([-a-z0-9]*[a-z0-9])?:{tenant}$"]
+CLUSTER_SCOPED_TYPES = [
+    CLUSTER_ROLE_TYPE,
+    CLUSTER_ROLE_BINDING_TYPE,
+    CRD_TYPE,
+    "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+    "kubernetes:core/v1:PersistentVolume",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    "kubernetes:node.k8s.io/v1:RuntimeClass",
+    "kubernetes:networking.k8s.io/v1:IngressClass",
+    "kubernetes:apiregistration.k8s.io/v1:APIService",
+    "kubernetes:gateway.networking.k8s.io/v1:GatewayClass",
+    "kubernetes:cert-manager.io/v1:ClusterIssuer",
+    "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+]
+
+
+def _role_ref(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping(props.get("roleRef"))
+
+
+def _rules(props: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
+    return [(i, mapping(rule)) for i, rule in enumerate(sequence(props.get("rules")), start=1)]
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in sequence(value)]
+
+
+# --- bindings ------------------------------------------------------------------------------------------
+
+
+@for_types(*BINDING_TYPES)
+def _no_cluster_admin(args: ResourceValidationArgs, report: Report) -> None:
+    if _role_ref(args.props).get("name") == "cluster-admin":
+        report(f"{describe(args.resource_type, args.props, args.name)} grants cluster-admin")
+
+
+no_cluster_admin_binding = ResourceValidationPolicy(
+    name="no-cluster-admin-binding",
+    description="No RoleBinding or ClusterRoleBinding grants cluster-admin.",
+    validate=_no_cluster_admin,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.1"),
+    remediation_steps="Bind a namespaced Role with only the verbs and resources needed.",
+)
+
+
+@for_types(*BINDING_TYPES)
+def _no_builtin_roles(args: ResourceValidationArgs, report: Report) -> None:
+    ref = _role_ref(args.props)
+    forbidden = config_value(args, "forbiddenClusterRoles", FORBIDDEN_CLUSTER_ROLES)
+    if ref.get("kind") == "ClusterRole" and ref.get("name") in forbidden:
+        report(
+            f"{describe(args.resource_type, args.props, args.name)} binds the built-in ClusterRole "
+            f"'{ref.get('name')}'; bind a Gatehouse profile Role instead"
+        )
+
+
+no_builtin_edit_admin_binding = ResourceValidationPolicy(
+    name="no-builtin-edit-admin-binding",
+    description="The built-in edit and admin ClusterRoles are never bound: they grant NetworkPolicy and RBAC "
+    "writes, Secret reads, ServiceAccount impersonation and token creation.",
+    validate=_no_builtin_roles,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name="Kubernetes bootstrap roles", reference="edit, admin; Capsule #649"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "forbiddenClusterRoles": {"type": "array", "items": {"type": "string"}, "default": FORBIDDEN_CLUSTER_ROLES}
+        }
+    ),
+)
+
+
+@for_types(*BINDING_TYPES)
+def _no_system_groups(args: ResourceValidationArgs, report: Report) -> None:
+    forbidden = config_value(args, "forbiddenGroups", SYSTEM_GROUPS)
+    for subject in sequence(args.props.get("subjects")):
+        subject = mapping(subject)
+        if subject.get("kind") in ("Group", "User") and subject.get("name") in forbidden:
+            report(f"{describe(args.resource_type, args.props, args.name)} binds '{subject.get('name')}'")
+
+
+no_system_group_bindings = ResourceValidationPolicy(
+    name="no-system-group-bindings",
+    description="No binding grants anything to system:masters, system:anonymous or system:unauthenticated.",
+    validate=_no_system_groups,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7"),
+    config_schema=PolicyConfigSchema(
+        properties={"forbiddenGroups": {"type": "array", "items": {"type": "string"}, "default": SYSTEM_GROUPS}}
+    ),
+)
+
+
+@for_types(*BINDING_TYPES)
+def _tenant_subjects(args: ResourceValidationArgs, report: Report) -> None:
+    tenant = args_tenant(args)
+    if tenant is None:
+        return
+    what = describe(args.resource_type, args.props, args.name)
+    patterns = [
+        re.compile(p.replace("{tenant}", re.escape(tenant)))
+        for p in config_value(args, "groupPatterns", GROUP_PATTERNS)
+    ]
+    for subject in sequence(args.props.get("subjects")):
+        subject = mapping(subject)
+        kind, name = subject.get("kind"), str(subject.get("name") or "")
+        if kind == "User":
+            report(f"{what} binds the User '{name}'; tenants bind only their groups and ServiceAccounts")
+        elif kind == "Group":
+            if name.startswith("system:"):
+                report(f"{what} binds the system group '{name}'")
+            elif tenant and not any(p.match(name) for p in patterns):
+                report(f"{what} binds the group '{name}', which is not a group of tenant '{tenant}'")
+        elif kind == "ServiceAccount":
+            namespace = str(subject.get("namespace") or object_namespace(args.props))
+            if tenant and not belongs_to_tenant_namespace(namespace, tenant):
+                report(f"{what} binds the ServiceAccount '{namespace}/{name}' from outside tenant '{tenant}'")
+        else:
+            report(f"{what} binds a subject of kind '{kind}'")
+
+
+tenant_binding_subjects = ResourceValidationPolicy(
+    name="tenant-binding-subjects",
+    description="A tenant's RoleBindings bind only the tenant's OIDC groups and ServiceAccounts of its own "
+    "namespaces: never a User, never a system: group.",
+    validate=_tenant_subjects,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7; Capsule owners"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "groupPatterns": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "default": GROUP_PATTERNS,
+                "description": "Regular expressions a tenant's group must match; {tenant} is the tenant slug.",
+            }
+        }
+    ),
+)
+
+
+# --- roles ---------------------------------------------------------------------------------------------
+
+
+@for_types(*ROLE_TYPES)
+def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
+    if args_tenant(args) is None:
+        return
+    what = describe(args.resource_type, args.props, args.name)
+    for index, rule in _rules(args.props):
+        for field in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
+            if "*" in _strings(rule.get(field)):
+                report(f"{what} rule {index} uses '*' in {field}")
+        for verb in ESCALATION_VERBS:
+            if verb in _strings(rule.get("verbs")):
+                report(f"{what} rule {index} grants '{verb}'")
+
+
+tenant_role_least_privilege = ResourceValidationPolicy(
+    name="tenant-role-least-privilege",
+    description="Tenant Roles name their API groups, resources and verbs (no '*') and never grant bind, "
+    "escalate or impersonate.",
+    validate=_least_privilege,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.3, 5.1.8"),
+)
+
+
+@for_types(*ROLE_TYPES)
+def _no_guardrail_writes(args: ResourceValidationArgs, report: Report) -> None:
+    if args_tenant(args) is None:
+        return
+    what = describe(args.resource_type, args.props, args.name)
+    guarded = config_value(args, "guardrailResources", GUARDRAIL_RESOURCES)
+    for index, rule in _rules(args.props):
+        verbs = set(_strings(rule.get("verbs")))
+        for resource in _strings(rule.get("resources")):
+            if resource not in guarded:
+                continue
+            # a token is minted by creating it, and nothing else can be done with one
+            written = verbs if resource == "serviceaccounts/token" else verbs & WRITE_VERBS
+            if written:
+                report(f"{what} rule {index} lets the tenant {'/'.join(sorted(written))} {resource}")
+
+
+tenant_role_no_guardrail_writes = ResourceValidationPolicy(
+    name="tenant-role-no-guardrail-writes",
+    description="No tenant Role may change quotas, limit ranges, network policies or RBAC, or mint "
+    "ServiceAccount tokens.",
+    validate=_no_guardrail_writes,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.13; Capsule #649"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "guardrailResources": {"type": "array", "items": {"type": "string"}, "default": GUARDRAIL_RESOURCES}
+        }
+    ),
+)
+
+
+@for_types(*ROLE_TYPES)
+def _no_secret_reads(args: ResourceValidationArgs, report: Report) -> None:
+    if args_tenant(args) is None:
+        return
+    profile = str(labels(args.props).get(PROFILE_LABEL) or "standard")
+    if profile in config_value(args, "secretReaderProfiles", SECRET_READER_PROFILES):
+        return
+    what = describe(args.resource_type, args.props, args.name)
+    for index, rule in _rules(args.props):
+        resources = set(_strings(rule.get("resources")))
+        reads = set(_strings(rule.get("verbs"))) & READ_VERBS
+        if reads and resources & {"secrets", "*"}:
+            report(f"{what} (profile '{profile}') rule {index} lets the tenant {'/'.join(sorted(reads))} secrets")
+
+
+standard_profile_no_secret_reads = ResourceValidationPolicy(
+    name="standard-profile-no-secret-reads",
+    description="Tenant Roles of the standard profile (and of any profile not allowed to) never read Secrets.",
+    validate=_no_secret_reads,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.2"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "secretReaderProfiles": {"type": "array", "items": {"type": "string"}, "default": SECRET_READER_PROFILES}
+        }
+    ),
+)
+
+
+# --- tenant scope ----------------------------------------------------------------------------------------
+
+
+def _no_cluster_scoped(args: StackValidationArgs, report: Report) -> None:
+    types = config_value(args, "clusterScopedTypes", CLUSTER_SCOPED_TYPES)
+    for r in args.resources:
+        if r.resource_type in types and r.resource_type != NAMESPACE_TYPE:
+            tenant = resource_tenant(r)
+            if tenant is not None:
+                report(
+                    f"{describe(r.resource_type, r.props, r.name)} is cluster-scoped but belongs to tenant "
+                    f"'{tenant}'; only platform components create cluster-scoped objects",
+                    r.urn,
+                )
+
+
+no_cluster_scoped_tenant_objects = StackValidationPolicy(
+    name="no-cluster-scoped-tenant-objects",
+    description="Nothing inside a Tenant is cluster-scoped (no ClusterRole, ClusterRoleBinding, CRD, webhook, "
+    "ClusterIssuer, ...) besides its namespaces.",
+    validate=_no_cluster_scoped,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.1, 5.1.9, 5.1.12"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "clusterScopedTypes": {"type": "array", "items": {"type": "string"}, "default": CLUSTER_SCOPED_TYPES}
+        }
+    ),
+)
+
+
+@for_types(SERVICE_ACCOUNT_TYPE)
+def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
+    if rendered_by(args.urn):
+        return  # a chart's own ServiceAccounts (e.g. cloudflared's, under an Organization) are the chart's business
+    owned = (
+        args_tenant(args) is not None
+        or ORGANIZATION_LABEL in labels(args.props)
+        or under_component(args.urn, "gatehouse:tenancy:Organization")
+    )
+    if owned and args.props.get("automountServiceAccountToken") is not False:
+        report(
+            f"{describe(args.resource_type, args.props, args.name)} does not set automountServiceAccountToken: false"
+        )
+
+
+tenant_serviceaccount_no_automount = ResourceValidationPolicy(
+    name="tenant-serviceaccount-no-automount",
+    description="ServiceAccounts of tenants and organizations do not mount API tokens into pods.",
+    validate=_no_automount,
+    severity=Severity.MEDIUM,
+    framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.5, 5.1.6"),
+)
+
+
+POLICIES = [
+    no_cluster_admin_binding,
+    no_builtin_edit_admin_binding,
+    no_system_group_bindings,
+    tenant_binding_subjects,
+    tenant_role_least_privilege,
+    tenant_role_no_guardrail_writes,
+    standard_profile_no_secret_reads,
+    no_cluster_scoped_tenant_objects,
+    tenant_serviceaccount_no_automount,
+]
