@@ -24,8 +24,16 @@ tenants = [
     Tenant(t.name, TenantArgs(t, stack.is_production, stack.network.private_ranges), opts) for t in stack.tenants
 ]
 tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
-gateway = AuthGateway("gateway", AuthGatewayArgs(stack, cloudflare_token, tenant_namespaces), opts)
-identity = IdentityStack("identity", IdentityStackArgs(stack), opts)
+# Identity first: the gateway's oauth2-proxy is one of its Dex clients. Its routes wait for the Gateway
+# API CRDs, which the gateway's Envoy Gateway chart installs: a deferred dependency, resolved below.
+gateway_crds, resolve_gateway_crds = pulumi.deferred_output()
+identity = IdentityStack("identity", IdentityStackArgs(stack, gateway_crds=gateway_crds), opts)
+gateway = AuthGateway(
+    "gateway",
+    AuthGatewayArgs(stack, cloudflare_token, identity.clients["oauth2-proxy"].secret, tenant_namespaces),
+    opts,
+)
+resolve_gateway_crds(pulumi.Output.from_input([gateway.envoy_gateway]))
 
 pulumi.export("domain", stack.domain)
 pulumi.export("issuer", identity.issuer)

@@ -196,6 +196,7 @@ class IdentityHosts(Model):
     oauth2_proxy: DnsLabel = "auth"
     argocd: DnsLabel = "argocd"
     portal: DnsLabel = "app"  # origin of the tenants' single-page app (Keycloak PKCE client)
+    tekton: DnsLabel = "tekton"  # the Tekton dashboard, behind its own oauth2-proxy (a Dex client)
 
 
 class GitHubOrg(Model):

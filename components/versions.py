@@ -45,6 +45,7 @@ IMAGES: dict[str, ImagePin] = {
     "cloudflared": ImagePin("docker.io/cloudflare/cloudflared", "2024.8.3"),
     "postgresql": ImagePin("ghcr.io/cloudnative-pg/postgresql", "17.6"),
     "keycloak": ImagePin("quay.io/keycloak/keycloak", "26.0.0"),
+    "keycloak-operator": ImagePin("quay.io/keycloak/keycloak-operator", "26.0.0"),
     "envoy-gateway": ImagePin("docker.io/envoyproxy/gateway", "v1.9.0"),
     "valkey": ImagePin("docker.io/valkey/valkey", "9.1.1"),
     "grafana": ImagePin("docker.io/grafana/grafana", "13.2.0"),

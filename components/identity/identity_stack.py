@@ -1,25 +1,86 @@
 """IdentityStack: who you are.
 
-Skeleton: the component and its type token; Authentik, Dex, Keycloak and their databases come with
-the identity issue.
+Platform people sign in through Dex (Authentik, GitHub, Google behind one issuer); tenants through
+Keycloak, whose realm is generated from the organizations and APIs in config. Authentik, Dex and
+Keycloak each keep their data in a CloudNativePG cluster.
+
+Pod Security: `cnpg-system` and `identity` enforce `restricted`; `keycloak` enforces `baseline`, because
+the Keycloak operator 26.0 gives the StatefulSet and realm-import Job it creates no security context.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 
-from .. import config
+from .. import config, endpoints, meta
+from . import argocd, keycloak_operator
+from .authentik import authentik
+from .clients import DexClient, dex_clients
+from .common import CNPG_NAMESPACE, COMPONENT, IDENTITY_NAMESPACE, KEYCLOAK_NAMESPACE, Home, password
+from .databases import database, operator
+from .dex import connector_secret, dex
+from .keycloak import keycloak
 
 
 @dataclass(frozen=True)
 class IdentityStackArgs:
     stack: config.StackConfig
+    # What installs the Gateway API CRDs (the gateway's Envoy Gateway chart): the routes wait for it. An
+    # Output is fine, so the gateway may be built after this plane (`pulumi.deferred_output()`).
+    gateway_crds: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
 
 
 class IdentityStack(pulumi.ComponentResource):
+    issuer: str
+    clients: dict[str, DexClient]
+    keycloak_issuer: str
+    keycloak_jwks_uri: str
+    public_hosts: list[str]
+
     def __init__(self, name: str, args: IdentityStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("gatehouse:identity:IdentityStack", name, None, opts)
-        self.issuer = f"https://{args.stack.host(args.stack.identity.hosts.dex)}"
-        self.register_outputs({"issuer": self.issuer})
+        stack = args.stack
+        production = stack.is_production
+        child = pulumi.ResourceOptions(parent=self)
+        routes = pulumi.ResourceOptions(parent=self, depends_on=args.gateway_crds)
+
+        def home(ns: str, gateway_access: bool, pod_security: str = "restricted") -> Home:
+            namespace = meta.platform_namespace(ns, COMPONENT, production, child, gateway_access, pod_security)
+            return Home(ns, namespace)
+
+        cnpg = home(CNPG_NAMESPACE, gateway_access=False)
+        identity_ns = home(IDENTITY_NAMESPACE, gateway_access=True)
+        keycloak_ns = home(KEYCLOAK_NAMESPACE, gateway_access=True, pod_security="baseline")
+
+        postgres = operator(cnpg, production, child)
+        authentik_db = database("authentik", identity_ns, production, child, postgres)
+        dex_db = database("dex", identity_ns, production, child, postgres)
+        keycloak_db = database("keycloak", keycloak_ns, production, child, postgres)
+
+        self.clients = dex_clients(stack, child)
+        connectors = connector_secret(stack, identity_ns, password("authentik-dex-client", child), child)
+        authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # its chart renders a route
+        dex(stack, identity_ns, dex_db, self.clients, connectors, child, routes)
+
+        crds = keycloak_operator.crds(production, child)
+        keycloak_operator.operator(keycloak_ns, child)
+        keycloak(stack, keycloak_ns, keycloak_db, child, pulumi.ResourceOptions(parent=self, depends_on=crds), routes)
+
+        argocd.argocd_sso(stack, self.clients["argocd"], child)
+
+        self.issuer = endpoints.dex_issuer(stack)
+        self.keycloak_issuer = endpoints.keycloak_issuer(stack)
+        self.keycloak_jwks_uri = endpoints.keycloak_jwks_uri(stack)
+        self.public_hosts = endpoints.identity_hosts(stack)
+        self.register_outputs(
+            {
+                "issuer": self.issuer,
+                "keycloakIssuer": self.keycloak_issuer,
+                "keycloakJwksUri": self.keycloak_jwks_uri,
+                "publicHosts": self.public_hosts,
+                "clients": {c.id: c.redirect_uris for c in self.clients.values()},
+            }
+        )

@@ -1,0 +1,139 @@
+"""The Authentik blueprint: platform groups, a verified-e-mail scope mapping and the OAuth2 provider Dex uses.
+
+Blueprints use YAML tags Authentik resolves when it applies the file (`!Find` looks an object up,
+`!KeyOf` refers to an earlier entry, `!Env` reads the worker's environment, so the client secret never
+appears in the ConfigMap). The file is generated as text with a Dumper that knows those tags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .. import config, endpoints
+
+DEX_SLUG = "dex"  # the application's slug; with issuer_mode per_provider it is part of the issuer URL
+DEX_CLIENT_ID = "dex"
+DEX_SECRET_ENV = "AUTHENTIK_DEX_CLIENT_SECRET"
+
+
+@dataclass(frozen=True)
+class Find:
+    model: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class KeyOf:
+    id: str
+
+
+@dataclass(frozen=True)
+class Env:
+    variable: str
+
+
+class BlueprintDumper(yaml.SafeDumper):
+    pass
+
+
+BlueprintDumper.add_representer(Find, lambda d, f: d.represent_sequence("!Find", [f.model, [f.field, f.value]]))
+BlueprintDumper.add_representer(KeyOf, lambda d, k: d.represent_scalar("!KeyOf", k.id))
+BlueprintDumper.add_representer(Env, lambda d, e: d.represent_scalar("!Env", e.variable))
+
+
+def authentik_issuer(stack: config.StackConfig) -> str:
+    """Per-provider issuer, trailing slash included: Dex compares it byte for byte."""
+    return f"{endpoints.https(stack, stack.identity.hosts.authentik)}/application/o/{DEX_SLUG}/"
+
+
+def _scope(managed: str) -> Find:
+    return Find(
+        "authentik_providers_oauth2.scopemapping", "managed", f"goauthentik.io/providers/oauth2/scope-{managed}"
+    )
+
+
+def blueprint(stack: config.StackConfig) -> dict[str, Any]:
+    groups = stack.identity.platform_groups
+    group_ids = {name: f"group-{name}" for name in (groups.admins, groups.operators, groups.engineering)}
+    entries: list[dict[str, Any]] = [
+        {
+            "model": "authentik_core.group",
+            "id": group_id,
+            "identifiers": {"name": name},
+            # seed 002: only platform admins administer Authentik itself
+            "attrs": {"is_superuser": name == groups.admins},
+        }
+        for name, group_id in group_ids.items()
+    ]
+    entries += [
+        {
+            # Authentik 2025.10+ reports email_verified: false by default, which Dex passes on and oauth2-proxy
+            # rejects. Accounts here are created by administrators, never self-registered: their addresses are.
+            "model": "authentik_providers_oauth2.scopemapping",
+            "id": "email-verified",
+            "identifiers": {"name": "gatehouse: email (verified)"},
+            "attrs": {
+                "scope_name": "email",
+                "description": "E-mail address, verified by the administrator who created the account",
+                "expression": 'return {"email": request.user.email, "email_verified": True}',
+            },
+        },
+        {
+            "model": "authentik_providers_oauth2.oauth2provider",
+            "id": "dex-provider",
+            "identifiers": {"name": DEX_SLUG},
+            "attrs": {
+                "client_type": "confidential",
+                "client_id": DEX_CLIENT_ID,
+                "client_secret": Env(DEX_SECRET_ENV),
+                "authorization_flow": Find(
+                    "authentik_flows.flow", "slug", "default-provider-authorization-implicit-consent"
+                ),
+                "invalidation_flow": Find("authentik_flows.flow", "slug", "default-provider-invalidation-flow"),
+                "redirect_uris": [{"matching_mode": "strict", "url": f"{endpoints.dex_issuer(stack)}/callback"}],
+                "signing_key": Find("authentik_crypto.certificatekeypair", "name", "authentik Self-signed Certificate"),
+                "issuer_mode": "per_provider",
+                "sub_mode": "hashed_user_id",
+                "include_claims_in_id_token": True,
+                # explicit since 2026.5: a provider created without grant types accepts none
+                "grant_types": ["authorization_code", "refresh_token"],
+                "property_mappings": [
+                    _scope("openid"),
+                    KeyOf("email-verified"),
+                    _scope("profile"),  # carries `groups`
+                    _scope("offline_access"),
+                ],
+            },
+        },
+        {
+            "model": "authentik_core.application",
+            "id": "dex-app",
+            "identifiers": {"slug": DEX_SLUG},
+            "attrs": {"name": "Platform SSO (Dex)", "provider": KeyOf("dex-provider"), "policy_engine_mode": "any"},
+        },
+    ]
+    # Only members of a platform group may sign in to Dex through Authentik.
+    entries += [
+        {
+            "model": "authentik_policies.policybinding",
+            "identifiers": {"target": KeyOf("dex-app"), "order": order},
+            "attrs": {"group": KeyOf(group_id)},
+        }
+        for order, group_id in enumerate(group_ids.values())
+    ]
+    return {
+        "version": 1,
+        "metadata": {
+            "name": "gatehouse-platform",
+            "labels": {"blueprints.goauthentik.io/description": "Gatehouse: platform groups and the Dex provider"},
+        },
+        "entries": entries,
+    }
+
+
+def blueprint_yaml(stack: config.StackConfig) -> str:
+    return yaml.dump(blueprint(stack), Dumper=BlueprintDumper, sort_keys=False, default_flow_style=False, width=1000)

@@ -1,0 +1,102 @@
+"""What every module of the identity plane shares: its namespaces, labels and a few small builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from .. import endpoints, meta
+
+COMPONENT = "identity"
+CNPG_NAMESPACE = "cnpg-system"
+IDENTITY_NAMESPACE = "identity"  # Authentik and Dex
+KEYCLOAK_NAMESPACE = endpoints.KEYCLOAK_NAMESPACE  # the operator watches only its own namespace
+
+
+@dataclass(frozen=True)
+class Home:
+    """A namespace by its (static) name, and the resource, so objects in it wait for it."""
+
+    name: str
+    namespace: k8s.core.v1.Namespace
+
+    @property
+    def ref(self) -> pulumi.Output[str]:
+        return self.namespace.metadata.name
+
+
+def password(name: str, opts: pulumi.ResourceOptions, length: int = 40) -> pulumi.Output[str]:
+    """A generated credential: letters and digits only, so it survives Dex's `$VAR` expansion, YAML and URLs."""
+    return pulumi.Output.secret(random.RandomPassword(name, length=length, special=False, opts=opts).result)
+
+
+def kept(opts: pulumi.ResourceOptions, production: bool) -> pulumi.ResourceOptions:
+    """For generated values that must never change once in use (keys, database passwords): protected in prod."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=production))
+
+
+def secret(
+    home: Home,
+    name: str,
+    data: dict[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+    type_: str = "Opaque",
+) -> k8s.core.v1.Secret:
+    return k8s.core.v1.Secret(
+        f"{home.name}-{name}",
+        metadata=meta.object_meta(name, COMPONENT, home.ref),
+        type=type_,
+        string_data=data,
+        opts=opts,
+    )
+
+
+def env_from_secret(variable: str, secret_name: str, key: str) -> dict[str, Any]:
+    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+
+def http_route(
+    home: Home,
+    name: str,
+    host: str,
+    backend: tuple[str, int],
+    opts: pulumi.ResourceOptions,
+    prefixes: tuple[str, ...] = ("/",),
+) -> k8s.apiextensions.CustomResource:
+    """A login host on the shared Gateway: public on purpose, it is where people sign in."""
+    service, port = backend
+    return k8s.apiextensions.CustomResource(
+        f"{home.name}-{name}-route",
+        api_version="gateway.networking.k8s.io/v1",
+        kind="HTTPRoute",
+        metadata=meta.object_meta(name, COMPONENT, home.ref, meta.public_route_labels(True)),
+        spec={
+            "parentRefs": [meta.gateway_parent_ref()],
+            "hostnames": [host],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": prefix}} for prefix in prefixes],
+                    "backendRefs": [{"name": service, "port": port}],
+                }
+            ],
+        },
+        opts=opts,
+    )
+
+
+# Pod Security `restricted` for the charts that let us say so.
+POD_SECURITY = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}

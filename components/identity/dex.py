@@ -1,0 +1,208 @@
+"""Dex, the OIDC broker every platform app signs in with: Authentik, GitHub and Google behind one issuer.
+
+Dex expands `$VAR` in its storage and connector config, so every secret reaches it as an environment
+variable from a Secret. The config file itself lives in a Secret of our own (`configSecret.create:
+false`) rather than in the chart values, because the guardrail `no-literal-credentials-in-chart-values`
+reads `clientSecret: $VAR` as a literal credential. The price: previews show the config as a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from .. import config, endpoints
+from ..charts import helm_chart
+from .authentik import AUTHENTIK_CLIENT_SECRET_KEY, CONNECTORS
+from .blueprint import DEX_CLIENT_ID, authentik_issuer
+from .clients import DexClient
+from .common import (
+    CONTAINER_SECURITY,
+    POD_SECURITY,
+    Home,
+    env_from_secret,
+    http_route,
+    resources,
+    secret,
+)
+from .databases import PORT, Database
+
+RELEASE = "dex"  # the chart names its Service after the release
+HTTP_PORT = 5556
+CONFIG_SECRET = "dex-config"
+CLIENTS_SECRET = "dex-clients"
+GITHUB_SECRET_KEY = "github-client-secret"
+GOOGLE_SECRET_KEY = "google-client-secret"
+# Seed 002's lifetimes.
+EXPIRY = {
+    "signingKeys": "6h",
+    "idTokens": "24h",
+    "refreshTokens": {"validIfNotUsedFor": "2160h", "absoluteLifetime": "3960h"},
+}
+CLIENT_NAMES = {
+    "argocd": "Argo CD",
+    "tekton-dashboard": "Tekton Dashboard",
+    "grafana": "Grafana",
+    "oauth2-proxy": "Platform SSO",
+}
+
+
+def connectors(stack: config.StackConfig) -> list[dict[str, Any]]:
+    callback = f"{endpoints.dex_issuer(stack)}/callback"
+    found: list[dict[str, Any]] = [
+        {
+            "type": "oidc",
+            "id": "authentik",
+            "name": "Authentik",
+            "config": {
+                "issuer": authentik_issuer(stack),
+                "clientID": DEX_CLIENT_ID,
+                "clientSecret": "$AUTHENTIK_CLIENT_SECRET",
+                "redirectURI": callback,
+                "scopes": ["profile", "email", "offline_access"],  # Dex adds openid; `groups` comes with profile
+                "insecureEnableGroups": True,  # the oidc connector drops groups unless told otherwise
+                "claimModifications": {"modifyGroupNames": {"prefix": "authentik:"}},
+            },
+        }
+    ]
+    github = stack.identity.connectors.github
+    if github:
+        found.append(
+            {
+                "type": "github",
+                "id": "github",
+                "name": "GitHub",
+                "config": {
+                    "clientID": github.client_id,
+                    "clientSecret": "$GITHUB_CLIENT_SECRET",
+                    "redirectURI": callback,
+                    # groups are `<org>:<team>`
+                    "orgs": [
+                        {"name": o.name, "teams": sorted(o.teams)} for o in sorted(github.orgs, key=lambda o: o.name)
+                    ],
+                    "teamNameField": "slug",
+                },
+            }
+        )
+    google = stack.identity.connectors.google
+    if google:
+        found.append(
+            {
+                "type": "google",
+                "id": "google",
+                "name": "Google",
+                "config": {
+                    "clientID": google.client_id,
+                    "clientSecret": "$GOOGLE_CLIENT_SECRET",
+                    "redirectURI": callback,
+                    "hostedDomains": sorted(google.hosted_domains),
+                },
+            }
+        )
+    return found
+
+
+def dex_config(stack: config.StackConfig, db: Database, clients: dict[str, DexClient]) -> dict[str, Any]:
+    return {
+        "issuer": endpoints.dex_issuer(stack),  # every client must use exactly this string
+        "storage": {
+            "type": "postgres",
+            "config": {
+                "host": db.host,
+                "port": PORT,
+                "database": db.database,
+                "user": db.owner,
+                "password": "$DEX_DB_PASSWORD",
+                # CloudNativePG serves TLS with its own CA; Dex's default verify-full would reject it
+                "ssl": {"mode": "require"},
+            },
+        },
+        "oauth2": {"skipApprovalScreen": True, "responseTypes": ["code"]},
+        "expiry": EXPIRY,
+        "enablePasswordDB": False,
+        "connectors": connectors(stack),
+        "staticClients": [
+            {
+                "id": c.id,
+                "name": CLIENT_NAMES.get(c.id, c.id),
+                "secretEnv": c.secret_env,
+                "redirectURIs": c.redirect_uris,
+            }
+            for c in sorted(clients.values(), key=lambda c: c.id)
+        ],
+    }
+
+
+def dex_config_yaml(stack: config.StackConfig, db: Database, clients: dict[str, DexClient]) -> str:
+    return yaml.safe_dump(dex_config(stack, db, clients), sort_keys=False)
+
+
+def environment(stack: config.StackConfig, db: Database, clients: dict[str, DexClient]) -> list[dict[str, Any]]:
+    env = [
+        env_from_secret("DEX_DB_PASSWORD", db.credentials, "password"),
+        env_from_secret("AUTHENTIK_CLIENT_SECRET", CONNECTORS, AUTHENTIK_CLIENT_SECRET_KEY),
+    ]
+    if stack.identity.connectors.github:
+        env.append(env_from_secret("GITHUB_CLIENT_SECRET", CONNECTORS, GITHUB_SECRET_KEY))
+    if stack.identity.connectors.google:
+        env.append(env_from_secret("GOOGLE_CLIENT_SECRET", CONNECTORS, GOOGLE_SECRET_KEY))
+    env += [env_from_secret(c.secret_env, CLIENTS_SECRET, c.id) for c in sorted(clients.values(), key=lambda c: c.id)]
+    return env
+
+
+def dex_values(
+    stack: config.StackConfig, db: Database, clients: dict[str, DexClient], config_text: str
+) -> dict[str, Any]:
+    return {
+        "replicaCount": 2 if stack.is_production else 1,
+        "configSecret": {"create": False, "name": CONFIG_SECRET},
+        "envVars": environment(stack, db, clients),
+        # the config is not the chart's, so the chart's own checksum never changes: roll pods on ours
+        "podAnnotations": {"checksum/config": hashlib.sha256(config_text.encode()).hexdigest()},
+        "rbac": {"create": False},  # Postgres storage: Dex never talks to the Kubernetes API
+        "podSecurityContext": POD_SECURITY,
+        "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
+        "resources": resources("50m", "64Mi", "256Mi"),
+    }
+
+
+def connector_secret(
+    stack: config.StackConfig, home: Home, authentik_client_secret: pulumi.Output[str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Secret:
+    """Upstream credentials: Dex's client secret in Authentik (generated), GitHub's and Google's (config)."""
+    data: dict[str, pulumi.Input[str]] = {AUTHENTIK_CLIENT_SECRET_KEY: authentik_client_secret}
+    if stack.identity.connectors.github:
+        data[GITHUB_SECRET_KEY] = config.secret("githubClientSecret")
+    if stack.identity.connectors.google:
+        data[GOOGLE_SECRET_KEY] = config.secret("googleClientSecret")
+    return secret(home, CONNECTORS, data, opts)
+
+
+def dex(
+    stack: config.StackConfig,
+    home: Home,
+    db: Database,
+    clients: dict[str, DexClient],
+    connectors_secret: k8s.core.v1.Secret,
+    opts: pulumi.ResourceOptions,
+    route_opts: pulumi.ResourceOptions,
+) -> k8s.helm.v4.Chart:
+    config_text = dex_config_yaml(stack, db, clients)
+    config_secret = secret(home, CONFIG_SECRET, {"config.yaml": config_text}, opts)
+    clients_secret = secret(home, CLIENTS_SECRET, {c.id: c.secret for c in clients.values()}, opts)
+    chart = helm_chart(
+        "dex",
+        "dex",
+        RELEASE,
+        home.ref,
+        dex_values(stack, db, clients, config_text),
+        pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[config_secret, clients_secret, connectors_secret])
+        ),
+    )
+    http_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)
+    return chart

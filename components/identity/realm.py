@@ -1,0 +1,235 @@
+"""The Keycloak realm for tenants, generated from `organizations` and `apis` (seeds 000 and 003).
+
+- Groups `/orgs/<slug>` carry `org_id`, `plan` and `features`; membership in `/orgs/<slug>/<ROLE>` is
+  the per-organization role, and grants the client role of that name on `organizations`.
+- One client scope per API scope (`tickets:read` ...), each adding the API's audience to the token.
+- `tenant-claims` maps `org_memberships`, `tenant_ids` and `preferred_org`.
+- Clients: the tenants' single-page app (public, code + PKCE S256) and one client_credentials client
+  per partner system.
+- Google as an identity provider, when its connector is configured.
+
+Second factor before an admin scope: every `<api>:admin` scope is mapped to the role
+`organizations/ORG_ADMIN`, and Keycloak grants a scope that has role mappings only to users holding one
+of those roles (optional or default alike). The browser, direct-grant and post-broker-login flows
+(`realm_flows`) ask for an OTP code whenever the user holds that same role. So no token carries an admin
+scope unless its user signed in with a second factor. (Keycloak 26.0 has no "client scope requested"
+flow condition, which would ask only when the scope is; it came later.)
+
+The import is create-only: Keycloak imports the realm once, and later changes here do not reach it
+(recreate the realm, or manage day 2 with the Keycloak provider).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from .. import config, endpoints
+from .realm_flows import BROWSER_FLOW, DIRECT_GRANT_FLOW, POST_BROKER_FLOW, REGISTRATION_FLOW, flows, user_profile
+from .realm_scopes import (
+    DEFAULT_SCOPES,
+    ROLES_CLIENT,
+    TENANT_CLAIMS,
+    admin_scope_mappings,
+    api_scope_names,
+    client_scopes,
+    jwt_apis,
+)
+
+ORG_ROLES = ("ORG_ADMIN", "ORG_MANAGER", "ORG_USER")
+ORGS_GROUP = "orgs"
+SPA_CLIENT = "portal"
+CLIENT_SECRETS = "keycloak-client-secrets"  # Secret in the keycloak namespace the placeholders read
+GOOGLE_SECRET_KEY = "google-client-secret"
+GOOGLE_PLACEHOLDER = "GOOGLE_CLIENT_SECRET"
+
+
+# --- names shared with the component and the tests ---------------------------------------------------
+
+
+def m2m_clients(stack: config.StackConfig) -> dict[str, list[str]]:
+    """Partner client id -> its scopes: a partner named under several APIs is one client with all of them."""
+    scopes: dict[str, set[str]] = defaultdict(set)
+    for api in jwt_apis(stack):
+        for client in api.m2m_clients:
+            scopes[client.name] |= {api.scope_name(s) for s in client.scopes}
+    return {name: sorted(found) for name, found in sorted(scopes.items())}
+
+
+def placeholder(client_id: str) -> str:
+    """`partner-logistics` -> `M2M_PARTNER_LOGISTICS_SECRET` (injective: client ids are DNS labels)."""
+    return "M2M_" + client_id.upper().replace("-", "_") + "_SECRET"
+
+
+def placeholders(stack: config.StackConfig) -> dict[str, dict[str, Any]]:
+    """Environment of the import job, from the client secrets Secret; the realm says `${NAME}`."""
+    keys = {placeholder(name): name for name in m2m_clients(stack)}
+    if stack.identity.connectors.google:
+        keys[GOOGLE_PLACEHOLDER] = GOOGLE_SECRET_KEY
+    return {var: {"secret": {"name": CLIENT_SECRETS, "key": key}} for var, key in sorted(keys.items())}
+
+
+def portal_origin(stack: config.StackConfig) -> str:
+    return endpoints.https(stack, stack.identity.hosts.portal)
+
+
+# --- groups and roles -----------------------------------------------------------------------------
+
+
+def org_group(org: config.Organization) -> dict[str, Any]:
+    path = f"/{ORGS_GROUP}/{org.name}"
+    return {
+        "name": org.name,
+        "path": path,
+        "attributes": {"org_id": [org.org_id], "plan": [org.plan], "features": sorted(org.features)},
+        "subGroups": [
+            {"name": role, "path": f"{path}/{role}", "clientRoles": {ROLES_CLIENT: [role]}} for role in ORG_ROLES
+        ],
+    }
+
+
+def groups(stack: config.StackConfig) -> list[dict[str, Any]]:
+    orgs = sorted(stack.organizations, key=lambda o: o.name)
+    return [{"name": ORGS_GROUP, "path": f"/{ORGS_GROUP}", "subGroups": [org_group(o) for o in orgs]}]
+
+
+def roles() -> dict[str, Any]:
+    descriptions = {
+        "ORG_ADMIN": "Administers an organization (signs in with a second factor)",
+        "ORG_MANAGER": "Manages an organization's resources",
+        "ORG_USER": "Member of an organization",
+    }
+    return {"client": {ROLES_CLIENT: [{"name": r, "description": descriptions[r]} for r in ORG_ROLES]}}
+
+
+# --- clients and identity providers ---------------------------------------------------------------
+
+NO_FLOWS = {
+    "standardFlowEnabled": False,
+    "implicitFlowEnabled": False,
+    "directAccessGrantsEnabled": False,
+    "serviceAccountsEnabled": False,
+}
+
+
+def clients(stack: config.StackConfig) -> list[dict[str, Any]]:
+    origin = portal_origin(stack)
+    found: list[dict[str, Any]] = [
+        {
+            "clientId": ROLES_CLIENT,
+            "name": "Organization roles",
+            "description": "Holds the per-organization roles; nothing signs in with it",
+            "enabled": True,
+            "protocol": "openid-connect",
+            "publicClient": False,
+            **NO_FLOWS,
+        },
+        {
+            "clientId": SPA_CLIENT,
+            "name": "Tenant portal",
+            "description": "The tenants' single-page app: authorization code with PKCE, no secret",
+            "enabled": True,
+            "protocol": "openid-connect",
+            "publicClient": True,
+            **NO_FLOWS,
+            "standardFlowEnabled": True,
+            "frontchannelLogout": True,
+            "rootUrl": origin,
+            "redirectUris": [f"{origin}/*"],
+            "webOrigins": [origin],
+            "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": f"{origin}/*"},
+            "defaultClientScopes": [*DEFAULT_SCOPES, TENANT_CLAIMS],  # keep `basic`: it carries `sub`
+            "optionalClientScopes": ["offline_access", *api_scope_names(stack)],
+        },
+    ]
+    for client_id, scopes in m2m_clients(stack).items():
+        found.append(
+            {
+                "clientId": client_id,
+                "name": f"Partner system {client_id}",
+                "description": "Machine-to-machine: client_credentials only",
+                "enabled": True,
+                "protocol": "openid-connect",
+                "publicClient": False,
+                "clientAuthenticatorType": "client-secret",
+                "secret": "${" + placeholder(client_id) + "}",
+                **NO_FLOWS,
+                "serviceAccountsEnabled": True,
+                "attributes": {"client_credentials.use_refresh_token": "false"},
+                "defaultClientScopes": ["basic", *scopes],
+                "optionalClientScopes": [],
+            }
+        )
+    return found
+
+
+def identity_providers(stack: config.StackConfig) -> list[dict[str, Any]]:
+    google = stack.identity.connectors.google
+    if not google:
+        return []
+    return [
+        {
+            "alias": "google",
+            "displayName": "Google",
+            "providerId": "google",
+            "enabled": True,
+            "trustEmail": True,  # Workspace addresses of the hosted domains are Google-verified
+            "storeToken": False,
+            "linkOnly": False,
+            "firstBrokerLoginFlowAlias": "first broker login",
+            "postBrokerLoginFlowAlias": POST_BROKER_FLOW,  # the second factor for admins, after Google
+            "config": {
+                "clientId": google.client_id,
+                "clientSecret": "${" + GOOGLE_PLACEHOLDER + "}",
+                "hostedDomain": ",".join(sorted(google.hosted_domains)),
+                "defaultScope": "openid profile email",
+                "syncMode": "IMPORT",
+            },
+        }
+    ]
+
+
+# --- the realm ------------------------------------------------------------------------------------
+
+
+def realm(stack: config.StackConfig) -> dict[str, Any]:
+    authentication_flows, authenticator_config = flows()
+    return {
+        "realm": stack.identity.realm,
+        "enabled": True,
+        "displayName": "Gatehouse",
+        "sslRequired": "external",
+        "registrationAllowed": False,
+        "loginWithEmailAllowed": True,
+        "duplicateEmailsAllowed": False,
+        "bruteForceProtected": True,
+        "permanentLockout": False,
+        "failureFactor": 10,
+        "otpPolicyType": "totp",
+        "otpPolicyAlgorithm": "HmacSHA1",
+        "otpPolicyDigits": 6,
+        "otpPolicyPeriod": 30,
+        "browserFlow": BROWSER_FLOW,
+        "directGrantFlow": DIRECT_GRANT_FLOW,
+        "registrationFlow": REGISTRATION_FLOW,
+        "authenticationFlows": authentication_flows,
+        "authenticatorConfig": authenticator_config,
+        "roles": roles(),
+        "groups": groups(stack),
+        "clientScopes": client_scopes(stack),
+        "defaultDefaultClientScopes": DEFAULT_SCOPES,
+        "defaultOptionalClientScopes": ["offline_access"],
+        "clientScopeMappings": admin_scope_mappings(stack),
+        "clients": clients(stack),
+        "identityProviders": identity_providers(stack),
+        "components": {
+            "org.keycloak.userprofile.UserProfileProvider": [
+                {
+                    "providerId": "declarative-user-profile",
+                    "subComponents": {},
+                    "config": {"kc.user.profile.config": [json.dumps(user_profile(), sort_keys=True)]},
+                }
+            ]
+        },
+    }

@@ -1,0 +1,203 @@
+"""How people sign in to the tenants' realm: authentication flows and the user profile.
+
+Organization admins give a second factor on every way in (browser, password grant, after Google); the
+admin scopes are only ever granted to them (see `realm_scopes.admin_scope_mappings`). Keycloak keeps
+only the browser, registration and direct-grant flows an import gives it, so all three are declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .realm_scopes import ADMIN_ROLE, ROLES_CLIENT
+
+BROWSER_FLOW = "gatehouse browser"
+DIRECT_GRANT_FLOW = "gatehouse direct grant"
+REGISTRATION_FLOW = "registration"
+POST_BROKER_FLOW = "gatehouse post broker login"
+SLUG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def _step(
+    priority: int,
+    requirement: str,
+    authenticator: str | None = None,
+    flow: str | None = None,
+    settings: str | None = None,
+) -> dict[str, Any]:
+    step: dict[str, Any] = {"requirement": requirement, "priority": priority, "userSetupAllowed": False}
+    if authenticator:
+        step["authenticator"] = authenticator
+    step["authenticatorFlow"] = flow is not None
+    if flow:
+        step["flowAlias"] = flow
+    if settings:
+        step["authenticatorConfig"] = settings
+    return step
+
+
+def _flow(
+    alias: str, description: str, steps: list[dict[str, Any]], top: bool, kind: str = "basic-flow"
+) -> dict[str, Any]:
+    return {
+        "alias": alias,
+        "description": description,
+        "providerId": kind,
+        "topLevel": top,
+        "builtIn": False,
+        "authenticationExecutions": steps,
+    }
+
+
+def _second_factor(parent: str, otp: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A conditional sub-flow: when the user is an ORG_ADMIN, an OTP code is required."""
+    alias = f"{parent} - second factor for admins"
+    settings = f"{parent} - admin role"
+    flow = _flow(
+        alias,
+        "OTP for organization admins: admin scopes are only ever granted to them",
+        [_step(10, "REQUIRED", "conditional-user-role", settings=settings), _step(20, "REQUIRED", otp)],
+        top=False,
+    )
+    condition = {"alias": settings, "config": {"condUserRole": f"{ROLES_CLIENT}.{ADMIN_ROLE}", "negate": "false"}}
+    return flow, condition
+
+
+def flows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(authenticationFlows, authenticatorConfig)."""
+    forms = f"{BROWSER_FLOW} forms"
+    browser_2fa, browser_condition = _second_factor(BROWSER_FLOW, "auth-otp-form")
+    grant_2fa, grant_condition = _second_factor(DIRECT_GRANT_FLOW, "direct-grant-validate-otp")
+    broker_2fa, broker_condition = _second_factor(POST_BROKER_FLOW, "auth-otp-form")
+    registration_form = f"{REGISTRATION_FLOW} form"
+    all_flows = [
+        _flow(
+            BROWSER_FLOW,
+            "Browser login; organization admins add an OTP code",
+            [
+                _step(10, "ALTERNATIVE", "auth-cookie"),
+                _step(25, "ALTERNATIVE", "identity-provider-redirector"),
+                _step(30, "ALTERNATIVE", flow=forms),
+            ],
+            top=True,
+        ),
+        _flow(
+            forms,
+            "Username and password, then the admins' second factor",
+            [
+                _step(10, "REQUIRED", "auth-username-password-form"),
+                _step(20, "CONDITIONAL", flow=browser_2fa["alias"]),
+            ],
+            top=False,
+        ),
+        browser_2fa,
+        _flow(
+            DIRECT_GRANT_FLOW,
+            "Resource owner password grant (no client enables it); admins add an OTP code",
+            [
+                _step(10, "REQUIRED", "direct-grant-validate-username"),
+                _step(20, "REQUIRED", "direct-grant-validate-password"),
+                _step(30, "CONDITIONAL", flow=grant_2fa["alias"]),
+            ],
+            top=True,
+        ),
+        grant_2fa,
+        _flow(
+            POST_BROKER_FLOW,
+            "After a Google login: admins add an OTP code",
+            [_step(10, "CONDITIONAL", flow=broker_2fa["alias"])],
+            top=True,
+        ),
+        broker_2fa,
+        _flow(
+            REGISTRATION_FLOW,
+            "Self-registration (disabled in this realm)",
+            [_step(10, "REQUIRED", "registration-page-form", flow=registration_form)],
+            top=True,
+        ),
+        _flow(
+            registration_form,
+            "Registration form",
+            [
+                _step(20, "REQUIRED", "registration-user-creation"),
+                _step(50, "REQUIRED", "registration-password-action"),
+            ],
+            top=False,
+            kind="form-flow",
+        ),
+    ]
+    return all_flows, [browser_condition, grant_condition, broker_condition]
+
+
+# --- user profile ---------------------------------------------------------------------------------
+
+
+def user_profile() -> dict[str, Any]:
+    """Keycloak 24+ drops attributes its user profile does not declare: declare the tenancy ones.
+
+    Only administrators (the provisioning service) edit them; users may read them.
+    """
+    everyone = {"view": ["admin", "user"], "edit": ["admin", "user"]}
+    admins = {"view": ["admin", "user"], "edit": ["admin"]}
+    person = {"length": {"max": 255}, "person-name-prohibited-characters": {}}
+    return {
+        "attributes": [
+            {
+                "name": "username",
+                "displayName": "${username}",
+                "validations": {
+                    "length": {"min": 3, "max": 255},
+                    "username-prohibited-characters": {},
+                    "up-username-not-idn-homograph": {},
+                },
+                "permissions": everyone,
+                "multivalued": False,
+            },
+            {
+                "name": "email",
+                "displayName": "${email}",
+                "validations": {"email": {}, "length": {"max": 255}},
+                "required": {"roles": ["user"]},
+                "permissions": everyone,
+                "multivalued": False,
+            },
+            {
+                "name": "firstName",
+                "displayName": "${firstName}",
+                "validations": person,
+                "required": {"roles": ["user"]},
+                "permissions": everyone,
+                "multivalued": False,
+            },
+            {
+                "name": "lastName",
+                "displayName": "${lastName}",
+                "validations": person,
+                "required": {"roles": ["user"]},
+                "permissions": everyone,
+                "multivalued": False,
+            },
+            {
+                "name": "tenant_ids",
+                "displayName": "Organization ids",
+                "validations": {"pattern": {"pattern": UUID_PATTERN, "error-message": "must be an organization id"}},
+                "permissions": admins,
+                "multivalued": True,
+            },
+            {
+                "name": "preferred_org",
+                "displayName": "Preferred organization",
+                "validations": {"pattern": {"pattern": SLUG_PATTERN, "error-message": "must be an organization slug"}},
+                "permissions": admins,
+                "multivalued": False,
+            },
+        ],
+        "groups": [
+            {
+                "name": "user-metadata",
+                "displayHeader": "User metadata",
+                "displayDescription": "Attributes, which refer to user metadata",
+            }
+        ],
+    }

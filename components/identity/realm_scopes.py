@@ -1,0 +1,176 @@
+"""Client scopes of the tenants' realm: Keycloak's built-in ones, `tenant-claims` and one per API scope.
+
+Keycloak creates none of its built-in scopes when a realm import declares any client scope, so the ones
+the clients use are declared here, as Keycloak 26 defines them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import config
+
+ROLES_CLIENT = "organizations"  # holds the per-organization role names; nothing signs in with it
+ADMIN_ROLE = "ORG_ADMIN"
+TENANT_CLAIMS = "tenant-claims"
+# the built-in scopes the clients use (Keycloak 26 defaults, minus the ones nothing here asks for)
+DEFAULT_SCOPES = ["basic", "web-origins", "acr", "profile", "roles", "email"]
+
+TOKENS = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
+TOKENS_INTROSPECTION = {**TOKENS, "introspection.token.claim": "true"}
+
+
+def jwt_apis(stack: config.StackConfig) -> list[config.Api]:
+    """APIs whose tokens Keycloak issues (API-key and public APIs never see one)."""
+    return sorted((a for a in stack.apis if a.auth == "jwt"), key=lambda a: a.name)
+
+
+def api_scope_names(stack: config.StackConfig) -> list[str]:
+    return [api.scope_name(s) for api in jwt_apis(stack) for s in sorted(api.scopes)]
+
+
+def _mapper(name: str, mapper: str, settings: dict[str, str]) -> dict[str, Any]:
+    return {"name": name, "protocol": "openid-connect", "protocolMapper": mapper, "config": settings}
+
+
+def _attribute(name: str, attribute: str, claim: str, json_type: str = "String") -> dict[str, Any]:
+    settings = {"user.attribute": attribute, "claim.name": claim, "jsonType.label": json_type, **TOKENS_INTROSPECTION}
+    return _mapper(name, "oidc-usermodel-attribute-mapper", settings)
+
+
+def _scope(name: str, description: str, mappers: list[dict[str, Any]], in_token: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "protocol": "openid-connect",
+        "attributes": {"include.in.token.scope": str(in_token).lower(), "display.on.consent.screen": "false"},
+        "protocolMappers": mappers,
+    }
+
+
+def builtin_scopes() -> list[dict[str, Any]]:
+    """Keycloak's own defaults for the scopes the clients use (declaring any scope drops all of them)."""
+    access = {"access.token.claim": "true", "introspection.token.claim": "true"}
+    return [
+        _scope(
+            "basic",
+            "OpenID Connect scope for add all basic claims to the token",
+            [
+                _mapper("sub", "oidc-sub-mapper", access),
+                _mapper(
+                    "auth_time",
+                    "oidc-usersessionmodel-note-mapper",
+                    {"user.session.note": "AUTH_TIME", "claim.name": "auth_time", "jsonType.label": "long", **TOKENS},
+                ),
+            ],
+            in_token=False,
+        ),
+        _scope(
+            "profile",
+            "OpenID Connect built-in scope: profile",
+            [
+                _mapper("full name", "oidc-full-name-mapper", TOKENS_INTROSPECTION),
+                _attribute("username", "username", "preferred_username"),
+                _attribute("given name", "firstName", "given_name"),
+                _attribute("family name", "lastName", "family_name"),
+                _attribute("locale", "locale", "locale"),
+            ],
+            in_token=True,
+        ),
+        _scope(
+            "email",
+            "OpenID Connect built-in scope: email",
+            [
+                _attribute("email", "email", "email"),
+                _mapper(
+                    "email verified",
+                    "oidc-usermodel-property-mapper",
+                    {"user.attribute": "emailVerified", "claim.name": "email_verified", "jsonType.label": "boolean"}
+                    | TOKENS_INTROSPECTION,
+                ),
+            ],
+            in_token=True,
+        ),
+        _scope(
+            "roles",
+            "OpenID Connect scope for add user roles to the access token",
+            [
+                _mapper(
+                    "realm roles",
+                    "oidc-usermodel-realm-role-mapper",
+                    {"claim.name": "realm_access.roles", "jsonType.label": "String", "multivalued": "true"} | access,
+                ),
+                _mapper(
+                    "client roles",
+                    "oidc-usermodel-client-role-mapper",
+                    {
+                        "claim.name": "resource_access.${client_id}.roles",
+                        "jsonType.label": "String",
+                        "multivalued": "true",
+                    }
+                    | access,
+                ),
+                _mapper("audience resolve", "oidc-audience-resolve-mapper", access),
+            ],
+            in_token=False,
+        ),
+        _scope(
+            "web-origins",
+            "OpenID Connect scope for add allowed web origins to the access token",
+            [_mapper("allowed web origins", "oidc-allowed-origins-mapper", access)],
+            in_token=False,
+        ),
+        _scope(
+            "acr",
+            "OpenID Connect scope for add acr (authentication context class reference) to the token",
+            [_mapper("acr loa level", "oidc-acr-mapper", {"id.token.claim": "true", **access})],
+            in_token=False,
+        ),
+    ]
+
+
+def tenant_claims_scope() -> dict[str, Any]:
+    memberships = {"claim.name": "org_memberships", "full.path": "true", **TOKENS_INTROSPECTION}
+    return _scope(
+        TENANT_CLAIMS,
+        "The user's organizations: memberships with their roles, ids, and the one they work in",
+        [
+            _mapper("org_memberships", "oidc-group-membership-mapper", memberships),  # /orgs/<slug>/<ROLE>
+            _mapper("tenant_ids", "oidc-usermodel-attribute-mapper", _multivalued("tenant_ids")),
+            _attribute("preferred_org", "preferred_org", "preferred_org"),
+        ],
+        in_token=False,
+    )
+
+
+def _multivalued(attribute: str) -> dict[str, str]:
+    return {
+        "user.attribute": attribute,
+        "claim.name": attribute,
+        "jsonType.label": "String",
+        "multivalued": "true",
+        **TOKENS_INTROSPECTION,
+    }
+
+
+def api_scopes(api: config.Api) -> list[dict[str, Any]]:
+    """`<api>:<scope>`, each putting the API's audience in the access token (the default `aud` is `account`)."""
+    audience = _mapper(
+        f"{api.name}-audience",
+        "oidc-audience-mapper",
+        {"included.custom.audience": api.audience, "access.token.claim": "true", "introspection.token.claim": "true"},
+    )
+    return [
+        _scope(api.scope_name(s), f"{s.capitalize()} access to the {api.name} API", [audience], in_token=True)
+        for s in sorted(api.scopes)
+    ]
+
+
+def client_scopes(stack: config.StackConfig) -> list[dict[str, Any]]:
+    return [*builtin_scopes(), tenant_claims_scope(), *(s for api in jwt_apis(stack) for s in api_scopes(api))]
+
+
+def admin_scope_mappings(stack: config.StackConfig) -> dict[str, list[dict[str, Any]]]:
+    """Only ORG_ADMINs may hold an admin scope (and ORG_ADMINs always sign in with a second factor)."""
+    admin_scopes = [api.scope_name("admin") for api in jwt_apis(stack) if "admin" in api.scopes]
+    return {ROLES_CLIENT: [{"clientScope": scope, "roles": [ADMIN_ROLE]} for scope in admin_scopes]}

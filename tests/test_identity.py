@@ -1,0 +1,681 @@
+"""The identity plane: databases, Authentik, Dex, Keycloak and Argo CD SSO, all derived from the config."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import FIXTURES, REPO
+from helpers import program_with_stack, stack_config
+
+from components import config
+from components.identity import blueprint, realm_flows
+from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
+from offline.records import Registration, Secret, reveal
+from offline.runtime import ProgramRun, run_program
+from offline.stack_config import load_stack_config
+
+IDENTITY = "gatehouse:identity:IdentityStack"
+ORG_ROLES = ["ORG_ADMIN", "ORG_MANAGER", "ORG_USER"]
+
+
+# --- running the program --------------------------------------------------------------------------
+
+
+def _run(program: Path, stack: str) -> ProgramRun:
+    run = run_program(program, load_stack_config(program, stack))
+    assert run.error is None, run.error
+    return run
+
+
+def _wired(directory: Path, stack: str, cfg: dict[str, Any] | None = None) -> Path:
+    """The fixture program (identity alone, CRDs wired, attributes exported) with the repo's code."""
+    program = directory / "wired"
+    program.mkdir(parents=True, exist_ok=True)
+    (program / "__main__.py").symlink_to(FIXTURES / "identity" / "wired" / "__main__.py")
+    for name in ("Pulumi.yaml", "components"):
+        (program / name).symlink_to(REPO / name)
+    (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": cfg or stack_config(stack)}))
+    return program
+
+
+@pytest.fixture(scope="module")
+def staging() -> ProgramRun:
+    return _run(REPO, "staging")
+
+
+@pytest.fixture(scope="module")
+def prod() -> ProgramRun:
+    return _run(REPO, "prod")
+
+
+@pytest.fixture(scope="module", params=["staging", "prod"])
+def wired(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ProgramRun]:
+    stack = request.param
+    return stack, _run(_wired(tmp_path_factory.mktemp(stack), stack), stack)
+
+
+# --- reading what it registered -------------------------------------------------------------------
+
+
+def identity_regs(run: ProgramRun) -> list[Registration]:
+    return [r for r in run.registrations if f"{IDENTITY}$" in r.urn]
+
+
+def objects(run: ProgramRun, kind: str) -> list[dict[str, Any]]:
+    return [manifest_of(r).obj for r in identity_regs(run) if is_kubernetes_object(r) and r.inputs.get("kind") == kind]
+
+
+def one(run: ProgramRun, kind: str, name: str) -> dict[str, Any]:
+    (found,) = [o for o in objects(run, kind) if o["metadata"]["name"] == name]
+    return found
+
+
+def reg(run: ProgramRun, type_: str, name: str) -> Registration:
+    (found,) = [r for r in run.registrations if r.type == type_ and r.name == name]
+    return found
+
+
+def chart(run: ProgramRun, release: str) -> dict[str, Any]:
+    (found,) = [chart_values_of(r) for r in identity_regs(run) if is_helm_chart(r) and r.inputs["name"] == release]
+    return found.values
+
+
+def the_realm(run: ProgramRun) -> dict[str, Any]:
+    (imported,) = objects(run, "KeycloakRealmImport")
+    return imported["spec"]["realm"]
+
+
+def dex_config(run: ProgramRun) -> dict[str, Any]:
+    return yaml.safe_load(one(run, "Secret", "dex-config")["stringData"]["config.yaml"])
+
+
+def parsed(stack: str) -> config.StackConfig:
+    return config.parse_raw({k.split(":", 1)[1]: v for k, v in stack_config(stack).items()})
+
+
+def env_refs(env: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    return {e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"]) for e in env}
+
+
+# --- namespaces and databases ---------------------------------------------------------------------
+
+
+def test_namespaces_and_their_pod_security(staging: ProgramRun) -> None:
+    levels = {ns["metadata"]["name"]: ns["metadata"]["labels"] for ns in objects(staging, "Namespace")}
+    assert set(levels) == {"cnpg-system", "identity", "keycloak"}
+    assert levels["cnpg-system"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert levels["identity"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    # the operator gives the Keycloak pods it creates no security context
+    assert levels["keycloak"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    gateway = {name for name, labels in levels.items() if labels.get("gatehouse.dev/gateway-access") == "true"}
+    assert gateway == {"identity", "keycloak"}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_one_database_per_app_with_a_generated_owner_password(
+    stack: str, staging: ProgramRun, prod: ProgramRun
+) -> None:
+    run = {"staging": staging, "prod": prod}[stack]
+    clusters = {c["metadata"]["name"]: c for c in objects(run, "Cluster")}
+    assert set(clusters) == {"authentik-db", "dex-db", "keycloak-db"}
+    operator = reg(run, "kubernetes:helm.sh/v4:Chart", "cloudnative-pg")
+    for name, cluster in clusters.items():
+        app = name.removesuffix("-db")
+        spec = cluster["spec"]
+        assert spec["instances"] == (3 if stack == "prod" else 1)
+        assert spec["enablePDB"] is (stack == "prod")
+        initdb = spec["bootstrap"]["initdb"]
+        assert (initdb["database"], initdb["owner"]) == (app, app)
+        credentials = one(run, "Secret", initdb["secret"]["name"])
+        assert credentials["type"] == "kubernetes.io/basic-auth"
+        assert credentials["metadata"]["namespace"] == cluster["metadata"]["namespace"]
+        assert credentials["stringData"]["username"] == app  # CloudNativePG: the username must be the owner
+        assert len(credentials["stringData"]["password"]) == 40
+        cluster_reg = next(r for r in identity_regs(run) if r.name.endswith(name) and r.type.endswith(":Cluster"))
+        assert operator.urn in cluster_reg.dependencies
+    assert clusters["keycloak-db"]["metadata"]["namespace"] == "keycloak"
+    assert (
+        clusters["dex-db"]["metadata"]["namespace"] == clusters["authentik-db"]["metadata"]["namespace"] == "identity"
+    )
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_prod_protects_namespaces_databases_crds_and_keys(stack: str, staging: ProgramRun, prod: ProgramRun) -> None:
+    run = {"staging": staging, "prod": prod}[stack]
+    regs = identity_regs(run)
+    must = [r for r in regs if r.type in ("kubernetes:core/v1:Namespace", "kubernetes:postgresql.cnpg.io/v1:Cluster")]
+    must += [r for r in regs if r.type == "kubernetes:yaml/v2:ConfigFile"]  # the Keycloak CRDs
+    must += [reg(run, "kubernetes:helm.sh/v4:Chart", "cloudnative-pg")]
+    kept = {"authentik-secret-key", "authentik-db-password", "dex-db-password", "keycloak-db-password"}
+    must += [r for r in regs if r.name in kept]
+    assert len(must) == 3 + 3 + 2 + 1 + 4
+    for r in must:
+        assert r.protect is (stack == "prod"), r.urn
+    for r in regs:
+        if r.type == "kubernetes:helm.sh/v4:Chart" and r.name != "cloudnative-pg":
+            assert not r.protect, r.urn  # Authentik and Dex carry no CRDs
+
+
+def test_keycloak_crds_come_from_the_pinned_release(staging: ProgramRun) -> None:
+    files = sorted(r.inputs["file"] for r in identity_regs(staging) if r.type == "kubernetes:yaml/v2:ConfigFile")
+    base = "https://raw.githubusercontent.com/keycloak/keycloak-k8s-resources/26.0.0/kubernetes/"
+    assert files == [base + "keycloakrealmimports.k8s.keycloak.org-v1.yml", base + "keycloaks.k8s.keycloak.org-v1.yml"]
+    crds = {r.urn for r in identity_regs(staging) if r.type == "kubernetes:yaml/v2:ConfigFile"}
+    for r in identity_regs(staging):
+        if r.type.startswith("kubernetes:k8s.keycloak.org/"):
+            assert crds <= set(r.dependencies), r.urn
+    operator = one(staging, "Deployment", "keycloak-operator")
+    (container,) = operator["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "quay.io/keycloak/keycloak-operator:26.0.0"
+    assert {"name": "RELATED_IMAGE_KEYCLOAK", "value": "quay.io/keycloak/keycloak:26.0.0"} in container["env"]
+    (binding,) = objects(staging, "ClusterRoleBinding")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "keycloak-operator", "namespace": "keycloak"}]
+    for kind in ("ServiceAccount", "Role", "RoleBinding", "Service", "Deployment"):
+        assert {o["metadata"]["namespace"] for o in objects(staging, kind)} == {"keycloak"}, kind
+
+
+# --- secrets --------------------------------------------------------------------------------------
+
+
+def _clear(value: Any, needles: set[str], path: str = "", inside: bool = False) -> Iterator[str]:
+    """Paths of string leaves holding a secret value outside a Pulumi secret."""
+    if isinstance(value, Secret):
+        yield from _clear(value.value, needles, path, True)
+    elif isinstance(value, dict):
+        for key, nested in value.items():
+            yield from _clear(nested, needles, f"{path}.{key}", inside)
+    elif isinstance(value, list):
+        for index, nested in enumerate(value):
+            yield from _clear(nested, needles, f"{path}[{index}]", inside)
+    elif isinstance(value, str) and not inside and any(n in value for n in needles):
+        yield path
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_credential_is_a_pulumi_secret_end_to_end(stack: str, staging: ProgramRun, prod: ProgramRun) -> None:
+    run = {"staging": staging, "prod": prod}[stack]
+    passwords = [r for r in identity_regs(run) if r.type == "random:index/randomPassword:RandomPassword"]
+    assert all(isinstance(p.outputs["result"], Secret) for p in passwords)
+    assert not any(p.inputs.get("keepers") for p in passwords)  # nothing rotates them behind our back
+    generated = {reveal(p.outputs["result"]) for p in passwords}
+    stack_file = load_stack_config(REPO, stack)
+    configured = {stack_file.values[k] for k in stack_file.secret_keys}
+    needles = generated | configured
+    for r in run.registrations:
+        assert not list(_clear(r.inputs, needles)), r.urn
+    # and every generated one reaches Kubernetes, inside a Secret
+    secret_data = json.dumps([reveal(r.inputs) for r in identity_regs(run) if r.type == "kubernetes:core/v1:Secret"])
+    assert all(value in secret_data for value in generated)
+    # never, even marked secret, in chart values or ConfigMaps
+    for r in identity_regs(run):
+        if is_helm_chart(r) or r.type in ("kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:ConfigMapPatch"):
+            text = json.dumps(reveal(r.inputs))
+            assert not [n for n in needles if n in text], r.urn
+
+
+def test_authentik_secret_key_is_generated_once(staging: ProgramRun) -> None:
+    key = reg(staging, "random:index/randomPassword:RandomPassword", "authentik-secret-key")
+    assert key.inputs["length"] == 64 and "keepers" not in key.inputs
+    credentials = one(staging, "Secret", "authentik-credentials")
+    assert set(credentials["stringData"]) == {"secret-key", "bootstrap-password", "bootstrap-token"}
+
+
+# --- Authentik ------------------------------------------------------------------------------------
+
+
+class _BlueprintLoader(yaml.SafeLoader):
+    pass
+
+
+_BlueprintLoader.add_constructor("!Find", lambda loader, node: ("Find", *loader.construct_sequence(node, deep=True)))
+_BlueprintLoader.add_constructor("!KeyOf", lambda loader, node: ("KeyOf", loader.construct_scalar(node)))
+_BlueprintLoader.add_constructor("!Env", lambda loader, node: ("Env", loader.construct_scalar(node)))
+
+
+def test_blueprint_parses_with_groups_and_the_dex_provider(staging: ProgramRun) -> None:
+    text = one(staging, "ConfigMap", "authentik-blueprints")["data"]["platform.yaml"]
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.safe_load(text)  # the tags are really there
+    document = yaml.load(text, Loader=_BlueprintLoader)
+    assert document["version"] == 1
+    entries = document["entries"]
+    ids = {e["id"] for e in entries if "id" in e}
+
+    def refs(value: Any) -> Iterator[str]:
+        if isinstance(value, tuple) and value[0] == "KeyOf":
+            yield value[1]
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from refs(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                yield from refs(v)
+
+    assert set(refs(entries)) <= ids  # every !KeyOf points at an entry of this file
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        by_model.setdefault(entry["model"], []).append(entry)
+    groups = {e["identifiers"]["name"]: e["attrs"] for e in by_model["authentik_core.group"]}
+    assert groups == {
+        "platform-admins": {"is_superuser": True},
+        "platform-operators": {"is_superuser": False},
+        "platform-engineering": {"is_superuser": False},
+    }
+    (mapping,) = by_model["authentik_providers_oauth2.scopemapping"]
+    assert mapping["attrs"]["scope_name"] == "email" and '"email_verified": True' in mapping["attrs"]["expression"]
+    (provider,) = by_model["authentik_providers_oauth2.oauth2provider"]
+    attrs = provider["attrs"]
+    assert attrs["grant_types"] == ["authorization_code", "refresh_token"]
+    assert attrs["client_id"] == "dex" and attrs["client_secret"] == ("Env", "AUTHENTIK_DEX_CLIENT_SECRET")
+    assert attrs["redirect_uris"] == [
+        {"matching_mode": "strict", "url": "https://dex.staging.platform.example.com/callback"}
+    ]
+    assert attrs["issuer_mode"] == "per_provider"
+    assert attrs["invalidation_flow"][0] == "Find" and attrs["authorization_flow"][0] == "Find"
+    assert ("KeyOf", "email-verified") in attrs["property_mappings"]
+    (application,) = by_model["authentik_core.application"]
+    assert application["identifiers"] == {"slug": "dex"} and application["attrs"]["provider"] == (
+        "KeyOf",
+        provider["id"],
+    )
+    bound = {b["attrs"]["group"][1] for b in by_model["authentik_policies.policybinding"]}
+    assert bound == {e["id"] for e in by_model["authentik_core.group"]}
+
+
+def test_authentik_reads_every_secret_from_a_secret(staging: ProgramRun) -> None:
+    values = chart(staging, "authentik")
+    assert values["postgresql"] == {"enabled": False}
+    assert values["authentik"]["postgresql"]["host"] == "authentik-db-rw.identity.svc.cluster.local"
+    assert values["blueprints"]["configMaps"] == ["authentik-blueprints"]
+    env = [e for e in values["global"]["env"] if "valueFrom" in e]
+    for variable, (secret, key) in env_refs(env).items():
+        assert key in one(staging, "Secret", secret)["stringData"], variable
+    assert set(env_refs(env)) == {
+        "AUTHENTIK_SECRET_KEY",
+        "AUTHENTIK_POSTGRESQL__PASSWORD",
+        "AUTHENTIK_BOOTSTRAP_PASSWORD",
+        "AUTHENTIK_BOOTSTRAP_TOKEN",
+        blueprint.DEX_SECRET_ENV,
+    }
+    assert env_refs(env)["AUTHENTIK_POSTGRESQL__PASSWORD"] == ("authentik-db-credentials", "password")
+    route = values["server"]["route"]["main"]
+    assert route["hostnames"] == ["authentik.staging.platform.example.com"]
+    assert route["parentRefs"] == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "public",
+            "namespace": "envoy-gateway-system",
+            "sectionName": "https",
+        }
+    ]
+    assert route["labels"] == {"gatehouse.dev/public-route": "true"}
+    for part in ("server", "worker"):
+        assert values[part]["containerSecurityContext"]["allowPrivilegeEscalation"] is False
+        assert values[part]["securityContext"]["runAsNonRoot"] is True
+
+
+# --- Dex --------------------------------------------------------------------------------------------
+
+
+def test_dex_config(staging: ProgramRun) -> None:
+    cfg = dex_config(staging)
+    stack = parsed("staging")
+    assert cfg["issuer"] == "https://dex.staging.platform.example.com"
+    assert cfg["expiry"] == {
+        "signingKeys": "6h",
+        "idTokens": "24h",
+        "refreshTokens": {"validIfNotUsedFor": "2160h", "absoluteLifetime": "3960h"},
+    }
+    assert cfg["oauth2"]["skipApprovalScreen"] is True
+    storage = cfg["storage"]
+    assert storage["type"] == "postgres" and storage["config"]["ssl"] == {"mode": "require"}
+    assert storage["config"]["host"] == "dex-db-rw.identity.svc.cluster.local" and storage["config"]["user"] == "dex"
+    connectors = {c["id"]: c for c in cfg["connectors"]}
+    assert set(connectors) == {"authentik", "github", "google"}
+    authentik = connectors["authentik"]["config"]
+    assert connectors["authentik"]["type"] == "oidc"
+    assert authentik["issuer"] == "https://authentik.staging.platform.example.com/application/o/dex/"
+    assert authentik["insecureEnableGroups"] is True
+    assert authentik["claimModifications"] == {"modifyGroupNames": {"prefix": "authentik:"}}
+    github = connectors["github"]["config"]
+    assert github["teamNameField"] == "slug" and github["clientID"] == "Ov23liStagingGatehouse"
+    assert github["orgs"] == [
+        {"name": "example-org", "teams": ["platform-admins", "platform-engineering", "platform-operators"]}
+    ]
+    assert connectors["google"]["config"]["hostedDomains"] == ["example.com"]
+    for connector in connectors.values():
+        assert connector["config"]["redirectURI"] == f"{cfg['issuer']}/callback"
+    assert stack.identity.connectors.github is not None
+
+
+def test_dex_secrets_only_through_environment_variables(staging: ProgramRun) -> None:
+    cfg = dex_config(staging)
+    values = chart(staging, "dex")
+    assert values["configSecret"] == {"create": False, "name": "dex-config"}
+    env = env_refs(values["envVars"])
+    referenced = set(re.findall(r"\$([A-Z_]+)", json.dumps(cfg)))
+    referenced |= {c["secretEnv"] for c in cfg["staticClients"]}
+    assert referenced == set(env)  # every variable Dex reads comes from a Secret, and nothing else
+    for variable, (secret, key) in env.items():
+        assert key in one(staging, "Secret", secret)["stringData"], variable
+    assert env["GITHUB_CLIENT_SECRET"] == ("dex-connectors", "github-client-secret")
+    assert env["DEX_DB_PASSWORD"] == ("dex-db-credentials", "password")
+    # the secret Dex presents to Authentik is the one Authentik's blueprint reads
+    authentik_env = env_refs([e for e in chart(staging, "authentik")["global"]["env"] if "valueFrom" in e])
+    assert authentik_env[blueprint.DEX_SECRET_ENV] == env["AUTHENTIK_CLIENT_SECRET"]
+    config_text = one(staging, "Secret", "dex-config")["stringData"]["config.yaml"]
+    assert values["podAnnotations"]["checksum/config"] == hashlib.sha256(config_text.encode()).hexdigest()
+
+
+def test_dex_route(staging: ProgramRun) -> None:
+    route = one(staging, "HTTPRoute", "dex")
+    assert route["metadata"]["namespace"] == "identity"
+    assert route["metadata"]["labels"]["gatehouse.dev/public-route"] == "true"
+    assert route["spec"]["hostnames"] == ["dex.staging.platform.example.com"]
+    assert route["spec"]["parentRefs"][0]["name"] == "public"
+    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "dex", "port": 5556}]
+
+
+# --- consistency across Dex, Argo CD and the component's interface -----------------------------------
+
+
+def test_issuers_client_ids_and_redirect_uris_agree(wired: tuple[str, ProgramRun]) -> None:
+    stack, run = wired
+    domain = stack_config(stack)["gatehouse:domain"]
+    exports = run.exports
+    cfg = dex_config(run)
+    issuer = f"https://dex.{domain}"
+    assert exports["issuer"] == cfg["issuer"] == issuer
+    dex_clients = {c["id"]: c["redirectURIs"] for c in cfg["staticClients"]}
+    exported = {key: value["redirectUris"] for key, value in exports["clients"].items()}
+    assert {key: value["id"] for key, value in exports["clients"].items()} == {k: k for k in exported}
+    assert dex_clients == exported
+    assert set(exported) == {"argocd", "tekton-dashboard", "grafana", "oauth2-proxy"}
+    assert exported["argocd"] == [f"https://argocd.{domain}/auth/callback"]
+    assert exported["grafana"] == [f"https://grafana.{domain}/login/generic_oauth"]
+    assert exported["oauth2-proxy"] == [f"https://auth.{domain}/oauth2/callback"]
+    # Argo CD: the same issuer, its client id, and a callback Dex accepts
+    argocd_cm = one(run, "ConfigMap", "argocd-cm")["data"]
+    oidc = yaml.safe_load(argocd_cm["oidc.config"])
+    assert oidc["issuer"] == issuer and oidc["clientID"] == "argocd"
+    assert f"{argocd_cm['url']}/auth/callback" in dex_clients[oidc["clientID"]]
+    secret_name, key = oidc["clientSecret"].removeprefix("$").split(":")
+    oidc_secret = one(run, "Secret", secret_name)
+    assert oidc_secret["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
+    assert key in oidc_secret["stringData"]
+    assert oidc_secret["stringData"][key] == one(run, "Secret", "dex-clients")["stringData"]["argocd"]
+    # Keycloak: the issuer and JWKS the gateway verifies API tokens with
+    assert exports["keycloakIssuer"] == f"https://sso.{domain}/realms/tenants"
+    assert exports["keycloakJwksUri"] == (
+        "http://keycloak-service.keycloak.svc.cluster.local:8080/realms/tenants/protocol/openid-connect/certs"
+    )
+    assert one(run, "Keycloak", "keycloak")["spec"]["hostname"]["hostname"] == f"https://sso.{domain}"
+    assert exports["publicHosts"] == [f"dex.{domain}", f"authentik.{domain}", f"sso.{domain}"]
+    routed = {h for r in objects(run, "HTTPRoute") for h in r["spec"]["hostnames"]}
+    routed |= set(chart(run, "authentik")["server"]["route"]["main"]["hostnames"])
+    assert routed == set(exports["publicHosts"])
+
+
+def test_client_secrets_are_pulumi_secrets(wired: tuple[str, ProgramRun]) -> None:
+    _, run = wired
+    secrets = {k.split(":", 1)[1]: v for k, v in run.exports.items() if k.startswith("clientSecret:")}
+    assert set(secrets) == {"argocd", "tekton-dashboard", "grafana", "oauth2-proxy"}
+    assert all(isinstance(v, Secret) and len(v.value) == 40 for v in secrets.values())
+    assert reveal(secrets) == one(run, "Secret", "dex-clients")["stringData"]
+
+
+def test_routes_wait_for_the_gateway_api_crds(wired: tuple[str, ProgramRun]) -> None:
+    _, run = wired
+    crds = reg(run, "kubernetes:yaml/v2:ConfigFile", "gateway-api-crds").urn
+    waiting = [r for r in identity_regs(run) if r.type == "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]
+    waiting.append(reg(run, "kubernetes:helm.sh/v4:Chart", "authentik"))  # renders Authentik's route
+    assert len(waiting) == 3
+    for r in waiting:
+        assert crds in r.dependencies, r.urn
+
+
+# --- Argo CD ----------------------------------------------------------------------------------------
+
+
+def test_argocd_rbac_maps_platform_groups_of_every_connector(staging: ProgramRun) -> None:
+    patch = one(staging, "ConfigMap", "argocd-rbac-cm")
+    assert patch["metadata"] == {"name": "argocd-rbac-cm", "namespace": "argocd"}  # no labels: not ours
+    data = patch["data"]
+    assert data["policy.default"] == "" and data["scopes"] == "[groups]"
+    lines = set(data["policy.csv"].strip().splitlines())
+    assert lines == {
+        "g, authentik:platform-admins, role:admin",
+        "g, example-org:platform-admins, role:admin",
+        "g, authentik:platform-operators, role:readonly",
+        "g, example-org:platform-operators, role:readonly",
+        "g, authentik:platform-engineering, role:readonly",
+        "g, example-org:platform-engineering, role:readonly",
+    }
+    assert one(staging, "ConfigMap", "argocd-cm")["metadata"] == {"name": "argocd-cm", "namespace": "argocd"}
+
+
+# --- Keycloak ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_keycloak_server_behind_the_gateway(stack: str, staging: ProgramRun, prod: ProgramRun) -> None:
+    run = {"staging": staging, "prod": prod}[stack]
+    spec = one(run, "Keycloak", "keycloak")["spec"]
+    assert spec["instances"] == (2 if stack == "prod" else 1)
+    assert spec["http"] == {"httpEnabled": True}
+    assert spec["proxy"] == {"headers": "xforwarded"}
+    assert spec["ingress"] == {"enabled": False}
+    assert spec["db"]["host"] == "keycloak-db-rw.keycloak.svc.cluster.local"
+    assert spec["db"]["usernameSecret"] == {"name": "keycloak-db-credentials", "key": "username"}
+    assert spec["db"]["passwordSecret"] == {"name": "keycloak-db-credentials", "key": "password"}
+    route = one(run, "HTTPRoute", "keycloak")
+    (rule,) = route["spec"]["rules"]
+    assert rule["backendRefs"] == [{"name": "keycloak-service", "port": 8080}]
+    prefixes = {m["path"]["value"] for m in rule["matches"]}
+    assert prefixes == {"/realms/tenants/", "/resources/", "/.well-known/"}  # never /admin, nor other realms
+    assert all(m["path"]["type"] == "PathPrefix" for m in rule["matches"])
+
+
+def test_realm_placeholders_come_from_the_client_secrets_secret(staging: ProgramRun) -> None:
+    (imported,) = objects(staging, "KeycloakRealmImport")
+    spec = imported["spec"]
+    assert spec["keycloakCRName"] == "keycloak"
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", json.dumps(spec["realm"])))
+    assert used == set(spec["placeholders"]) == {"GOOGLE_CLIENT_SECRET", "M2M_PARTNER_LOGISTICS_SECRET"}
+    data = one(staging, "Secret", "keycloak-client-secrets")["stringData"]
+    for source in spec["placeholders"].values():
+        assert source["secret"]["name"] == "keycloak-client-secrets" and source["secret"]["key"] in data
+
+
+def _clients(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["clientId"]: c for c in r["clients"]}
+
+
+def test_spa_and_partner_clients(staging: ProgramRun) -> None:
+    r = the_realm(staging)
+    clients = _clients(r)
+    assert set(clients) == {"organizations", "portal", "partner-logistics"}
+    spa = clients["portal"]
+    assert spa["publicClient"] is True and spa["standardFlowEnabled"] is True
+    assert spa["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert spa["redirectUris"] == ["https://app.staging.platform.example.com/*"]
+    assert spa["webOrigins"] == ["https://app.staging.platform.example.com"]
+    assert "basic" in spa["defaultClientScopes"] and "tenant-claims" in spa["defaultClientScopes"]
+    api_scopes = ["assets:read", "assets:write", "tickets:admin", "tickets:read", "tickets:write"]
+    assert sorted(spa["optionalClientScopes"]) == sorted(["offline_access", *api_scopes])
+    partner = clients["partner-logistics"]
+    assert partner["serviceAccountsEnabled"] is True and partner["publicClient"] is False
+    assert partner["secret"] == "${M2M_PARTNER_LOGISTICS_SECRET}"
+    assert partner["defaultClientScopes"] == ["basic", "assets:write"]
+    for client in clients.values():  # no password grant, no implicit flow, anywhere
+        assert client["directAccessGrantsEnabled"] is False and client["implicitFlowEnabled"] is False
+    declared = {s["name"] for s in r["clientScopes"]} | {"offline_access"}  # Keycloak adds offline_access
+    for client in clients.values():
+        assert set(client.get("defaultClientScopes", [])) | set(client.get("optionalClientScopes", [])) <= declared
+
+
+def test_api_scopes_claims_and_audiences(staging: ProgramRun) -> None:
+    r = the_realm(staging)
+    scopes = {s["name"]: s for s in r["clientScopes"]}
+    for api in parsed("staging").apis:
+        for scope in api.scopes:
+            declared = scopes.get(api.scope_name(scope))
+            if api.auth != "jwt":
+                assert declared is None
+                continue
+            assert declared is not None and declared["attributes"]["include.in.token.scope"] == "true"
+            (audience,) = declared["protocolMappers"]
+            assert audience["protocolMapper"] == "oidc-audience-mapper"
+            assert audience["config"]["included.custom.audience"] == api.audience
+    mappers = {m["name"]: m for m in scopes["tenant-claims"]["protocolMappers"]}
+    assert set(mappers) == {"org_memberships", "tenant_ids", "preferred_org"}
+    assert mappers["org_memberships"]["protocolMapper"] == "oidc-group-membership-mapper"
+    assert mappers["org_memberships"]["config"]["full.path"] == "true"
+    assert mappers["tenant_ids"]["config"]["multivalued"] == "true"
+    assert mappers["preferred_org"]["config"]["user.attribute"] == "preferred_org"
+    # Keycloak 24+ drops attributes its user profile does not declare
+    (profile,) = r["components"]["org.keycloak.userprofile.UserProfileProvider"]
+    declared = json.loads(profile["config"]["kc.user.profile.config"][0])
+    attributes = {a["name"]: a for a in declared["attributes"]}
+    assert {"username", "email", "tenant_ids", "preferred_org"} <= set(attributes)
+    assert attributes["tenant_ids"]["multivalued"] is True
+    # the built-in scopes the clients use are declared (declaring any scope drops Keycloak's own)
+    assert {"basic", "profile", "email", "roles", "web-origins", "acr"} <= set(scopes)
+    assert [m["protocolMapper"] for m in scopes["basic"]["protocolMappers"]][0] == "oidc-sub-mapper"
+
+
+def test_google_is_an_identity_provider(staging: ProgramRun) -> None:
+    r = the_realm(staging)
+    (google,) = r["identityProviders"]
+    assert google["providerId"] == "google" and google["enabled"] is True
+    assert google["config"]["clientSecret"] == "${GOOGLE_CLIENT_SECRET}"
+    assert google["config"]["hostedDomain"] == "example.com"
+    assert google["postBrokerLoginFlowAlias"] in {f["alias"] for f in r["authenticationFlows"]}
+
+
+def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
+    r = the_realm(staging)
+    admin_scopes = [s["name"] for s in r["clientScopes"] if s["name"].endswith(":admin")]
+    assert admin_scopes == ["tickets:admin"]
+    # only ORG_ADMINs are ever granted an admin scope ...
+    assert r["clientScopeMappings"] == {
+        "organizations": [{"clientScope": scope, "roles": ["ORG_ADMIN"]} for scope in admin_scopes]
+    }
+    flows = {f["alias"]: f for f in r["authenticationFlows"]}
+    configs = {c["alias"]: c["config"] for c in r["authenticatorConfig"]}
+
+    def second_factor(alias: str) -> list[str]:
+        """The required authenticators of `alias` and of its sub-flows, in order (alternatives skipped)."""
+        found: list[str] = []
+        for step in sorted(flows[alias]["authenticationExecutions"], key=lambda s: s["priority"]):
+            if step["authenticatorFlow"]:
+                found += second_factor(step["flowAlias"])
+            elif step["requirement"] == "REQUIRED":
+                if "authenticatorConfig" in step:
+                    assert configs[step["authenticatorConfig"]] == {
+                        "condUserRole": "organizations.ORG_ADMIN",
+                        "negate": "false",
+                    }
+                found.append(step["authenticator"])
+        return found
+
+    # ... and an ORG_ADMIN passes an OTP check on every way in
+    assert r["browserFlow"] in flows and r["directGrantFlow"] in flows and r["registrationFlow"] in flows
+    browser = second_factor(r["browserFlow"])
+    assert browser == ["auth-username-password-form", "conditional-user-role", "auth-otp-form"]
+    grant = second_factor(r["directGrantFlow"])
+    assert grant[-2:] == ["conditional-user-role", "direct-grant-validate-otp"]
+    (google,) = r["identityProviders"]
+    assert second_factor(google["postBrokerLoginFlowAlias"]) == ["conditional-user-role", "auth-otp-form"]
+
+
+# --- the realm follows the organizations -------------------------------------------------------------
+
+
+def _org_group(org: config.Organization) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "path": f"/orgs/{org.name}",
+        "attributes": {"org_id": [org.org_id], "plan": [org.plan], "features": sorted(org.features)},
+        "subGroups": [
+            {"name": role, "path": f"/orgs/{org.name}/{role}", "clientRoles": {"organizations": [role]}}
+            for role in ORG_ROLES
+        ],
+    }
+
+
+def _with_orgs(extra: int) -> dict[str, Any]:
+    cfg = copy.deepcopy(stack_config("staging"))
+    for i in range(extra):
+        cfg["gatehouse:organizations"].append(
+            {
+                "name": f"umbrella-{i}",
+                "displayName": f"Umbrella {i}",
+                "adminUsers": [f"admin@umbrella-{i}.example.com"],
+                "plan": ["free", "pro", "enterprise"][i % 3],
+                "features": ["sso"] if i % 2 else [],
+            }
+        )
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def bigger(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], ProgramRun]:
+    cfg = _with_orgs(4)
+    return cfg, _run(program_with_stack(tmp_path_factory.mktemp("orgs"), "staging", cfg), "staging")
+
+
+def test_the_realm_for_n_organizations(bigger: tuple[dict[str, Any], ProgramRun]) -> None:
+    cfg, run = bigger
+    stack = config.parse_raw({k.split(":", 1)[1]: v for k, v in cfg.items()})
+    assert len(stack.organizations) == 7
+    r = the_realm(run)
+    expected = [_org_group(o) for o in sorted(stack.organizations, key=lambda o: o.name)]
+    assert r["groups"] == [{"name": "orgs", "path": "/orgs", "subGroups": expected}]
+    assert list(r["roles"]) == ["client"] and list(r["roles"]["client"]) == ["organizations"]
+    assert [role["name"] for role in r["roles"]["client"]["organizations"]] == ORG_ROLES
+    assert set(_clients(r)) == {"organizations", "portal", "partner-logistics"}
+    ids = [g["attributes"]["org_id"][0] for g in r["groups"][0]["subGroups"]]
+    assert len(set(ids)) == 7 and all(re.fullmatch(realm_flows.UUID_PATTERN, i) for i in ids)
+
+
+def test_adding_an_organization_adds_its_group_tree_and_nothing_else(
+    staging: ProgramRun, bigger: tuple[dict[str, Any], ProgramRun]
+) -> None:
+    _, run = bigger
+    before, after = the_realm(staging), the_realm(run)
+    new = [g for g in after["groups"][0]["subGroups"] if g["name"].startswith("umbrella-")]
+    assert len(new) == 4
+    assert [g for g in after["groups"][0]["subGroups"] if g not in new] == before["groups"][0]["subGroups"]
+    assert {k: v for k, v in after.items() if k != "groups"} == {k: v for k, v in before.items() if k != "groups"}
+    # outside the realm, the identity plane does not change at all
+    old = {r.urn: r.inputs for r in identity_regs(staging) if not r.type.endswith(":KeycloakRealmImport")}
+    now = {r.urn: r.inputs for r in identity_regs(run) if not r.type.endswith(":KeycloakRealmImport")}
+    assert now == old
+
+
+def test_connectors_follow_the_config(tmp_path: Path) -> None:
+    cfg = copy.deepcopy(stack_config("staging"))
+    cfg["gatehouse:identity"]["connectors"] = {}
+    run = _run(program_with_stack(tmp_path, "staging", cfg), "staging")
+    assert [c["id"] for c in dex_config(run)["connectors"]] == ["authentik"]
+    assert set(env_refs(chart(run, "dex")["envVars"])).isdisjoint({"GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET"})
+    assert set(one(run, "Secret", "dex-connectors")["stringData"]) == {"authentik-client-secret"}
+    assert all(line.split(", ")[1].startswith("authentik:") for line in _policy(run))
+    r = the_realm(run)
+    assert r["identityProviders"] == [] and set(one(run, "KeycloakRealmImport", "tenants")["spec"]["placeholders"]) == {
+        "M2M_PARTNER_LOGISTICS_SECRET"
+    }
+
+
+def _policy(run: ProgramRun) -> list[str]:
+    return one(run, "ConfigMap", "argocd-rbac-cm")["data"]["policy.csv"].strip().splitlines()

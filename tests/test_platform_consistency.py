@@ -1,0 +1,86 @@
+"""One test per stack that fails if the planes drift apart: issuers, client ids, secrets, redirect
+URIs and audiences must agree across Dex, oauth2-proxy, Grafana, Argo CD, Keycloak and the gateway."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+from conftest import REPO
+
+from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
+from offline.runtime import ProgramRun, run_program
+from offline.stack_config import load_stack_config
+
+
+@pytest.fixture(scope="module", params=["staging", "prod"])
+def run(request: pytest.FixtureRequest) -> ProgramRun:
+    result = run_program(REPO, load_stack_config(REPO, request.param))
+    assert result.error is None, result.error
+    return result
+
+
+def objects(run: ProgramRun, kind: str) -> list[dict[str, Any]]:
+    return [m.obj for m in map(manifest_of, filter(is_kubernetes_object, run.registrations)) if m.kind == kind]
+
+
+def one(run: ProgramRun, kind: str, name: str) -> dict[str, Any]:
+    (found,) = [o for o in objects(run, kind) if o["metadata"]["name"] == name]
+    return found
+
+
+def values(run: ProgramRun, chart: str) -> dict[str, Any]:
+    (found,) = [c.values for c in map(chart_values_of, filter(is_helm_chart, run.registrations)) if c.chart == chart]
+    return found
+
+
+def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
+    dex = yaml.safe_load(one(run, "Secret", "dex-config")["stringData"]["config.yaml"])
+    clients = {c["id"]: c for c in dex["staticClients"]}
+    dex_secrets = one(run, "Secret", "dex-clients")["stringData"]
+
+    # oauth2-proxy <-> Dex: issuer, client id, client secret, redirect URI
+    proxy = dict(re.findall(r'^(\w+) = "?([^"\n]*)"?$', values(run, "oauth2-proxy")["config"]["configFile"], re.M))
+    credentials = one(run, "Secret", "oauth2-proxy-credentials")["stringData"]
+    assert proxy["oidc_issuer_url"] == dex["issuer"]
+    assert credentials["client-id"] in clients
+    assert credentials["client-secret"] == dex_secrets[credentials["client-id"]]
+    assert proxy["redirect_url"] in clients[credentials["client-id"]]["redirectURIs"]
+    assert urlparse(proxy["redirect_url"]).hostname in one(run, "HTTPRoute", "oauth2-proxy")["spec"]["hostnames"]
+
+    # Grafana <-> Dex and the gateway: its public URL is where its Dex client may return to
+    grafana = values(run, "grafana")["grafana.ini"]["server"]["root_url"]
+    assert all(uri.startswith(grafana + "/") for uri in clients["grafana"]["redirectURIs"])
+    assert urlparse(grafana).hostname in one(run, "HTTPRoute", "grafana")["spec"]["hostnames"]
+
+    # Argo CD <-> Dex
+    argocd = one(run, "ConfigMap", "argocd-cm")["data"]
+    oidc = yaml.safe_load(argocd["oidc.config"])
+    assert oidc["issuer"] == dex["issuer"]
+    assert f"{argocd['url']}/auth/callback" in clients[oidc["clientID"]]["redirectURIs"]
+
+    # the gateway's JWT providers <-> Keycloak: issuer, JWKS service, audiences
+    keycloak = one(run, "Keycloak", "keycloak")
+    (realm_import,) = objects(run, "KeycloakRealmImport")
+    realm = realm_import["spec"]["realm"]
+    issuer = f"{keycloak['spec']['hostname']['hostname']}/realms/{realm['realm']}"
+    audiences = {
+        mapper["config"]["included.custom.audience"]
+        for scope in realm["clientScopes"]
+        for mapper in scope.get("protocolMappers", [])
+        if mapper["protocolMapper"] == "oidc-audience-mapper"
+    }
+    scopes = {scope["name"] for scope in realm["clientScopes"]}
+    service = f"{keycloak['metadata']['name']}-service.{keycloak['metadata']['namespace']}.svc.cluster.local"
+    jwt_policies = [p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"]]
+    assert jwt_policies
+    for policy in jwt_policies:
+        (provider,) = policy["spec"]["jwt"]["providers"]
+        assert provider["issuer"] == issuer
+        assert urlparse(provider["remoteJWKS"]["uri"]).hostname == service
+        assert set(provider["audiences"]) <= audiences
+        for rule in policy["spec"]["authorization"]["rules"]:
+            assert set(rule["principal"]["jwt"]["scopes"]) <= scopes
