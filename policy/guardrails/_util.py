@@ -92,6 +92,11 @@ def for_types(*types: str) -> Callable[[Validate], Validate]:
     return decorate
 
 
+def string_list(default: list[str]) -> dict[str, Any]:
+    """The config schema of a policy parameter that is a list of strings."""
+    return {"type": "array", "items": {"type": "string"}, "default": default}
+
+
 def config_value(args: Any, key: str, default: Any) -> Any:
     """A policy's config property (engine-merged with its schema default), or `default` in direct calls."""
     found = (args.get_config() or {}).get(key)

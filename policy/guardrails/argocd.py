@@ -41,6 +41,7 @@ from ._util import (
     object_name,
     resource_tenant,
     sequence,
+    string_list,
 )
 from .rbac import GROUP_PATTERNS
 
@@ -107,8 +108,8 @@ appproject_destinations = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name=ARGO, reference="projects.md: destinations"),
     config_schema=PolicyConfigSchema(
         properties={
-            "allowedServers": {"type": "array", "items": {"type": "string"}, "default": IN_CLUSTER_SERVERS},
-            "allowedClusterNames": {"type": "array", "items": {"type": "string"}, "default": IN_CLUSTER_NAMES},
+            "allowedServers": string_list(IN_CLUSTER_SERVERS),
+            "allowedClusterNames": string_list(IN_CLUSTER_NAMES),
         }
     ),
 )
@@ -282,7 +283,7 @@ appproject_source_repos = StackValidationPolicy(
     framework=PolicyComplianceFramework(name=ARGO, reference="projects.md: sourceRepos"),
     config_schema=PolicyConfigSchema(
         properties={
-            "repoUrlPrefixes": {"type": "array", "items": {"type": "string"}, "default": REPO_URL_PREFIXES},
+            "repoUrlPrefixes": string_list(REPO_URL_PREFIXES),
         }
     ),
 )

@@ -41,6 +41,7 @@ from ._util import (
     object_name,
     object_namespace,
     sequence,
+    string_list,
     tls_covers,
     truthy,
 )
@@ -176,7 +177,7 @@ httproute_hostnames = ResourceValidationPolicy(
     config_schema=PolicyConfigSchema(
         properties={
             "domains": DOMAINS_SCHEMA,
-            "redirectListeners": {"type": "array", "items": {"type": "string"}, "default": REDIRECT_LISTENERS},
+            "redirectListeners": string_list(REDIRECT_LISTENERS),
         }
     ),
 )
@@ -360,9 +361,7 @@ httproute_auth_required = StackValidationPolicy(
     validate=_auth_required,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="Envoy Gateway", reference="SecurityPolicy"),
-    config_schema=PolicyConfigSchema(
-        properties={"authMethods": {"type": "array", "items": {"type": "string"}, "default": AUTH_METHODS}}
-    ),
+    config_schema=PolicyConfigSchema(properties={"authMethods": string_list(AUTH_METHODS)}),
 )
 
 

@@ -29,6 +29,7 @@ from ._util import (
     labels,
     metadata,
     object_namespace,
+    string_list,
 )
 
 # As components/config.py RESERVED_NAMESPACES: Kubernetes' own namespaces and the platform's.
@@ -105,8 +106,8 @@ tenant_namespace_not_reserved = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.7.4"),
     config_schema=PolicyConfigSchema(
         properties={
-            "reserved": {"type": "array", "items": {"type": "string"}, "default": RESERVED},
-            "reservedPrefixes": {"type": "array", "items": {"type": "string"}, "default": RESERVED_PREFIXES},
+            "reserved": string_list(RESERVED),
+            "reservedPrefixes": string_list(RESERVED_PREFIXES),
             "tenantReservedPrefixes": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -139,9 +140,7 @@ tenant_namespace_labels = ResourceValidationPolicy(
     validate=_tenant_labels,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="Kyverno", reference="require-labels, add-psa-labels"),
-    config_schema=PolicyConfigSchema(
-        properties={"requiredLabels": {"type": "array", "items": {"type": "string"}, "default": REQUIRED_TENANT_LABELS}}
-    ),
+    config_schema=PolicyConfigSchema(properties={"requiredLabels": string_list(REQUIRED_TENANT_LABELS)}),
 )
 
 
@@ -165,9 +164,7 @@ namespace_pod_security = ResourceValidationPolicy(
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.2.1"),
     remediation_steps="Label the namespace pod-security.kubernetes.io/enforce=restricted (baseline for elevated).",
-    config_schema=PolicyConfigSchema(
-        properties={"allowedLevels": {"type": "array", "items": {"type": "string"}, "default": ALLOWED_PSA_LEVELS}}
-    ),
+    config_schema=PolicyConfigSchema(properties={"allowedLevels": string_list(ALLOWED_PSA_LEVELS)}),
 )
 
 

@@ -34,6 +34,7 @@ from ._util import (
     labels,
     rendered_by,
     sequence,
+    string_list,
 )
 
 PULUMI_ISSUES = "pulumi-kubernetes"
@@ -118,8 +119,8 @@ protected_crd_charts = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name=PULUMI_ISSUES, reference="#2882"),
     config_schema=PolicyConfigSchema(
         properties={
-            "crdCharts": {"type": "array", "items": {"type": "string"}, "default": CRD_CHARTS},
-            "crdFilePatterns": {"type": "array", "items": {"type": "string"}, "default": CRD_FILE_PATTERNS},
+            "crdCharts": string_list(CRD_CHARTS),
+            "crdFilePatterns": string_list(CRD_FILE_PATTERNS),
         }
     ),
 )

@@ -33,6 +33,7 @@ from ._util import (
     object_namespace,
     quantity,
     sequence,
+    string_list,
     tenant_namespaces,
 )
 
@@ -126,7 +127,7 @@ tenant_quota_within_ceiling = ResourceValidationPolicy(
                 "default": CEILINGS,
                 "description": "Quota key -> the largest value any tenant may get.",
             },
-            "requiredKeys": {"type": "array", "items": {"type": "string"}, "default": REQUIRED_KEYS},
+            "requiredKeys": string_list(REQUIRED_KEYS),
         }
     ),
 )

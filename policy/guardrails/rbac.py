@@ -43,6 +43,7 @@ from ._util import (
     rendered_by,
     resource_tenant,
     sequence,
+    string_list,
     under_component,
 )
 
@@ -138,11 +139,7 @@ no_builtin_edit_admin_binding = ResourceValidationPolicy(
     validate=_no_builtin_roles,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="Kubernetes bootstrap roles", reference="edit, admin; Capsule #649"),
-    config_schema=PolicyConfigSchema(
-        properties={
-            "forbiddenClusterRoles": {"type": "array", "items": {"type": "string"}, "default": FORBIDDEN_CLUSTER_ROLES}
-        }
-    ),
+    config_schema=PolicyConfigSchema(properties={"forbiddenClusterRoles": string_list(FORBIDDEN_CLUSTER_ROLES)}),
 )
 
 
@@ -161,9 +158,7 @@ no_system_group_bindings = ResourceValidationPolicy(
     validate=_no_system_groups,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7"),
-    config_schema=PolicyConfigSchema(
-        properties={"forbiddenGroups": {"type": "array", "items": {"type": "string"}, "default": SYSTEM_GROUPS}}
-    ),
+    config_schema=PolicyConfigSchema(properties={"forbiddenGroups": string_list(SYSTEM_GROUPS)}),
 )
 
 
@@ -267,11 +262,7 @@ tenant_role_no_guardrail_writes = ResourceValidationPolicy(
     validate=_no_guardrail_writes,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.13; Capsule #649"),
-    config_schema=PolicyConfigSchema(
-        properties={
-            "guardrailResources": {"type": "array", "items": {"type": "string"}, "default": GUARDRAIL_RESOURCES}
-        }
-    ),
+    config_schema=PolicyConfigSchema(properties={"guardrailResources": string_list(GUARDRAIL_RESOURCES)}),
 )
 
 
@@ -296,11 +287,7 @@ standard_profile_no_secret_reads = ResourceValidationPolicy(
     validate=_no_secret_reads,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.2"),
-    config_schema=PolicyConfigSchema(
-        properties={
-            "secretReaderProfiles": {"type": "array", "items": {"type": "string"}, "default": SECRET_READER_PROFILES}
-        }
-    ),
+    config_schema=PolicyConfigSchema(properties={"secretReaderProfiles": string_list(SECRET_READER_PROFILES)}),
 )
 
 
@@ -327,11 +314,7 @@ no_cluster_scoped_tenant_objects = StackValidationPolicy(
     validate=_no_cluster_scoped,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.1, 5.1.9, 5.1.12"),
-    config_schema=PolicyConfigSchema(
-        properties={
-            "clusterScopedTypes": {"type": "array", "items": {"type": "string"}, "default": CLUSTER_SCOPED_TYPES}
-        }
-    ),
+    config_schema=PolicyConfigSchema(properties={"clusterScopedTypes": string_list(CLUSTER_SCOPED_TYPES)}),
 )
 
 

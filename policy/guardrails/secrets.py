@@ -44,6 +44,7 @@ from ._util import (
     known_items,
     mapping,
     rendered_by,
+    string_list,
 )
 
 CIS = "CIS Kubernetes Benchmark"
@@ -91,9 +92,7 @@ generated_credentials_only_in_secrets = StackValidationPolicy(
     validate=_generated_only_in_secrets,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version="1.9", reference="5.4.1"),
-    config_schema=PolicyConfigSchema(
-        properties={"generatorTypes": {"type": "array", "items": {"type": "string"}, "default": GENERATOR_TYPES}}
-    ),
+    config_schema=PolicyConfigSchema(properties={"generatorTypes": string_list(GENERATOR_TYPES)}),
 )
 
 
