@@ -126,7 +126,9 @@ def protected_api(
     keycloak_issuer: str,
     jwks_uri: str,
     opts: pulumi.ResourceOptions,
+    secret_opts: pulumi.ResourceOptions,
 ) -> None:
+    """`opts` for the custom resources (they wait for the CRDs), `secret_opts` for the keys."""
     ns = api.namespace
     read_only = api.auth == "apiKey" and api.scopes == ["read"]
     custom(
@@ -151,7 +153,9 @@ def protected_api(
     elif api.auth == "apiKey":
         for tier in api.api_key_tiers:
             keys = {
-                client: random.RandomPassword(f"api-{api.name}-key-{client}", length=40, special=False, opts=opts)
+                client: random.RandomPassword(
+                    f"api-{api.name}-key-{client}", length=40, special=False, opts=secret_opts
+                )
                 for client in tier.clients
             }
             # the key name is the client id; the value is the key, without a "Bearer" prefix
@@ -162,7 +166,7 @@ def protected_api(
                 ),
                 type="Opaque",
                 string_data={client: key.result for client, key in keys.items()},
-                opts=opts,
+                opts=secret_opts,
             )
         custom(
             f"api-{api.name}-apikey",

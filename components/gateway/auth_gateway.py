@@ -59,9 +59,12 @@ class AuthGateway(pulumi.ComponentResource):
 
         sso.oauth2_proxy(stack, sso_ns, args.oauth2_proxy_client_secret, child, crds)
 
-        def in_namespace(ns_name: str) -> pulumi.ResourceOptions:
-            waits = [self.envoy_gateway, *([namespaces[ns_name]] if ns_name in namespaces else [])]
-            return pulumi.ResourceOptions(parent=self, depends_on=waits)
+        def in_namespace(ns_name: str, custom_resource: bool = True) -> pulumi.ResourceOptions:
+            """Wait for the namespace, and for the CRDs when it is a custom resource."""
+            waits = [*([namespaces[ns_name]] if ns_name in namespaces else [])]
+            return pulumi.ResourceOptions(
+                parent=self, depends_on=[*waits, self.envoy_gateway] if custom_resource else waits
+            )
 
         sso_namespaces = []
         for app in stack.apps:
@@ -90,7 +93,14 @@ class AuthGateway(pulumi.ComponentResource):
 
         issuer, jwks = endpoints.keycloak_issuer(stack), endpoints.keycloak_jwks_uri(stack)
         for api in stack.apis:
-            apis.protected_api(stack, api, issuer, jwks, in_namespace(api.namespace))
+            apis.protected_api(
+                stack,
+                api,
+                issuer,
+                jwks,
+                in_namespace(api.namespace),
+                in_namespace(api.namespace, custom_resource=False),
+            )
 
         self.public_hosts = sorted(
             {
