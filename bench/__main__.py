@@ -56,6 +56,8 @@ def main(argv: list[str]) -> int:
     rows = []
     for tenants in (int(s) for s in args.sizes.split(",")):
         row = run("gatehouse", tenants)
+        if row["exit_code"] != 0:  # timing a preview that found problems would measure the wrong thing
+            raise SystemExit(f"the generated {tenants}-tenant stack does not preview clean (exit {row['exit_code']})")
         row["floor"] = run("floor", row["resources"])
         row["floor_ratio"] = round(row["render_ms_per_resource"] / row["floor"]["ms_per_resource"], 2)
         rows.append(row)

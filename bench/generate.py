@@ -11,8 +11,9 @@ SIZES = ("small", "medium", "large")
 
 
 def generated_config(tenants: int) -> dict[str, Any]:
-    """Staging's settings, with one organization per 5 tenants, an app and an API per 10 tenants."""
-    config = stack_config("staging")
+    """Prod's settings (the strictest policy config applies), one organization per 5 tenants, an app
+    and an API per 10 tenants."""
+    config = stack_config("prod")
     orgs = [
         {"name": f"org{i:04d}", "displayName": f"Organization {i}", "adminUsers": [f"admin@org{i}.example.com"]}
         for i in range(max(1, tenants // 5))

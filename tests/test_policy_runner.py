@@ -528,3 +528,20 @@ def test_same_named_helper_modules_of_two_packs_do_not_mix(tmp_path: Path) -> No
         assert report.violations == [Violation("other-rule", "advisory", "", "hi")]
     finally:
         sys.modules.pop("fixture_rules", None)
+
+
+def test_properties_are_converted_once_per_request_and_the_servicer_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = _pp.deserialize_properties
+
+    def counting(props: Any, *args: Any) -> Any:
+        calls.append(1)
+        return original(props, *args)
+
+    monkeypatch.setattr(_pp, "deserialize_properties", counting)
+    json_format = _pp.json_format
+    report = run_policies(PACK, None, compliant())
+    assert report.violations == []
+    resource_policies = 3  # the fixture pack's resource policies each read every resource's props
+    assert 0 < len(calls) < resource_policies * len(compliant())
+    assert _pp.json_format is json_format and _pp.deserialize_properties is counting
