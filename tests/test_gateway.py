@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from helpers import run_preview, stack_config
+from helpers import program_with_stack, run_preview, stack_config
 
 from components.gateway.headers import SPOOFABLE
 from offline.preview import PreviewResult
@@ -188,7 +188,6 @@ def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None
             "earlyRequestHeaders"
         ]["remove"]
     )
-    grants = one(result, "ReferenceGrant", "allow-security-policies", "oauth2-proxy")["spec"]
     sso_apps = [a for a in config["gatehouse:apps"] if a.get("auth", "sso") == "sso"]
     assert sso_apps
     for app in sso_apps:
@@ -208,9 +207,11 @@ def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None
         assert {"cookie", "x-auth-request-redirect"} <= set(ext["headersToExtAuth"])
         forwarded = set(ext["http"]["headersToBackend"])
         assert forwarded <= stripped, "a header the app trusts could come from the client"
-        assert {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": app["namespace"]} in grants[
-            "from"
+        grant = one(result, "ReferenceGrant", f"sso-from-{app['namespace']}", "oauth2-proxy")["spec"]
+        assert grant["from"] == [
+            {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": app["namespace"]}
         ]
+        assert grant["to"] == [{"group": "", "kind": "Service", "name": "oauth2-proxy"}]
         if app["name"] == "grafana":
             ini = next(c for c in result.charts if c.chart == "grafana").values["grafana.ini"]
             proxy = ini["auth.proxy"]
@@ -326,8 +327,6 @@ def test_api_keys_per_tier_with_rate_limits(preview) -> None:
 
 
 def test_public_api_is_marked_public(tmp_path: Path) -> None:
-    from helpers import program_with_stack
-
     config = stack_config("staging")
     config["gatehouse:apis"].append(
         {"name": "status", "namespace": "storefront", "service": {"name": "status", "port": 8080}, "auth": "public"}
@@ -337,3 +336,22 @@ def test_public_api_is_marked_public(tmp_path: Path) -> None:
     route = one(result, "HTTPRoute", "status", "storefront")
     assert route["metadata"]["labels"]["gatehouse.dev/public-route"] == "true"
     assert policies_for(result, "SecurityPolicy", route) == []
+
+
+def test_sso_apps_in_many_namespaces_each_get_their_own_grant(tmp_path: Path) -> None:
+    """A ReferenceGrant's `from` holds at most 16 entries: one grant per app namespace never overflows."""
+    config = stack_config("staging")
+    tenants = [
+        {"name": f"team{i:02d}", "organization": "acme", "repo": f"acme-corp/team{i:02d}", "profile": "standard"}
+        for i in range(20)
+    ]
+    config["gatehouse:tenants"] += [{**t, "size": "small"} for t in tenants]
+    config["gatehouse:apps"] += [
+        {"name": f"web{i:02d}", "namespace": t["name"], "service": {"name": "web", "port": 8080}}
+        for i, t in enumerate(tenants)
+    ]
+    result, printed = run_preview(program_with_stack(tmp_path, "staging", config), tmp_path / "out", stack="staging")
+    assert result.exit_code == 0, printed
+    for tenant in tenants:
+        grant = one(result, "ReferenceGrant", f"sso-from-{tenant['name']}", "oauth2-proxy")
+        assert [f["namespace"] for f in grant["spec"]["from"]] == [tenant["name"]]

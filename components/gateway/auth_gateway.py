@@ -66,7 +66,7 @@ class AuthGateway(pulumi.ComponentResource):
                 parent=self, depends_on=[*waits, self.envoy_gateway] if custom_resource else waits
             )
 
-        sso_namespaces = []
+        sso_namespaces = set()
         for app in stack.apps:
             if app.name == "grafana":
                 grafana.grafana(stack, app, namespaces[app.namespace], child)
@@ -80,14 +80,14 @@ class AuthGateway(pulumi.ComponentResource):
             )
             if app.auth == "sso":
                 sso.protect_with_sso(app.name, app.namespace, in_namespace(app.namespace))
-                sso_namespaces.append(app.namespace)
-        if sso_namespaces:
+                sso_namespaces.add(app.namespace)
+        for ns_name in sorted(sso_namespaces):
             edge.custom(
-                "oauth2-proxy-reference-grant",
+                f"oauth2-proxy-grant-{ns_name}",
                 "gateway.networking.k8s.io/v1",
                 "ReferenceGrant",
-                meta.object_meta("allow-security-policies", COMPONENT, sso_ns.metadata.name),
-                sso.reference_grant_spec(sso_namespaces),
+                meta.object_meta(sso.reference_grant_name(ns_name), COMPONENT, sso_ns.metadata.name),
+                sso.reference_grant_spec(ns_name),
                 crds,
             )
 

@@ -165,13 +165,18 @@ def ext_auth_policy_spec(route: str) -> dict[str, Any]:
     }
 
 
-def reference_grant_spec(from_namespaces: list[str]) -> dict[str, Any]:
-    """SecurityPolicies in the app namespaces may send checks to the oauth2-proxy Service."""
+def reference_grant_name(from_namespace: str) -> str:
+    return f"sso-from-{from_namespace}"
+
+
+def reference_grant_spec(from_namespace: str) -> dict[str, Any]:
+    """SecurityPolicies in one app namespace may send checks to the oauth2-proxy Service.
+
+    One grant per namespace: a grant's `from` holds at most 16 entries, and a namespace's grant
+    comes and goes with its apps without touching the others'.
+    """
     return {
-        "from": [
-            {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": ns}
-            for ns in sorted(set(from_namespaces))
-        ],
+        "from": [{"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": from_namespace}],
         "to": [{"group": "", "kind": "Service", "name": SERVICE}],
     }
 
