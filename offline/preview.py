@@ -24,7 +24,7 @@ from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport,
 from .records import Registration, redact
 from .runtime import ProgramRun, run_program
 from .stack_config import StackConfig, StackConfigError, load_stack_config
-from .validate import Result, Validator
+from .validate import Result, UnsupportedKubernetesVersion, Validator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream"
@@ -113,16 +113,14 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
     result.timings["render"] = render_seconds
     result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
     result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
-    validator = Validator(_kubernetes_version(config), opts.upstream)
-    result.objects = _validate_objects(validator, result.manifests)
-    result.chart_results = [
-        ValidationEntry(
-            c.urn,
-            {"release": c.release, "chart": c.chart, "version": c.version},
-            validator.validate_chart_values(c.chart, c.values),
+    try:
+        validator = Validator(_kubernetes_version(config), opts.upstream)
+    except UnsupportedKubernetesVersion as exc:
+        return _not_run(
+            stream, f"error: {config.project}:kubernetesVersion: cannot validate offline: {exc}", config, run
         )
-        for c in result.charts
-    ]
+    result.objects = _validate_objects(validator, result.manifests)
+    result.chart_results = _validate_charts(validator, result.charts)
     result.timings["validation"] = clock.lap()
     try:
         result.policy = run_policies(opts.policy_pack, opts.policy_config, run.registrations, _stack_tags(config))
@@ -177,6 +175,19 @@ def _validate_objects(validator: Validator, manifests: list[mf.Manifest]) -> lis
         first_urn.setdefault(m.identity, m.urn)
         what = {"apiVersion": m.api_version, "kind": m.kind, "namespace": m.namespace, "name": m.name}
         entries.append(ValidationEntry(m.urn, what, result))
+    return entries
+
+
+def _validate_charts(validator: Validator, charts: list[mf.ChartValues]) -> list[ValidationEntry]:
+    entries = []
+    first_urn: dict[str, str] = {}
+    for c in charts:
+        result = validator.validate_chart_values(c.chart, c.values)
+        if c.release in first_urn:  # one values file per release name: a second one would overwrite it
+            message = f"duplicate release name '{c.release}': also released by {first_urn[c.release]}"
+            result = Result("error", [*result.errors, message], result.schema)
+        first_urn.setdefault(c.release, c.urn)
+        entries.append(ValidationEntry(c.urn, {"release": c.release, "chart": c.chart, "version": c.version}, result))
     return entries
 
 

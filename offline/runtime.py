@@ -140,10 +140,15 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        self._urns: set[str] = set()
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            if urn in self._urns:  # the engine refuses the second registration, and so the whole run
+                raise pulumi.RunError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+            self._urns.add(urn)
         _ensure_event_loop()  # deserialising resource references needs a loop on this thread
         inputs = normalize_numbers(from_wire(rpc.deserialize_properties(request.object)))
         outputs: dict[str, Any] = {}

@@ -162,3 +162,57 @@ def test_two_runs_write_identical_resources(tmp_path: Path) -> None:
     assert files_a == files_b
     for name in files_a:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def _program(tmp_path: Path, main: str, extra_config: dict | None = None) -> Path:
+    """A one-off program beside the tiny one's project file."""
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text((PROGRAMS / "tiny" / "Pulumi.yaml").read_text())
+    (program / "Pulumi.dev.yaml").write_text(
+        yaml.safe_dump({"config": {"tiny:team": "team-a", **(extra_config or {})}})
+    )
+    (program / "__main__.py").write_text(main)
+    return program
+
+
+def test_duplicate_urn_stops_the_run_like_the_engine(tmp_path: Path) -> None:
+    program = _program(
+        tmp_path,
+        "import pulumi_kubernetes as k8s\n"
+        "k8s.core.v1.ConfigMap('same', metadata={'name': 'a', 'namespace': 'team-a'})\n"
+        "k8s.core.v1.ConfigMap('same', metadata={'name': 'b', 'namespace': 'team-a'})\n",
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    assert result.exit_code == 2
+    assert "Duplicate resource URN" in printed and "ConfigMap::same" in printed
+    assert "Traceback" not in printed
+
+
+def test_two_charts_with_one_release_name_are_an_error(tmp_path: Path) -> None:
+    chart = (
+        "k8s.helm.v4.Chart('{res}', chart='cert-manager', version='v1.21.1', name='shared', "
+        "namespace='{ns}', repository_opts={{'repo': 'https://charts.jetstack.io'}})\n"
+    )
+    program = _program(
+        tmp_path,
+        "import pulumi_kubernetes as k8s\n" + chart.format(res="one", ns="a") + chart.format(res="two", ns="b"),
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    assert result.exit_code == 1
+    first, second = sorted(result.chart_results, key=lambda e: e.urn)
+    assert first.result.status == "ok"
+    assert second.result.status == "error"
+    assert second.result.errors == [f"duplicate release name 'shared': also released by {first.urn}"]
+
+
+def test_kubernetes_version_without_schemas_is_a_config_error(tmp_path: Path) -> None:
+    program = _program(
+        tmp_path,
+        (PROGRAMS / "tiny" / "__main__.py").read_text(),
+        {"tiny:kubernetesVersion": "1.99", "tiny:dbToken": {"secure": "v1:abc"}},
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    assert result.exit_code == 2
+    assert printed.startswith("error: tiny:kubernetesVersion: cannot validate offline")
+    assert "not 1.99" in printed
