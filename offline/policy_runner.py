@@ -43,6 +43,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel, Policy
 
+from offline.policy_proxy import unknown_checking_proxy as lazy_unknown_checking_proxy
 from offline.records import Registration, to_wire
 
 __all__ = [
@@ -210,14 +211,17 @@ class _ConvertOnce:
 
 @contextmanager
 def _converted_once() -> Iterator[None]:
-    json_format, deserialize = _pp.json_format, _pp.deserialize_properties
+    """Each message converted once per call, and proxies built lazily (see offline/policy_proxy.py)."""
+    json_format, deserialize, proxy = _pp.json_format, _pp.deserialize_properties, _pp.unknown_checking_proxy
     once = _ConvertOnce(json_format.MessageToDict, deserialize)
     _pp.json_format = types.SimpleNamespace(MessageToDict=once.MessageToDict)  # type: ignore[assignment]
     _pp.deserialize_properties = once.deserialize_properties  # type: ignore[assignment]
+    _pp.unknown_checking_proxy = lazy_unknown_checking_proxy
     try:
         yield
     finally:
         _pp.json_format, _pp.deserialize_properties = json_format, deserialize
+        _pp.unknown_checking_proxy = proxy
 
 
 class _PackCaptured(BaseException):
