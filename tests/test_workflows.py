@@ -64,3 +64,12 @@ def test_ci_script_runs_the_readme_commands() -> None:
         assert command in script
     assert "make test" in readme and "make preview" in readme
     assert "--policy-pack policy --policy-pack-config policy/staging.json" in readme
+
+
+def test_pulumi_cli_is_pinned_to_the_sdk_version() -> None:
+    pins = dict(line.split("==", 1) for line in (REPO / "requirements.txt").read_text().splitlines() if "==" in line)
+    actions = [
+        step for path in WORKFLOWS for step in _steps(_load(path)) if step.get("uses", "").startswith("pulumi/actions@")
+    ]
+    assert len(actions) == 3  # preview (per stack, one matrix step), up staging, up prod
+    assert {str(step["with"]["pulumi-version"]) for step in actions} == {pins["pulumi"]}
