@@ -15,19 +15,25 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "gatehouse"
 
-# Seed validation rules (seed 002: Organization and Namespace validation).
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DISPLAY_NAME_RE = re.compile(r"^[a-zA-Z0-9\s\-\.]+$")
-EMAIL_RE = re.compile(r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
-REPO_PART_RE = re.compile(r"^[a-z0-9-]+$")
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$")
-CLOUDFLARE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-K8S_VERSION_RE = re.compile(r"^1\.(\d+)$")
+# Seed validation rules (seed 002: Organization and Namespace validation). Always used with
+# fullmatch: `$` would accept a trailing newline ("helpdesk\n").
+DNS_LABEL_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DISPLAY_NAME_RE = re.compile(r"[a-zA-Z0-9\s\-\.]+")
+EMAIL_RE = re.compile(r"[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}")
+REPO_PART_RE = re.compile(r"[a-z0-9-]+")
+DOMAIN_RE = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}")
+CLOUDFLARE_ID_RE = re.compile(r"[0-9a-f]{32}")
+K8S_VERSION_RE = re.compile(r"1\.([0-9]+)")  # not \d: it takes any Unicode digit
+# A browser origin allowed to call an API cross-origin: https, a host (or `*.` and a domain), a port.
+ORIGIN_RE = re.compile(r"https://(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}(:[0-9]{1,5})?")
+# An OIDC group as Dex's connectors emit them: `<org>:<team>` (GitHub), `authentik:<group>`.
+GROUP_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+CIDR_SUFFIX_RE = re.compile(r"[^/]+/[0-9]{1,3}")  # a prefix length, not a netmask (Kubernetes takes no other)
 
 # Namespaces no tenant or organization may take: Kubernetes' own and the platform's.
 RESERVED_NAMESPACES = frozenset(
@@ -53,11 +59,29 @@ RESERVED_NAMESPACES = frozenset(
 )
 RESERVED_PREFIXES = ("kube-", "org-", "openshift-")
 
+# Client ids the Keycloak realm already has (Keycloak's own; `organizations` and `portal` from
+# components/identity), and the Google secret's key in the client-secrets Secret, which also holds one
+# key per partner: no m2m client may take one.
+RESERVED_CLIENT_IDS = frozenset(
+    {
+        "account",
+        "account-console",
+        "admin-cli",
+        "broker",
+        "realm-management",
+        "security-admin-console",
+        "organizations",
+        "portal",
+        "google-client-secret",
+    }
+)
+
 # Platform namespaces apps and APIs may live in (besides tenants' namespaces); the gateway creates them.
 APP_PLATFORM_NAMESPACES = ("monitoring",)
 
-# Where tenants' pods may never send traffic unless the config says otherwise (RFC 1918).
-DEFAULT_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+# Where tenants' pods may never send traffic unless the config says otherwise: RFC 1918, link-local
+# (cloud metadata at 169.254.169.254) and RFC 6598 shared space (CGNAT, often the pod range).
+DEFAULT_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
 
 # Secret config keys: always read with require_secret, never in clear text in a stack file.
 SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret")
@@ -67,7 +91,7 @@ SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret")
 
 
 def _dns_label(value: str) -> str:
-    if len(value) > 63 or not DNS_LABEL_RE.match(value):
+    if len(value) > 63 or not DNS_LABEL_RE.fullmatch(value):
         raise ValueError(
             "must be a DNS label (lowercase letters, digits and '-', starting and ending with a "
             "letter or digit, at most 63 characters)"
@@ -76,28 +100,33 @@ def _dns_label(value: str) -> str:
 
 
 def _display_name(value: str) -> str:
-    if not DISPLAY_NAME_RE.match(value):
+    if not DISPLAY_NAME_RE.fullmatch(value):
         raise ValueError("may contain only letters, digits, spaces, '-' and '.'")
+    if value.isspace():  # the seed requires a display name: spaces alone are none
+        raise ValueError("must contain a letter, digit, '-' or '.', not only spaces")
     return value
 
 
 def _email(value: str) -> str:
-    if not EMAIL_RE.match(value):
+    if not EMAIL_RE.fullmatch(value):
         raise ValueError("must be an e-mail address")
     return value
 
 
 def _domain(value: str) -> str:
-    if not DOMAIN_RE.match(value):
+    if not DOMAIN_RE.fullmatch(value):
         raise ValueError("must be a lowercase DNS domain such as staging.example.com")
     return value
 
 
 def _repo(value: str) -> str:
     parts = value.split("/")
-    # each part also becomes a label value, hence at most 63 characters
-    if len(parts) != 2 or not all(REPO_PART_RE.match(p) and len(p) <= 63 for p in parts):
+    # each part also becomes a label value, hence at most 63 characters; the org also starts the
+    # tenant's default group `<org>:<tenant>`, and GitHub org names never start or end with '-'
+    if len(parts) != 2 or not all(REPO_PART_RE.fullmatch(p) and len(p) <= 63 for p in parts):
         raise ValueError("must be '<github-org>/<repository>', each part matching ^[a-z0-9-]+$ (at most 63 characters)")
+    if not DNS_LABEL_RE.fullmatch(parts[0]):
+        raise ValueError("the GitHub organization must start and end with a letter or digit")
     return value
 
 
@@ -106,6 +135,16 @@ def _cidr(value: str) -> str:
         ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
         raise ValueError(f"must be a CIDR block ({exc})") from None
+    if not CIDR_SUFFIX_RE.fullmatch(value):
+        raise ValueError("must be a CIDR block with a prefix length, such as 10.0.0.0/8")
+    return value
+
+
+def _private_range(value: str) -> str:
+    # the tenants' internet egress is ipBlock 0.0.0.0/0 except these: each must lie strictly inside it
+    network = ipaddress.ip_network(_cidr(value))
+    if network.version != 4 or network.prefixlen == 0:
+        raise ValueError("must be an IPv4 CIDR block inside 0.0.0.0/0 (and not 0.0.0.0/0 itself), such as 10.0.0.0/8")
     return value
 
 
@@ -118,20 +157,41 @@ def _ipv4(value: str) -> str:
 
 
 def _cloudflare_id(value: str) -> str:
-    if not CLOUDFLARE_ID_RE.match(value):
+    if not CLOUDFLARE_ID_RE.fullmatch(value):
         raise ValueError("must be a Cloudflare id (32 lowercase hex characters)")
     return value
 
 
 def _kubernetes_version(value: str) -> str:
-    match = K8S_VERSION_RE.match(value)
+    match = K8S_VERSION_RE.fullmatch(value)
     if not match or int(match.group(1)) < 30:
         raise ValueError("must be a Kubernetes minor version such as 1.33 (1.30 or newer)")
     return value
 
 
+def _m2m_scope(value: Any) -> Any:
+    if value == "admin":
+        raise ValueError(
+            "machine clients never get 'admin': admin scopes go only to organization admins, "
+            "who sign in with a second factor"
+        )
+    return value
+
+
+def _origin(value: str) -> str:
+    if not ORIGIN_RE.fullmatch(value):
+        raise ValueError("must be an https origin such as https://app.example.com (no path)")
+    return value
+
+
+def _group(value: str) -> str:
+    if not GROUP_RE.fullmatch(value):
+        raise ValueError("must be an OIDC group '<org>:<team>' such as acme-corp:payments")
+    return value
+
+
 def _path_prefix(value: str) -> str:
-    if not value.startswith("/") or " " in value:
+    if not value.startswith("/") or any(c.isspace() for c in value):
         raise ValueError("must be an absolute URL path such as /admin")
     return value
 
@@ -142,10 +202,15 @@ Email = Annotated[str, AfterValidator(_email)]
 Domain = Annotated[str, AfterValidator(_domain)]
 Repo = Annotated[str, AfterValidator(_repo)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+PrivateRange = Annotated[str, AfterValidator(_private_range)]
 IPv4 = Annotated[str, AfterValidator(_ipv4)]
 CloudflareId = Annotated[str, AfterValidator(_cloudflare_id)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
+Origin = Annotated[str, AfterValidator(_origin)]
+Group = Annotated[str, AfterValidator(_group)]
 KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
+Scope = Literal["read", "write", "admin"]
+M2MScope = Annotated[Literal["read", "write"], BeforeValidator(_m2m_scope)]  # before: a clearer message
 
 
 class Model(BaseModel):
@@ -184,7 +249,7 @@ class Edge(Model):
 
 
 class Network(Model):
-    private_ranges: list[Cidr] = Field(default_factory=lambda: list(DEFAULT_PRIVATE_RANGES))
+    private_ranges: list[PrivateRange] = Field(default_factory=lambda: list(DEFAULT_PRIVATE_RANGES))
 
 
 class IdentityHosts(Model):
@@ -256,7 +321,7 @@ class M2MClient(Model):
     """A partner system using client_credentials."""
 
     name: DnsLabel
-    scopes: list[Literal["read", "write", "admin"]] = Field(min_length=1)
+    scopes: list[M2MScope] = Field(min_length=1)
 
 
 class ApiKeyTier(Model):
@@ -271,11 +336,11 @@ class Api(Model):
     namespace: DnsLabel
     service: ServiceRef
     auth: Literal["jwt", "apiKey", "public"]
-    scopes: list[Literal["read", "write", "admin"]] = ["read", "write", "admin"]
+    scopes: list[Scope] = ["read", "write", "admin"]
     admin_paths: list[PathPrefix] = ["/admin"]
     m2m_clients: list[M2MClient] = Field(default=[], alias="m2mClients")
     api_key_tiers: list[ApiKeyTier] = []
-    cors_origins: list[str] = []
+    cors_origins: list[Origin] = []  # jwt APIs only; default: the portal's origin
 
     @property
     def host_label(self) -> str:
@@ -292,8 +357,8 @@ class Api(Model):
 
 
 class Organization(Model):
-    # org-<name> must stay a DNS label, hence 59
-    name: DnsLabel = Field(max_length=59)
+    # its tunnel's Helm release `cloudflared-<name>` must fit Helm's 53 characters, hence 41
+    name: DnsLabel = Field(max_length=41)
     display_name: DisplayName
     admin_users: list[Email] = Field(min_length=1)
     plan: Literal["free", "pro", "enterprise"] = "free"
@@ -318,7 +383,7 @@ class Tenant(Model):
     profile: Literal["standard", "elevated"]
     size: Literal["small", "medium", "large"]
     namespaces: list[DnsLabel] = []  # extra namespaces, each `<name>-<suffix>`
-    groups: list[str] = []  # OIDC groups bound to the tenant role; default `<org>:<tenant>`
+    groups: list[Group] = []  # OIDC groups bound to the tenant role; default in `oidc_groups`
 
     @property
     def repo_url(self) -> str:
@@ -330,7 +395,9 @@ class Tenant(Model):
 
     @property
     def oidc_groups(self) -> list[str]:
-        return self.groups or [f"{self.organization}:{self.name}"]
+        """Explicit `groups`, or `<repo's GitHub org>:<name>`: the group Dex's GitHub connector emits for
+        the team named after the tenant in the org owning its repo (Dex lists that team, see dex.py)."""
+        return self.groups or [f"{self.repo.split('/', 1)[0]}:{self.name}"]
 
 
 class StackConfig(Model):
@@ -543,6 +610,7 @@ def cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems += _workload_namespace_checks(raw, tenants)
     problems += _host_checks(raw)
     problems += _api_checks(raw)
+    problems += _object_name_checks(raw)
     return problems
 
 
@@ -559,8 +627,15 @@ def _namespace_checks(
         if not isinstance(name, str):
             continue
         loc = ("tenants", i, "name")
-        if name in RESERVED_NAMESPACES or name.startswith(RESERVED_PREFIXES):
-            problems.append((config_path(loc), f"'{name}' is a reserved namespace name"))
+        # its AppProject may deploy to `<name>-*` as well as `<name>`
+        reached = _reserved_reach(name, with_glob=True)
+        if reached:
+            problems.append(
+                (
+                    config_path(loc),
+                    f"tenant '{name}' (namespaces '{name}', '{name}-*') would reach {_reserved(reached)}",
+                )
+            )
         claimed.append((loc, name))
         suffixes = tenant.get("namespaces")
         for j, suffix in enumerate(_as_list(suffixes)):
@@ -568,6 +643,9 @@ def _namespace_checks(
             sloc = ("tenants", i, "namespaces", j)
             if len(full) > 63:
                 problems.append((config_path(sloc), f"namespace '{full}' is longer than 63 characters"))
+            reached = _reserved_reach(full, with_glob=False)  # `<full>-*` is inside the tenant's glob
+            if isinstance(suffix, str) and reached:
+                problems.append((config_path(sloc), f"namespace '{full}' would be {_reserved(reached)}"))
             claimed.append((sloc, full))
     problems += _duplicates(claimed, "namespace")
     # An AppProject may deploy to `<tenant>-*`: no other tenant may live under that glob.
@@ -582,6 +660,23 @@ def _namespace_checks(
                     )
                 )
     return problems
+
+
+def _reserved_reach(namespace: str, with_glob: bool) -> list[str]:
+    """Reserved namespaces and `<prefix>*` globs that `namespace` (and, with_glob, `<namespace>-*`) reaches."""
+    under = f"{namespace}-"
+    prefixes = tuple(p for p in RESERVED_PREFIXES if namespace.startswith(p) or (with_glob and p.startswith(under)))
+    names = [
+        n
+        for n in sorted(RESERVED_NAMESPACES)
+        if n == namespace or (with_glob and n.startswith(under) and not n.startswith(prefixes))
+    ]
+    return names + [f"{p}*" for p in prefixes]
+
+
+def _reserved(reached: list[str]) -> str:
+    quoted = ", ".join(f"'{n}'" for n in reached)
+    return f"the reserved namespace{'s' if len(reached) > 1 else ''} {quoted}"
 
 
 def _workload_namespace_checks(
@@ -629,20 +724,85 @@ def _api_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
             problems.append((config_path(("apis", i, "apiKeyTiers")), "only apiKey APIs have key tiers"))
         if auth != "jwt" and api.get("m2mClients"):
             problems.append((config_path(("apis", i, "m2mClients")), "only jwt APIs have client_credentials clients"))
+        if auth != "jwt" and api.get("corsOrigins"):
+            problems.append((config_path(("apis", i, "corsOrigins")), "only jwt APIs have CORS origins"))
+        tiers = list(enumerate(map(_as_dict, _as_list(api.get("apiKeyTiers")))))
+        problems += _duplicates(
+            ((("apis", i, "apiKeyTiers", t, "name"), tier.get("name")) for t, tier in tiers), "API key tier"
+        )
         clients = [
             (("apis", i, "apiKeyTiers", t, "clients", c), client)
-            for t, tier in enumerate(_as_list(api.get("apiKeyTiers")))
-            for c, client in enumerate(_as_list(_as_dict(tier).get("clients")))
+            for t, tier in tiers
+            for c, client in enumerate(_as_list(tier.get("clients")))
         ]
         problems += _duplicates(clients, "API key client")
+        # Across APIs a partner's entries are one Keycloak client (identity/realm.py m2m_clients merges them).
+        m2m = list(enumerate(map(_as_dict, _as_list(api.get("m2mClients")))))
+        problems += _duplicates(((("apis", i, "m2mClients", m, "name"), c.get("name")) for m, c in m2m), "m2m client")
         scopes = _as_list(api.get("scopes", ["read", "write", "admin"]))
-        for m, client in enumerate(_as_list(api.get("m2mClients"))):
-            for s, scope in enumerate(_as_list(_as_dict(client).get("scopes"))):
-                if scope not in scopes:
+        for m, client in m2m:
+            name = client.get("name")
+            if isinstance(name, str) and name in RESERVED_CLIENT_IDS:
+                problems.append(
+                    (
+                        config_path(("apis", i, "m2mClients", m, "name")),
+                        f"'{name}' is taken in the Keycloak realm (reserved: {', '.join(sorted(RESERVED_CLIENT_IDS))})",
+                    )
+                )
+            for s, scope in enumerate(_as_list(client.get("scopes"))):
+                if scope != "admin" and scope not in scopes:  # admin: the field check says why not
                     problems.append(
                         (
                             config_path(("apis", i, "m2mClients", m, "scopes", s)),
                             f"scope '{scope}' is not one of the API's scopes",
                         )
                     )
+    return problems
+
+
+def _object_name_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Names components/gateway joins from two config names with '-', so two entries can meet on one.
+
+    HTTPRoutes `<namespace>/<app or api>`; per API key tier the Secret `<namespace>/<api>-apikeys-<tier>`
+    (resource `api-<api>-keys-<tier>`); per API key client the resource `api-<api>-key-<client>`.
+    Clashes within one entry are reported above as duplicate names.
+    """
+    Named = tuple[tuple[Any, ...], Any, tuple[Any, ...]]  # config path, owner, the name's parts
+    routes: list[Named] = []
+    secrets: list[Named] = []
+    secret_resources: list[Named] = []
+    key_resources: list[Named] = []
+    for section in ("apps", "apis"):
+        for i, entry in _entries(raw, section):
+            routes.append(((section, i, "name"), section, (entry.get("namespace"), "/", entry.get("name"))))
+    for i, api in _entries(raw, "apis"):
+        name, namespace = api.get("name"), api.get("namespace")
+        for t, tier in enumerate(map(_as_dict, _as_list(api.get("apiKeyTiers")))):
+            loc = ("apis", i, "apiKeyTiers", t, "name")
+            secrets.append((loc, i, (namespace, "/", name, "-apikeys-", tier.get("name"))))
+            secret_resources.append((loc, i, ("api-", name, "-keys-", tier.get("name"))))
+            for c, client in enumerate(_as_list(tier.get("clients"))):
+                key_loc = ("apis", i, "apiKeyTiers", t, "clients", c)
+                key_resources.append((key_loc, i, ("api-", name, "-key-", client)))
+    return (
+        _clashes(routes, "HTTPRoute")
+        + _clashes(secrets, "API key Secret")
+        + _clashes(secret_resources, "Secret resource name")
+        + _clashes(key_resources, "RandomPassword resource name")
+    )
+
+
+def _clashes(items: Iterable[tuple[tuple[Any, ...], Any, tuple[Any, ...]]], what: str) -> list[tuple[str, str]]:
+    """Like _duplicates, for names built from parts, and only between different owners."""
+    seen: dict[str, tuple[tuple[Any, ...], Any]] = {}
+    problems = []
+    for loc, owner, parts in items:
+        if not all(isinstance(p, str) for p in parts):
+            continue
+        value = "".join(parts)
+        if value not in seen:
+            seen[value] = (loc, owner)
+        elif seen[value][1] != owner:
+            first = config_path(seen[value][0])
+            problems.append((config_path(loc), f"{what} '{value}' clashes with the one made for {first}"))
     return problems

@@ -51,5 +51,6 @@ IMAGES: dict[str, ImagePin] = {
     "grafana": ImagePin("docker.io/grafana/grafana", "13.2.0"),
 }
 
-# The Keycloak operator is installed from its release manifests (it has no official chart).
-KEYCLOAK_OPERATOR_VERSION = "26.0.0"
+# The Keycloak operator is installed from its release manifests (it has no official chart); the
+# manifests' tag is the operator image's, so the two can never drift apart.
+KEYCLOAK_OPERATOR_VERSION = IMAGES["keycloak-operator"].tag

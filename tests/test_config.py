@@ -58,10 +58,17 @@ def test_real_stacks_load(stack: str) -> None:
 def test_defaults_fill_in(staging: dict[str, Any]) -> None:
     parsed = _load(staging)
     assert parsed.identity.hosts.dex == "dex"
-    assert parsed.network.private_ranges == config.DEFAULT_PRIVATE_RANGES
+    # RFC 1918, link-local (cloud metadata) and RFC 6598 shared space (often the pod range)
+    assert parsed.network.private_ranges == [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+    ]
     tenant = next(t for t in parsed.tenants if t.name == "payments")
     assert tenant.namespace_names == ["payments", "payments-batch"]
-    assert tenant.oidc_groups == ["acme:payments"]
+    assert tenant.oidc_groups == ["acme-corp:payments"]
 
 
 def test_org_id_derives_from_the_slug_only(staging: dict[str, Any]) -> None:
@@ -92,6 +99,29 @@ def _set(path: str, value: Any) -> Mutation:
 
 DELETE = object()
 
+
+def _all(*mutations: Mutation) -> Mutation:
+    def apply(raw: dict[str, Any]) -> None:
+        for mutate in mutations:
+            mutate(raw)
+
+    return apply
+
+
+def _add_api(name: str, **fields: Any) -> Mutation:
+    """A mutation adding an API in the storefront namespace (an apiKey API unless fields say otherwise)."""
+    api = {
+        "name": name,
+        "namespace": "storefront",
+        "service": {"name": "svc", "port": 8080},
+        "auth": "apiKey",
+        "scopes": ["read"],
+        "apiKeyTiers": [{"name": "free", "requestsPerMinute": 60, "clients": ["acme"]}],
+        **fields,
+    }
+    return lambda raw: raw["apis"].append(api)
+
+
 INVALID: list[tuple[str, Mutation, str, str]] = [
     (
         "tenant name not a label",
@@ -104,6 +134,50 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("tenant name default", _set("tenants[1].name", "default"), "gatehouse:tenants[1].name", "reserved namespace"),
     ("tenant name argocd", _set("tenants[3].name", "argocd"), "gatehouse:tenants[3].name", "reserved namespace"),
     ("tenant name org prefix", _set("tenants[3].name", "org-acme"), "gatehouse:tenants[3].name", "reserved namespace"),
+    (
+        "tenant glob reaches cert-manager",
+        _set("tenants[4].name", "cert"),
+        "gatehouse:tenants[4].name",
+        "tenant 'cert' (namespaces 'cert', 'cert-*') would reach the reserved namespace 'cert-manager'",
+    ),
+    (
+        "tenant glob reaches tekton-pipelines",
+        _set("tenants[4].name", "tekton"),
+        "gatehouse:tenants[4].name",
+        "reserved namespace 'tekton-pipelines'",
+    ),
+    (
+        "tenant glob reaches envoy-gateway-system",
+        _set("tenants[4].name", "envoy-gateway"),
+        "gatehouse:tenants[4].name",
+        "reserved namespace 'envoy-gateway-system'",
+    ),
+    ("tenant kube", _set("tenants[4].name", "kube"), "gatehouse:tenants[4].name", "the reserved namespace 'kube-*'"),
+    ("tenant org", _set("tenants[4].name", "org"), "gatehouse:tenants[4].name", "the reserved namespace 'org-*'"),
+    (
+        "tenant openshift",
+        _set("tenants[4].name", "openshift"),
+        "gatehouse:tenants[4].name",
+        "the reserved namespace 'openshift-*'",
+    ),
+    (
+        "extra namespace reserved",
+        _all(_set("tenants[4].name", "kube"), _set("tenants[4].namespaces", ["system"])),
+        "gatehouse:tenants[4].namespaces[0]",
+        "namespace 'kube-system' would be the reserved namespaces 'kube-system', 'kube-*'",
+    ),
+    (
+        "tenant name with a trailing newline",
+        _set("tenants[4].name", "archon\n"),
+        "gatehouse:tenants[4].name",
+        "must be a DNS label",
+    ),
+    (
+        "extra namespace with a trailing newline",
+        _set("tenants[1].namespaces", ["batch\n"]),
+        "gatehouse:tenants[1].namespaces[0]",
+        "must be a DNS label",
+    ),
     (
         "unknown organization",
         _set("tenants[0].organization", "umbrella"),
@@ -174,10 +248,40 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "only letters, digits",
     ),
     (
+        "display name of only spaces",
+        _set("organizations[0].displayName", "   "),
+        "gatehouse:organizations[0].displayName",
+        "not only spaces",
+    ),
+    (
+        "display name of a newline",
+        _set("organizations[0].displayName", "\n"),
+        "gatehouse:organizations[0].displayName",
+        "not only spaces",
+    ),
+    (
         "admin e-mail",
         _set("organizations[1].adminUsers[0]", "not-an-email"),
         "gatehouse:organizations[1].adminUsers[0]",
         "e-mail",
+    ),
+    (
+        "admin e-mail with a trailing newline",
+        _set("organizations[1].adminUsers[0]", "it@globex.example.com\n"),
+        "gatehouse:organizations[1].adminUsers[0]",
+        "e-mail",
+    ),
+    (
+        "repo org ending in a hyphen",
+        _set("tenants[0].repo", "acme-/helpdesk"),
+        "gatehouse:tenants[0].repo",
+        "GitHub organization must start and end",
+    ),
+    (
+        "repo with a trailing newline",
+        _set("tenants[0].repo", "acme-corp/helpdesk\n"),
+        "gatehouse:tenants[0].repo",
+        "'<github-org>/<repository>'",
     ),
     ("no admins", _set("organizations[0].adminUsers", []), "gatehouse:organizations[0].adminUsers", "at least 1 entry"),
     (
@@ -186,7 +290,37 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "gatehouse:organizations[1].name",
         "duplicate organization 'acme'",
     ),
-    ("org name too long", _set("organizations[2].name", "o" * 60), "gatehouse:organizations[2].name", "at most 59"),
+    ("org name too long", _set("organizations[2].name", "o" * 42), "gatehouse:organizations[2].name", "at most 41"),
+    (
+        "cors origin with a path",
+        _set("apis[0].corsOrigins", ["https://app.example.com/spa"]),
+        "gatehouse:apis[0].corsOrigins[0]",
+        "https origin",
+    ),
+    (
+        "cors origin over http",
+        _set("apis[0].corsOrigins", ["http://app.example.com"]),
+        "gatehouse:apis[0].corsOrigins[0]",
+        "https origin",
+    ),
+    (
+        "cors origins on an apiKey API",
+        _set("apis[2].corsOrigins", ["https://app.example.com"]),
+        "gatehouse:apis[2].corsOrigins",
+        "only jwt APIs have CORS origins",
+    ),
+    (
+        "tenant group without a team",
+        _set("tenants[0].groups", ["acme-corp"]),
+        "gatehouse:tenants[0].groups[0]",
+        "'<org>:<team>'",
+    ),
+    (
+        "tenant group with spaces",
+        _set("tenants[0].groups", ["acme corp:help desk"]),
+        "gatehouse:tenants[0].groups[0]",
+        "'<org>:<team>'",
+    ),
     (
         "unknown plan",
         _set("organizations[0].plan", "gold"),
@@ -214,9 +348,82 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ("api key without tiers", _set("apis[2].apiKeyTiers", []), "gatehouse:apis[2].apiKeyTiers", "at least one tier"),
     (
         "m2m scope not offered",
-        _set("apis[1].m2mClients[0].scopes", ["admin"]),
+        _set("apis[1].scopes", ["read"]),
         "gatehouse:apis[1].m2mClients[0].scopes[0]",
-        "not one of the API's scopes",
+        "scope 'write' is not one of the API's scopes",
+    ),
+    (
+        "m2m admin, even where the API has it",
+        _all(
+            _set("apis[1].scopes", ["read", "write", "admin"]), _set("apis[1].m2mClients[0].scopes", ["write", "admin"])
+        ),
+        "gatehouse:apis[1].m2mClients[0].scopes[1]",
+        "machine clients never get 'admin'",
+    ),
+    (
+        "m2m scope unknown",
+        _set("apis[1].m2mClients[0].scopes", ["delete"]),
+        "gatehouse:apis[1].m2mClients[0].scopes[0]",
+        "must be 'read' or 'write'",
+    ),
+    (
+        "duplicate m2m client in one API",
+        _set("apis[1].m2mClients", [{"name": "partner-logistics", "scopes": ["write"]}] * 2),
+        "gatehouse:apis[1].m2mClients[1].name",
+        "duplicate m2m client 'partner-logistics' (first at gatehouse:apis[1].m2mClients[0].name)",
+    ),
+    (
+        "m2m client named like the portal client",
+        _set("apis[1].m2mClients[0].name", "portal"),
+        "gatehouse:apis[1].m2mClients[0].name",
+        "'portal' is taken in the Keycloak realm",
+    ),
+    (
+        "m2m client named like the Google secret's key",
+        _set("apis[1].m2mClients[0].name", "google-client-secret"),
+        "gatehouse:apis[1].m2mClients[0].name",
+        "'google-client-secret' is taken in the Keycloak realm",
+    ),
+    (
+        "duplicate key tier",
+        _set("apis[2].apiKeyTiers[1].name", "free"),
+        "gatehouse:apis[2].apiKeyTiers[1].name",
+        "duplicate API key tier 'free' (first at gatehouse:apis[2].apiKeyTiers[0].name)",
+    ),
+    (
+        "two APIs' key Secrets meet on one name",
+        _all(
+            _set("apis[2].apiKeyTiers[1].name", "x-apikeys-y"),
+            _add_api("catalog-apikeys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
+        ),
+        "gatehouse:apis[3].apiKeyTiers[0].name",
+        "API key Secret 'storefront/catalog-apikeys-x-apikeys-y' clashes with the one made for "
+        "gatehouse:apis[2].apiKeyTiers[1].name",
+    ),
+    (
+        "two APIs' key Secret resources meet on one name",
+        _all(
+            _set("apis[2].apiKeyTiers[1].name", "x-keys-y"),
+            _add_api("catalog-keys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
+        ),
+        "gatehouse:apis[3].apiKeyTiers[0].name",
+        "Secret resource name 'api-catalog-keys-x-keys-y' clashes",
+    ),
+    (
+        "two APIs' keys meet on one resource name",
+        _all(
+            _set("apis[2].apiKeyTiers[1].clients", ["x-key-y"]),
+            _add_api("catalog-key-x", apiKeyTiers=[{"name": "z", "requestsPerMinute": 1, "clients": ["y"]}]),
+        ),
+        "gatehouse:apis[3].apiKeyTiers[0].clients[0]",
+        "RandomPassword resource name 'api-catalog-key-x-key-y' clashes with the one made for "
+        "gatehouse:apis[2].apiKeyTiers[1].clients[0]",
+    ),
+    (
+        "app and API share an HTTPRoute",
+        _add_api("shop", host="shop-api"),
+        "gatehouse:apis[3].name",
+        "HTTPRoute 'storefront/shop' clashes with the one made for gatehouse:apps[1].name",
     ),
     (
         "duplicate key client",
@@ -232,6 +439,42 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ),
     ("admin path", _set("apis[0].adminPaths", ["admin"]), "gatehouse:apis[0].adminPaths[0]", "absolute URL path"),
     ("domain", _set("domain", "Staging.Example"), "gatehouse:domain", "lowercase DNS domain"),
+    (
+        "domain with a trailing newline",
+        _set("domain", "staging.platform.example.com\n"),
+        "gatehouse:domain",
+        "lowercase DNS domain",
+    ),
+    (
+        "kubernetes version with a trailing newline",
+        _set("kubernetesVersion", "1.33\n"),
+        "gatehouse:kubernetesVersion",
+        "Kubernetes minor version",
+    ),
+    (
+        "kubernetes version in non-ASCII digits",
+        _set("kubernetesVersion", "1.\u0663\u0663"),
+        "gatehouse:kubernetesVersion",
+        "Kubernetes minor version",
+    ),
+    (
+        "zone id with a trailing newline",
+        _set("edge.cloudflare.zoneId", "0f1e2d3c4b5a69788796a5b4c3d2e1f0\n"),
+        "gatehouse:edge.cloudflare.zoneId",
+        "32 lowercase hex",
+    ),
+    (
+        "host label with a trailing newline",
+        _set("identity.hosts.keycloak", "sso\n"),
+        "gatehouse:identity.hosts.keycloak",
+        "must be a DNS label",
+    ),
+    (
+        "admin path with a newline",
+        _set("apis[0].adminPaths", ["/admin\n"]),
+        "gatehouse:apis[0].adminPaths[0]",
+        "absolute URL path",
+    ),
     ("environment", _set("environment", "qa"), "gatehouse:environment", "must be 'dev', 'staging' or 'prod'"),
     ("kubernetes version", _set("kubernetesVersion", "1.20"), "gatehouse:kubernetesVersion", "1.30 or newer"),
     ("zone id", _set("edge.cloudflare.zoneId", "zone"), "gatehouse:edge.cloudflare.zoneId", "32 lowercase hex"),
@@ -254,6 +497,30 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         _set("network", {"privateRanges": ["10.0.0.0/33"]}),
         "gatehouse:network.privateRanges[0]",
         "CIDR",
+    ),
+    (
+        "private range of everything",
+        _set("network", {"privateRanges": ["10.0.0.0/8", "0.0.0.0/0"]}),
+        "gatehouse:network.privateRanges[1]",
+        "IPv4 CIDR block inside 0.0.0.0/0 (and not 0.0.0.0/0 itself)",
+    ),
+    (
+        "private range IPv6",
+        _set("network", {"privateRanges": ["fd00::/8"]}),
+        "gatehouse:network.privateRanges[0]",
+        "IPv4 CIDR block inside 0.0.0.0/0",
+    ),
+    (
+        "private range with a netmask",
+        _set("network", {"privateRanges": ["10.0.0.0/255.0.0.0"]}),
+        "gatehouse:network.privateRanges[0]",
+        "with a prefix length",
+    ),
+    (
+        "private range without a prefix length",
+        _set("network", {"privateRanges": ["169.254.169.254"]}),
+        "gatehouse:network.privateRanges[0]",
+        "with a prefix length",
     ),
     ("missing edge", _set("edge", DELETE), "gatehouse:edge", "is required"),
     (
@@ -329,3 +596,37 @@ def test_connector_secrets_only_needed_when_configured(staging: dict[str, Any]) 
     staging["identity"]["connectors"] = {}
     parsed = _load(staging, secrets={"gatehouse:cloudflareApiToken": "t"}, secret_keys=["gatehouse:cloudflareApiToken"])
     assert parsed.identity.connectors.github is None
+
+
+@pytest.mark.parametrize("name", ["certs", "kubeflow", "orgs", "organic", "envoy-gw", "tekton2"])
+def test_names_near_reserved_ones_are_tenants(staging: dict[str, Any], name: str) -> None:
+    staging["tenants"][4]["name"] = name
+    assert _load(staging).tenants[4].namespace_names == [name]
+
+
+def test_a_partner_named_under_two_apis_is_one_client(staging: dict[str, Any]) -> None:
+    from components.identity.realm import m2m_clients
+
+    staging["apis"][0]["m2mClients"] = [{"name": "partner-logistics", "scopes": ["read"]}]
+    assert m2m_clients(_load(staging)) == {"partner-logistics": ["assets:write", "tickets:read"]}
+
+
+def test_the_same_key_client_under_two_apis(staging: dict[str, Any]) -> None:
+    # keys are named `api-<api>-key-<client>`: one client name under two APIs makes two keys
+    _add_api("prices", apiKeyTiers=[{"name": "free", "requestsPerMinute": 1, "clients": ["free-initech"]}])(staging)
+    parsed = _load(staging)
+    assert [t.clients for t in parsed.apis[3].api_key_tiers] == [["free-initech"]]
+
+
+def test_private_ranges_may_be_set(staging: dict[str, Any]) -> None:
+    staging["network"] = {"privateRanges": ["10.0.0.0/8", "100.64.0.0/10", "203.0.113.0/24"]}
+    assert _load(staging).network.private_ranges == ["10.0.0.0/8", "100.64.0.0/10", "203.0.113.0/24"]
+
+
+def test_the_realm_s_own_clients_are_reserved(staging: dict[str, Any]) -> None:
+    from components.identity.realm import GOOGLE_SECRET_KEY, m2m_clients, realm
+
+    parsed = _load(staging)
+    own = {c["clientId"] for c in realm(parsed)["clients"]} - set(m2m_clients(parsed))
+    assert own == {"organizations", "portal"}
+    assert own | {GOOGLE_SECRET_KEY} <= config.RESERVED_CLIENT_IDS
