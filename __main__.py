@@ -7,7 +7,14 @@ import pulumi_kubernetes as k8s
 from components import config
 from components.gateway import AuthGateway, AuthGatewayArgs
 from components.identity import IdentityStack, IdentityStackArgs
-from components.tenancy import Organization, OrganizationArgs, Tenant, TenantArgs
+from components.tenancy import (
+    Organization,
+    OrganizationArgs,
+    SecretsOperator,
+    SecretsOperatorArgs,
+    Tenant,
+    TenantArgs,
+)
 
 stack = config.load()  # stops here, before any resource, if the config is bad
 cloudflare_token = config.secret("cloudflareApiToken")
@@ -19,9 +26,15 @@ providers = {
 }
 opts = pulumi.ResourceOptions(providers=providers)
 
-organizations = [Organization(org.name, OrganizationArgs(org, stack), opts) for org in stack.organizations]
+secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(stack.is_production), opts)
+organizations = [
+    Organization(org.name, OrganizationArgs(org, stack, secrets_operator.chart), opts) for org in stack.organizations
+]
+# Only namespaces hosting a configured app or API may attach routes to the shared Gateway.
+routed = frozenset(a.namespace for a in [*stack.apps, *stack.apis])
 tenants = [
-    Tenant(t.name, TenantArgs(t, stack.is_production, stack.network.private_ranges), opts) for t in stack.tenants
+    Tenant(t.name, TenantArgs(t, stack.is_production, stack.network.private_ranges, routed), opts)
+    for t in stack.tenants
 ]
 tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
 # Identity first: the gateway's oauth2-proxy is one of its Dex clients. Its routes wait for the Gateway

@@ -12,14 +12,105 @@ import pytest
 from conftest import REPO
 from helpers import program_with_stack, stack_config
 
-from components.tenancy.profiles import FORBIDDEN_VERBS, GUARDRAIL_RESOURCES, PROFILES
+from components.config import RESERVED_NAMESPACES
+from components.tenancy.profiles import DEPLOYER_PROFILES, FORBIDDEN_VERBS, GUARDRAIL_RESOURCES, PROFILES
 from components.tenancy.sizes import SIZES
 from offline.manifests import is_kubernetes_object, manifest_of
 from offline.records import Registration, Secret
 from offline.runtime import ProgramRun, run_program
 from offline.stack_config import load_stack_config
 
-PLATFORM_NAMESPACES = {"kube-system", "default", "argocd", "cert-manager", "envoy-gateway-system", "monitoring"}
+IN_CLUSTER = "https://kubernetes.default.svc"
+R, W = "get list watch", "create update patch delete"
+
+
+def _rules(*rules: tuple[str, str, str]) -> list[dict[str, list[str]]]:
+    """(apiGroup, "resource ...", "verb ...") -> Role rules as the manifest has them."""
+    return [{"apiGroups": [g], "resources": r.split(), "verbs": v.split()} for g, r, v in rules]
+
+
+# What a tenant's people may do (Role `tenant`), per profile.
+PEOPLE_RULES = {
+    "standard": _rules(
+        (
+            "",
+            "pods pods/log services endpoints events persistentvolumeclaims resourcequotas limitranges serviceaccounts",
+            R,
+        ),
+        ("apps", "deployments statefulsets replicasets", R),
+        ("batch", "jobs cronjobs", R),
+        ("networking.k8s.io", "networkpolicies", R),
+        ("gateway.networking.k8s.io", "httproutes", R),
+        ("tekton.dev", "pipelines tasks pipelineruns taskruns", R),
+        ("tekton.dev", "pipelineruns taskruns", "create"),
+        ("", "pods", "delete"),
+        ("", "configmaps", f"{R} {W}"),
+    ),
+}
+PEOPLE_RULES["elevated"] = PEOPLE_RULES["standard"] + _rules(
+    ("", "secrets", f"{R} {W}"),
+    ("", "services persistentvolumeclaims", W),
+    ("apps", "deployments statefulsets", W),
+    ("batch", "jobs cronjobs", W),
+    ("tekton.dev", "pipelines tasks", W),
+)
+# What Argo CD may sync as the tenant's `deployer` (Role `tenant-deployer`), per profile.
+DEPLOYER_RULES = {
+    "standard": _rules(
+        ("", "configmaps services persistentvolumeclaims", f"{R} {W}"),
+        ("apps", "deployments statefulsets", f"{R} {W}"),
+        ("batch", "jobs cronjobs", f"{R} {W}"),
+        ("autoscaling", "horizontalpodautoscalers", f"{R} {W}"),
+        ("policy", "poddisruptionbudgets", f"{R} {W}"),
+        ("external-secrets.io", "externalsecrets", f"{R} {W}"),
+    ),
+}
+DEPLOYER_RULES["elevated"] = DEPLOYER_RULES["standard"] + _rules(("", "secrets", f"{R} {W}"))
+
+# Per size: the ResourceQuota's hard limits and the LimitRange's per-container max.
+QUOTAS = {
+    "small": {
+        "requests.cpu": "2",
+        "requests.memory": "4Gi",
+        "limits.cpu": "4",
+        "limits.memory": "8Gi",
+        "pods": "20",
+        "persistentvolumeclaims": "5",
+        "requests.storage": "50Gi",
+        "services": "10",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+    },
+    "medium": {
+        "requests.cpu": "4",
+        "requests.memory": "8Gi",
+        "limits.cpu": "8",
+        "limits.memory": "16Gi",
+        "pods": "50",
+        "persistentvolumeclaims": "10",
+        "requests.storage": "200Gi",
+        "services": "20",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+    },
+    "large": {
+        "requests.cpu": "8",
+        "requests.memory": "16Gi",
+        "limits.cpu": "16",
+        "limits.memory": "32Gi",
+        "pods": "100",
+        "persistentvolumeclaims": "20",
+        "requests.storage": "500Gi",
+        "services": "40",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+    },
+}
+CONTAINER_MAX = {
+    "small": {"cpu": "1", "memory": "2Gi"},
+    "medium": {"cpu": "2", "memory": "4Gi"},
+    "large": {"cpu": "4", "memory": "8Gi"},
+}
 
 
 def _run(program: Path, stack: str) -> ProgramRun:
@@ -43,6 +134,10 @@ def _children(run: ProgramRun, parent: Registration) -> list[Registration]:
 
 def _objects(run: ProgramRun, parent: Registration) -> list[dict[str, Any]]:
     return [manifest_of(r).obj for r in _children(run, parent) if is_kubernetes_object(r)]
+
+
+def _all_objects(run: ProgramRun) -> list[dict[str, Any]]:
+    return [manifest_of(r).obj for r in run.registrations if is_kubernetes_object(r)]
 
 
 def _by_kind(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -80,47 +175,93 @@ def test_every_tenant_object_lands_in_its_own_namespaces(staging: ProgramRun, te
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_profiles_never_escalate_or_touch_guardrails(profile: str) -> None:
-    for rule in PROFILES[profile]:
+    for rule in PROFILES[profile] + DEPLOYER_PROFILES[profile]:
         assert not FORBIDDEN_VERBS & set(rule.verbs), rule
         assert "*" not in rule.resources and "*" not in rule.api_groups, rule
         writes = set(rule.verbs) - {"get", "list", "watch"}
         assert not (writes and GUARDRAIL_RESOURCES & set(rule.resources)), rule
-    secrets = [r for r in PROFILES[profile] if "secrets" in r.resources]
-    if profile == "standard":
-        assert secrets == []
-    else:
-        assert any("get" in r.verbs for r in secrets)
+    for rules in (PROFILES[profile], DEPLOYER_PROFILES[profile]):
+        secrets = [r for r in rules if "secrets" in r.resources]
+        if profile == "standard":
+            assert secrets == []
+        else:
+            assert any("get" in r.verbs for r in secrets)
 
 
 @pytest.mark.parametrize("tenant", _tenants(), ids=lambda t: t["name"])
 def test_role_and_bindings_follow_the_profile(staging: ProgramRun, tenant: dict[str, Any]) -> None:
     kinds = _by_kind(_objects(staging, _component(staging, "gatehouse:tenancy:Tenant", tenant["name"])))
-    for role in kinds["Role"]:
-        rules = {(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"]}
-        expected = {(r.api_groups, r.resources, r.verbs) for r in PROFILES[tenant["profile"]]}
-        assert rules == expected
-    for binding in kinds["RoleBinding"]:
-        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant"}
-        for subject in binding["subjects"]:
-            if subject["kind"] == "ServiceAccount":
-                assert subject == {"kind": "ServiceAccount", "name": "deployer", "namespace": tenant["name"]}
-            else:
-                assert subject["kind"] == "Group"
-                assert subject["name"] == f"{tenant['organization']}:{tenant['name']}"
+    own, profile = _namespaces(tenant), tenant["profile"]
+    roles = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in kinds["Role"]}
+    assert set(roles) == {(ns, name) for ns in own for name in ("tenant", "tenant-deployer")}
+    for (_, name), role in roles.items():
+        assert role["rules"] == (PEOPLE_RULES if name == "tenant" else DEPLOYER_RULES)[profile], name
+        assert role["metadata"]["labels"]["gatehouse.dev/permission-profile"] == profile
+    bindings = {(b["metadata"]["namespace"], b["metadata"]["name"]): b for b in kinds["RoleBinding"]}
+    assert set(bindings) == {(ns, name) for ns in own for name in ("tenant-developers", "tenant-deployer")}
+    for (_, name), binding in bindings.items():
+        if name == "tenant-deployer":  # the ServiceAccount Argo CD syncs as, from the main namespace
+            role = "tenant-deployer"
+            subjects = [{"kind": "ServiceAccount", "name": "deployer", "namespace": tenant["name"]}]
+        else:
+            role = "tenant"
+            group = f"{tenant['repo'].split('/')[0]}:{tenant['name']}"  # the repo's GitHub org, its team
+            subjects = [{"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}]
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role}
+        assert binding["subjects"] == subjects
+
+
+def _allows(rules: list[dict[str, list[str]]], group: str, resource: str, verb: str) -> bool:
+    return any(group in r["apiGroups"] and resource in r["resources"] and verb in r["verbs"] for r in rules)
+
+
+@pytest.mark.parametrize("profile", ["standard", "elevated"])
+def test_deployer_can_sync_app_objects_and_nothing_guarded(staging: ProgramRun, profile: str) -> None:
+    tenant = next(t for t in _tenants() if t["profile"] == profile)
+    kinds = _by_kind(_objects(staging, _component(staging, "gatehouse:tenancy:Tenant", tenant["name"])))
+    (role,) = [
+        r
+        for r in kinds["Role"]
+        if r["metadata"]["name"] == "tenant-deployer" and r["metadata"]["namespace"] == tenant["name"]
+    ]
+    rules = role["rules"]
+    # kubectl apply (get, create, patch), replace (update) and prune (delete)
+    for group, resource in [("apps", "deployments"), ("", "services"), ("", "configmaps"), ("batch", "jobs")]:
+        for verb in ("get", "create", "patch", "update", "delete"):
+            assert _allows(rules, group, resource, verb), (group, resource, verb)
+    for group, resource in [
+        ("", "resourcequotas"),
+        ("", "limitranges"),
+        ("networking.k8s.io", "networkpolicies"),
+        ("rbac.authorization.k8s.io", "roles"),
+        ("rbac.authorization.k8s.io", "rolebindings"),
+        ("", "serviceaccounts"),
+        ("", "serviceaccounts/token"),
+        ("gateway.networking.k8s.io", "httproutes"),
+        ("gateway.envoyproxy.io", "securitypolicies"),
+    ]:
+        assert not any(_allows(rules, group, resource, v) for v in ("create", "update", "patch", "delete"))
+    assert _allows(rules, "", "secrets", "get") is (profile == "elevated")
 
 
 @pytest.mark.parametrize("tenant", _tenants(), ids=lambda t: t["name"])
-def test_quota_and_limits_follow_the_size(staging: ProgramRun, tenant: dict[str, Any]) -> None:
+def test_quota_and_limits_follow_the_size_in_every_namespace(staging: ProgramRun, tenant: dict[str, Any]) -> None:
     kinds = _by_kind(_objects(staging, _component(staging, "gatehouse:tenancy:Tenant", tenant["name"])))
-    size = SIZES[tenant["size"]]
+    size, own = tenant["size"], _namespaces(tenant)
+    # the quota is per namespace: a tenant with extra namespaces gets its size in each
+    assert sorted(q["metadata"]["namespace"] for q in kinds["ResourceQuota"]) == sorted(own)
     for quota in kinds["ResourceQuota"]:
-        hard = quota["spec"]["hard"]
-        assert hard == size.quota()
-        assert hard["services.loadbalancers"] == "0" and hard["services.nodeports"] == "0"
+        assert quota["spec"]["hard"] == QUOTAS[size]
+    assert sorted(lr["metadata"]["namespace"] for lr in kinds["LimitRange"]) == sorted(own)
     for limits in kinds["LimitRange"]:
-        (item,) = limits["spec"]["limits"]
-        assert item["max"] == {"cpu": size.container_max_cpu, "memory": size.container_max_memory}
-        assert set(item) >= {"default", "defaultRequest", "max"}
+        assert limits["spec"]["limits"] == [
+            {
+                "type": "Container",
+                "default": {"cpu": "500m", "memory": "512Mi"},
+                "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                "max": CONTAINER_MAX[size],
+            }
+        ]
 
 
 def test_sizes_grow() -> None:
@@ -145,7 +286,8 @@ def test_network_policies_isolate_the_namespace(staging: ProgramRun) -> None:
     assert gateway["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "envoy-gateway-system"}
     assert gateway["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "envoy"
     internet = policies[("payments", "allow-internet-egress")]["egress"][0]["to"][0]["ipBlock"]
-    assert internet == {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}
+    private = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
+    assert internet == {"cidr": "0.0.0.0/0", "except": private}
     own = policies[("payments-batch", "allow-tenant-traffic")]["ingress"][0]["from"][0]
     assert own == {"namespaceSelector": {"matchLabels": {"gatehouse.dev/tenant": "payments"}}}
     for spec in policies.values():  # never an empty namespaceSelector (it means every namespace)
@@ -154,37 +296,52 @@ def test_network_policies_isolate_the_namespace(staging: ProgramRun) -> None:
                 assert peer.get("namespaceSelector", {"x": 1}) != {}
 
 
+def _app_project(run: ProgramRun, tenant: str) -> dict[str, Any]:
+    objects = _objects(run, _component(run, "gatehouse:tenancy:Tenant", tenant))
+    return next(o for o in objects if o["kind"] == "AppProject")
+
+
 def test_app_projects_cannot_reach_another_tenant(staging: ProgramRun) -> None:
     tenants = _tenants()
     organizations = {f"org-{o['name']}" for o in stack_config("staging")["gatehouse:organizations"]}
+    rendered = {m["metadata"]["name"] for m in _all_objects(staging) if m["kind"] == "Namespace"}
+    everyone = set(RESERVED_NAMESPACES) | organizations | rendered | set().union(*map(_namespaces, tenants))
     for tenant in tenants:
-        project = next(
-            o
-            for o in _objects(staging, _component(staging, "gatehouse:tenancy:Tenant", tenant["name"]))
-            if o["kind"] == "AppProject"
-        )
+        name, own = tenant["name"], _namespaces(tenant)
+        project = _app_project(staging, name)
         spec = project["spec"]
-        assert project["metadata"] == {**project["metadata"], "name": tenant["name"], "namespace": "argocd"}
+        assert project["metadata"] == {**project["metadata"], "name": name, "namespace": "argocd"}
         assert spec["clusterResourceWhitelist"] == []
         url = f"https://github.com/{tenant['repo']}"
         assert spec["sourceRepos"] == [url, f"{url}.git"]
-        assert {d["server"] for d in spec["destinations"]} == {"https://kubernetes.default.svc"}
-        patterns = [d["namespace"] for d in spec["destinations"]]
-        assert patterns == [tenant["name"], f"{tenant['name']}-*"]
-        foreign = (
-            set().union(*(_namespaces(t) for t in tenants if t is not tenant)) | organizations | PLATFORM_NAMESPACES
-        )
-        for namespace in foreign:
-            assert not any(fnmatch.fnmatchcase(namespace, p) for p in patterns), (tenant["name"], namespace)
-        assert all(
-            fnmatch.fnmatchcase(ns, patterns[0]) or fnmatch.fnmatchcase(ns, patterns[1]) for ns in _namespaces(tenant)
-        )
-        blacklisted = {(k["group"], k["kind"]) for k in spec["namespaceResourceBlacklist"]}
-        assert {("", "ResourceQuota"), ("", "LimitRange"), ("networking.k8s.io", "NetworkPolicy")} <= blacklisted
+        assert spec["destinations"] == [
+            {"server": IN_CLUSTER, "namespace": name},
+            {"server": IN_CLUSTER, "namespace": f"{name}-*"},
+        ]
+        # Argo CD syncs as the tenant's deployer, which its Role binding allows in each of its namespaces
+        assert spec["destinationServiceAccounts"] == [
+            {**d, "defaultServiceAccount": f"{name}:deployer"} for d in spec["destinations"]
+        ]
+        globs = [d["namespace"] for d in spec["destinations"] + spec["destinationServiceAccounts"]]
+        for namespace in sorted(everyone - own):
+            assert not any(fnmatch.fnmatchcase(namespace, g) for g in globs), (name, namespace)
+        assert all(any(fnmatch.fnmatchcase(ns, g) for g in globs) for ns in own)
         (role,) = spec["roles"]
-        assert all(
-            p.startswith(f"p, proj:{tenant['name']}:") and f", {tenant['name']}/*," in p for p in role["policies"]
-        )
+        assert all(p.startswith(f"p, proj:{name}:") and f", {name}/*," in p for p in role["policies"])
+
+
+def test_app_projects_blacklist_guardrails_and_routes(staging: ProgramRun) -> None:
+    for tenant in _tenants():
+        assert _app_project(staging, tenant["name"])["spec"]["namespaceResourceBlacklist"] == [
+            {"group": "", "kind": "ResourceQuota"},
+            {"group": "", "kind": "LimitRange"},
+            {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
+            {"group": "rbac.authorization.k8s.io", "kind": "Role"},
+            {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+            # routes come only from Gatehouse config, where they get SSO, JWT or API-key protection
+            {"group": "gateway.networking.k8s.io", "kind": "*"},
+            {"group": "gateway.envoyproxy.io", "kind": "*"},
+        ]
 
 
 def test_removing_a_tenant_removes_only_its_objects(staging: ProgramRun, tmp_path: Path) -> None:
@@ -195,6 +352,16 @@ def test_removing_a_tenant_removes_only_its_objects(staging: ProgramRun, tmp_pat
     tenant = _component(staging, "gatehouse:tenancy:Tenant", "payments")
     assert gone == {tenant.urn} | {r.urn for r in _children(staging, tenant)}
     assert {r.urn for r in smaller.registrations} < {r.urn for r in staging.registrations}
+    # and every remaining resource is registered exactly as before, but Dex, whose GitHub connector lists
+    # each tenant's team (and the chart's checksum of that config)
+    before = {r.urn: r for r in staging.registrations}
+    changed = {
+        r.name
+        for r in smaller.registrations
+        if (r.inputs, r.dependencies, r.protect)
+        != (before[r.urn].inputs, before[r.urn].dependencies, before[r.urn].protect)
+    }
+    assert changed == {"identity-dex-config", "dex"}
 
 
 def test_a_new_tenant_is_one_config_entry(staging: ProgramRun, tmp_path: Path) -> None:
@@ -213,7 +380,7 @@ def test_a_new_tenant_is_one_config_entry(staging: ProgramRun, tmp_path: Path) -
         "LimitRange": 1,
         "NetworkPolicy": 5,
         "ServiceAccount": 1,
-        "Role": 1,
+        "Role": 2,
         "RoleBinding": 2,
         "AppProject": 1,
     }
@@ -252,3 +419,61 @@ def test_organization_gets_store_tunnel_and_webhook_secret(staging: ProgramRun) 
     chart = next(r for r in children if r.type == "kubernetes:helm.sh/v4:Chart")
     assert chart.inputs["values"]["cloudflare"]["secretName"] == "cloudflared-credentials-acme"
     assert chart.inputs["namespace"] == "org-acme"
+
+
+def test_each_organization_has_its_own_cloudflared_release(staging: ProgramRun) -> None:
+    organizations = [o["name"] for o in stack_config("staging")["gatehouse:organizations"]]
+    charts = {
+        r.name: r
+        for r in staging.registrations
+        if r.type == "kubernetes:helm.sh/v4:Chart" and r.inputs.get("chart") == "cloudflare-tunnel"
+    }
+    # the Pulumi name (and URN) stays `<org>-cloudflared`; only the Helm release is per organization
+    assert sorted(charts) == sorted(f"{org}-cloudflared" for org in organizations)
+    for org in organizations:
+        inputs = charts[f"{org}-cloudflared"].inputs
+        assert inputs["name"] == f"cloudflared-{org}"
+        # the chart's object names stay what the shared release gave them, whatever the org's length
+        assert inputs["values"]["fullnameOverride"] == "cloudflared-cloudflare-tunnel"
+        assert len(inputs["name"]) <= 53  # Helm's limit for a release name
+
+
+def test_external_secrets_operator_is_installed_once_before_every_store(staging: ProgramRun) -> None:
+    (operator,) = [r for r in staging.registrations if r.type == "gatehouse:tenancy:SecretsOperator"]
+    (chart,) = [r for r in _children(staging, operator) if r.type == "kubernetes:helm.sh/v4:Chart"]
+    (namespace,) = [o for o in _objects(staging, operator) if o["kind"] == "Namespace"]
+    assert namespace["metadata"]["name"] == "external-secrets" and "external-secrets" in RESERVED_NAMESPACES
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert (chart.inputs["name"], chart.inputs["chart"], chart.inputs["version"]) == (
+        "external-secrets",
+        "external-secrets",
+        "2.9.0",
+    )
+    assert chart.inputs["repositoryOpts"] == {"repo": "https://charts.external-secrets.io"}
+    assert chart.inputs["namespace"] == "external-secrets"
+    assert chart.inputs["values"]["installCRDs"] is True
+    stores = [r for r in staging.registrations if r.type == "kubernetes:external-secrets.io/v1:ClusterSecretStore"]
+    assert len(stores) == len(stack_config("staging")["gatehouse:organizations"])
+    for store in stores:
+        assert chart.urn in store.dependencies, store.urn
+
+
+def _gateway_access(run: ProgramRun) -> set[str]:
+    return {
+        o["metadata"]["name"]
+        for o in _all_objects(run)
+        if o["kind"] == "Namespace"
+        and o["metadata"]["labels"].get("gatehouse.dev/component") == "tenant"
+        and o["metadata"]["labels"].get("gatehouse.dev/gateway-access") == "true"
+    }
+
+
+def test_only_namespaces_with_an_app_or_api_may_attach_routes(staging: ProgramRun, tmp_path: Path) -> None:
+    # staging: the shop app and catalog API in storefront, the tickets and assets APIs in helpdesk
+    assert _gateway_access(staging) == {"helpdesk", "storefront"}
+    config = stack_config("staging")
+    config["gatehouse:apis"].append(
+        {"name": "ledger", "namespace": "payments-batch", "service": {"name": "ledger", "port": 8080}, "auth": "jwt"}
+    )
+    routed = _run(program_with_stack(tmp_path, "staging", config), "staging")
+    assert _gateway_access(routed) == {"helpdesk", "storefront", "payments-batch"}  # not its sibling `payments`

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import config
+from .profiles import DEPLOYER
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -15,6 +16,12 @@ GUARDRAIL_KINDS = [
     {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
     {"group": "rbac.authorization.k8s.io", "kind": "Role"},
     {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+]
+# Routes and their policies come only from Gatehouse config (apps, apis), which adds SSO, JWT or API-key
+# protection: a tenant's own HTTPRoute could publish an unprotected host or take over another's path.
+GATEWAY_KINDS = [
+    {"group": "gateway.networking.k8s.io", "kind": "*"},
+    {"group": "gateway.envoyproxy.io", "kind": "*"},
 ]
 
 
@@ -29,9 +36,15 @@ def app_project_spec(tenant: config.Tenant) -> dict[str, Any]:
         "description": f"Tenant {tenant.name} of organization {tenant.organization} ({tenant.repo})",
         "sourceRepos": [tenant.repo_url, f"{tenant.repo_url}.git"],
         "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in destinations(tenant)],
+        # sync as the tenant's own ServiceAccount, so its Role (not Argo CD's cluster-wide one) bounds GitOps;
+        # `<namespace>:<name>`, as the deployer lives in the main namespace only
+        "destinationServiceAccounts": [
+            {"server": IN_CLUSTER, "namespace": ns, "defaultServiceAccount": f"{tenant.name}:{DEPLOYER}"}
+            for ns in destinations(tenant)
+        ],
         # cluster-scoped kinds are allow-listed: empty means none
         "clusterResourceWhitelist": [],
-        "namespaceResourceBlacklist": GUARDRAIL_KINDS,
+        "namespaceResourceBlacklist": [*GUARDRAIL_KINDS, *GATEWAY_KINDS],
         "roles": [
             {
                 "name": role,

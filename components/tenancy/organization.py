@@ -20,6 +20,8 @@ WEBHOOK_SECRET = "github-webhook-secret"
 class OrganizationArgs:
     organization: config.Organization
     stack: config.StackConfig
+    # the External Secrets operator (SecretsOperator.chart): the org's ClusterSecretStore waits for it
+    secrets_operator: pulumi.Resource
 
 
 class Organization(pulumi.ComponentResource):
@@ -52,7 +54,7 @@ class Organization(pulumi.ComponentResource):
             string_data={"secret": webhook.result},
             opts=child,
         )
-        self.secret_store = secret_store(org, self.namespace, child)
+        self.secret_store = secret_store(org, self.namespace, args.secrets_operator, child)
         self.webhook_record = org_tunnel(org, args.stack, self.namespace, child)
         self.webhook_url = f"https://{args.stack.host(org.name)}"
         self.register_outputs(

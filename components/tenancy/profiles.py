@@ -3,6 +3,9 @@
 Never the built-in `edit`/`admin` roles: `edit` alone grants NetworkPolicy writes, Secret reads,
 ServiceAccount impersonation and token creation. No profile may change the guardrails (quotas, limit
 ranges, network policies), RBAC, or its own ServiceAccounts' tokens; `standard` never reads Secrets.
+
+PROFILES is what the tenant's people get; DEPLOYER_PROFILES what Argo CD gets when it syncs the tenant's
+repository as the `deployer` ServiceAccount (sync impersonation): the app objects a repository ships.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "update", "patch", "delete"]
+DEPLOYER = "deployer"  # the tenant's ServiceAccount Argo CD impersonates, in its main namespace
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,23 @@ PROFILES: dict[str, list[Rule]] = {
         _rule(["batch"], ["jobs", "cronjobs"], WRITE),
         _rule(["tekton.dev"], ["pipelines", "tasks"], WRITE),
     ],
+}
+
+# Apply (get, create, patch), replace (update) and prune (delete) of typical app objects; no RBAC, no
+# guardrail kinds, no ServiceAccounts (a repository could rewrite `deployer` itself), and Secrets only for
+# `elevated` (`standard` gets them from its organization's store through ExternalSecrets).
+_DEPLOYS = [
+    _rule([""], ["configmaps", "services", "persistentvolumeclaims"], READ + WRITE),
+    _rule(["apps"], ["deployments", "statefulsets"], READ + WRITE),
+    _rule(["batch"], ["jobs", "cronjobs"], READ + WRITE),
+    _rule(["autoscaling"], ["horizontalpodautoscalers"], READ + WRITE),
+    _rule(["policy"], ["poddisruptionbudgets"], READ + WRITE),
+    _rule(["external-secrets.io"], ["externalsecrets"], READ + WRITE),
+]
+
+DEPLOYER_PROFILES: dict[str, list[Rule]] = {
+    "standard": _DEPLOYS,
+    "elevated": [*_DEPLOYS, _rule([""], ["secrets"], READ + WRITE)],
 }
 
 # Verbs and resources no tenant role may ever hold; the policy pack checks the same.

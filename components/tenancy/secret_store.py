@@ -39,8 +39,12 @@ def store_spec(org: config.Organization) -> dict[str, Any]:
 
 
 def secret_store(
-    org: config.Organization, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions
+    org: config.Organization,
+    namespace: k8s.core.v1.Namespace,
+    operator: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
 ) -> k8s.apiextensions.CustomResource:
+    """`operator`: the External Secrets chart, whose CRDs and webhook the store needs first."""
     labels = {meta.ORGANIZATION_LABEL: org.name}
     ns = namespace.metadata.name
     k8s.core.v1.ServiceAccount(
@@ -76,5 +80,5 @@ def secret_store(
         kind="ClusterSecretStore",
         metadata=meta.object_meta(f"{org.namespace}-store", COMPONENT, extra_labels=labels),
         spec=store_spec(org),
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[operator])),
     )

@@ -1,8 +1,9 @@
 """A tenant: a repository's isolated home, everything one config entry under `tenants` declares.
 
-Per namespace (`<name>` and `<name>-<suffix>`): the Namespace with tenant and Pod Security labels, a
-ResourceQuota and LimitRange from the size tier, NetworkPolicies, and the profile's Role bound to the
-tenant's ServiceAccount and OIDC groups. Once: the ServiceAccount and an Argo CD AppProject.
+Per namespace (`<name>` and `<name>-<suffix>`): the Namespace with tenant and Pod Security labels (and
+Gateway access only where a configured app or API lives), a ResourceQuota and LimitRange from the size
+tier, NetworkPolicies, the profile's Role bound to the tenant's OIDC groups and its deployer Role bound to
+the `deployer` ServiceAccount. Once: the ServiceAccount and an Argo CD AppProject that syncs as it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import pulumi_kubernetes as k8s
 from .. import config, meta
 from .argocd import app_project_spec
 from .network import network_policies
-from .profiles import PROFILES
+from .profiles import DEPLOYER, DEPLOYER_PROFILES, PROFILES, Rule
 from .sizes import DEFAULT_LIMITS, DEFAULT_REQUESTS, SIZES
 
 COMPONENT = "tenant"
-SERVICE_ACCOUNT = "deployer"
+SERVICE_ACCOUNT = DEPLOYER
 ROLE = "tenant"
+DEPLOYER_ROLE = f"{ROLE}-{DEPLOYER}"
 
 # Pod Security Admission level per permission profile.
 POD_SECURITY = {"standard": "restricted", "elevated": "baseline"}
@@ -31,9 +33,11 @@ class TenantArgs:
     tenant: config.Tenant
     production: bool
     private_ranges: list[str]
+    # namespaces hosting a configured app or API (stack.apps/apis): only their HTTPRoutes may attach
+    gateway_namespaces: frozenset[str]
 
 
-def namespace_labels(tenant: config.Tenant) -> dict[str, str]:
+def namespace_labels(tenant: config.Tenant, gateway_access: bool) -> dict[str, str]:
     owner, repo = tenant.repo.split("/")
     return {
         meta.TENANT_LABEL: tenant.name,
@@ -41,7 +45,7 @@ def namespace_labels(tenant: config.Tenant) -> dict[str, str]:
         meta.PROFILE_LABEL: tenant.profile,
         f"{meta.LABEL_DOMAIN}/repo-owner": owner,
         f"{meta.LABEL_DOMAIN}/repo-name": repo,
-        meta.GATEWAY_ACCESS_LABEL: "true",
+        **({meta.GATEWAY_ACCESS_LABEL: "true"} if gateway_access else {}),
         meta.PSA_ENFORCE_LABEL: POD_SECURITY[tenant.profile],
         "pod-security.kubernetes.io/enforce-version": "latest",
         # warn and audit at restricted even for elevated tenants, so they see what they rely on
@@ -66,7 +70,7 @@ class Tenant(pulumi.ComponentResource):
                 metadata=meta.object_meta(
                     ns_name,
                     COMPONENT,
-                    extra_labels=namespace_labels(tenant),
+                    extra_labels=namespace_labels(tenant, ns_name in args.gateway_namespaces),
                     annotations={f"{meta.LABEL_DOMAIN}/repo": tenant.repo_url},
                 ),
                 opts=meta.stateful(child, args.production),
@@ -131,32 +135,44 @@ class Tenant(pulumi.ComponentResource):
         )
         network_policies(namespace, ns_name, self._tenant.name, private_ranges, opts)
 
-    def _rbac(self, ns_name: str, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) -> None:
-        tenant = self._tenant
+    def _role(
+        self,
+        resource_name: str,
+        role: str,
+        rules: list[Rule],
+        namespace: k8s.core.v1.Namespace,
+        opts: pulumi.ResourceOptions,
+    ) -> None:
         rbac = k8s.rbac.v1
-        k8s.rbac.v1.Role(
-            f"{ns_name}-role",
+        rbac.Role(
+            resource_name,
             metadata=meta.object_meta(
-                ROLE, COMPONENT, namespace.metadata.name, {**self._labels, meta.PROFILE_LABEL: tenant.profile}
+                role, COMPONENT, namespace.metadata.name, {**self._labels, meta.PROFILE_LABEL: self._tenant.profile}
             ),
             rules=[
                 rbac.PolicyRuleArgs(api_groups=list(r.api_groups), resources=list(r.resources), verbs=list(r.verbs))
-                for r in PROFILES[tenant.profile]
+                for r in rules
             ],
             opts=opts,
         )
-        role_ref = rbac.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=ROLE)
+
+    def _rbac(self, ns_name: str, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) -> None:
+        tenant = self._tenant
+        rbac = k8s.rbac.v1
+        self._role(f"{ns_name}-role", ROLE, PROFILES[tenant.profile], namespace, opts)
+        # what Argo CD may sync as the deployer: the app objects, which standard people may not write by hand
+        self._role(f"{ns_name}-deployer-role", DEPLOYER_ROLE, DEPLOYER_PROFILES[tenant.profile], namespace, opts)
         rbac.RoleBinding(
             f"{ns_name}-deployer",
-            metadata=self._meta(f"{ROLE}-{SERVICE_ACCOUNT}", namespace),
-            role_ref=role_ref,
+            metadata=self._meta(DEPLOYER_ROLE, namespace),
+            role_ref=rbac.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=DEPLOYER_ROLE),
             subjects=[rbac.SubjectArgs(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=tenant.name)],
             opts=opts,
         )
         rbac.RoleBinding(
             f"{ns_name}-developers",
             metadata=self._meta(f"{ROLE}-developers", namespace),
-            role_ref=role_ref,
+            role_ref=rbac.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=ROLE),
             subjects=[
                 rbac.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")
                 for group in tenant.oidc_groups

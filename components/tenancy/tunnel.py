@@ -18,10 +18,18 @@ from ..versions import IMAGES
 
 COMPONENT = "organization"
 CREDENTIALS_KEY = "credentials.json"  # the file name the chart's cloudflared config reads
+# The chart names its objects `<release>-cloudflare-tunnel`; pinned to what the first shared release name
+# gave, so objects keep their names (and URNs) and stay short whatever the organization's length.
+CHART_FULLNAME = "cloudflared-cloudflare-tunnel"
 
 
 def tunnel_name(environment: str, org: config.Organization) -> str:
     return f"gatehouse-{environment}-{org.name}"
+
+
+def release_name(org: config.Organization) -> str:
+    """One Helm release per organization: a shared name would make releases (and values files) collide."""
+    return f"cloudflared-{org.name}"
 
 
 def org_tunnel(
@@ -74,9 +82,10 @@ def org_tunnel(
     helm_chart(
         f"{org.name}-cloudflared",
         "cloudflare-tunnel",
-        "cloudflared",
+        release_name(org),
         namespace.metadata.name,
         {
+            "fullnameOverride": CHART_FULLNAME,
             "cloudflare": {
                 "account": cf.account_id,
                 "tunnelName": name,
