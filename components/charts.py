@@ -32,6 +32,14 @@ def helm_chart(
     )
 
 
+VALKEY_PORT = 6379  # the chart's default `service.port`
+
+
+def valkey_address(release: str, namespace: str) -> str:
+    """`host:port` of the Service `valkey()` creates for `release`: consumers build their URL from this."""
+    return f"{release}.{namespace}.svc.cluster.local:{VALKEY_PORT}"
+
+
 def valkey(
     resource_name: str,
     release: str,
@@ -39,9 +47,11 @@ def valkey(
     opts: pulumi.ResourceOptions,
     auth: dict[str, Any] | None = None,
 ) -> k8s.helm.v4.Chart:
-    """A small single-instance Valkey (Redis) for one consumer."""
+    """A small single-instance Valkey (Redis) for one consumer; its Service is named `release`."""
     image = IMAGES["valkey"]
     values: dict[str, Any] = {
+        # the chart would name its Service `<release>-valkey` unless the release name contains "valkey"
+        "fullnameOverride": release,
         "image": {"repository": image.repository, "tag": image.tag},
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
     }

@@ -25,6 +25,11 @@ def oauth2_proxy_redirect_uri(stack: StackConfig) -> str:
     return f"{https(stack, stack.identity.hosts.oauth2_proxy)}/oauth2/callback"
 
 
+def portal_origin(stack: StackConfig) -> str:
+    """The tenants' single-page app: the Keycloak PKCE client's web origin, and the APIs' CORS default."""
+    return https(stack, stack.identity.hosts.portal)
+
+
 def keycloak_issuer(stack: StackConfig) -> str:
     return f"{https(stack, stack.identity.hosts.keycloak)}/realms/{stack.identity.realm}"
 

@@ -103,7 +103,16 @@ def test_edge_strips_every_identity_header_first(preview) -> None:
         "x-org-slug",
         "x-org-roles",
         "x-forwarded-uri",
+        # names oauth2-proxy, Grafana and REMOTE_USER-style apps trust
+        "x-forwarded-user",
+        "x-forwarded-email",
+        "x-forwarded-groups",
+        "x-forwarded-preferred-username",
+        "x-forwarded-access-token",
+        "x-webauth-user",
+        "remote-user",
     }
+    assert not removed & {"x-forwarded-for", "x-forwarded-proto"}, "Envoy's own forwarding headers stay"
     assert removed == set(SPOOFABLE)
     (redirect,) = headers["earlyRequestHeaders"]["set"]
     assert redirect == {"name": "x-auth-request-redirect", "value": "https://%REQ(:authority)%%REQ(:path)%"}
@@ -150,6 +159,37 @@ def test_custom_resources_wait_for_their_crds(preview) -> None:
             assert envoy in reg.dependencies, reg.urn
         if group == "cert-manager.io":
             assert cert_manager in reg.dependencies, reg.urn
+    # cert-manager ignores Gateways for good if the Gateway API CRDs arrive after it starts
+    (cert_manager_chart,) = [r for r in regs if r.urn == cert_manager]
+    assert envoy in cert_manager_chart.dependencies
+
+
+def valkey_service(chart: Any) -> str:
+    """The Service name the valkey chart renders (`valkey.fullname` in its templates/_helpers.tpl)."""
+    if chart.values.get("fullnameOverride"):
+        return str(chart.values["fullnameOverride"])[:63].rstrip("-")
+    name = chart.values.get("nameOverride") or "valkey"
+    return (chart.release if name in chart.release else f"{chart.release}-{name}")[:63].rstrip("-")
+
+
+def test_redis_urls_name_the_services_the_valkey_charts_create(preview) -> None:
+    _, result = preview
+    services = {
+        f"{valkey_service(c)}.{c.namespace}.svc.cluster.local:{c.values.get('service', {}).get('port', 6379)}"
+        for c in result.charts
+        if c.chart == "valkey"
+    }
+    envoy = next(c for c in result.charts if c.chart == "gateway-helm").values
+    proxy = next(c for c in result.charts if c.chart == "oauth2-proxy").values
+    urls = {
+        "rate limits": envoy["config"]["envoyGateway"]["rateLimit"]["backend"]["redis"]["url"],
+        "sso sessions": proxy["sessionStorage"]["redis"]["standalone"]["connectionUrl"].removeprefix("redis://"),
+    }
+    assert urls == {
+        "rate limits": "ratelimit-redis.envoy-gateway-system.svc.cluster.local:6379",
+        "sso sessions": "oauth2-proxy-redis.oauth2-proxy.svc.cluster.local:6379",
+    }
+    assert set(urls.values()) <= services, services
 
 
 def test_oauth2_proxy_is_the_dex_client_for_every_domain(preview) -> None:
@@ -279,6 +319,52 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
     assert rules["read"]["principal"]["jwt"]["scopes"] == ["tickets:read"]
     assets = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", "assets", "helpdesk"))[0]
     assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["write", "read"]
+
+
+CORS_HEADERS = ["authorization", "content-type", "x-correlation-id"]
+
+
+def test_jwt_apis_answer_the_portals_preflight(preview) -> None:
+    """The portal calls JWT APIs cross-origin: CORS (before jwt in Envoy) answers the token-less preflight."""
+    stack, result = preview
+    domain = stack_config(stack)["gatehouse:domain"]
+    for name, namespace in (("tickets", "helpdesk"), ("assets", "helpdesk")):
+        route = one(result, "HTTPRoute", name, namespace)
+        (policy,) = policies_for(result, "SecurityPolicy", route)
+        assert policy["spec"]["cors"] == {
+            "allowOrigins": [f"https://app.{domain}"],
+            "allowMethods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            "allowHeaders": CORS_HEADERS,
+            "exposeHeaders": ["x-correlation-id"],
+            "maxAge": "1h",
+        }
+        # everything else still needs a token with a scope
+        authorization = policy["spec"]["authorization"]
+        assert authorization["defaultAction"] == "Deny"
+        assert all(rule["principal"]["jwt"]["scopes"] for rule in authorization["rules"])
+        # the route takes every method, so an OPTIONS preflight reaches the route's CORS policy
+        assert all("matches" not in rule for rule in route["spec"]["rules"])
+
+
+def test_cors_origins_from_config_and_methods_from_scopes(tmp_path: Path) -> None:
+    config = stack_config("staging")
+    config["gatehouse:apis"].append(
+        {
+            "name": "reports",
+            "namespace": "helpdesk",
+            "service": {"name": "reports", "port": 8080},
+            "auth": "jwt",
+            "scopes": ["read"],
+            "corsOrigins": ["https://console.example.org", "https://*.partners.example.org"],
+        }
+    )
+    result, printed = run_preview(program_with_stack(tmp_path, "staging", config), tmp_path / "out", stack="staging")
+    assert result.exit_code == 0, printed
+    (policy,) = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", "reports", "helpdesk"))
+    cors = policy["spec"]["cors"]
+    assert cors["allowOrigins"] == ["https://console.example.org", "https://*.partners.example.org"]
+    assert cors["allowMethods"] == ["GET", "HEAD"]
+    assert cors["allowHeaders"] == CORS_HEADERS
 
 
 def test_correlation_id_on_request_and_response(preview) -> None:

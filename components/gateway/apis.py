@@ -2,6 +2,8 @@
 
 - `jwt`: Keycloak access tokens (users and client_credentials partners); deny by default, then
   `<api>:admin` for the admin paths, `<api>:write` for writes and `<api>:read` for reads elsewhere.
+  CORS for the tenants' single-page app: Envoy's CORS filter runs first and answers a preflight
+  (OPTIONS, no token) itself when the origin is allowed, so jwt and authorization never see it.
 - `apiKey`: public read endpoints; one generated key per client, one Secret per tier, and a global
   rate limit per client in each tier (Redis-backed, so it holds across Envoy replicas).
 - `public`: marked public on purpose in the config; only the correlation id is added.
@@ -16,9 +18,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import config, meta
+from .. import config, endpoints, meta
 from .edge import custom
-from .headers import API_CLIENT_HEADER, JWT_CLAIM_HEADERS
+from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
 from .routes import correlation_filters, route_spec
 
 COMPONENT = "api"
@@ -26,6 +28,7 @@ JWT_PROVIDER = "keycloak"
 API_KEY_HEADER = "x-api-key"
 READ_METHODS = ["GET", "HEAD"]
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+CORS_MAX_AGE = "1h"  # browsers cap preflight caching anyway (Chromium: 2h)
 
 
 def admin_path_regex(api: config.Api) -> str:
@@ -55,9 +58,26 @@ def authorization_rules(api: config.Api) -> list[dict[str, Any]]:
     ]
 
 
-def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str) -> dict[str, Any]:
+def cors_spec(api: config.Api, default_origin: str) -> dict[str, Any]:
+    """What the browser may send cross-origin: the methods some scope allows, bearer tokens, JSON."""
+    scopes = set(api.scopes)  # `admin` allows every method, on the admin paths
+    methods = (READ_METHODS if scopes & {"read", "admin"} else []) + (
+        WRITE_METHODS if scopes & {"write", "admin"} else []
+    )
+    return {
+        "allowOrigins": list(api.cors_origins) or [default_origin],
+        "allowMethods": methods,
+        "allowHeaders": ["authorization", "content-type", CORRELATION_HEADER.lower()],
+        "exposeHeaders": [CORRELATION_HEADER.lower()],
+        "maxAge": CORS_MAX_AGE,
+    }
+
+
+def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str, cors_origin: str) -> dict[str, Any]:
+    """`cors_origin`: allowed when the API configures no `corsOrigins`."""
     return {
         "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "cors": cors_spec(api, cors_origin),
         "jwt": {
             "providers": [
                 {
@@ -147,7 +167,7 @@ def protected_api(
             "gateway.envoyproxy.io/v1alpha1",
             "SecurityPolicy",
             meta.object_meta(f"{api.name}-jwt", COMPONENT, ns),
-            jwt_policy_spec(api, keycloak_issuer, jwks_uri),
+            jwt_policy_spec(api, keycloak_issuer, jwks_uri, endpoints.portal_origin(stack)),
             opts,
         )
     elif api.auth == "apiKey":

@@ -52,7 +52,8 @@ class AuthGateway(pulumi.ComponentResource):
         crds = pulumi.ResourceOptions(parent=self, depends_on=[self.envoy_gateway])
         edge.edge_objects(stack, edge_ns, crds)
 
-        cert_manager = tls.cert_manager_chart(cert_ns, production, child)
+        # cert-manager skips Gateway support if the Gateway API CRDs arrive after it starts
+        cert_manager = tls.cert_manager_chart(cert_ns, production, crds)
         tls.issuers(
             stack, cert_ns, args.cloudflare_token, child, pulumi.ResourceOptions(parent=self, depends_on=[cert_manager])
         )

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
-from ..charts import helm_chart, valkey
+from ..charts import helm_chart, valkey, valkey_address
 from ..versions import IMAGES
 from .headers import REDIRECT_HEADER, SPOOFABLE
 
@@ -56,9 +56,7 @@ def envoy_gateway_chart(
                     "rateLimit": {
                         "backend": {
                             "type": "Redis",
-                            "redis": {
-                                "url": f"{RATELIMIT_REDIS}.{meta.ENVOY_GATEWAY_NAMESPACE}.svc.cluster.local:6379"
-                            },
+                            "redis": {"url": valkey_address(RATELIMIT_REDIS, meta.ENVOY_GATEWAY_NAMESPACE)},
                         }
                     }
                 }

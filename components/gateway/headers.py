@@ -26,16 +26,30 @@ API_CLIENT_HEADER = "x-api-client"  # the API key's client id
 REDIRECT_HEADER = "x-auth-request-redirect"  # where oauth2-proxy returns after login
 CORRELATION_HEADER = "X-Correlation-Id"
 
-# Everything a client could spoof to claim an identity (seed 003's headers included).
+# Names other tools trust for identity: nothing here sets them, so a value can only be a forgery.
+TRUSTED_ELSEWHERE = [
+    # oauth2-proxy's upstream headers (pass_user_headers, pass_access_token)
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-groups",
+    "x-forwarded-preferred-username",
+    "x-forwarded-access-token",
+    "x-webauth-user",  # Grafana's default auth.proxy header
+    "x-webauth-role",
+    "remote-user",  # CGI-style REMOTE_USER, trusted by many apps' header auth
+]
+
+# Everything a client could spoof to claim an identity (seed 003's headers included). Not the
+# standard X-Forwarded-For/-Proto: Envoy sets those itself (client IP detection, scheme).
 SPOOFABLE = sorted(
     {
         *SSO_HEADERS,
         *JWT_CLAIM_HEADERS.values(),
+        *TRUSTED_ELSEWHERE,
         API_CLIENT_HEADER,
         "x-auth-request-access-token",
         "x-org-roles",
-        "x-webauth-role",
         "x-forwarded-uri",  # oauth2-proxy GHSA-7x63-xv5r-3p2x
-        "x-forwarded-host",
+        "x-forwarded-host",  # Envoy never sets it; oauth2-proxy (reverse_proxy) builds redirects from it
     }
 )

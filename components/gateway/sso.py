@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, endpoints, meta
-from ..charts import helm_chart, valkey
+from ..charts import helm_chart, valkey, valkey_address
 from ..versions import IMAGES
 from .edge import custom
 from .headers import REDIRECT_HEADER, SSO_HEADERS
@@ -120,7 +120,7 @@ def oauth2_proxy(
                     "existingSecret": REDIS_SECRET,
                     "passwordKey": "default",
                     "clientType": "standalone",
-                    "standalone": {"connectionUrl": f"redis://{REDIS}.{NAMESPACE}.svc.cluster.local:6379"},
+                    "standalone": {"connectionUrl": f"redis://{valkey_address(REDIS, NAMESPACE)}"},
                 },
             },
             "replicaCount": 2,
