@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, UPSTREAM
 from helpers import program_with_stack, stack_config
 
 from components import config
-from components.identity import blueprint, realm_flows
+from components.identity import blueprint, dex, realm, realm_flows
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
 from offline.records import Registration, Secret, reveal
 from offline.runtime import ProgramRun, run_program
@@ -290,6 +290,45 @@ def test_blueprint_parses_with_groups_and_the_dex_provider(staging: ProgramRun) 
     assert bound == {e["id"] for e in by_model["authentik_core.group"]}
 
 
+def test_blueprint_first_applies_the_blueprints_its_lookups_need(staging: ProgramRun) -> None:
+    text = one(staging, "ConfigMap", "authentik-blueprints")["data"]["platform.yaml"]
+    entries = yaml.load(text, Loader=_BlueprintLoader)["entries"]
+    meta = [e for e in entries if e["model"] == "authentik_blueprints.metaapplyblueprint"]
+    assert entries[: len(meta)] == meta  # before anything else: Authentik applies files in no set order
+    assert [e["attrs"] for e in meta] == [
+        {"identifiers": {"path": "system/providers-oauth2.yaml"}, "required": True},
+        {
+            "identifiers": {"path": "default/flow-default-provider-authorization-implicit-consent.yaml"},
+            "required": True,
+        },
+        {"identifiers": {"path": "default/flow-default-provider-invalidation.yaml"}, "required": True},
+    ]
+
+    def finds(value: Any) -> Iterator[tuple[str, str, str]]:
+        if isinstance(value, tuple) and value[0] == "Find":
+            yield value[1], *value[2]
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from finds(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from finds(v)
+
+    # what those blueprints create, and the certificate Authentik's crypto app creates at startup
+    assert set(finds(entries)) == {
+        ("authentik_flows.flow", "slug", "default-provider-authorization-implicit-consent"),
+        ("authentik_flows.flow", "slug", "default-provider-invalidation-flow"),
+        ("authentik_crypto.certificatekeypair", "name", "authentik Self-signed Certificate"),
+        ("authentik_providers_oauth2.scopemapping", "managed", "goauthentik.io/providers/oauth2/scope-openid"),
+        ("authentik_providers_oauth2.scopemapping", "managed", "goauthentik.io/providers/oauth2/scope-profile"),
+        (
+            "authentik_providers_oauth2.scopemapping",
+            "managed",
+            "goauthentik.io/providers/oauth2/scope-offline_access",
+        ),
+    }
+
+
 def test_authentik_reads_every_secret_from_a_secret(staging: ProgramRun) -> None:
     values = chart(staging, "authentik")
     assert values["postgresql"] == {"enabled": False}
@@ -348,13 +387,53 @@ def test_dex_config(staging: ProgramRun) -> None:
     assert authentik["claimModifications"] == {"modifyGroupNames": {"prefix": "authentik:"}}
     github = connectors["github"]["config"]
     assert github["teamNameField"] == "slug" and github["clientID"] == "Ov23liStagingGatehouse"
+    # the platform org's teams, and each tenant repo's org with a team per tenant (its default group)
     assert github["orgs"] == [
-        {"name": "example-org", "teams": ["platform-admins", "platform-engineering", "platform-operators"]}
+        {"name": "acme-corp", "teams": ["helpdesk", "payments"]},
+        {"name": "example-org", "teams": ["platform-admins", "platform-engineering", "platform-operators"]},
+        {"name": "globex", "teams": ["analytics", "storefront"]},
+        {"name": "initech", "teams": ["archon"]},
     ]
     assert connectors["google"]["config"]["hostedDomains"] == ["example.com"]
     for connector in connectors.values():
         assert connector["config"]["redirectURI"] == f"{cfg['issuer']}/callback"
     assert stack.identity.connectors.github is not None
+
+
+def _parsed_with(cfg: dict[str, Any]) -> config.StackConfig:
+    return config.parse_raw({k.split(":", 1)[1]: v for k, v in cfg.items()})
+
+
+def test_github_orgs_merge_configured_teams_with_the_tenants_teams() -> None:
+    cfg = copy.deepcopy(stack_config("staging"))
+    cfg["gatehouse:identity"]["connectors"]["github"]["orgs"] = [
+        {"name": "example-org", "teams": ["platform-admins"]},
+        {"name": "acme-corp", "teams": ["sre", "helpdesk"]},  # a tenant repo's org, configured too
+        {"name": "globex"},  # no teams: every team of the org is a group, and stays so
+    ]
+    tenants = {t["name"]: t for t in cfg["gatehouse:tenants"]}
+    tenants["archon"]["groups"] = ["initech:archon-devs"]  # explicit groups win, and need no Dex team
+    stack = _parsed_with(cfg)
+    expected = [
+        {"name": "acme-corp", "teams": ["helpdesk", "payments", "sre"]},
+        {"name": "example-org", "teams": ["platform-admins"]},
+        {"name": "globex", "teams": []},
+    ]
+    assert stack.identity.connectors.github is not None
+    assert dex.github_orgs(stack, stack.identity.connectors.github) == expected
+    assert {t.name: t.oidc_groups for t in stack.tenants} == {
+        "helpdesk": ["acme-corp:helpdesk"],
+        "payments": ["acme-corp:payments"],
+        "storefront": ["globex:storefront"],
+        "analytics": ["globex:analytics"],
+        "archon": ["initech:archon-devs"],
+    }
+    # the order of tenants and orgs in config changes nothing
+    cfg["gatehouse:tenants"].reverse()
+    cfg["gatehouse:identity"]["connectors"]["github"]["orgs"].reverse()
+    reordered = _parsed_with(cfg)
+    assert reordered.identity.connectors.github is not None
+    assert dex.github_orgs(reordered, reordered.identity.connectors.github) == expected
 
 
 def test_dex_secrets_only_through_environment_variables(staging: ProgramRun) -> None:
@@ -446,11 +525,15 @@ def test_routes_wait_for_the_gateway_api_crds(wired: tuple[str, ProgramRun]) -> 
 # --- Argo CD ----------------------------------------------------------------------------------------
 
 
+FORCE = {"pulumi.com/patchForce": "true"}
+
+
 def test_argocd_rbac_maps_platform_groups_of_every_connector(staging: ProgramRun) -> None:
     patch = one(staging, "ConfigMap", "argocd-rbac-cm")
-    assert patch["metadata"] == {"name": "argocd-rbac-cm", "namespace": "argocd"}  # no labels: not ours
+    # no labels (the object is the install's), and forced: the install's field manager owns policy.csv
+    assert patch["metadata"] == {"name": "argocd-rbac-cm", "namespace": "argocd", "annotations": FORCE}
     data = patch["data"]
-    assert data["policy.default"] == "" and data["scopes"] == "[groups]"
+    assert set(data) == {"policy.csv"}  # policy.default "" and scopes [groups] are Argo CD's defaults
     lines = set(data["policy.csv"].strip().splitlines())
     assert lines == {
         "g, authentik:platform-admins, role:admin",
@@ -460,7 +543,31 @@ def test_argocd_rbac_maps_platform_groups_of_every_connector(staging: ProgramRun
         "g, authentik:platform-engineering, role:readonly",
         "g, example-org:platform-engineering, role:readonly",
     }
-    assert one(staging, "ConfigMap", "argocd-cm")["metadata"] == {"name": "argocd-cm", "namespace": "argocd"}
+    assert one(staging, "ConfigMap", "argocd-cm")["metadata"] == {
+        "name": "argocd-cm",
+        "namespace": "argocd",
+        "annotations": FORCE,
+    }
+
+
+def test_argocd_cm_enforces_impersonation_and_repeats_no_default(staging: ProgramRun) -> None:
+    data = one(staging, "ConfigMap", "argocd-cm")["data"]
+    assert set(data) == {"url", "oidc.config", "application.sync.impersonation.enabled"}
+    # tenant AppProjects' destinationServiceAccounts are ignored unless this is on
+    assert data["application.sync.impersonation.enabled"] == "true"
+    assert yaml.safe_load(data["oidc.config"]) == {
+        "name": "Platform SSO",
+        "issuer": "https://dex.staging.platform.example.com",
+        "clientID": "argocd",
+        "clientSecret": "$argocd-dex-oidc:clientSecret",
+    }  # no requestedScopes: Argo CD's default (openid profile email groups) is what Dex needs
+    # the argo-cd chart renders some of these keys itself: those are why the patches are forced
+    chart = yaml.safe_load((UPSTREAM / "charts" / "argo-cd" / "values.yaml").read_text())["configs"]
+    rbac = one(staging, "ConfigMap", "argocd-rbac-cm")["data"]
+    assert set(data) & set(chart["cm"]) == {"application.sync.impersonation.enabled"}
+    assert set(rbac) & set(chart["rbac"]) == {"policy.csv"}
+    for ours, theirs in ((data, chart["cm"]), (rbac, chart["rbac"])):
+        assert all(str(theirs[key]).lower() != value for key, value in ours.items() if key in theirs)
 
 
 # --- Keycloak ---------------------------------------------------------------------------------------
@@ -562,6 +669,62 @@ def test_google_is_an_identity_provider(staging: ProgramRun) -> None:
     assert google["postBrokerLoginFlowAlias"] in {f["alias"] for f in r["authenticationFlows"]}
 
 
+def _user(email: str, *orgs: str) -> dict[str, Any]:
+    groups = [f"/orgs/{org}/ORG_ADMIN" for org in orgs]
+    return {"username": email, "email": email, "emailVerified": True, "enabled": True, "groups": groups}
+
+
+def test_organization_admins_are_users_in_their_admin_groups(staging: ProgramRun) -> None:
+    r = the_realm(staging)
+    assert r["users"] == [
+        _user("admin@acme.example.com", "acme"),
+        _user("bill@initech.example.com", "initech"),
+        _user("it@globex.example.com", "globex"),
+        _user("ops@acme.example.com", "acme"),
+    ]  # no credentials: they sign in through Google
+    groups = {g["path"] for org in r["groups"][0]["subGroups"] for g in org["subGroups"]}
+    assert {group for user in r["users"] for group in user["groups"]} <= groups
+
+
+def test_an_admin_of_several_organizations_is_one_user() -> None:
+    cfg = copy.deepcopy(stack_config("staging"))
+    orgs = {o["name"]: o for o in cfg["gatehouse:organizations"]}
+    orgs["globex"]["adminUsers"].append("Admin@ACME.example.com")  # Keycloak keeps addresses lowercase
+    users = realm.admin_users(_parsed_with(cfg))
+    assert users[0] == _user("admin@acme.example.com", "acme", "globex")
+    assert [u["username"] for u in users] == [
+        "admin@acme.example.com",
+        "bill@initech.example.com",
+        "it@globex.example.com",
+        "ops@acme.example.com",
+    ]
+
+
+def test_a_first_google_login_links_to_the_user_with_that_email(staging: ProgramRun) -> None:
+    r = the_realm(staging)
+    (google,) = r["identityProviders"]
+    assert google["trustEmail"] is True and google["config"]["hostedDomain"]  # Google-verified addresses
+    flows = {f["alias"]: f for f in r["authenticationFlows"]}
+    configs = {c["alias"]: c["config"] for c in r["authenticatorConfig"]}
+    first = flows[google["firstBrokerLoginFlowAlias"]]
+    assert first["topLevel"] is True
+    review, create_or_link = sorted(first["authenticationExecutions"], key=lambda s: s["priority"])
+    assert (review["authenticator"], review["requirement"]) == ("idp-review-profile", "REQUIRED")
+    assert configs[review["authenticatorConfig"]] == {"update.profile.on.first.login": "missing"}
+    assert create_or_link["requirement"] == "REQUIRED" and create_or_link["authenticatorFlow"] is True
+    # alternatives inside their own sub-flow: beside a REQUIRED step Keycloak would ignore them
+    steps = sorted(flows[create_or_link["flowAlias"]]["authenticationExecutions"], key=lambda s: s["priority"])
+    assert [(s["authenticator"], s["requirement"]) for s in steps] == [
+        ("idp-create-user-if-unique", "ALTERNATIVE"),
+        ("idp-auto-link", "ALTERNATIVE"),
+    ]
+    # linking by e-mail is safe only if nobody may set their own address
+    (profile,) = r["components"]["org.keycloak.userprofile.UserProfileProvider"]
+    attributes = {a["name"]: a for a in json.loads(profile["config"]["kc.user.profile.config"][0])["attributes"]}
+    assert attributes["email"]["permissions"] == {"view": ["admin", "user"], "edit": ["admin"]}
+    assert r["registrationAllowed"] is False and r["duplicateEmailsAllowed"] is False
+
+
 def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
     r = the_realm(staging)
     admin_scopes = [s["name"] for s in r["clientScopes"] if s["name"].endswith(":admin")]
@@ -646,9 +809,13 @@ def test_the_realm_for_n_organizations(bigger: tuple[dict[str, Any], ProgramRun]
     assert set(_clients(r)) == {"organizations", "portal", "partner-logistics"}
     ids = [g["attributes"]["org_id"][0] for g in r["groups"][0]["subGroups"]]
     assert len(set(ids)) == 7 and all(re.fullmatch(realm_flows.UUID_PATTERN, i) for i in ids)
+    # every organization's admins, each in that organization's ORG_ADMIN group
+    admins = {(email, f"/orgs/{o.name}/ORG_ADMIN") for o in stack.organizations for email in o.admin_users}
+    assert {(u["username"], group) for u in r["users"] for group in u["groups"]} == admins
+    assert len(admins) == 8 and {"admin@umbrella-3.example.com"} <= {u["email"] for u in r["users"]}
 
 
-def test_adding_an_organization_adds_its_group_tree_and_nothing_else(
+def test_adding_an_organization_adds_its_group_tree_and_admins_and_nothing_else(
     staging: ProgramRun, bigger: tuple[dict[str, Any], ProgramRun]
 ) -> None:
     _, run = bigger
@@ -656,7 +823,11 @@ def test_adding_an_organization_adds_its_group_tree_and_nothing_else(
     new = [g for g in after["groups"][0]["subGroups"] if g["name"].startswith("umbrella-")]
     assert len(new) == 4
     assert [g for g in after["groups"][0]["subGroups"] if g not in new] == before["groups"][0]["subGroups"]
-    assert {k: v for k, v in after.items() if k != "groups"} == {k: v for k, v in before.items() if k != "groups"}
+    added = [u for u in after["users"] if u not in before["users"]]
+    assert [u for u in after["users"] if u not in added] == before["users"]
+    assert added == [_user(f"admin@umbrella-{i}.example.com", f"umbrella-{i}") for i in range(4)]
+    unchanged = {k: v for k, v in after.items() if k not in ("groups", "users")}
+    assert unchanged == {k: v for k, v in before.items() if k not in ("groups", "users")}
     # outside the realm, the identity plane does not change at all
     old = {r.urn: r.inputs for r in identity_regs(staging) if not r.type.endswith(":KeycloakRealmImport")}
     now = {r.urn: r.inputs for r in identity_regs(run) if not r.type.endswith(":KeycloakRealmImport")}

@@ -84,3 +84,56 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
         assert set(provider["audiences"]) <= audiences
         for rule in policy["spec"]["authorization"]["rules"]:
             assert set(rule["principal"]["jwt"]["scopes"]) <= scopes
+
+
+def test_apis_accept_the_portal_origin_keycloak_issues_tokens_to(run: ProgramRun) -> None:
+    (realm_import,) = objects(run, "KeycloakRealmImport")
+    (portal,) = [c for c in realm_import["spec"]["realm"]["clients"] if c["clientId"] == "portal"]
+    jwt_policies = [p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"]]
+    assert jwt_policies
+    for policy in jwt_policies:  # neither stack sets corsOrigins: the default is the portal
+        assert policy["spec"]["cors"]["allowOrigins"] == portal["webOrigins"]
+
+
+def test_every_sign_in_host_is_served_here_or_by_its_own_install(run: ProgramRun) -> None:
+    """Redirect URIs and web origins name hosts: the gateway's (DNS + route), or the three the README
+    lists as served by their own installs (Argo CD, the Tekton dashboard, the portal)."""
+    (listener,) = [x for x in one(run, "Gateway", "public")["spec"]["listeners"] if x["name"] == "https"]
+    domain = listener["hostname"].removeprefix("*.")
+    records = {r.inputs["name"] for r in run.registrations if r.type == "cloudflare:index/dnsRecord:DnsRecord"}
+    routed = {h for route in objects(run, "HTTPRoute") for h in route["spec"].get("hostnames", [])}
+    dex = yaml.safe_load(one(run, "Secret", "dex-config")["stringData"]["config.yaml"])
+    (realm_import,) = objects(run, "KeycloakRealmImport")
+    urls = [u for c in dex["staticClients"] for u in c["redirectURIs"]]
+    urls += [u for c in realm_import["spec"]["realm"]["clients"] for u in c.get("redirectUris", [])]
+    urls += [u for c in realm_import["spec"]["realm"]["clients"] for u in c.get("webOrigins", [])]
+    hosts = {urlparse(u).hostname for u in urls}
+    external = {f"argocd.{domain}", f"tekton.{domain}", f"app.{domain}"}
+    assert hosts - (records & routed) == external
+    assert not external & (records | routed), "a host served elsewhere must not also point at the gateway"
+
+
+def test_every_tenant_group_is_one_dex_emits(run: ProgramRun) -> None:
+    """Groups bound to tenants (RoleBindings, AppProject roles) must reach a token: Dex's GitHub connector
+    emits `<org>:<team>` only for the orgs and teams it lists (an org listing none: all its teams)."""
+    dex = yaml.safe_load(one(run, "Secret", "dex-config")["stringData"]["config.yaml"])
+    (github,) = [c["config"] for c in dex["connectors"] if c["type"] == "github"]
+    listed = {org["name"]: set(org["teams"]) for org in github["orgs"]}
+    bound = {
+        subject["name"]
+        for binding in objects(run, "RoleBinding")
+        if binding["metadata"]["name"].endswith("-developers")
+        for subject in binding["subjects"]
+        if subject["kind"] == "Group"
+    }
+    projects = {p["metadata"]["name"]: p for p in objects(run, "AppProject")}
+    assert projects
+    for project in projects.values():
+        for role in project["spec"]["roles"]:
+            bound |= set(role["groups"])
+    assert bound  # the stacks bind no explicit groups: each is `<repo org>:<tenant>`
+    for group in bound:
+        org, team = group.split(":")
+        assert org in listed and (not listed[org] or team in listed[org]), group
+    assert projects["payments"]["spec"]["roles"][0]["groups"] == ["acme-corp:payments"]
+    assert projects["storefront"]["spec"]["roles"][0]["groups"] == ["globex:storefront"]

@@ -3,6 +3,10 @@
 Blueprints use YAML tags Authentik resolves when it applies the file (`!Find` looks an object up,
 `!KeyOf` refers to an earlier entry, `!Env` reads the worker's environment, so the client secret never
 appears in the ConfigMap). The file is generated as text with a Dumper that knows those tags.
+
+Authentik applies blueprint files in no guaranteed order, so the objects `!Find` looks up might not exist
+yet on a fresh install: the file first applies the blueprints that create them (`metaapplyblueprint`,
+required). The self-signed certificate comes from no blueprint: the crypto app creates it at startup.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from .. import config, endpoints
 DEX_SLUG = "dex"  # the application's slug; with issuer_mode per_provider it is part of the issuer URL
 DEX_CLIENT_ID = "dex"
 DEX_SECRET_ENV = "AUTHENTIK_DEX_CLIENT_SECRET"
+AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
+INVALIDATION_FLOW = "default-provider-invalidation-flow"
+# Authentik's own blueprints (paths under /blueprints) creating what the `!Find`s below look up.
+DEPENDENCIES = (
+    "system/providers-oauth2.yaml",  # the managed OAuth2 scope mappings
+    "default/flow-default-provider-authorization-implicit-consent.yaml",  # AUTHORIZATION_FLOW
+    "default/flow-default-provider-invalidation.yaml",  # INVALIDATION_FLOW
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,13 @@ def blueprint(stack: config.StackConfig) -> dict[str, Any]:
     group_ids = {name: f"group-{name}" for name in (groups.admins, groups.operators, groups.engineering)}
     entries: list[dict[str, Any]] = [
         {
+            "model": "authentik_blueprints.metaapplyblueprint",
+            "attrs": {"identifiers": {"path": path}, "required": True},
+        }
+        for path in DEPENDENCIES
+    ]
+    entries += [
+        {
             "model": "authentik_core.group",
             "id": group_id,
             "identifiers": {"name": name},
@@ -90,10 +109,8 @@ def blueprint(stack: config.StackConfig) -> dict[str, Any]:
                 "client_type": "confidential",
                 "client_id": DEX_CLIENT_ID,
                 "client_secret": Env(DEX_SECRET_ENV),
-                "authorization_flow": Find(
-                    "authentik_flows.flow", "slug", "default-provider-authorization-implicit-consent"
-                ),
-                "invalidation_flow": Find("authentik_flows.flow", "slug", "default-provider-invalidation-flow"),
+                "authorization_flow": Find("authentik_flows.flow", "slug", AUTHORIZATION_FLOW),
+                "invalidation_flow": Find("authentik_flows.flow", "slug", INVALIDATION_FLOW),
                 "redirect_uris": [{"matching_mode": "strict", "url": f"{endpoints.dex_issuer(stack)}/callback"}],
                 "signing_key": Find("authentik_crypto.certificatekeypair", "name", "authentik Self-signed Certificate"),
                 "issuer_mode": "per_provider",

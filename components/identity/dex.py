@@ -51,6 +51,36 @@ CLIENT_NAMES = {
 }
 
 
+def tenant_teams(stack: config.StackConfig) -> dict[str, set[str]]:
+    """GitHub org -> the teams tenants' default groups name (`<org>:<team>`, see `Tenant.oidc_groups`).
+
+    Tenants with explicit `groups` need nothing here: whoever chose those groups says where they come from.
+    """
+    teams: dict[str, set[str]] = {}
+    for tenant in stack.tenants:
+        if not tenant.groups:
+            for group in tenant.oidc_groups:
+                org, team = group.split(":", 1)
+                teams.setdefault(org, set()).add(team)
+    return teams
+
+
+def github_orgs(stack: config.StackConfig, github: config.GitHubConnector) -> list[dict[str, Any]]:
+    """The configured orgs and teams merged with every tenant repo's org and the teams its tenants need.
+
+    Dex admits only members of a listed team (or of the org, when it lists no teams) and emits only
+    those teams as groups. An org configured without teams already emits all of them: it stays so,
+    since listing tenant teams there would shut out everyone else.
+    """
+    teams = tenant_teams(stack)
+    all_teams: set[str] = set()
+    for org in github.orgs:
+        teams.setdefault(org.name, set()).update(org.teams)
+        if not org.teams:
+            all_teams.add(org.name)
+    return [{"name": org, "teams": [] if org in all_teams else sorted(teams[org])} for org in sorted(teams)]
+
+
 def connectors(stack: config.StackConfig) -> list[dict[str, Any]]:
     callback = f"{endpoints.dex_issuer(stack)}/callback"
     found: list[dict[str, Any]] = [
@@ -80,10 +110,7 @@ def connectors(stack: config.StackConfig) -> list[dict[str, Any]]:
                     "clientID": github.client_id,
                     "clientSecret": "$GITHUB_CLIENT_SECRET",
                     "redirectURI": callback,
-                    # groups are `<org>:<team>`
-                    "orgs": [
-                        {"name": o.name, "teams": sorted(o.teams)} for o in sorted(github.orgs, key=lambda o: o.name)
-                    ],
+                    "orgs": github_orgs(stack, github),  # groups are `<org>:<team>`
                     "teamNameField": "slug",
                 },
             }

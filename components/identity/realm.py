@@ -7,6 +7,8 @@
 - Clients: the tenants' single-page app (public, code + PKCE S256) and one client_credentials client
   per partner system.
 - Google as an identity provider, when its connector is configured.
+- Each organization's `adminUsers` as users in `/orgs/<slug>/ORG_ADMIN`, without credentials: they sign
+  in through Google, whose first login links to the account with the same e-mail (`realm_flows`).
 
 Second factor before an admin scope: every `<api>:admin` scope is mapped to the role
 `organizations/ORG_ADMIN`, and Keycloak grants a scope that has role mappings only to users holding one
@@ -15,8 +17,9 @@ of those roles (optional or default alike). The browser, direct-grant and post-b
 scope unless its user signed in with a second factor. (Keycloak 26.0 has no "client scope requested"
 flow condition, which would ask only when the scope is; it came later.)
 
-The import is create-only: Keycloak imports the realm once, and later changes here do not reach it
-(recreate the realm, or manage day 2 with the Keycloak provider).
+The import is create-only: Keycloak imports the realm once, and later changes here (a new organization's
+groups and admins included) do not reach it (re-import the realm, or manage day 2 with the Keycloak
+provider).
 """
 
 from __future__ import annotations
@@ -26,8 +29,17 @@ from collections import defaultdict
 from typing import Any
 
 from .. import config, endpoints
-from .realm_flows import BROWSER_FLOW, DIRECT_GRANT_FLOW, POST_BROKER_FLOW, REGISTRATION_FLOW, flows, user_profile
+from .realm_flows import (
+    BROWSER_FLOW,
+    DIRECT_GRANT_FLOW,
+    FIRST_BROKER_FLOW,
+    POST_BROKER_FLOW,
+    REGISTRATION_FLOW,
+    flows,
+    user_profile,
+)
 from .realm_scopes import (
+    ADMIN_ROLE,
     DEFAULT_SCOPES,
     ROLES_CLIENT,
     TENANT_CLAIMS,
@@ -92,6 +104,19 @@ def org_group(org: config.Organization) -> dict[str, Any]:
 def groups(stack: config.StackConfig) -> list[dict[str, Any]]:
     orgs = sorted(stack.organizations, key=lambda o: o.name)
     return [{"name": ORGS_GROUP, "path": f"/{ORGS_GROUP}", "subGroups": [org_group(o) for o in orgs]}]
+
+
+def admin_users(stack: config.StackConfig) -> list[dict[str, Any]]:
+    """Every organization's `adminUsers`, one user per address (Keycloak keeps both lowercase) in the
+    ORG_ADMIN group of each organization naming it. No credentials: they sign in through Google."""
+    memberships: dict[str, set[str]] = defaultdict(set)
+    for org in stack.organizations:
+        for email in org.admin_users:
+            memberships[email.lower()].add(f"/{ORGS_GROUP}/{org.name}/{ADMIN_ROLE}")
+    return [
+        {"username": email, "email": email, "emailVerified": True, "enabled": True, "groups": sorted(paths)}
+        for email, paths in sorted(memberships.items())
+    ]
 
 
 def roles() -> dict[str, Any]:
@@ -177,7 +202,7 @@ def identity_providers(stack: config.StackConfig) -> list[dict[str, Any]]:
             "trustEmail": True,  # Workspace addresses of the hosted domains are Google-verified
             "storeToken": False,
             "linkOnly": False,
-            "firstBrokerLoginFlowAlias": "first broker login",
+            "firstBrokerLoginFlowAlias": FIRST_BROKER_FLOW,  # links to an existing user by e-mail
             "postBrokerLoginFlowAlias": POST_BROKER_FLOW,  # the second factor for admins, after Google
             "config": {
                 "clientId": google.client_id,
@@ -217,6 +242,7 @@ def realm(stack: config.StackConfig) -> dict[str, Any]:
         "authenticatorConfig": authenticator_config,
         "roles": roles(),
         "groups": groups(stack),
+        "users": admin_users(stack),
         "clientScopes": client_scopes(stack),
         "defaultDefaultClientScopes": DEFAULT_SCOPES,
         "defaultOptionalClientScopes": ["offline_access"],

@@ -3,6 +3,12 @@
 Organization admins give a second factor on every way in (browser, password grant, after Google); the
 admin scopes are only ever granted to them (see `realm_scopes.admin_scope_mappings`). Keycloak keeps
 only the browser, registration and direct-grant flows an import gives it, so all three are declared.
+
+A first Google login links to the existing user with the same e-mail, without asking (Keycloak's
+stock "first broker login" would ask for that user's password, which imported admins do not have, or
+mail a link). That is safe only while every e-mail in the realm is verified: Google's are (hosted
+domains, `trustEmail`), imported admins' come from config, registration is off, and users may not
+change their own address (user profile below).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ BROWSER_FLOW = "gatehouse browser"
 DIRECT_GRANT_FLOW = "gatehouse direct grant"
 REGISTRATION_FLOW = "registration"
 POST_BROKER_FLOW = "gatehouse post broker login"
+FIRST_BROKER_FLOW = "gatehouse first broker login"
 SLUG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -71,6 +78,8 @@ def flows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     grant_2fa, grant_condition = _second_factor(DIRECT_GRANT_FLOW, "direct-grant-validate-otp")
     broker_2fa, broker_condition = _second_factor(POST_BROKER_FLOW, "auth-otp-form")
     registration_form = f"{REGISTRATION_FLOW} form"
+    create_or_link = f"{FIRST_BROKER_FLOW} - create or link"
+    review_profile = f"{FIRST_BROKER_FLOW} - review profile"
     all_flows = [
         _flow(
             BROWSER_FLOW,
@@ -111,6 +120,24 @@ def flows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ),
         broker_2fa,
         _flow(
+            FIRST_BROKER_FLOW,
+            "First Google login: fill in what is missing, then a new user or the one with that e-mail",
+            [
+                _step(10, "REQUIRED", "idp-review-profile", settings=review_profile),
+                _step(20, "REQUIRED", flow=create_or_link),
+            ],
+            top=True,
+        ),
+        _flow(
+            create_or_link,
+            "A new user, unless one has the e-mail already: then that one, without asking",
+            [
+                _step(10, "ALTERNATIVE", "idp-create-user-if-unique"),
+                _step(20, "ALTERNATIVE", "idp-auto-link"),
+            ],
+            top=False,
+        ),
+        _flow(
             REGISTRATION_FLOW,
             "Self-registration (disabled in this realm)",
             [_step(10, "REQUIRED", "registration-page-form", flow=registration_form)],
@@ -127,7 +154,8 @@ def flows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             kind="form-flow",
         ),
     ]
-    return all_flows, [browser_condition, grant_condition, broker_condition]
+    review = {"alias": review_profile, "config": {"update.profile.on.first.login": "missing"}}
+    return all_flows, [browser_condition, grant_condition, broker_condition, review]
 
 
 # --- user profile ---------------------------------------------------------------------------------
@@ -159,7 +187,8 @@ def user_profile() -> dict[str, Any]:
                 "displayName": "${email}",
                 "validations": {"email": {}, "length": {"max": 255}},
                 "required": {"roles": ["user"]},
-                "permissions": everyone,
+                # first broker logins link by e-mail: a user must not claim someone else's address
+                "permissions": admins,
                 "multivalued": False,
             },
             {
