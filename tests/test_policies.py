@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
+from conftest import UPSTREAM
 from guardrails import (
     POLICIES,
+    _kinds,
     argocd,
     edge,
     helm,
@@ -26,6 +29,7 @@ from guardrails import (
     services,
     workloads,
 )
+from guardrails._util import base_type
 from policy_harness import Res, check, resource_args, stack_violations, urn_for, violations
 from pulumi_policy import Policy, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
@@ -280,7 +284,12 @@ def tenant_world(tenant: str = "payments", extra: tuple[str, ...] = ("batch",)) 
             Res(NETPOL, f"{ns}-allow-dns", allow_dns(ns), component),
             Res(NETPOL, f"{ns}-allow-gateway-ingress", gateway_ingress(ns), component),
         ]
-    project = app_project()
+    project = app_project(
+        destinations=[
+            {"server": IN_CLUSTER, "namespace": tenant},
+            {"server": IN_CLUSTER, "namespace": f"{tenant}-*"},
+        ]
+    )
     project["metadata"] = tenant_meta(tenant, "argocd", tenant)
     found.append(Res(APP_PROJECT, f"{tenant}-project", project, component))
     return found
@@ -498,6 +507,7 @@ def test_compliant_tenant_objects_pass_every_resource_policy() -> None:
         (SECURITY_POLICY, sso_policy(), "shop-sso"),
         (DNS, dns(f"shop.{DOMAIN}"), "dns-shop"),
         (CHART, {"chart": "cert-manager", "version": "v1.21.1", "namespace": "cert-manager"}, "cert-manager"),
+        (CONFIG_MAP + "Patch", rbac_cm(), "argocd-argocd-rbac-cm"),
     ]
     config = {"domains": [DOMAIN]}
     for type_, props, name in fixtures:
@@ -512,6 +522,25 @@ def test_compliant_stacks_pass_every_stack_policy() -> None:
     for policy in POLICIES:
         if isinstance(policy, StackValidationPolicy):
             assert stack_violations(policy, world) == [], policy.name
+
+
+def test_kind_scopes_match_the_upstream_crds() -> None:
+    """guardrails/_kinds.py knows every CRD the platform installs, with the scope its CRD declares."""
+    found = {}
+    for path in sorted((UPSTREAM / "crds").glob("*/*.yaml")):
+        for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
+            if doc and doc.get("kind") == "CustomResourceDefinition":
+                spec = doc["spec"]
+                found[f"{spec['group']}/{spec['names']['kind']}"] = spec["scope"]
+    assert len(found) >= 20
+    for key, scope in sorted(found.items()):
+        table = _kinds.NAMESPACED_KINDS if scope == "Namespaced" else _kinds.CLUSTER_SCOPED_KINDS
+        assert key in table, (key, scope)
+    assert _kinds.NAMESPACED_KINDS.isdisjoint(_kinds.CLUSTER_SCOPED_KINDS)
+    assert _kinds.scope_of(CONFIG_MAP) == "Namespaced"
+    assert _kinds.scope_of("kubernetes:cert-manager.io/v1:ClusterIssuer") == "Cluster"
+    assert _kinds.scope_of("kubernetes:example.com/v1:Widget") is None
+    assert _kinds.scope_of(CHART) is None
 
 
 def test_unknown_values_raise_like_under_the_engine() -> None:
@@ -554,6 +583,45 @@ def test_no_system_group_bindings() -> None:
     assert check(rbac.no_system_group_bindings, ROLE_BINDING, binding([GROUP, DEPLOYER])) == []
 
 
+def test_everyone_and_every_service_account_groups_are_system_groups() -> None:
+    subjects = [
+        {"kind": "Group", "name": "system:authenticated"},
+        {"kind": "Group", "name": "system:serviceaccounts"},
+        {"kind": "Group", "name": "system:serviceaccounts:storefront"},
+        {"kind": "Group", "name": "system:serviceaccounts:payments-batch"},  # the tenant's own namespace
+    ]
+    what = "RoleBinding 'payments/tenant-developers'"
+    assert check(rbac.no_system_group_bindings, ROLE_BINDING, binding(subjects)) == [
+        f"{what} binds 'system:authenticated'",
+        f"{what} binds 'system:serviceaccounts'",
+        f"{what} binds 'system:serviceaccounts:storefront', every ServiceAccount of a namespace outside tenant "
+        "'payments'",
+    ]
+    # a platform binding may name its own namespace's ServiceAccounts as a group
+    platform = binding([{"kind": "Group", "name": "system:serviceaccounts:keycloak"}], metadata=meta("ops", "keycloak"))
+    assert check(rbac.no_system_group_bindings, ROLE_BINDING, platform) == []
+
+
+def test_cluster_role_binding_patch_is_a_binding() -> None:
+    """Patch types are the same objects to every resource rule: a patch to cluster-admin is caught."""
+    props = binding([GROUP], role_ref={"kind": "ClusterRole", "name": "cluster-admin"}, metadata=meta("ops"))
+    assert check(rbac.no_cluster_admin_binding, CLUSTER_ROLE_BINDING + "Patch", props) == [
+        "ClusterRoleBindingPatch 'ops' grants cluster-admin"
+    ]
+    listed = {"items": [props, binding([GROUP], metadata=meta("fine"))]}
+    assert check(rbac.no_cluster_admin_binding, CLUSTER_ROLE_BINDING + "List", listed) == [
+        "ClusterRoleBinding 'ops' grants cluster-admin"
+    ]
+
+
+def test_patch_and_list_type_tokens() -> None:
+    assert base_type("kubernetes:core/v1:NamespacePatch") == "kubernetes:core/v1:Namespace"
+    assert base_type("kubernetes:core/v1:ConfigMapList") == "kubernetes:core/v1:ConfigMap"
+    assert base_type("kubernetes:argoproj.io/v1alpha1:AppProjectPatch") == APP_PROJECT
+    assert base_type(CHART) == CHART
+    assert base_type("random:index/randomPassword:RandomPassword") == PASSWORD
+
+
 @covers(rbac.tenant_binding_subjects)
 def test_tenant_binding_subjects() -> None:
     props = binding(
@@ -588,6 +656,30 @@ def test_tenant_binding_found_by_parent_and_group_patterns_configurable() -> Non
     ]
     config = {"groupPatterns": ["^{tenant}-devs$"]}
     assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN, config=config) == []
+
+
+def test_tenant_binding_nested_below_the_tenant_cannot_pass_unchecked() -> None:
+    """A resource policy sees only its parent: deeper than one level and unlabelled, the tenant is unknown."""
+    nested = urn_for("gatehouse:tenancy:TenantAccess", "payments-access", TENANT_URN)
+    props = binding([{"kind": "Group", "name": "globex:storefront"}], metadata=meta("tenant-developers", "payments"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=nested) == [
+        "RoleBinding 'payments/tenant-developers' is inside a Tenant but its tenant cannot be determined (no "
+        "gatehouse.dev/tenant label and not a direct child of the Tenant), so its scope cannot be checked"
+    ]
+    labelled = binding([GROUP], metadata=tenant_meta("tenant-developers"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, labelled, parent=nested) == []
+
+
+def test_the_tenant_parent_wins_over_the_label() -> None:
+    """A payments binding labelled as storefront's does not get to bind storefront's group."""
+    props = binding(
+        [{"kind": "Group", "name": "globex:storefront"}], metadata=tenant_meta("tenant-developers", tenant="storefront")
+    )
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN) == [
+        "RoleBinding 'payments/tenant-developers' binds the group 'globex:storefront', which is not a group of "
+        "tenant 'payments'"
+    ]
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props) == []  # no parent: the label is all there is
 
 
 @covers(rbac.tenant_role_least_privilege)
@@ -658,6 +750,31 @@ def test_no_cluster_scoped_tenant_objects() -> None:
     ]
 
 
+def test_any_namespaceless_object_of_an_unknown_kind_under_a_tenant_is_cluster_scoped() -> None:
+    world = tenant_world(extra=())
+    component = world[0]
+    deep = Res("gatehouse:tenancy:TenantExtras", "payments-extras", parent=component)
+    unknown = Res("kubernetes:example.com/v1:Widget", "widget", {"metadata": meta("widget")}, deep)
+    issuer = Res("kubernetes:cert-manager.io/v1:ClusterIssuerPatch", "issuer", {"metadata": meta("le")}, component)
+    forgot = Res(CONFIG_MAP, "settings", {"metadata": meta("settings")}, component)  # namespaced: lands in default
+    placed = Res("kubernetes:example.com/v1:Widget", "placed", {"metadata": meta("placed", "payments")}, component)
+    chart = Res(CHART, "payments-chart", {"chart": "x", "version": "1.0.0"}, component)
+    resources = [*world, deep, unknown, issuer, forgot, placed, chart]
+    assert stack_violations(rbac.no_cluster_scoped_tenant_objects, resources) == [
+        (
+            "Widget 'widget' has no metadata.namespace and is not a known namespaced kind, so it counts as "
+            "cluster-scoped, but it belongs to tenant 'payments'; only platform components create cluster-scoped "
+            "objects",
+            unknown.urn,
+        ),
+        (
+            "ClusterIssuerPatch 'le' is cluster-scoped but belongs to tenant 'payments'; only platform components "
+            "create cluster-scoped objects",
+            issuer.urn,
+        ),
+    ]
+
+
 @covers(rbac.tenant_serviceaccount_no_automount)
 def test_tenant_serviceaccount_no_automount() -> None:
     props = {"metadata": tenant_meta("deployer")}
@@ -715,6 +832,62 @@ def test_platform_namespaces_are_not_tenant_business() -> None:
     assert check(namespaces.tenant_namespace_not_reserved, NAMESPACE, platform) == []
 
 
+def test_an_unlabelled_namespace_under_a_tenant_is_a_tenant_namespace() -> None:
+    """The Tenant parent makes it tenant business: no label needed to be held to the tenant rules."""
+    props = {"metadata": {"name": "kube-system"}}
+    on = {"parent": TENANT_URN, "name": "kube-system"}
+    assert check(namespaces.tenant_namespace_not_reserved, NAMESPACE, props, **on) == [
+        "Namespace 'kube-system' is reserved for the platform"
+    ]
+    assert check(namespaces.tenant_namespace_labels, NAMESPACE, props, **on) == [
+        "Tenant namespace is missing label(s): gatehouse.dev/tenant, gatehouse.dev/organization, "
+        "gatehouse.dev/permission-profile, gatehouse.dev/managed-by, pod-security.kubernetes.io/enforce"
+    ]
+    assert check(namespaces.namespace_pod_security, NAMESPACE, props, **on) == [
+        "Namespace 'kube-system' is managed by Gatehouse but enforces no Pod Security level"
+    ]
+    assert check(namespaces.tenant_namespace_prefix, NAMESPACE, props, **on) == [
+        "Namespace 'kube-system' of tenant 'payments' is neither 'payments' nor 'payments-<suffix>'"
+    ]
+    assert check(namespaces.namespace_explicit_name, NAMESPACE, {"metadata": {}}, **on) == [
+        "Namespace 'kube-system' has no explicit metadata.name; an auto-named namespace can be replaced"
+    ]
+    # outside any Tenant, the same namespace is the platform's
+    for policy in (namespaces.tenant_namespace_not_reserved, namespaces.tenant_namespace_labels):
+        assert check(policy, NAMESPACE, props) == [], policy.name
+
+
+def test_a_tenant_namespace_labelled_for_another_tenant() -> None:
+    props = tenant_ns("payments-batch", **{"gatehouse.dev/tenant": "storefront"})
+    assert check(namespaces.tenant_namespace_labels, NAMESPACE, props, parent=TENANT_URN) == [
+        "Tenant namespace of tenant 'payments' is labelled gatehouse.dev/tenant: 'storefront'"
+    ]
+    nested = urn_for("gatehouse:tenancy:TenantExtras", "payments-extras", TENANT_URN)
+    unlabelled = tenant_ns("payments-batch", **{"gatehouse.dev/tenant": None})
+    assert check(namespaces.tenant_namespace_prefix, NAMESPACE, unlabelled, parent=nested) == [
+        "Namespace 'payments-batch' is inside a Tenant but its tenant cannot be determined (no gatehouse.dev/tenant "
+        "label and not a direct child of the Tenant), so its scope cannot be checked"
+    ]
+
+
+def test_namespace_patches() -> None:
+    """A NamespacePatch sets only its labels: privileged is caught, labels it leaves alone are not missing."""
+    patch = NAMESPACE + "Patch"
+    privileged = {"metadata": {"name": "payments", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}
+    assert check(namespaces.namespace_pod_security, patch, privileged) == [
+        "Namespace 'payments' enforces Pod Security 'privileged'; allowed: restricted, baseline"
+    ]
+    partial = {"metadata": {"name": "payments", "labels": {"team": "payments"}}}
+    for policy in (namespaces.namespace_pod_security, namespaces.tenant_namespace_labels):
+        assert check(policy, patch, partial, parent=TENANT_URN) == [], policy.name
+    reserved = {"metadata": {"name": "kube-system", "labels": {"gatehouse.dev/tenant": "payments"}}}
+    assert check(namespaces.tenant_namespace_not_reserved, patch, reserved) == [
+        "Namespace 'kube-system' is reserved for the platform"
+    ]
+    # deleting a patch deletes nothing: it needs no protection
+    assert check(protection.protected_namespaces, patch, tenant_ns()) == []
+
+
 @covers(namespaces.tenant_namespace_labels)
 def test_missing_tenant_labels() -> None:
     props = tenant_ns(**{"gatehouse.dev/organization": None, "pod-security.kubernetes.io/enforce": None})
@@ -770,6 +943,27 @@ def test_no_default_namespace() -> None:
         "Chart 'grafana' installs into the default namespace"
     ]
     assert check(namespaces.no_default_namespace, CONFIG_MAP, {"metadata": meta("settings", "payments")}) == []
+
+
+def test_a_namespaced_object_without_a_namespace_lands_in_default() -> None:
+    assert check(namespaces.no_default_namespace, CONFIG_MAP, {"metadata": meta("settings")}) == [
+        "ConfigMap 'settings' sets no metadata.namespace, so it lands in the provider's default namespace"
+    ]
+    assert check(namespaces.no_default_namespace, CONFIG_MAP + "Patch", {"metadata": {"name": "settings"}}) == [
+        "ConfigMapPatch 'settings' sets no metadata.namespace, so it lands in the provider's default namespace"
+    ]
+    listed = {"items": [{"metadata": meta("a", "payments")}, {"metadata": meta("b", "default")}]}
+    assert check(namespaces.no_default_namespace, CONFIG_MAP + "List", listed) == [
+        "ConfigMap 'default/b' is in the default namespace"
+    ]
+    assert check(namespaces.no_default_namespace, CHART, {"chart": "grafana", "version": "1.0.0"}, name="grafana") == [
+        "Chart 'grafana' sets no namespace, so it installs into the provider's default namespace"
+    ]
+    # cluster-scoped and unknown kinds have no namespace to set; a chart's objects go where the chart puts them
+    assert check(namespaces.no_default_namespace, CLUSTER_ROLE, {"metadata": meta("reader")}) == []
+    assert check(namespaces.no_default_namespace, "kubernetes:example.com/v1:Widget", {"metadata": meta("w")}) == []
+    chart_urn = urn_for(CHART, "grafana", GATEWAY_URN)
+    assert check(namespaces.no_default_namespace, CONFIG_MAP, {"metadata": meta("x")}, parent=chart_urn) == []
 
 
 # --- network --------------------------------------------------------------------------------------
@@ -904,6 +1098,22 @@ def test_tenant_service_exposure() -> None:
     ]
 
 
+def test_a_service_patch_cannot_expose_a_tenant() -> None:
+    world = tenant_world(extra=())
+    patch = Res(
+        SERVICE + "Patch",
+        "web-lb",
+        {"metadata": {"name": "web", "namespace": "payments"}, "spec": {"type": "LoadBalancer"}},
+    )
+    assert stack_violations(services.tenant_service_exposure, [*world, patch]) == [
+        (
+            "ServicePatch 'payments/web' of tenant 'payments' is of type LoadBalancer; tenants are reached only "
+            "through the gateway",
+            patch.urn,
+        )
+    ]
+
+
 # --- argocd ---------------------------------------------------------------------------------------
 
 
@@ -1000,17 +1210,134 @@ def test_appproject_source_repos() -> None:
     ]
 
 
-def test_appproject_repository_from_its_description_when_nothing_else_tells() -> None:
-    project = Res(APP_PROJECT, "payments-project", app_project())
-    assert stack_violations(argocd.appproject_source_repos, [project]) == []
-    project.props["spec"]["description"] = "Tenant payments"
-    assert stack_violations(argocd.appproject_source_repos, [project]) == [
+def test_appproject_repository_comes_only_from_the_tenant_namespace() -> None:
+    """The project cannot vouch for itself: its labels and description must agree with the namespace's labels."""
+    world = tenant_world(extra=())
+    project = named(world, "payments-project")
+    project.props["metadata"]["labels"].update(
+        {"gatehouse.dev/repo-owner": "evil-corp", "gatehouse.dev/repo-name": "payload"}
+    )
+    project.props["spec"]["description"] = "Tenant payments of organization acme (evil-corp/payload)"
+    project.props["spec"]["sourceRepos"] = ["https://github.com/evil-corp/payload"]
+    what = "AppProject 'argocd/payments'"
+    assert stack_violations(argocd.appproject_source_repos, world) == [
         (
-            "AppProject 'argocd/payments': cannot tell the repository of tenant 'payments' (no repo labels or "
-            "description)",
+            f"{what}: its labels name the repository 'evil-corp/payload', but tenant 'payments' deploys from "
+            "acme-corp/payments-service (its namespace's labels)",
+            project.urn,
+        ),
+        (
+            f"{what}: its description names the repository 'evil-corp/payload', but tenant 'payments' deploys from "
+            "acme-corp/payments-service (its namespace's labels)",
+            project.urn,
+        ),
+        (
+            f"{what} allows source repository 'https://github.com/evil-corp/payload'; tenant 'payments' deploys "
+            "only from acme-corp/payments-service",
+            project.urn,
+        ),
+    ]
+
+
+def test_appproject_repository_unknown_without_the_namespace_labels() -> None:
+    world = tenant_world(extra=())
+    for label in ("gatehouse.dev/repo-owner", "gatehouse.dev/repo-name"):
+        del named(world, "payments", NAMESPACE).props["metadata"]["labels"][label]
+    project = named(world, "payments-project")
+    expected = [
+        (
+            "AppProject 'argocd/payments': cannot tell the repository of tenant 'payments' (its namespace "
+            "'payments' carries no gatehouse.dev/repo-owner and gatehouse.dev/repo-name labels)",
             project.urn,
         )
     ]
+    assert stack_violations(argocd.appproject_source_repos, world) == expected
+    # the project's own description no longer tells (it used to be trusted)
+    no_namespace = [r for r in world if r.type != NAMESPACE]
+    assert stack_violations(argocd.appproject_source_repos, no_namespace) == expected
+
+
+def two_tenants(first: str, second: str) -> list[Res]:
+    world = tenant_world(first, extra=()) + tenant_world(second, extra=())
+    for tenant in (first, second):  # each tenant's project reaches only its own glob
+        named(world, f"{tenant}-project").props["spec"]["destinations"] = [
+            {"server": IN_CLUSTER, "namespace": tenant},
+            {"server": IN_CLUSTER, "namespace": f"{tenant}-*"},
+        ]
+    return world
+
+
+@covers(argocd.appproject_destinations_exclusive)
+def test_appproject_destinations_exclusive() -> None:
+    world = two_tenants("pay", "pay-roll")
+    pay = named(world, "pay-project")
+    assert stack_violations(argocd.appproject_destinations_exclusive, world) == [
+        ("AppProject 'argocd/pay' destination 2 ('pay-*') reaches namespace 'pay-roll' of tenant 'pay-roll'", pay.urn)
+    ]
+    assert stack_violations(argocd.appproject_destinations_exclusive, two_tenants("payments", "storefront")) == []
+
+
+def test_appproject_destinations_must_not_reach_platform_namespaces() -> None:
+    world = tenant_world("cert", extra=())
+    chart = Res(CHART, "ratelimit-redis", {"chart": "valkey", "version": "0.11.0", "namespace": "cert-redis"})
+    project = named(world, "cert-project")
+    assert stack_violations(argocd.appproject_destinations_exclusive, [*world, chart]) == [
+        (
+            "AppProject 'argocd/cert' destination 2 ('cert-*') reaches namespace 'cert-manager' of the platform",
+            project.urn,
+        ),
+        (
+            "AppProject 'argocd/cert' destination 2 ('cert-*') reaches namespace 'cert-redis' of the platform",
+            project.urn,
+        ),
+    ]
+
+
+RBAC_CSV = (
+    "g, authentik:platform-admins, role:admin\n"
+    "g, example-org:platform-admins, role:admin\n"
+    "g, authentik:platform-operators, role:readonly\n"
+)
+
+
+def rbac_cm(csv: str = RBAC_CSV, **data: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-rbac-cm", "namespace": "argocd"},
+        "data": {"policy.csv": csv, "policy.default": "", "scopes": "[groups]", **data},
+    }
+
+
+@covers(argocd.argocd_rbac_admin_group)
+def test_argocd_rbac_admin_group() -> None:
+    patch = CONFIG_MAP + "Patch"  # what components/identity/argocd.py registers
+    assert check(argocd.argocd_rbac_admin_group, patch, rbac_cm()) == []
+    csv = RBAC_CSV + "g, acme:payments, role:admin\n"
+    assert check(argocd.argocd_rbac_admin_group, patch, rbac_cm(csv)) == [
+        "ConfigMapPatch 'argocd/argocd-rbac-cm' grants role:admin to 'acme:payments', which is not the platform "
+        "admin group"
+    ]
+
+
+def test_argocd_admin_through_roles_overlays_default_and_wildcards() -> None:
+    what = "ConfigMap 'argocd/argocd-rbac-cm'"
+    csv = RBAC_CSV + "g, role:deployer, role:admin\ng, globex:storefront, role:deployer\n"
+    overlay = "# ops\np, acme:ops, *, *, */*, allow\np, acme:ops, applications, get, */*, allow\n"
+    props = rbac_cm(csv, **{"policy.overlay.csv": overlay, "policy.default": "role:deployer"})
+    assert check(argocd.argocd_rbac_admin_group, CONFIG_MAP, props) == [
+        f"{what} grants role:admin (through 'role:deployer') to 'globex:storefront', which is not the platform "
+        "admin group",
+        f"{what} lets 'acme:ops' do everything ('p, acme:ops, *, *, */*, allow'); only the platform admin group may",
+        f"{what} sets policy.default to 'role:deployer': every signed-in user gets role:admin",
+    ]
+    config = {"adminGroupPatterns": ["^authentik:platform-admins$"]}
+    assert check(argocd.argocd_rbac_admin_group, CONFIG_MAP, rbac_cm(), config=config) == [
+        f"{what} grants role:admin to 'example-org:platform-admins', which is not the platform admin group"
+    ]
+    other = rbac_cm(RBAC_CSV + "g, acme:payments, role:admin\n")
+    other["metadata"]["name"] = "payments-settings"
+    assert check(argocd.argocd_rbac_admin_group, CONFIG_MAP, other) == []
 
 
 @covers(argocd.no_default_project)
@@ -1066,6 +1393,30 @@ def test_workload_restricted_security_context() -> None:
     as_root["spec"]["template"]["spec"]["containers"][0]["securityContext"].pop("runAsNonRoot")
     assert check(workloads.workload_restricted_security_context, DEPLOYMENT, as_root) == [
         "Deployment 'payments/payments-api' container 'app' may run as root (runAsNonRoot is not true)"
+    ]
+
+
+def test_workload_patches_are_held_to_what_they_set() -> None:
+    """A DeploymentPatch may not make a pod privileged or root; fields it leaves out are not missing."""
+    patch = DEPLOYMENT + "Patch"
+    image_only = {
+        "metadata": {"name": "payments-api", "namespace": "payments"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "ghcr.io/acme-corp/payments:1.4.3"}]}}},
+    }
+    for policy in POLICIES:
+        if isinstance(policy, ResourceValidationPolicy):
+            assert check(policy, patch, image_only) == [], policy.name
+    bad = copy.deepcopy(image_only)
+    bad["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {
+        "privileged": True,
+        "allowPrivilegeEscalation": True,
+        "runAsUser": 0,
+    }
+    what = "DeploymentPatch 'payments/payments-api' container 'app'"
+    assert check(workloads.workload_no_host_access, patch, bad) == [f"{what} is privileged"]
+    assert check(workloads.workload_restricted_security_context, patch, bad) == [
+        f"{what} runs as UID 0",
+        f"{what} does not set allowPrivilegeEscalation: false",
     ]
 
 
@@ -1198,15 +1549,62 @@ def test_httproute_auth_required() -> None:
     assert stack_violations(edge.httproute_auth_required, unprotected) == [
         (
             "HTTPRoute 'storefront/shop' is served over HTTPS without a SecurityPolicy using extAuth, jwt, "
-            'apiKeyAuth, and is not labelled gatehouse.dev/public-route: "true"',
+            'apiKeyAuth, oidc, basicAuth, and is not labelled gatehouse.dev/public-route: "true"',
             shop.urn,
         )
     ]
-    # a policy in another namespace, or one without an auth method, protects nothing
+    # a policy in another namespace protects nothing; one without an auth method is reported by name
     elsewhere = Res(SECURITY_POLICY, "elsewhere", sso_policy(namespace="payments"))
-    cors_only = Res(SECURITY_POLICY, "cors", {"metadata": meta("cors", "storefront"), "spec": {"cors": {}}})
-    cors_only.props["spec"]["targetRefs"] = [{"kind": "HTTPRoute", "name": "shop"}]
-    assert len(stack_violations(edge.httproute_auth_required, [*unprotected, elsewhere, cors_only])) == 1
+    assert len(stack_violations(edge.httproute_auth_required, [*unprotected, elsewhere])) == 1
+    assert stack_violations(edge.httproute_auth_required, [*unprotected, cors_policy()]) == [
+        (
+            "HTTPRoute 'storefront/shop' is targeted by SecurityPolicy 'storefront/shop-cors', which overrides the "
+            "Gateway's SecurityPolicy but uses none of extAuth, jwt, apiKeyAuth, oidc, basicAuth",
+            shop.urn,
+        )
+    ]
+
+
+def cors_policy() -> Res:
+    props = {
+        "metadata": meta("shop-cors", "storefront"),
+        "spec": {
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": "shop"}],
+            "cors": {"allowOrigins": [f"https://www.{DOMAIN}"], "allowMethods": ["GET"]},
+        },
+    }
+    return Res(SECURITY_POLICY, "storefront-shop-cors", props)
+
+
+def gateway_sso() -> Res:
+    props = sso_policy(namespace="envoy-gateway-system")
+    props["metadata"]["name"] = "public-sso"
+    props["spec"]["targetRefs"] = [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}]
+    return Res(SECURITY_POLICY, "public-sso", props)
+
+
+def test_a_route_policy_overrides_the_gateway_policy() -> None:
+    """Envoy Gateway applies a route's own SecurityPolicy instead of the Gateway's: CORS alone leaves it open."""
+    world = [*without(edge_world(), "storefront-shop-sso"), gateway_sso()]
+    assert stack_violations(edge.httproute_auth_required, world) == []  # nothing targets shop: the Gateway's holds
+    shop = named(world, "app-shop")
+    assert stack_violations(edge.httproute_auth_required, [*world, cors_policy()]) == [
+        (
+            "HTTPRoute 'storefront/shop' is targeted by SecurityPolicy 'storefront/shop-cors', which overrides the "
+            "Gateway's SecurityPolicy but uses none of extAuth, jwt, apiKeyAuth, oidc, basicAuth",
+            shop.urn,
+        )
+    ]
+    # the API policies carry cors next to jwt: still authenticated
+    tickets_jwt = named(world, "api-tickets-jwt")
+    tickets_jwt.props["spec"]["cors"] = {"allowOrigins": [f"https://app.{DOMAIN}"]}
+    assert stack_violations(edge.httproute_auth_required, world) == []
+    # oidc and basicAuth authenticate too
+    oidc = {"provider": {"issuer": "https://idp.example.com"}, "clientID": "shop"}
+    for method, settings in (("oidc", oidc), ("basicAuth", {"users": {"name": "shop-htpasswd"}})):
+        own = cors_policy()
+        own.props["spec"][method] = settings
+        assert stack_violations(edge.httproute_auth_required, [*world, own]) == [], method
 
 
 def test_auth_by_label_selector_or_gateway_policy() -> None:
@@ -1330,6 +1728,16 @@ def test_no_credentials_in_configmaps() -> None:
     assert check(secrets.no_credentials_in_configmaps, CONFIG_MAP, props) == [
         "ConfigMap 'payments/app-config' holds 'DB_PASSWORD' in data; credentials belong in a Secret",
         "ConfigMap 'payments/app-config' holds 'api-token' in data; credentials belong in a Secret",
+    ]
+
+
+def test_configmap_patches_and_lists_hold_no_credentials() -> None:
+    patch = {"metadata": {"name": "app-config", "namespace": "payments"}, "data": {"DB_PASSWORD": "hunter2"}}
+    assert check(secrets.no_credentials_in_configmaps, CONFIG_MAP + "Patch", patch) == [
+        "ConfigMapPatch 'payments/app-config' holds 'DB_PASSWORD' in data; credentials belong in a Secret"
+    ]
+    assert check(secrets.no_credentials_in_configmaps, CONFIG_MAP + "List", {"items": [patch]}) == [
+        "ConfigMap 'payments/app-config' holds 'DB_PASSWORD' in data; credentials belong in a Secret"
     ]
 
 

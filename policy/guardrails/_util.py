@@ -46,6 +46,7 @@ HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 YAML_V2_CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
 DNS_RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord"
 TENANT_COMPONENT = "gatehouse:tenancy:Tenant"
+ORGANIZATION_COMPONENT = "gatehouse:tenancy:Organization"
 
 # Components whose children are rendered from templates or files, not declared by Gatehouse code.
 RENDERING_COMPONENTS = frozenset(
@@ -78,14 +79,71 @@ Report = Callable[..., None]
 Validate = Callable[[ResourceValidationArgs, Report], None]
 
 
-def for_types(*types: str) -> Callable[[Validate], Validate]:
-    """Run the wrapped resource validation only for the given Pulumi type tokens."""
+PATCH_SUFFIX = "Patch"
+LIST_SUFFIX = "List"
+# Kubernetes types that are not objects in the cluster: components that render objects, and Releases.
+NON_OBJECT_TYPES = RENDERING_COMPONENTS | {HELM_RELEASE_TYPE}
+
+
+def base_type(resource_type: str) -> str:
+    """The object type behind a `<Kind>Patch` or `<Kind>List` Kubernetes type token; any other token as is."""
+    if resource_type.startswith("kubernetes:") and resource_type not in NON_OBJECT_TYPES:
+        for suffix in (PATCH_SUFFIX, LIST_SUFFIX):
+            if resource_type.endswith(suffix) and not resource_type.endswith(":" + suffix):
+                return resource_type[: -len(suffix)]
+    return resource_type
+
+
+def is_patch(resource_type: str) -> bool:
+    """A server-side-apply patch: it sets only the fields it names, so a field it omits is not missing."""
+    return resource_type.startswith("kubernetes:") and base_type(resource_type) + PATCH_SUFFIX == resource_type
+
+
+def is_list(resource_type: str) -> bool:
+    return resource_type.startswith("kubernetes:") and base_type(resource_type) + LIST_SUFFIX == resource_type
+
+
+def objects(args: ResourceValidationArgs) -> Iterator[ResourceValidationArgs]:
+    """The Kubernetes objects a resource declares: itself, or each item of a `<Kind>List` (typed as `<Kind>`)."""
+    if not is_list(args.resource_type):
+        yield args
+        return
+    for _, item in known_elements(sequence(args.props.get("items"))):
+        yield ResourceValidationArgs(
+            base_type(args.resource_type),
+            mapping(item),
+            args.urn,
+            args.name,
+            args.opts,
+            args.provider,
+            args.get_config(),
+            args.stack_tags,
+        )
+
+
+def resource_objects(resource: PolicyResource) -> list[Mapping[str, Any]]:
+    """For a stack policy: the objects a resource declares, its props or the items of a `<Kind>List`."""
+    if is_list(resource.resource_type):
+        return [mapping(item) for _, item in known_elements(sequence(resource.props.get("items")))]
+    return [resource.props]
+
+
+def for_types(*types: str, variants: bool = True) -> Callable[[Validate], Validate]:
+    """Run the wrapped resource validation only for the given Pulumi type tokens.
+
+    With `variants` (the default) also for their `Patch` types (same args: check `is_patch` before calling
+    an omitted field missing) and `List` types (once per item, typed as the item's kind), so a
+    ClusterRoleBindingPatch or a ConfigMapList cannot slip past a rule written for the plain kind.
+    """
 
     def decorate(fn: Validate) -> Validate:
         @wraps(fn)
         def validate(args: ResourceValidationArgs, report: Report) -> None:
             if args.resource_type in types:
                 fn(args, report)
+            elif variants and base_type(args.resource_type) in types:
+                for each in objects(args):
+                    fn(each, report)
 
         return validate
 
@@ -200,16 +258,18 @@ def under_component(urn: str, component_type: str) -> bool:
 
 
 def tenant_of(props: Mapping[str, Any], urn: str, parent_urn: str | None = None) -> str | None:
-    """The tenant an object belongs to: its tenant label, else its Tenant parent's name.
+    """The tenant an object belongs to: its Tenant parent's name, else its tenant label.
 
-    Any descendant of a Tenant component is tenant business even when its label is missing; then the
-    name is known only if the Tenant is its direct parent ("" otherwise).
+    Any descendant of a Tenant component is tenant business even when its label is missing. A resource
+    policy sees only its parent's URN, so the Tenant's name is known only when the Tenant is the direct
+    parent or the object is labelled; otherwise this returns "" (tenant unknown, see `require_tenant`).
+    The parent wins over the label: the component tree is the program's, a label is just data.
     """
+    if parent_urn and urn_types(parent_urn)[-1:] == [TENANT_COMPONENT]:
+        return urn_name(parent_urn)
     label = labels(props).get(TENANT_LABEL)
     if label:
         return str(label)
-    if parent_urn and urn_types(parent_urn)[-1:] == [TENANT_COMPONENT]:
-        return urn_name(parent_urn)
     if under_component(urn, TENANT_COMPONENT):
         return ""
     return None
@@ -219,33 +279,47 @@ def args_tenant(args: ResourceValidationArgs) -> str | None:
     return tenant_of(args.props, args.urn, args.opts.parent)
 
 
-def is_tenant_namespace(props: Mapping[str, Any]) -> bool:
-    return TENANT_LABEL in labels(props)
+def require_tenant(args: ResourceValidationArgs, report: Report) -> str | None:
+    """args_tenant, reporting (and returning None for) a tenant object whose tenant cannot be told."""
+    tenant = args_tenant(args)
+    if tenant == "":
+        report(
+            f"{describe(args.resource_type, args.props, args.name)} is inside a Tenant but its tenant cannot be "
+            f"determined (no {TENANT_LABEL} label and not a direct child of the Tenant), so its scope cannot "
+            "be checked"
+        )
+        return None
+    return tenant
 
 
-def is_organization_namespace(props: Mapping[str, Any]) -> bool:
-    found = labels(props)
-    return ORGANIZATION_LABEL in found and TENANT_LABEL not in found
+def is_tenant_namespace(args: ResourceValidationArgs) -> bool:
+    """A Namespace labelled with a tenant or declared anywhere under a Tenant component."""
+    return args_tenant(args) is not None
+
+
+def is_organization_namespace(args: ResourceValidationArgs) -> bool:
+    """A Namespace labelled with an organization (and no tenant) or declared under an Organization component."""
+    if is_tenant_namespace(args):
+        return False
+    return ORGANIZATION_LABEL in labels(args.props) or under_component(args.urn, ORGANIZATION_COMPONENT)
 
 
 def resource_tenant(resource: PolicyResource) -> str | None:
-    """tenant_of for a stack-policy resource, walking its linked parents."""
-    label = labels(resource.props).get(TENANT_LABEL)
-    if label:
-        return str(label)
+    """tenant_of for a stack-policy resource: the nearest Tenant among its linked parents, else its label."""
     parent = resource.parent
     while parent is not None:
         if parent.resource_type == TENANT_COMPONENT:
             return parent.name
         parent = parent.parent
-    return None
+    label = labels(resource.props).get(TENANT_LABEL)
+    return str(label) if label else None
 
 
 def tenant_namespaces(resources: Iterable[PolicyResource]) -> dict[str, str]:
-    """Namespace name -> tenant, for every Namespace that is a tenant's (label or Tenant parent)."""
+    """Namespace name -> tenant, for every Namespace (or NamespacePatch) that is a tenant's."""
     found: dict[str, str] = {}
     for r in resources:
-        if r.resource_type != NAMESPACE_TYPE:
+        if base_type(r.resource_type) != NAMESPACE_TYPE or is_list(r.resource_type):
             continue
         tenant = resource_tenant(r)
         name = object_name(r.props)

@@ -8,6 +8,7 @@ application-prevent-default-project.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -25,24 +26,32 @@ from pulumi_policy import (
 from ._util import (
     APP_PROJECT_TYPE,
     APPLICATION_TYPE,
+    CONFIG_MAP_TYPE,
+    HELM_RELEASE_TYPE,
+    HELM_V3_CHART_TYPE,
+    HELM_V4_CHART_TYPE,
     NAMESPACE_TYPE,
-    REPO_ANNOTATION,
     REPO_NAME_LABEL,
     REPO_OWNER_LABEL,
     Report,
     args_tenant,
+    base_type,
     belongs_to_tenant_namespace,
     config_value,
     describe,
     for_types,
+    is_patch,
+    known_items,
     labels,
     mapping,
-    object_annotations,
     object_name,
+    require_tenant,
+    resource_objects,
     resource_tenant,
     sequence,
     string_list,
 )
+from .namespaces import RESERVED as RESERVED_NAMESPACES
 from .rbac import GROUP_PATTERNS
 
 ARGO = "Argo CD"
@@ -58,18 +67,16 @@ GUARDRAIL_KINDS = [
 ]
 WILDCARD_CHARS = re.compile(r"[*?\[\]]")
 DESCRIPTION_REPO_RE = re.compile(r"\(([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)\)\s*$")
+CHART_TYPES = (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE, HELM_RELEASE_TYPE)
+ARGOCD_RBAC_CONFIG_MAP = "argocd-rbac-cm"
+ADMIN_ROLE = "role:admin"
+# The platform admin group as each Dex connector names it: `authentik:platform-admins`, `<github-org>:platform-admins`.
+ADMIN_GROUP_PATTERNS = ["^[a-z0-9]([-a-z0-9]*[a-z0-9])?:platform-admins$"]
+POLICY_CSV_KEY_RE = re.compile(r"^policy(\.[^.]+)*\.csv$")
 
 
 def _spec(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(props.get("spec"))
-
-
-def _project_tenant(args: ResourceValidationArgs) -> str | None:
-    """The tenant of a tenant AppProject (its label, its Tenant parent, else its own name); None otherwise."""
-    tenant = args_tenant(args)
-    if tenant is None:
-        return None
-    return tenant or object_name(args.props)
 
 
 def _namespace_allowed(namespace: str, tenant: str) -> bool:
@@ -83,8 +90,8 @@ def _namespace_allowed(namespace: str, tenant: str) -> bool:
 
 @for_types(APP_PROJECT_TYPE)
 def _destinations(args: ResourceValidationArgs, report: Report) -> None:
-    tenant = _project_tenant(args)
-    if tenant is None:
+    tenant = require_tenant(args, report)
+    if not tenant:
         return
     what = describe(args.resource_type, args.props, args.name)
     servers = config_value(args, "allowedServers", IN_CLUSTER_SERVERS)
@@ -117,7 +124,7 @@ appproject_destinations = ResourceValidationPolicy(
 
 @for_types(APP_PROJECT_TYPE)
 def _no_cluster_resources(args: ResourceValidationArgs, report: Report) -> None:
-    if _project_tenant(args) is None:
+    if args_tenant(args) is None:
         return
     allowed = [mapping(e) for e in sequence(_spec(args.props).get("clusterResourceWhitelist"))]
     if allowed:
@@ -140,9 +147,12 @@ def _blacklisted(entries: list[Mapping[str, Any]], group: str, kind: str) -> boo
 
 @for_types(APP_PROJECT_TYPE)
 def _guardrail_blacklist(args: ResourceValidationArgs, report: Report) -> None:
-    if _project_tenant(args) is None:
+    if args_tenant(args) is None:
         return
-    entries = [mapping(e) for e in sequence(_spec(args.props).get("namespaceResourceBlacklist"))]
+    blacklist = _spec(args.props).get("namespaceResourceBlacklist")
+    if blacklist is None and is_patch(args.resource_type):
+        return  # the patch leaves the blacklist alone (one that sets it replaces the whole list)
+    entries = [mapping(e) for e in sequence(blacklist)]
     missing = [
         f"{k.get('group') or 'core'}/{k.get('kind')}"
         for k in (mapping(k) for k in config_value(args, "guardrailKinds", GUARDRAIL_KINDS))
@@ -180,8 +190,8 @@ appproject_guardrail_blacklist = ResourceValidationPolicy(
 
 @for_types(APP_PROJECT_TYPE)
 def _scoped_roles(args: ResourceValidationArgs, report: Report) -> None:
-    tenant = _project_tenant(args)
-    if tenant is None:
+    tenant = require_tenant(args, report)
+    if not tenant:
         return
     what = describe(args.resource_type, args.props, args.name)
     project = object_name(args.props) or tenant
@@ -225,17 +235,22 @@ appproject_scoped_roles = ResourceValidationPolicy(
 )
 
 
-def _tenant_repos(project: Mapping[str, Any], namespace: Mapping[str, Any] | None) -> list[str]:
-    """The tenant's repository as `owner/name` (project labels, then its namespace, then the description)."""
-    for props in (project, namespace or {}):
-        owner, name = labels(props).get(REPO_OWNER_LABEL), labels(props).get(REPO_NAME_LABEL)
-        if owner and name:
-            return [f"{owner}/{name}"]
-    annotation = object_annotations(namespace or {}).get(REPO_ANNOTATION)
-    if annotation:
-        return [str(annotation)]
+def _labelled_repo(props: Mapping[str, Any]) -> str | None:
+    """`owner/name` from the repo-owner and repo-name labels, None without both."""
+    owner, name = labels(props).get(REPO_OWNER_LABEL), labels(props).get(REPO_NAME_LABEL)
+    return f"{owner}/{name}" if owner and name else None
+
+
+def _claimed_repos(project: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(where, `owner/name`) for each repository the AppProject itself names: its labels, its description."""
+    found = []
+    labelled = _labelled_repo(project)
+    if labelled:
+        found.append(("labels name", labelled))
     match = DESCRIPTION_REPO_RE.search(str(_spec(project).get("description") or ""))
-    return [match.group(1)] if match else []
+    if match:
+        found.append(("description names", match.group(1)))
+    return found
 
 
 def _allowed_urls(repo: str, prefixes: list[str]) -> set[str]:
@@ -245,39 +260,56 @@ def _allowed_urls(repo: str, prefixes: list[str]) -> set[str]:
 
 def _source_repos(args: StackValidationArgs, report: Report) -> None:
     prefixes = list(config_value(args, "repoUrlPrefixes", REPO_URL_PREFIXES))
-    namespaces = {
-        object_name(r.props): r.props
+    # The tenant's repository is what its own namespace `<tenant>` records: the AppProject is what is being
+    # checked, so what it says about itself proves nothing.
+    home = {
+        tenant: r.props
         for r in args.resources
-        if r.resource_type == NAMESPACE_TYPE and resource_tenant(r) is not None
+        if r.resource_type == NAMESPACE_TYPE
+        and (tenant := resource_tenant(r)) is not None
+        and object_name(r.props) == tenant
     }
-    for r in args.resources:
-        if r.resource_type != APP_PROJECT_TYPE:
+    for r in sorted(args.resources, key=lambda r: r.urn):
+        if base_type(r.resource_type) != APP_PROJECT_TYPE:
             continue
         tenant = resource_tenant(r)
         if tenant is None:
             continue
-        what = describe(r.resource_type, r.props, r.name)
-        repos = _tenant_repos(r.props, namespaces.get(tenant))
-        if not repos:
-            report(f"{what}: cannot tell the repository of tenant '{tenant}' (no repo labels or description)", r.urn)
-            continue
-        allowed = set().union(*(_allowed_urls(repo, prefixes) for repo in repos))
-        sources = [str(s) for s in sequence(_spec(r.props).get("sourceRepos"))]
-        if not sources:
-            report(f"{what} names no source repository", r.urn)
-        for source in sources:
-            if source not in allowed:
+        patch = is_patch(r.resource_type)
+        for props in resource_objects(r):
+            what = describe(r.resource_type, props, r.name)
+            repo = _labelled_repo(home[tenant]) if tenant in home else None
+            if repo is None:
                 report(
-                    f"{what} allows source repository '{source}'; tenant '{tenant}' deploys only from "
-                    f"{' or '.join(sorted(repos))}",
+                    f"{what}: cannot tell the repository of tenant '{tenant}' (its namespace '{tenant}' carries "
+                    f"no {REPO_OWNER_LABEL} and {REPO_NAME_LABEL} labels)",
                     r.urn,
                 )
+                continue
+            for where, claimed in _claimed_repos(props):
+                if claimed != repo:
+                    report(
+                        f"{what}: its {where} the repository '{claimed}', but tenant '{tenant}' deploys from "
+                        f"{repo} (its namespace's labels)",
+                        r.urn,
+                    )
+            sources = [str(s) for s in sequence(_spec(props).get("sourceRepos"))]
+            if not sources and not patch:
+                report(f"{what} names no source repository", r.urn)
+            allowed = _allowed_urls(repo, prefixes)
+            for source in sources:
+                if source not in allowed:
+                    report(
+                        f"{what} allows source repository '{source}'; tenant '{tenant}' deploys only from {repo}",
+                        r.urn,
+                    )
 
 
 appproject_source_repos = StackValidationPolicy(
     name="appproject-source-repos",
     description="A tenant AppProject's sourceRepos are exactly the tenant's repository (with or without "
-    ".git), as its namespace records it; never '*'.",
+    ".git) as the repo labels of its namespace `<tenant>` record it, never '*'; the project's own labels and "
+    "description agree with it.",
     validate=_source_repos,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=ARGO, reference="projects.md: sourceRepos"),
@@ -289,14 +321,135 @@ appproject_source_repos = StackValidationPolicy(
 )
 
 
+def _exclusive_destinations(args: StackValidationArgs, report: Report) -> None:
+    # namespace -> its tenant (None: the platform's): declared Namespaces, then chart targets, then reserved ones
+    owners: dict[str, str | None] = {}
+    for r in args.resources:
+        if r.resource_type == NAMESPACE_TYPE and object_name(r.props):
+            owners[object_name(r.props)] = resource_tenant(r)
+    for r in args.resources:
+        if r.resource_type in CHART_TYPES and r.props.get("namespace"):
+            owners.setdefault(str(r.props["namespace"]), resource_tenant(r))
+    for name in config_value(args, "platformNamespaces", RESERVED_NAMESPACES):
+        owners.setdefault(str(name), None)
+    for r in sorted(args.resources, key=lambda r: r.urn):
+        if base_type(r.resource_type) != APP_PROJECT_TYPE:
+            continue
+        tenant = resource_tenant(r)
+        if tenant is None:
+            continue
+        for props in resource_objects(r):
+            what = describe(r.resource_type, props, r.name)
+            for index, destination in enumerate(sequence(_spec(props).get("destinations")), start=1):
+                pattern = str(mapping(destination).get("namespace") or "")
+                if not pattern or pattern.startswith("!"):
+                    continue
+                for namespace, owner in sorted(owners.items()):
+                    # Argo CD matches destination namespaces as globs, `*` across '-' too
+                    if owner != tenant and fnmatch.fnmatchcase(namespace, pattern):
+                        whose = f"tenant '{owner}'" if owner else "the platform"
+                        report(
+                            f"{what} destination {index} ('{pattern}') reaches namespace '{namespace}' of {whose}",
+                            r.urn,
+                        )
+
+
+appproject_destinations_exclusive = StackValidationPolicy(
+    name="appproject-destinations-exclusive",
+    description="No tenant AppProject's destinations (`<tenant>`, `<tenant>-*`) match a namespace of another "
+    "tenant or of the platform: tenant `pay` must not reach `pay-roll`.",
+    validate=_exclusive_destinations,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name=ARGO, reference="projects.md: destinations"),
+    config_schema=PolicyConfigSchema(properties={"platformNamespaces": string_list(RESERVED_NAMESPACES)}),
+)
+
+
+def _rbac_csv(data: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """(line, fields) of every policy line in `policy.csv` and the `policy.<name>.csv` overlays Argo CD adds."""
+    found = []
+    for key, value in known_items(data):
+        if not POLICY_CSV_KEY_RE.match(key) or not isinstance(value, str):
+            continue
+        for line in value.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                found.append((line, [f.strip() for f in line.split(",")]))
+    return found
+
+
+def _admin_holders(grants: list[tuple[str, str]]) -> set[str]:
+    """role:admin and every subject inheriting it through `g, <subject>, <role>` lines, however indirectly."""
+    holders = {ADMIN_ROLE}
+    grown = True
+    while grown:
+        grown = False
+        for subject, role in grants:
+            if role in holders and subject not in holders:
+                holders.add(subject)
+                grown = True
+    return holders
+
+
+@for_types(CONFIG_MAP_TYPE)
+def _argocd_admin(args: ResourceValidationArgs, report: Report) -> None:
+    if object_name(args.props) != ARGOCD_RBAC_CONFIG_MAP:
+        return
+    what = describe(args.resource_type, args.props, args.name)
+    admins = [re.compile(p) for p in config_value(args, "adminGroupPatterns", ADMIN_GROUP_PATTERNS)]
+    data = mapping(args.props.get("data"))
+    lines = _rbac_csv(data)
+    grants = [(fields[1], fields[2]) for _, fields in lines if len(fields) >= 3 and fields[0] == "g"]
+    holders = _admin_holders(grants)
+
+    def is_admin(subject: str) -> bool:
+        return any(p.match(subject) for p in admins)
+
+    for subject, role in grants:
+        if role in holders and not subject.startswith("role:") and not is_admin(subject):
+            through = "" if role == ADMIN_ROLE else f" (through '{role}')"
+            report(f"{what} grants {ADMIN_ROLE}{through} to '{subject}', which is not the platform admin group")
+    for line, fields in lines:
+        subject = fields[1] if len(fields) > 1 else ""
+        everything = fields[0] == "p" and len(fields) >= 6 and fields[2:4] == ["*", "*"] and fields[5] == "allow"
+        if everything and subject not in holders and not is_admin(subject):
+            report(f"{what} lets '{subject}' do everything ('{line}'); only the platform admin group may")
+    default = str(data.get("policy.default") or "")
+    if default in holders:
+        report(f"{what} sets policy.default to '{default}': every signed-in user gets {ADMIN_ROLE}")
+
+
+argocd_rbac_admin_group = ResourceValidationPolicy(
+    name="argocd-rbac-admin-group",
+    description="Argo CD's argocd-rbac-cm grants role:admin (directly, through other roles, as policy.default or "
+    "as a `*, *` policy) only to the platform admin group.",
+    validate=_argocd_admin,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name=ARGO, reference="rbac.md: policy.csv, policy.default"),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "adminGroupPatterns": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "default": ADMIN_GROUP_PATTERNS,
+                "description": "Regular expressions the groups granted role:admin must match.",
+            }
+        }
+    ),
+)
+
+
+@for_types(APPLICATION_TYPE, APP_PROJECT_TYPE)
 def _default_project(args: ResourceValidationArgs, report: Report) -> None:
     what = describe(args.resource_type, args.props, args.name)
     spec = _spec(args.props)
-    if args.resource_type == APPLICATION_TYPE:
+    kind = base_type(args.resource_type)
+    if kind == APPLICATION_TYPE:
         project = spec.get("project")
-        if not project or project == "default":
+        if (not project and not is_patch(args.resource_type)) or project == "default":
             report(f"{what} uses the Argo CD project 'default', which allows everything")
-    elif args.resource_type == APP_PROJECT_TYPE and object_name(args.props) == "default":
+    elif kind == APP_PROJECT_TYPE and object_name(args.props) == "default":
         open_fields = [
             f for f in ("sourceRepos", "destinations", "clusterResourceWhitelist", "sourceNamespaces") if spec.get(f)
         ]
@@ -315,9 +468,11 @@ no_default_project = ResourceValidationPolicy(
 
 POLICIES = [
     appproject_destinations,
+    appproject_destinations_exclusive,
     appproject_no_cluster_resources,
     appproject_source_repos,
     appproject_guardrail_blacklist,
     appproject_scoped_roles,
     no_default_project,
+    argocd_rbac_admin_group,
 ]

@@ -32,10 +32,12 @@ from ._util import (
     PUBLIC_ROUTE_LABEL,
     SECURITY_POLICY_TYPE,
     Report,
+    base_type,
     config_value,
     describe,
     for_types,
     host_in_domains,
+    is_patch,
     labels,
     mapping,
     object_name,
@@ -48,7 +50,7 @@ from ._util import (
 
 GATEWAY_API = "Gateway API"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
-AUTH_METHODS = ["extAuth", "jwt", "apiKeyAuth"]
+AUTH_METHODS = ["extAuth", "jwt", "apiKeyAuth", "oidc", "basicAuth"]
 REDIRECT_LISTENERS = ["http"]
 DNS_RECORD_TYPES = (DNS_RECORD_TYPE, "cloudflare:index/record:Record")
 
@@ -156,6 +158,8 @@ def _hostnames(args: ResourceValidationArgs, report: Report) -> None:
     what = describe(args.resource_type, args.props, args.name)
     hosts = _strings(_spec(args.props).get("hostnames"))
     if not hosts:
+        if is_patch(args.resource_type):
+            return  # the patch keeps the hostnames it does not name
         if not _is_redirect_only(args.props, config_value(args, "redirectListeners", REDIRECT_LISTENERS)):
             report(f"{what} declares no hostnames, so it takes every host of its listener")
         return
@@ -327,7 +331,7 @@ def _authenticates(policy: Mapping[str, Any], methods: list[str]) -> bool:
 def _auth_required(args: StackValidationArgs, report: Report) -> None:
     methods = list(config_value(args, "authMethods", AUTH_METHODS))
     gateways = _gateways(args.resources)
-    policies = [r.props for r in args.resources if r.resource_type == SECURITY_POLICY_TYPE]
+    policies = [r.props for r in args.resources if base_type(r.resource_type) == SECURITY_POLICY_TYPE]
     gateway_objects = {
         (object_namespace(r.props), object_name(r.props)): r.props
         for r in args.resources
@@ -339,7 +343,20 @@ def _auth_required(args: StackValidationArgs, report: Report) -> None:
         https = [a for a in _attachments(route.props, gateways) if _on_https(a)]
         if not https:
             continue
-        protected = any(_selects(p, "HTTPRoute", route.props) and _authenticates(p, methods) for p in policies)
+        what = describe(route.resource_type, route.props, route.name)
+        # Envoy Gateway: a SecurityPolicy targeting the route replaces the Gateway's for that route (no merge),
+        # so then the route's own policies decide; the Gateway's counts only for routes nobody targets.
+        own = [p for p in policies if _selects(p, "HTTPRoute", route.props)]
+        if own:
+            for policy in own:
+                if not _authenticates(policy, methods):
+                    report(
+                        f"{what} is targeted by {describe(SECURITY_POLICY_TYPE, policy, object_name(policy))}, "
+                        f"which overrides the Gateway's SecurityPolicy but uses none of {', '.join(methods)}",
+                        route.urn,
+                    )
+            continue
+        protected = False
         for attachment in https:
             gateway = gateway_objects.get((attachment.namespace, attachment.name))
             if gateway is not None and any(
@@ -348,16 +365,17 @@ def _auth_required(args: StackValidationArgs, report: Report) -> None:
                 protected = True
         if not protected:
             report(
-                f"{describe(route.resource_type, route.props, route.name)} is served over HTTPS without a "
-                f'SecurityPolicy using {", ".join(methods)}, and is not labelled {PUBLIC_ROUTE_LABEL}: "true"',
+                f"{what} is served over HTTPS without a SecurityPolicy using {', '.join(methods)}, and is not "
+                f'labelled {PUBLIC_ROUTE_LABEL}: "true"',
                 route.urn,
             )
 
 
 httproute_auth_required = StackValidationPolicy(
     name="httproute-auth-required",
-    description="Every HTTPRoute on an HTTPS listener is protected by a SecurityPolicy with extAuth (SSO), jwt "
-    'or apiKeyAuth, unless it is deliberately labelled gatehouse.dev/public-route: "true".',
+    description="Every HTTPRoute on an HTTPS listener is protected by a SecurityPolicy with extAuth (SSO), jwt, "
+    "apiKeyAuth, oidc or basicAuth: every policy targeting the route has one (it overrides the Gateway's), or none "
+    'targets it and the Gateway\'s has one; unless it is deliberately labelled gatehouse.dev/public-route: "true".',
     validate=_auth_required,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="Envoy Gateway", reference="SecurityPolicy"),
@@ -401,7 +419,7 @@ def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
             )
         }
     for r in sorted(args.resources, key=lambda r: r.urn):
-        if r.resource_type != SECURITY_POLICY_TYPE:
+        if base_type(r.resource_type) != SECURITY_POLICY_TYPE:
             continue
         for header in forwarded_headers(r.props):
             for gateway, stripped in sorted(edges.items()):

@@ -12,23 +12,31 @@ from pulumi_policy import (
     Severity,
 )
 
+from ._kinds import scope_of
 from ._util import (
     HELM_V3_CHART_TYPE,
     HELM_V4_CHART_TYPE,
     MANAGED_BY_LABEL,
     NAMESPACE_TYPE,
+    NON_OBJECT_TYPES,
     PROFILE_LABEL,
     PSA_ENFORCE_LABEL,
     TENANT_LABEL,
     Report,
+    args_tenant,
+    base_type,
     config_value,
     describe,
     for_types,
     is_organization_namespace,
+    is_patch,
     is_tenant_namespace,
     labels,
     metadata,
     object_namespace,
+    objects,
+    rendered_by,
+    require_tenant,
     string_list,
 )
 
@@ -68,7 +76,7 @@ DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _home(args: ResourceValidationArgs) -> bool:
-    return is_tenant_namespace(args.props) or is_organization_namespace(args.props)
+    return is_tenant_namespace(args) or is_organization_namespace(args)
 
 
 @for_types(NAMESPACE_TYPE)
@@ -92,7 +100,7 @@ def _not_reserved(args: ResourceValidationArgs, report: Report) -> None:
         return
     name = str(metadata(args.props).get("name") or "")
     prefixes = list(config_value(args, "reservedPrefixes", RESERVED_PREFIXES))
-    if is_tenant_namespace(args.props):
+    if is_tenant_namespace(args):
         prefixes += config_value(args, "tenantReservedPrefixes", TENANT_RESERVED_PREFIXES)
     if name in config_value(args, "reserved", RESERVED) or name.startswith(tuple(prefixes)):
         report(f"Namespace '{name}' is reserved for the platform")
@@ -120,13 +128,17 @@ tenant_namespace_not_reserved = ResourceValidationPolicy(
 
 @for_types(NAMESPACE_TYPE)
 def _tenant_labels(args: ResourceValidationArgs, report: Report) -> None:
-    if not is_tenant_namespace(args.props):
+    tenant = args_tenant(args)
+    if tenant is None:
         return
     found = labels(args.props)
     required = config_value(args, "requiredLabels", REQUIRED_TENANT_LABELS)
     missing = [label for label in required if not found.get(label)]
-    if missing:
+    if missing and not is_patch(args.resource_type):  # a patch leaves the labels it does not name alone
         report(f"Tenant namespace is missing label(s): {', '.join(missing)}")
+    label = found.get(TENANT_LABEL)
+    if tenant and label and label != tenant:
+        report(f"Tenant namespace of tenant '{tenant}' is labelled {TENANT_LABEL}: '{label}'")
     profile = found.get(PROFILE_LABEL)
     expected = PSA_BY_PROFILE.get(profile or "")
     actual = found.get(PSA_ENFORCE_LABEL)
@@ -152,7 +164,7 @@ def _pod_security(args: ResourceValidationArgs, report: Report) -> None:
     allowed = config_value(args, "allowedLevels", ALLOWED_PSA_LEVELS)
     if level is not None and level not in allowed:
         report(f"Namespace '{name}' enforces Pod Security '{level}'; allowed: {', '.join(allowed)}")
-    elif level is None and found.get(MANAGED_BY_LABEL):
+    elif level is None and not is_patch(args.resource_type) and (found.get(MANAGED_BY_LABEL) or _home(args)):
         report(f"Namespace '{name}' is managed by Gatehouse but enforces no Pod Security level")
 
 
@@ -170,9 +182,9 @@ namespace_pod_security = ResourceValidationPolicy(
 
 @for_types(NAMESPACE_TYPE)
 def _tenant_prefix(args: ResourceValidationArgs, report: Report) -> None:
-    if not is_tenant_namespace(args.props):
+    tenant = require_tenant(args, report)
+    if not tenant:
         return
-    tenant = str(labels(args.props).get(TENANT_LABEL))
     name = str(metadata(args.props).get("name") or "")
     if not name:
         return  # namespace-explicit-name reports it
@@ -192,22 +204,36 @@ tenant_namespace_prefix = ResourceValidationPolicy(
 )
 
 
-@for_types(HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE)
 def _chart_not_default(args: ResourceValidationArgs, report: Report) -> None:
-    if args.props.get("namespace") == "default":
+    namespace = args.props.get("namespace")
+    if namespace == "default":
         report(f"Chart '{args.name}' installs into the default namespace")
+    elif not namespace:
+        report(f"Chart '{args.name}' sets no namespace, so it installs into the provider's default namespace")
 
 
 def _no_default_namespace(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type in (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE):
         _chart_not_default(args, report)
-    elif args.resource_type.startswith("kubernetes:") and object_namespace(args.props) == "default":
-        report(f"{describe(args.resource_type, args.props, args.name)} is in the default namespace")
+        return
+    if not args.resource_type.startswith("kubernetes:") or args.resource_type in NON_OBJECT_TYPES:
+        return
+    rendered = rendered_by(args.urn) is not None
+    for each in objects(args):
+        namespace = object_namespace(each.props)
+        what = describe(each.resource_type, each.props, each.name)
+        if namespace == "default":
+            report(f"{what} is in the default namespace")
+        elif not namespace and not rendered and scope_of(base_type(each.resource_type)) == "Namespaced":
+            # the provider puts it in its default namespace: `default` unless the provider says otherwise
+            # (a chart's or file's objects go where the rendering component puts them, checked above)
+            report(f"{what} sets no metadata.namespace, so it lands in the provider's default namespace")
 
 
 no_default_namespace = ResourceValidationPolicy(
     name="no-default-namespace",
-    description="Nothing is deployed into the default namespace.",
+    description="Nothing is deployed into the default namespace, explicitly or by leaving a namespaced object's "
+    "(or a chart's) namespace unset.",
     validate=_no_default_namespace,
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.7.4"),

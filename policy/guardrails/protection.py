@@ -2,7 +2,7 @@
 
 A replaced Namespace deletes everything in it; a deleted CRD deletes every custom resource of its kind;
 a deleted database cluster deletes its data (pulumi-kubernetes #2882, #2459, #2948). These rules are
-mandatory in prod and disabled in staging, whose resources are deliberately not protected.
+mandatory in prod and advisory in staging, whose resources are deliberately not protected.
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ CRD_CHARTS = ["gateway-helm", "gateway-crds-helm", "cert-manager", "cloudnative-
 CRD_FILE_PATTERNS = [r"keycloak-k8s-resources", r"k8s\.keycloak\.org", r"(^|[/_.-])crds?([/_.-]|$)"]
 
 
-@for_types(NAMESPACE_TYPE)
+# Protection is about deleting the object itself: a Patch's deletion only gives up its fields, so only the
+# plain kinds are checked (variants=False).
+@for_types(NAMESPACE_TYPE, variants=False)
 def _namespace_protected(args: ResourceValidationArgs, report: Report) -> None:
     managed = (
-        is_tenant_namespace(args.props)
-        or is_organization_namespace(args.props)
-        or bool(labels(args.props).get(MANAGED_BY_LABEL))
+        is_tenant_namespace(args) or is_organization_namespace(args) or bool(labels(args.props).get(MANAGED_BY_LABEL))
     )
     if managed and not args.opts.protect:
         report(f"Namespace '{args.name}' is not protected; a replace or delete would remove everything in it")
@@ -57,14 +57,14 @@ def _namespace_protected(args: ResourceValidationArgs, report: Report) -> None:
 
 protected_namespaces = ResourceValidationPolicy(
     name="protected-namespaces",
-    description="Tenant, organization and platform namespaces are protected (enforced in prod, disabled in staging).",
+    description="Tenant, organization and platform namespaces are protected (enforced in prod, advisory in staging).",
     validate=_namespace_protected,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=PULUMI_ISSUES, reference="#2882, #2459"),
 )
 
 
-@for_types(CNPG_CLUSTER_TYPE)
+@for_types(CNPG_CLUSTER_TYPE, variants=False)
 def _database_protected(args: ResourceValidationArgs, report: Report) -> None:
     if not args.opts.protect:
         report(f"{describe(args.resource_type, args.props, args.name)} is not protected; deleting it deletes its data")
@@ -72,7 +72,7 @@ def _database_protected(args: ResourceValidationArgs, report: Report) -> None:
 
 protected_databases = ResourceValidationPolicy(
     name="protected-databases",
-    description="CloudNativePG database clusters are protected (enforced in prod, disabled in staging).",
+    description="CloudNativePG database clusters are protected (enforced in prod, advisory in staging).",
     validate=_database_protected,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=PULUMI_ISSUES, reference="#2882"),
@@ -113,7 +113,7 @@ def _crds_protected(args: ResourceValidationArgs, report: Report) -> None:
 protected_crd_charts = ResourceValidationPolicy(
     name="protected-crd-charts",
     description="Charts and manifests that carry CRDs (Envoy Gateway, cert-manager, CloudNativePG, External "
-    "Secrets, the Keycloak operator) are protected (enforced in prod, disabled in staging).",
+    "Secrets, the Keycloak operator) are protected (enforced in prod, advisory in staging).",
     validate=_crds_protected,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=PULUMI_ISSUES, reference="#2882"),

@@ -28,6 +28,7 @@ from ._util import (
     config_value,
     describe,
     for_types,
+    is_patch,
     mapping,
     object_name,
     object_namespace,
@@ -99,7 +100,7 @@ def _within_ceiling(args: ResourceValidationArgs, report: Report) -> None:
     what = describe(args.resource_type, args.props, args.name)
     hard: Mapping[str, Any] = mapping(mapping(args.props.get("spec")).get("hard"))
     for key in config_value(args, "requiredKeys", REQUIRED_KEYS):
-        if key not in hard:
+        if key not in hard and not is_patch(args.resource_type):  # a patch keeps the keys it does not name
             report(f"{what} does not limit {key}")
     ceilings: Mapping[str, Any] = config_value(args, "ceilings", CEILINGS)
     for key, ceiling in sorted(ceilings.items()):
@@ -137,7 +138,10 @@ tenant_quota_within_ceiling = ResourceValidationPolicy(
 def _limit_defaults(args: ResourceValidationArgs, report: Report) -> None:
     if args_tenant(args) is None:
         return
-    items = [mapping(i) for i in sequence(mapping(args.props.get("spec")).get("limits"))]
+    limits = mapping(args.props.get("spec")).get("limits")
+    if limits is None and is_patch(args.resource_type):
+        return  # the patch leaves the limits alone (a patch that sets them replaces the whole list)
+    items = [mapping(i) for i in sequence(limits)]
     containers = [i for i in items if i.get("type") == "Container"]
     if not containers:
         report(f"{describe(args.resource_type, args.props, args.name)} has no Container limit")

@@ -20,12 +20,15 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
+from ._kinds import scope_of
 from ._util import (
     CLUSTER_ROLE_BINDING_TYPE,
     CLUSTER_ROLE_TYPE,
     CRD_TYPE,
     NAMESPACE_TYPE,
+    NON_OBJECT_TYPES,
     ORGANIZATION_LABEL,
     PROFILE_LABEL,
     ROLE_BINDING_TYPE,
@@ -33,14 +36,18 @@ from ._util import (
     SERVICE_ACCOUNT_TYPE,
     Report,
     args_tenant,
+    base_type,
     belongs_to_tenant_namespace,
     config_value,
     describe,
     for_types,
+    is_patch,
     labels,
     mapping,
     object_namespace,
     rendered_by,
+    require_tenant,
+    resource_objects,
     resource_tenant,
     sequence,
     string_list,
@@ -68,7 +75,15 @@ GUARDRAIL_RESOURCES = [
 ]
 SECRET_READER_PROFILES = ["elevated"]
 FORBIDDEN_CLUSTER_ROLES = ["edit", "admin"]
-SYSTEM_GROUPS = ["system:masters", "system:anonymous", "system:unauthenticated"]
+# Groups no binding may name: every (or no) identity, every ServiceAccount, the superusers.
+SYSTEM_GROUPS = [
+    "system:masters",
+    "system:anonymous",
+    "system:unauthenticated",
+    "system:authenticated",
+    "system:serviceaccounts",
+]
+SERVICE_ACCOUNTS_GROUP_PREFIX = "system:serviceaccounts:"  # + <namespace>: every ServiceAccount of it
 # `<organization>:<tenant>`, the default OIDC group of a tenant ({tenant} is the tenant's slug).
 GROUP_PATTERNS = ["^[a-z0-9]([-a-z0-9]*[a-z0-9])?:{tenant}$"]
 CLUSTER_SCOPED_TYPES = [
@@ -146,15 +161,27 @@ no_builtin_edit_admin_binding = ResourceValidationPolicy(
 @for_types(*BINDING_TYPES)
 def _no_system_groups(args: ResourceValidationArgs, report: Report) -> None:
     forbidden = config_value(args, "forbiddenGroups", SYSTEM_GROUPS)
+    what = describe(args.resource_type, args.props, args.name)
+    tenant = args_tenant(args)
     for subject in sequence(args.props.get("subjects")):
         subject = mapping(subject)
-        if subject.get("kind") in ("Group", "User") and subject.get("name") in forbidden:
-            report(f"{describe(args.resource_type, args.props, args.name)} binds '{subject.get('name')}'")
+        name = str(subject.get("name") or "")
+        if subject.get("kind") not in ("Group", "User"):
+            continue
+        if name in forbidden:
+            report(f"{what} binds '{name}'")
+        elif name.startswith(SERVICE_ACCOUNTS_GROUP_PREFIX) and tenant is not None:
+            # every ServiceAccount of a namespace: for a tenant, only ever one of its own namespaces
+            namespace = name[len(SERVICE_ACCOUNTS_GROUP_PREFIX) :]
+            if not belongs_to_tenant_namespace(namespace, tenant):
+                owner = f"tenant '{tenant}'" if tenant else "its tenant (which cannot be determined)"
+                report(f"{what} binds '{name}', every ServiceAccount of a namespace outside {owner}")
 
 
 no_system_group_bindings = ResourceValidationPolicy(
     name="no-system-group-bindings",
-    description="No binding grants anything to system:masters, system:anonymous or system:unauthenticated.",
+    description="No binding grants anything to system:masters, system:anonymous, system:unauthenticated, "
+    "system:authenticated or system:serviceaccounts, nor a tenant's to another namespace's ServiceAccounts.",
     validate=_no_system_groups,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7"),
@@ -164,9 +191,9 @@ no_system_group_bindings = ResourceValidationPolicy(
 
 @for_types(*BINDING_TYPES)
 def _tenant_subjects(args: ResourceValidationArgs, report: Report) -> None:
-    tenant = args_tenant(args)
-    if tenant is None:
+    if args_tenant(args) is None:
         return
+    tenant = require_tenant(args, report) or ""  # "": still no User or system: group
     what = describe(args.resource_type, args.props, args.name)
     patterns = [
         re.compile(p.replace("{tenant}", re.escape(tenant)))
@@ -294,15 +321,35 @@ standard_profile_no_secret_reads = ResourceValidationPolicy(
 # --- tenant scope ----------------------------------------------------------------------------------------
 
 
+def _known_namespace(props: Mapping[str, Any]) -> str | None:
+    """metadata.namespace; None when unknown during preview (it is set, to something)."""
+    try:
+        return object_namespace(props)
+    except UnknownValueError:
+        return None
+
+
 def _no_cluster_scoped(args: StackValidationArgs, report: Report) -> None:
-    types = config_value(args, "clusterScopedTypes", CLUSTER_SCOPED_TYPES)
+    types = {base_type(t) for t in config_value(args, "clusterScopedTypes", CLUSTER_SCOPED_TYPES)}
     for r in args.resources:
-        if r.resource_type in types and r.resource_type != NAMESPACE_TYPE:
-            tenant = resource_tenant(r)
-            if tenant is not None:
+        kind = base_type(r.resource_type)
+        if not kind.startswith("kubernetes:") or kind in NON_OBJECT_TYPES or kind == NAMESPACE_TYPE:
+            continue
+        tenant = resource_tenant(r)
+        if tenant is None:
+            continue
+        scope = "Cluster" if kind in types else scope_of(kind)
+        for props in resource_objects(r):
+            what = describe(r.resource_type, props, r.name)
+            rule = "only platform components create cluster-scoped objects"
+            if scope == "Cluster":
+                report(f"{what} is cluster-scoped but belongs to tenant '{tenant}'; {rule}", r.urn)
+            elif scope is None and _known_namespace(props) == "":
+                # an unknown kind without a namespace is cluster-scoped as far as anyone can tell; a known
+                # namespaced one without a namespace is no-default-namespace's business
                 report(
-                    f"{describe(r.resource_type, r.props, r.name)} is cluster-scoped but belongs to tenant "
-                    f"'{tenant}'; only platform components create cluster-scoped objects",
+                    f"{what} has no metadata.namespace and is not a known namespaced kind, so it counts as "
+                    f"cluster-scoped, but it belongs to tenant '{tenant}'; {rule}",
                     r.urn,
                 )
 
@@ -310,7 +357,7 @@ def _no_cluster_scoped(args: StackValidationArgs, report: Report) -> None:
 no_cluster_scoped_tenant_objects = StackValidationPolicy(
     name="no-cluster-scoped-tenant-objects",
     description="Nothing inside a Tenant is cluster-scoped (no ClusterRole, ClusterRoleBinding, CRD, webhook, "
-    "ClusterIssuer, ...) besides its namespaces.",
+    "ClusterIssuer, ..., nor any object of an unknown kind without a namespace) besides its namespaces.",
     validate=_no_cluster_scoped,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.1, 5.1.9, 5.1.12"),
@@ -327,7 +374,8 @@ def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
         or ORGANIZATION_LABEL in labels(args.props)
         or under_component(args.urn, "gatehouse:tenancy:Organization")
     )
-    if owned and args.props.get("automountServiceAccountToken") is not False:
+    automount = args.props.get("automountServiceAccountToken")
+    if owned and (automount is True or (automount is not False and not is_patch(args.resource_type))):
         report(
             f"{describe(args.resource_type, args.props, args.name)} does not set automountServiceAccountToken: false"
         )

@@ -37,6 +37,7 @@ from ._util import (
     HELM_V4_CHART_TYPE,
     SECRET_TYPE,
     Report,
+    base_type,
     config_value,
     describe,
     for_types,
@@ -72,7 +73,7 @@ def is_credential_key(key: str, credential: list[str], reference: list[str]) -> 
 def _generated_only_in_secrets(args: StackValidationArgs, report: Report) -> None:
     generators = set(config_value(args, "generatorTypes", GENERATOR_TYPES))
     for r in sorted(args.resources, key=lambda r: r.urn):
-        if not r.resource_type.startswith("kubernetes:") or r.resource_type == SECRET_TYPE:
+        if not r.resource_type.startswith("kubernetes:") or base_type(r.resource_type) == SECRET_TYPE:
             continue
         for prop, dependencies in sorted(r.property_dependencies.items()):
             for dependency in dependencies:

@@ -11,9 +11,11 @@ from pulumi_policy import PolicyComplianceFramework, Severity, StackValidationAr
 from ._util import (
     SERVICE_TYPE,
     Report,
+    base_type,
     describe,
     mapping,
     object_namespace,
+    resource_objects,
     resource_tenant,
     sequence,
     tenant_namespaces,
@@ -25,22 +27,24 @@ EXPOSED_TYPES = ("LoadBalancer", "NodePort")
 def _exposure(args: StackValidationArgs, report: Report) -> None:
     namespaces = tenant_namespaces(args.resources)
     for r in args.resources:
-        if r.resource_type != SERVICE_TYPE:
+        if base_type(r.resource_type) != SERVICE_TYPE:  # ServicePatch and ServiceList too
             continue
-        tenant = namespaces.get(object_namespace(r.props))
-        if tenant is None:
-            tenant = resource_tenant(r)
-        if tenant is None:
-            continue
-        spec = mapping(r.props.get("spec"))
-        what = describe(r.resource_type, r.props, r.name)
-        kind = spec.get("type")
-        if kind in EXPOSED_TYPES:
-            report(
-                f"{what} of tenant '{tenant}' is of type {kind}; tenants are reached only through the gateway", r.urn
-            )
-        if sequence(spec.get("externalIPs")):
-            report(f"{what} of tenant '{tenant}' sets externalIPs", r.urn)
+        for props in resource_objects(r):
+            tenant = namespaces.get(object_namespace(props))
+            if tenant is None:
+                tenant = resource_tenant(r)
+            if tenant is None:
+                continue
+            spec = mapping(props.get("spec"))
+            what = describe(r.resource_type, props, r.name)
+            kind = spec.get("type")
+            if kind in EXPOSED_TYPES:
+                report(
+                    f"{what} of tenant '{tenant}' is of type {kind}; tenants are reached only through the gateway",
+                    r.urn,
+                )
+            if sequence(spec.get("externalIPs")):
+                report(f"{what} of tenant '{tenant}' sets externalIPs", r.urn)
 
 
 tenant_service_exposure = StackValidationPolicy(

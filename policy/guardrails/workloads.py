@@ -22,7 +22,19 @@ from pulumi_policy import (
     Severity,
 )
 
-from ._util import Report, config_value, describe, dig, mapping, rendered_by, sequence, truthy
+from ._util import (
+    Report,
+    base_type,
+    config_value,
+    describe,
+    dig,
+    is_patch,
+    mapping,
+    objects,
+    rendered_by,
+    sequence,
+    truthy,
+)
 
 PSS = "Pod Security Standards"
 # Type token -> path of the pod spec inside the object.
@@ -67,34 +79,40 @@ def host_access(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -
     return found
 
 
-def restricted(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
+def restricted(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    """Pod Security restricted. For a patch only what it sets counts: a field it omits keeps its value."""
     found: list[str] = []
+    patch = bool(config.get("patch"))
     pod_context = mapping(pod.get("securityContext"))
     for c in _containers(pod):
         context = mapping(c.get("securityContext"))
         name = _cname(c)
         non_root = context.get("runAsNonRoot", pod_context.get("runAsNonRoot"))
-        if non_root is not True:
+        if non_root is False or (non_root is not True and not patch):
             found.append(f"{what} container '{name}' may run as root (runAsNonRoot is not true)")
         user = context.get("runAsUser", pod_context.get("runAsUser"))
         if user in (0, "0"):
             found.append(f"{what} container '{name}' runs as UID 0")
-        if context.get("allowPrivilegeEscalation") is not False:
+        escalation = context.get("allowPrivilegeEscalation")
+        if escalation is True or (escalation is not False and not patch):
             found.append(f"{what} container '{name}' does not set allowPrivilegeEscalation: false")
         capabilities = mapping(context.get("capabilities"))
-        if "ALL" not in [str(d) for d in sequence(capabilities.get("drop"))]:
+        drop = capabilities.get("drop")
+        if "ALL" not in [str(d) for d in sequence(drop)] and (drop is not None or not patch):
             found.append(f"{what} container '{name}' does not drop ALL capabilities")
         added = sorted({str(a) for a in sequence(capabilities.get("add"))} - ALLOWED_CAPABILITIES)
         if added:
             found.append(f"{what} container '{name}' adds capabilities: {', '.join(added)}")
         seccomp = mapping(context.get("seccompProfile")) or mapping(pod_context.get("seccompProfile"))
-        if seccomp.get("type") not in SECCOMP_TYPES:
+        if seccomp.get("type") not in SECCOMP_TYPES and (seccomp or not patch):
             found.append(f"{what} container '{name}' has no RuntimeDefault seccomp profile")
     return found
 
 
-def requests_limits(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
+def requests_limits(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
+    if config.get("patch"):
+        return found  # a patch keeps the resources it does not name
     for c in [*_containers(pod, init=False), *(mapping(i) for i in sequence(pod.get("initContainers")))]:
         resources = mapping(c.get("resources"))
         missing = [
@@ -129,11 +147,12 @@ def _images(pod: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(_cname(c), str(c.get("image") or "")) for c in _containers(pod)]
 
 
-def pinned(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
+def pinned(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     for name, image in _images(pod):
         if not image:
-            found.append(f"{what} container '{name}' has no image")
+            if not config.get("patch"):  # a patch keeps the image it does not name
+                found.append(f"{what} container '{name}' has no image")
             continue
         _, _, tag, digest = parse_image(image)
         if digest:
@@ -158,21 +177,28 @@ def registries(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> 
     return found
 
 
-def _pod_spec(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    path = WORKLOADS.get(args.resource_type)
+def _pods(args: ResourceValidationArgs) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+    """(what, pod spec, check config) of each workload the resource declares: itself, its items, or a patch."""
+    path = WORKLOADS.get(base_type(args.resource_type))
     if path is None:
-        return None
-    return mapping(dig(args.props, *path))
+        return []
+    config = {
+        "allowedRegistries": config_value(args, "allowedRegistries", ALLOWED_REGISTRIES),
+        "patch": is_patch(args.resource_type),
+    }
+    return [
+        (describe(args.resource_type, each.props, each.name), mapping(dig(each.props, *path)), config)
+        for each in objects(args)
+    ]
 
 
 def _workload_policy(check: Check) -> Callable[[ResourceValidationArgs, Report], None]:
     def validate(args: ResourceValidationArgs, report: Report) -> None:
-        pod = _pod_spec(args)
-        if pod is None or rendered_by(args.urn):
+        if rendered_by(args.urn):
             return
-        config = {"allowedRegistries": config_value(args, "allowedRegistries", ALLOWED_REGISTRIES)}
-        for message in check(describe(args.resource_type, args.props, args.name), pod, config):
-            report(message)
+        for what, pod, config in _pods(args):
+            for message in check(what, pod, config):
+                report(message)
 
     return validate
 
@@ -236,15 +262,13 @@ CHART_CHECKS: list[Check] = [host_access, restricted, requests_limits, pinned, r
 
 
 def _chart_hygiene(args: ResourceValidationArgs, report: Report) -> None:
-    pod = _pod_spec(args)
     source = rendered_by(args.urn)
-    if pod is None or source is None:
+    if source is None:
         return
-    config = {"allowedRegistries": config_value(args, "allowedRegistries", ALLOWED_REGISTRIES)}
-    what = describe(args.resource_type, args.props, args.name)
-    for check in CHART_CHECKS:
-        for message in check(what, pod, config):
-            report(f"{message} (rendered by {source.rsplit(':', 1)[-1]})")
+    for what, pod, config in _pods(args):
+        for check in CHART_CHECKS:
+            for message in check(what, pod, config):
+                report(f"{message} (rendered by {source.rsplit(':', 1)[-1]})")
 
 
 chart_workload_hygiene = ResourceValidationPolicy(
