@@ -176,52 +176,61 @@ class _OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
     def _configure_runtime_settings(self) -> None:
         return None
 
+    # Within one Analyze/AnalyzeStack call the servicer derives the same things from each resource once
+    # per policy: its properties (protobuf -> dict -> deserialised values), options and provider. Over
+    # 50 policies and 20,000 resources that is millions of identical conversions; policies only read
+    # what they are given, so one derivation per message serves them all.
+    _once: _Once | None = None
+
     def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
-        with _converted_once():
+        with self._derived_once():
             return super().Analyze(request, context)
 
     def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
-        with _converted_once():
+        with self._derived_once():
             return super().AnalyzeStack(request, context)
 
+    def _get_resource_options(self, request: Any) -> Any:
+        assert self._once is not None
+        return self._once("options", super()._get_resource_options, request)
 
-class _ConvertOnce:
-    """Within one Analyze/AnalyzeStack call the servicer converts the same properties once per policy
-    (protobuf -> dict -> deserialised values): 52 policies over 20,000 resources is a million
-    conversions. Policies only read their props, so one conversion per message serves them all."""
+    def _get_provider_resource(self, request: Any) -> Any:
+        assert self._once is not None
+        return self._once("provider", super()._get_provider_resource, request)
 
-    def __init__(self, message_to_dict: Any, deserialize: Any) -> None:
-        self._message_to_dict, self._deserialize = message_to_dict, deserialize
-        self._memo: dict[int, tuple[Any, Any]] = {}  # id -> (source kept alive, result)
+    @contextmanager
+    def _derived_once(self) -> Iterator[None]:
+        """Conversions memoised for this call, and proxies built lazily (see offline/policy_proxy.py)."""
+        json_format, deserialize, proxy = _pp.json_format, _pp.deserialize_properties, _pp.unknown_checking_proxy
+        once = self._once = _Once()
+        to_dict = json_format.MessageToDict
+        _pp.json_format = types.SimpleNamespace(  # type: ignore[assignment]
+            MessageToDict=lambda message, *args, **kwargs: once("dict", lambda m: to_dict(m, *args, **kwargs), message)
+        )
+        _pp.deserialize_properties = lambda props, *args: once("values", deserialize, props, *args)  # type: ignore
+        _pp.unknown_checking_proxy = lazy_unknown_checking_proxy
+        try:
+            yield
+        finally:
+            _pp.json_format, _pp.deserialize_properties = json_format, deserialize
+            _pp.unknown_checking_proxy = proxy
+            self._once = None
 
-    def _once(self, fn: Any, source: Any, *args: Any) -> Any:
-        hit = self._memo.get(id(source))
+
+class _Once:
+    """`fn(source)` computed once per kind of derivation and source object (by identity)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, int], tuple[Any, Any]] = {}  # (kind, id) -> (source kept alive, result)
+
+    def __call__(self, kind: str, fn: Any, source: Any, *args: Any) -> Any:
+        key = (kind, id(source))
+        hit = self._memo.get(key)
         if hit is not None and hit[0] is source:
             return hit[1]
         result = fn(source, *args)
-        self._memo[id(source)] = (source, result)
+        self._memo[key] = (source, result)
         return result
-
-    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - protobuf's name
-        return self._once(lambda m: self._message_to_dict(m, *args, **kwargs), message)
-
-    def deserialize_properties(self, props: Any, *args: Any) -> Any:
-        return self._once(self._deserialize, props, *args)
-
-
-@contextmanager
-def _converted_once() -> Iterator[None]:
-    """Each message converted once per call, and proxies built lazily (see offline/policy_proxy.py)."""
-    json_format, deserialize, proxy = _pp.json_format, _pp.deserialize_properties, _pp.unknown_checking_proxy
-    once = _ConvertOnce(json_format.MessageToDict, deserialize)
-    _pp.json_format = types.SimpleNamespace(MessageToDict=once.MessageToDict)  # type: ignore[assignment]
-    _pp.deserialize_properties = once.deserialize_properties  # type: ignore[assignment]
-    _pp.unknown_checking_proxy = lazy_unknown_checking_proxy
-    try:
-        yield
-    finally:
-        _pp.json_format, _pp.deserialize_properties = json_format, deserialize
-        _pp.unknown_checking_proxy = proxy
 
 
 class _PackCaptured(BaseException):
