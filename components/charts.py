@@ -32,6 +32,15 @@ def helm_chart(
     )
 
 
+def resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    """A container's `resources`: what workload-resources and chart-workload-hygiene require of each."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}
+
+
+# Containers that run a script or generate a certificate and exit within seconds (init containers,
+# hook Jobs): a small request, and a limit that leaves room for a Go binary's start-up.
+ONE_SHOT = resources("10m", "32Mi", "128Mi")
+
 VALKEY_PORT = 6379  # the chart's default `service.port`
 
 
@@ -53,7 +62,8 @@ def valkey(
         # the chart would name its Service `<release>-valkey` unless the release name contains "valkey"
         "fullnameOverride": release,
         "image": {"repository": image.repository, "tag": image.tag},
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "resources": resources("50m", "64Mi", "256Mi"),
+        "initResources": ONE_SHOT,  # the `<release>-init` container, which writes valkey.conf
     }
     if auth:
         values["auth"] = auth

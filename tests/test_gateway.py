@@ -147,6 +147,27 @@ def test_crd_bearing_charts_protected_in_prod(preview) -> None:
         assert chart.protect is (stack == "prod"), name
 
 
+def test_chart_containers_without_default_resources_get_them(preview) -> None:
+    """What chart-workload-hygiene (mandatory) would find missing in the pinned charts' defaults."""
+    _, result = preview
+    values = {c.release: c.values for c in result.charts}
+    one_shot = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}
+    cert_manager = values["cert-manager"]
+    assert cert_manager["resources"] == {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+    assert cert_manager["cainjector"] == {
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+    }
+    assert cert_manager["webhook"] == {
+        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}
+    }
+    assert cert_manager["startupapicheck"] == {"resources": one_shot}
+    assert values["envoy-gateway"]["certgen"] == {"job": {"resources": one_shot}}
+    for release in ("ratelimit-redis", "oauth2-proxy-redis"):
+        assert values[release]["initResources"] == one_shot, release
+    assert values["grafana"]["testFramework"] == {"enabled": False}
+    assert values["grafana"]["initChownData"] == {"enabled": False}
+
+
 def test_custom_resources_wait_for_their_crds(preview) -> None:
     _, result = preview
     assert result.run is not None

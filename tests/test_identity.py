@@ -182,6 +182,19 @@ def test_keycloak_crds_come_from_the_pinned_release(staging: ProgramRun) -> None
         assert {o["metadata"]["namespace"] for o in objects(staging, kind)} == {"keycloak"}, kind
 
 
+def test_keycloak_operator_root_filesystem_is_read_only_but_tmp(staging: ProgramRun) -> None:
+    pod = one(staging, "Deployment", "keycloak-operator")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "readOnlyRootFilesystem": True,
+    }
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+
+
 # --- secrets --------------------------------------------------------------------------------------
 
 

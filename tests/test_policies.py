@@ -312,6 +312,7 @@ def container(**changes: Any) -> dict[str, Any]:
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
             "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
         },
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
         "ports": [{"containerPort": 8080}],
@@ -1384,6 +1385,12 @@ def test_workload_restricted_security_context() -> None:
         f"{what} does not set allowPrivilegeEscalation: false",
         f"{what} does not drop ALL capabilities",
         f"{what} adds capabilities: NET_ADMIN",
+        f"{what} does not set readOnlyRootFilesystem: true",
+    ]
+    writable = container(name="init")
+    writable["securityContext"]["readOnlyRootFilesystem"] = False
+    assert check(workloads.workload_restricted_security_context, DEPLOYMENT, deployment(initContainers=[writable])) == [
+        "Deployment 'payments/payments-api' container 'init' does not set readOnlyRootFilesystem: true"
     ]
     no_seccomp = deployment(securityContext={"runAsNonRoot": True})
     assert check(workloads.workload_restricted_security_context, DEPLOYMENT, no_seccomp) == [
@@ -1411,12 +1418,14 @@ def test_workload_patches_are_held_to_what_they_set() -> None:
         "privileged": True,
         "allowPrivilegeEscalation": True,
         "runAsUser": 0,
+        "readOnlyRootFilesystem": False,
     }
     what = "DeploymentPatch 'payments/payments-api' container 'app'"
     assert check(workloads.workload_no_host_access, patch, bad) == [f"{what} is privileged"]
     assert check(workloads.workload_restricted_security_context, patch, bad) == [
         f"{what} runs as UID 0",
         f"{what} does not set allowPrivilegeEscalation: false",
+        f"{what} does not set readOnlyRootFilesystem: true",
     ]
 
 
@@ -1480,6 +1489,16 @@ def test_chart_workload_hygiene() -> None:
         "(rendered by Chart)"
     ]
     assert check(workloads.chart_workload_hygiene, DEPLOYMENT, props) == []  # direct workloads: the rules above
+    # a writable root filesystem is not reported for charts (grafana's and authentik's defaults)
+    writable = container()
+    del writable["securityContext"]["readOnlyRootFilesystem"]
+    assert check(workloads.chart_workload_hygiene, DEPLOYMENT, deployment([writable]), parent=chart_urn) == []
+    as_root = container(securityContext={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}})
+    as_root_pod = deployment([as_root], securityContext={"seccompProfile": {"type": "RuntimeDefault"}})
+    assert check(workloads.chart_workload_hygiene, DEPLOYMENT, as_root_pod, parent=chart_urn) == [
+        "Deployment 'payments/payments-api' container 'app' may run as root (runAsNonRoot is not true) "
+        "(rendered by Chart)"
+    ]
 
 
 # --- edge -----------------------------------------------------------------------------------------

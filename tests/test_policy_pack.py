@@ -28,7 +28,6 @@ PACK = REPO / "policy"
 STACKS = ["staging", "prod"]
 ALL = [p.name for p in POLICIES]
 PROTECTION = {"protected-namespaces", "protected-databases", "protected-crd-charts"}
-ADVISORY = {"chart-workload-hygiene"}  # chart children: visible to pulumi preview only (policy/README.md)
 
 
 def levels(stack: str) -> dict[str, str]:
@@ -52,12 +51,12 @@ def test_pack_builds_for_the_cli() -> None:
     assert pack.enforcement_level.value == "mandatory"
 
 
-def test_prod_enforces_everything_but_the_chart_audit() -> None:
-    assert levels("prod") == {name: "advisory" if name in ADVISORY else "mandatory" for name in ALL}
+def test_prod_enforces_everything() -> None:
+    assert levels("prod") == {name: "mandatory" for name in ALL}
 
 
-def test_staging_runs_every_policy_with_only_protection_and_the_chart_audit_advisory() -> None:
-    expected = {name: "advisory" if name in PROTECTION | ADVISORY else "mandatory" for name in ALL}
+def test_staging_runs_every_policy_with_only_protection_advisory() -> None:
+    expected = {name: "advisory" if name in PROTECTION else "mandatory" for name in ALL}
     assert levels("staging") == expected
     assert "disabled" not in levels("staging").values()
 
@@ -199,6 +198,15 @@ MUTATIONS = [
     ),
     (
         _edit(
+            "keycloak-operator",
+            ":Deployment",
+            _set(("spec", "template", "spec", "containers", 0, "securityContext", "readOnlyRootFilesystem"), False),
+        ),
+        "workload-restricted-security-context",
+        "keycloak-operator",
+    ),
+    (
+        _edit(
             "public-gateway",
             ":Gateway",
             _set(("spec", "listeners", 1, "allowedRoutes"), {"namespaces": {"from": "All"}}),
@@ -259,6 +267,7 @@ EXPECTED = {
     "workload-resources": "rogue-deployment",
     "workload-image-pinned": "rogue-deployment",
     "workload-image-registry": "rogue-deployment",
+    "chart-workload-hygiene": "rogue-chart-deployment",
     "gateway-https-listeners-tls": "rogue-gateway",
     "gateway-listener-route-scope": "rogue-gateway",
     "httproute-hostnames": "rogue-route-wild",

@@ -121,6 +121,11 @@ def test_policies_run_per_stack_config(stack) -> None:
     name, result, _, _, _ = stack
     levels = json.loads((REPO / "policy" / f"{name}.json").read_text())
     assert "disabled" not in levels.values()  # every policy runs in both stacks
+    # chart-workload-hygiene included: only staging's protection rules advise instead of blocking
+    advisory = {policy for policy, level in levels.items() if level == "advisory"}
+    assert advisory == (
+        set() if name == "prod" else {"protected-namespaces", "protected-databases", "protected-crd-charts"}
+    )
     assert set(result.policy.policies_run) == {p.name for p in POLICIES}
     assert result.policy.mandatory == []
 

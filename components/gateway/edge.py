@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
-from ..charts import helm_chart, valkey, valkey_address
+from ..charts import ONE_SHOT, helm_chart, valkey, valkey_address
 from ..versions import IMAGES
 from .headers import REDIRECT_HEADER, SPOOFABLE
 
@@ -61,6 +61,8 @@ def envoy_gateway_chart(
                     }
                 }
             },
+            # the controller's defaults set resources; the certgen Job's do not
+            "certgen": {"job": {"resources": ONE_SHOT}},
         },
         meta.stateful(opts, production),  # carries the Gateway API CRDs
     )

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, meta
-from ..charts import helm_chart
+from ..charts import helm_chart, resources
 from ..versions import IMAGES
 
 COMPONENT = "grafana"
@@ -44,7 +44,11 @@ def grafana_values(stack: config.StackConfig, app: config.App) -> dict[str, Any]
             },
             "users": {"allow_sign_up": False, "auto_assign_org": True, "auto_assign_org_role": "Viewer"},
         },
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "resources": resources("100m", "128Mi", "512Mi"),
+        # the chart's test Pod has no security context or resources, and its init container that
+        # chowns the data volume runs as root with CHOWN: neither may render
+        "testFramework": {"enabled": False},
+        "initChownData": {"enabled": False},
     }
 
 

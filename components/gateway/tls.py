@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from .. import config, meta
-from ..charts import helm_chart
+from ..charts import ONE_SHOT, helm_chart, resources
 from .edge import LETSENCRYPT_ISSUER, custom
 
 COMPONENT = "tls"
@@ -41,6 +41,12 @@ def cert_manager_chart(
             # check DNS-01 propagation against public resolvers, not split-horizon cluster DNS
             "dns01RecursiveNameserversOnly": True,
             "dns01RecursiveNameservers": "1.1.1.1:53,8.8.8.8:53",
+            # the chart sets none; the controller and cainjector cache certificates and secrets, so
+            # their memory grows with the cluster and gets the higher limit
+            "resources": resources("10m", "64Mi", "256Mi"),
+            "cainjector": {"resources": resources("10m", "64Mi", "256Mi")},
+            "webhook": {"resources": resources("10m", "32Mi", "128Mi")},
+            "startupapicheck": {"resources": ONE_SHOT},
         },
         meta.stateful(opts, production),  # carries the cert-manager CRDs
     )

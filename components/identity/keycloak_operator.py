@@ -164,7 +164,10 @@ def operator(home: Home, opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment
             allow_privilege_escalation=False,
             capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
             run_as_non_root=True,
+            read_only_root_filesystem=True,
         ),
+        # the JVM (hsperfdata) and Quarkus/Vert.x (file cache) write under /tmp
+        volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
     )
     return k8s.apps.v1.Deployment(
         NAME,
@@ -180,6 +183,11 @@ def operator(home: Home, opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployment
                         run_as_non_root=True, seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
                     ),
                     containers=[container],
+                    volumes=[
+                        k8s.core.v1.VolumeArgs(
+                            name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")
+                        )
+                    ],
                 ),
             ),
         ),

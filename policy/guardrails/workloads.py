@@ -1,12 +1,13 @@
 """Workloads: Pod Security restricted, requests and limits, pinned images from allowed registries.
 
 Anchors: the Pod Security Standards (baseline and restricted), Kyverno pod-security/*, require-drop-all,
-require-pod-requests-limits, disallow-latest-tag, restrict-image-registries; CIS 5.2.x and 5.7.2/5.7.3.
+require-ro-rootfs, require-pod-requests-limits, disallow-latest-tag, restrict-image-registries; CIS 5.2.x and
+5.7.2/5.7.3.
 
-Workloads Gatehouse declares itself are held to every rule (mandatory). Workloads that a Helm chart or a
-YAML file renders (children of `helm.v4.Chart` / `yaml.v2.ConfigFile`, visible to `pulumi preview` but not
-to the offline preview, whose mocks do not render charts) are audited by one advisory policy,
-`chart-workload-hygiene`, until every chart's values are known to comply.
+Workloads Gatehouse declares itself are held to every rule. Workloads that a Helm chart or a YAML file
+renders (children of `helm.v4.Chart` / `yaml.v2.ConfigFile`, visible to `pulumi preview` but not to the
+offline preview, whose mocks do not render charts) are held by one policy, `chart-workload-hygiene`, to
+the same rules but a read-only root filesystem, which not every pinned chart sets (grafana, authentik).
 """
 
 from __future__ import annotations
@@ -107,6 +108,20 @@ def restricted(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> 
         if seccomp.get("type") not in SECCOMP_TYPES and (seccomp or not patch):
             found.append(f"{what} container '{name}' has no RuntimeDefault seccomp profile")
     return found
+
+
+def read_only_root(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    """readOnlyRootFilesystem; a container that writes somewhere mounts a volume there (an emptyDir)."""
+    found: list[str] = []
+    for c in _containers(pod):
+        read_only = mapping(c.get("securityContext")).get("readOnlyRootFilesystem")
+        if read_only is False or (read_only is not True and not config.get("patch")):
+            found.append(f"{what} container '{_cname(c)}' does not set readOnlyRootFilesystem: true")
+    return found
+
+
+def hardened(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    return [*restricted(what, pod, config), *read_only_root(what, pod, config)]
 
 
 def requests_limits(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -227,10 +242,10 @@ workload_no_host_access = ResourceValidationPolicy(
 workload_restricted_security_context = ResourceValidationPolicy(
     name="workload-restricted-security-context",
     description="Every container runs as non-root, without privilege escalation, with ALL capabilities "
-    "dropped and the RuntimeDefault seccomp profile (Pod Security restricted).",
-    validate=_workload_policy(restricted),
+    "dropped, the RuntimeDefault seccomp profile (Pod Security restricted) and a read-only root filesystem.",
+    validate=_workload_policy(hardened),
     severity=Severity.HIGH,
-    framework=PolicyComplianceFramework(name=PSS, reference="restricted"),
+    framework=PolicyComplianceFramework(name=PSS, reference="restricted; Kyverno require-ro-rootfs"),
 )
 
 workload_resources = ResourceValidationPolicy(
@@ -258,6 +273,7 @@ workload_image_registry = ResourceValidationPolicy(
     config_schema=REGISTRY_SCHEMA,
 )
 
+# Not read_only_root: the pinned grafana and authentik charts run with a writable root filesystem.
 CHART_CHECKS: list[Check] = [host_access, restricted, requests_limits, pinned, registries]
 
 
@@ -273,8 +289,8 @@ def _chart_hygiene(args: ResourceValidationArgs, report: Report) -> None:
 
 chart_workload_hygiene = ResourceValidationPolicy(
     name="chart-workload-hygiene",
-    description="Workloads rendered by Helm charts and YAML files meet the same workload rules (audited: "
-    "chart children are visible only to pulumi preview).",
+    description="Workloads rendered by Helm charts and YAML files meet the same workload rules, a read-only "
+    "root filesystem aside (chart children are visible only to pulumi preview).",
     validate=_chart_hygiene,
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name=PSS, reference="restricted; Kyverno require-pod-requests-limits"),
