@@ -109,6 +109,9 @@ class PolicyConfigError(Exception):
         self.errors = list(errors)
         super().__init__("; ".join(self.errors))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (notes too): the preview runs policies in a fork
+        return PolicyConfigError, (self.errors,), self.__dict__
+
 
 class PolicyPackLoadError(Exception):
     """The pack's __main__.py could not be run, or built no usable PolicyPack (only the first one counts)."""

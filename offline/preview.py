@@ -12,14 +12,16 @@ import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import pulumi
 import yaml
 
 from . import manifests as mf
+from .background import Background
 from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, run_policies
 from .records import Registration, redact
 from .runtime import ProgramRun, run_program
@@ -31,6 +33,7 @@ DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream"
 OUTPUT_NAMES = ("resources.json", "manifests", "charts", "validation-report.json", "policy-report.json")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_NOT_RUN = 0, 1, 2
+T = TypeVar("T")
 
 
 @dataclass
@@ -111,36 +114,51 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
 
     result = PreviewResult(EXIT_OK, config, run)
     result.timings["render"] = render_seconds
-    result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
-    result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
     try:
         validator = Validator(_kubernetes_version(config), opts.upstream)
     except UnsupportedKubernetesVersion as exc:
         return _not_run(
             stream, f"error: {config.project}:kubernetesVersion: cannot validate offline: {exc}", config, run
         )
-    result.objects = _validate_objects(validator, result.manifests)
-    result.chart_results = _validate_charts(validator, result.charts)
-    result.timings["validation"] = clock.lap()
+    # The policy pack runs in a fork, on the other core, while this process validates and writes.
+    tags = _stack_tags(config)
+    policy_run = Background(lambda: _timed(run_policies, opts.policy_pack, opts.policy_config, run.registrations, tags))
+    with policy_run.cancelled_on_error():
+        result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
+        result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
+        result.objects = _validate_objects(validator, result.manifests)
+        result.chart_results = _validate_charts(validator, result.charts)
+        result.timings["validation"] = clock.lap()
+        _write_outputs(opts.out, result)
+        result.timings["write"] = clock.lap()
     try:
-        result.policy = run_policies(opts.policy_pack, opts.policy_config, run.registrations, _stack_tags(config))
-    except PolicyConfigError as exc:
-        return _not_run(stream, f"error: invalid policy config {opts.policy_config}: {exc}", config, run)
-    except PolicyPackLoadError as exc:
-        return _not_run(stream, f"error: cannot load the policy pack {opts.policy_pack}: {exc}", config, run)
-
-    result.timings["policy"] = clock.lap()
-    _write_outputs(opts.out, result)
-    result.timings["write"] = clock.lap()
+        result.policy, result.timings["policy"] = policy_run.result()
+    except (PolicyConfigError, PolicyPackLoadError) as exc:
+        _clear_outputs(opts.out)  # no report of a preview that did not finish
+        what = "invalid policy config " + str(opts.policy_config)
+        if isinstance(exc, PolicyPackLoadError):
+            what = f"cannot load the policy pack {opts.policy_pack}"
+        return _not_run(stream, f"error: {what}: {exc}", config, run)
+    _dump_json(opts.out / "policy-report.json", result.policy.to_json())
+    result.timings["total"] = clock.total()
     if result.validation_problems or result.policy.mandatory:
         result.exit_code = EXIT_PROBLEMS
     _print_summary(stream, opts, result)
     return result
 
 
+def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - start
+
+
 class _Clock:
     def __init__(self) -> None:
-        self._last = time.perf_counter()
+        self._start = self._last = time.perf_counter()
+
+    def total(self) -> float:
+        return time.perf_counter() - self._start
 
     def lap(self) -> float:
         now = time.perf_counter()
@@ -239,7 +257,8 @@ def _manifest_path(root: Path, m: mf.Manifest) -> Path:
 
 
 def _write_outputs(out: Path, result: PreviewResult) -> None:
-    assert result.run is not None and result.policy is not None
+    """Everything but the policy report, which comes from the background run."""
+    assert result.run is not None
     out.mkdir(parents=True, exist_ok=True)
     _dump_json(out / "resources.json", [resource_entry(r) for r in result.run.registrations])
     for m in result.manifests:
@@ -259,7 +278,6 @@ def _write_outputs(out: Path, result: PreviewResult) -> None:
             "charts": sorted((e.to_json() for e in result.chart_results), key=lambda e: e["urn"]),
         },
     )
-    _dump_json(out / "policy-report.json", result.policy.to_json())
 
 
 # --- the summary --------------------------------------------------------------------------------
@@ -297,6 +315,10 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
             print(f"      {error}", file=stream)
     for v in policy.violations:
         print(f"  [{v.enforcement}] {v.policy}: {v.urn}\n      {v.message}", file=stream)
-    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items())
-    print(f"Time:       {phases}", file=stream)
+    t = result.timings
+    print(
+        f"Time:       {t['total']:.1f}s: render {t['render']:.1f}s, then validation {t['validation']:.1f}s and "
+        f"write {t['write']:.1f}s beside policies {t['policy']:.1f}s",
+        file=stream,
+    )
     print(f"\nWrote {opts.out}", file=stream)

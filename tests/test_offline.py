@@ -216,3 +216,23 @@ def test_kubernetes_version_without_schemas_is_a_config_error(tmp_path: Path) ->
     assert result.exit_code == 2
     assert printed.startswith("error: tiny:kubernetesVersion: cannot validate offline")
     assert "not 1.99" in printed
+
+
+def test_bad_policy_config_stops_the_preview_and_leaves_no_report(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.json"
+    bad.write_text('{"no-such-policy": "mandatory"}')
+    result, printed = run_preview(PROGRAMS / "tiny", tmp_path / "out", policy_config=bad)
+    assert result.exit_code == 2
+    assert printed.startswith(f"error: invalid policy config {bad}: no-such-policy: no policy of that name")
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+
+
+def test_policies_beside_validation_report_what_a_serial_run_reports(
+    tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, forked = tiny
+    monkeypatch.setenv("GATEHOUSE_PREVIEW_SERIAL", "1")
+    serial, _ = run_preview(PROGRAMS / "tiny", tmp_path, secrets={"tiny:dbToken": "canary-token-4711"})
+    assert serial.exit_code == 0
+    for name in ("resources.json", "validation-report.json", "policy-report.json"):
+        assert (tmp_path / name).read_bytes() == (forked / name).read_bytes(), name
