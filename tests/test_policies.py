@@ -1278,6 +1278,19 @@ def test_appproject_destinations_exclusive() -> None:
     assert stack_violations(argocd.appproject_destinations_exclusive, two_tenants("payments", "storefront")) == []
 
 
+@pytest.mark.parametrize("pattern", ["pa?-roll", "p[a]y-*", "*roll"])
+def test_appproject_destination_globs_with_any_wildcard_are_checked(pattern: str) -> None:
+    world = two_tenants("pay", "pay-roll")
+    pay = named(world, "pay-project")
+    pay.props["spec"]["destinations"] = [{"server": IN_CLUSTER, "namespace": pattern}]
+    assert stack_violations(argocd.appproject_destinations_exclusive, world) == [
+        (
+            f"AppProject 'argocd/pay' destination 1 ('{pattern}') reaches namespace 'pay-roll' of tenant 'pay-roll'",
+            pay.urn,
+        )
+    ]
+
+
 def test_appproject_destinations_must_not_reach_platform_namespaces() -> None:
     world = tenant_world("cert", extra=())
     chart = Res(CHART, "ratelimit-redis", {"chart": "valkey", "version": "0.11.0", "namespace": "cert-redis"})

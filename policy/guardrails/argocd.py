@@ -8,6 +8,7 @@ application-prevent-default-project.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from collections.abc import Mapping
@@ -332,6 +333,7 @@ def _exclusive_destinations(args: StackValidationArgs, report: Report) -> None:
             owners.setdefault(str(r.props["namespace"]), resource_tenant(r))
     for name in config_value(args, "platformNamespaces", RESERVED_NAMESPACES):
         owners.setdefault(str(name), None)
+    names = sorted(owners)
     for r in sorted(args.resources, key=lambda r: r.urn):
         if base_type(r.resource_type) != APP_PROJECT_TYPE:
             continue
@@ -344,7 +346,8 @@ def _exclusive_destinations(args: StackValidationArgs, report: Report) -> None:
                 pattern = str(mapping(destination).get("namespace") or "")
                 if not pattern or pattern.startswith("!"):
                     continue
-                for namespace, owner in sorted(owners.items()):
+                for namespace in _starting_with(names, _literal_prefix(pattern)):
+                    owner = owners[namespace]
                     # Argo CD matches destination namespaces as globs, `*` across '-' too
                     if owner != tenant and fnmatch.fnmatchcase(namespace, pattern):
                         whose = f"tenant '{owner}'" if owner else "the platform"
@@ -352,6 +355,21 @@ def _exclusive_destinations(args: StackValidationArgs, report: Report) -> None:
                             f"{what} destination {index} ('{pattern}') reaches namespace '{namespace}' of {whose}",
                             r.urn,
                         )
+
+
+def _literal_prefix(pattern: str) -> str:
+    """What every match of a glob starts with: `pay-*` -> `pay-`, `*` -> ``."""
+    return re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+
+
+def _starting_with(names: list[str], prefix: str) -> list[str]:
+    """The sorted names that start with `prefix`: a glob is tried only where it could match (linear, not
+    quadratic, in the number of tenants)."""
+    start = bisect.bisect_left(names, prefix)
+    end = start
+    while end < len(names) and names[end].startswith(prefix):
+        end += 1
+    return names[start:end]
 
 
 appproject_destinations_exclusive = StackValidationPolicy(
