@@ -24,6 +24,9 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on
 # Platform namespaces other planes refer to.
 ARGOCD_NAMESPACE = "argocd"
 ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
+# The cluster's DNS domain (every chart's default `kubernetesClusterDomain`): in-cluster Service names and
+# the control-plane certificates' SANs end with it.
+CLUSTER_DOMAIN = "cluster.local"
 # The one shared Gateway every public route attaches to, and its TLS listener.
 GATEWAY_NAME = "public"
 GATEWAY_NAMESPACE = ENVOY_GATEWAY_NAMESPACE

@@ -49,6 +49,10 @@ IMAGES: dict[str, ImagePin] = {
     "envoy-gateway": ImagePin("docker.io/envoyproxy/gateway", "v1.9.0"),
     "valkey": ImagePin("docker.io/valkey/valkey", "9.1.1"),
     "grafana": ImagePin("docker.io/grafana/grafana", "13.2.0"),
+    # run outside its chart (gateway/cert_manager_check.py), at the chart's version as the chart runs it
+    "cert-manager-startupapicheck": ImagePin(
+        "quay.io/jetstack/cert-manager-startupapicheck", CHARTS["cert-manager"].version
+    ),
 }
 
 # The Keycloak operator is installed from its release manifests (it has no official chart); the

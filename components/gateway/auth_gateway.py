@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from .. import config, endpoints, meta
 from . import apis, edge, grafana, sso, tls
+from .cert_manager_check import api_check
 from .dns import dns_records
 from .routes import route_spec
 
@@ -54,8 +55,14 @@ class AuthGateway(pulumi.ComponentResource):
 
         # cert-manager skips Gateway support if the Gateway API CRDs arrive after it starts
         cert_manager = tls.cert_manager_chart(cert_ns, production, crds)
+        # the issuers wait until cert-manager's webhook admits objects, not just until its pods are Ready
+        api_ready = api_check(cert_ns, pulumi.ResourceOptions(parent=self, depends_on=[cert_manager]))
         tls.issuers(
-            stack, cert_ns, args.cloudflare_token, child, pulumi.ResourceOptions(parent=self, depends_on=[cert_manager])
+            stack,
+            cert_ns,
+            args.cloudflare_token,
+            child,
+            pulumi.ResourceOptions(parent=self, depends_on=[cert_manager, api_ready]),
         )
 
         sso.oauth2_proxy(stack, sso_ns, args.oauth2_proxy_client_secret, child, crds)

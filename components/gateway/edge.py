@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 from .. import config, meta
 from ..charts import ONE_SHOT, helm_chart, valkey, valkey_address
 from ..versions import IMAGES
+from .control_plane_tls import control_plane_secrets
 from .headers import REDIRECT_HEADER, SPOOFABLE
 
 COMPONENT = "gateway"
@@ -42,6 +43,8 @@ def envoy_gateway_chart(
 ) -> k8s.helm.v4.Chart:
     # Global rate limiting (API-key tiers) needs Redis; a small Valkey serves only the rate limiter.
     valkey("ratelimit-redis", RATELIMIT_REDIS, namespace.metadata.name, opts)
+    # helm.v4.Chart drops the certgen hook Job: the controller and proxies would wait for these forever
+    secrets = control_plane_secrets(namespace, production, opts)
     return helm_chart(
         "envoy-gateway",
         "envoy-gateway",
@@ -63,8 +66,14 @@ def envoy_gateway_chart(
             },
             # the controller's defaults set resources; the certgen Job's do not
             "certgen": {"job": {"resources": ONE_SHOT}},
+            # the SANs of the controller certificate end with it
+            "kubernetesClusterDomain": meta.CLUSTER_DOMAIN,
+            # its webhook is a hook too (never installed here); proxies need no zone labels without
+            # zone-aware routing, so the controller does not serve it either
+            "topologyInjector": {"enabled": False},
         },
-        meta.stateful(opts, production),  # carries the Gateway API CRDs
+        # carries the Gateway API CRDs
+        pulumi.ResourceOptions.merge(meta.stateful(opts, production), pulumi.ResourceOptions(depends_on=secrets)),
     )
 
 

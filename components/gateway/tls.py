@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from .. import config, meta
-from ..charts import ONE_SHOT, helm_chart, resources
+from ..charts import helm_chart, resources
 from .edge import LETSENCRYPT_ISSUER, custom
 
 COMPONENT = "tls"
@@ -46,7 +46,8 @@ def cert_manager_chart(
             "resources": resources("10m", "64Mi", "256Mi"),
             "cainjector": {"resources": resources("10m", "64Mi", "256Mi")},
             "webhook": {"resources": resources("10m", "32Mi", "128Mi")},
-            "startupapicheck": {"resources": ONE_SHOT},
+            # a post-install hook helm.v4.Chart never runs: cert_manager_check runs it as a plain Job
+            "startupapicheck": {"enabled": False},
         },
         meta.stateful(opts, production),  # carries the cert-manager CRDs
     )
