@@ -131,6 +131,7 @@ _EMULATORS = {
     "tls:index/privateKey:PrivateKey": _private_key,
     "tls:index/selfSignedCert:SelfSignedCert": _certificate,
     "tls:index/locallySignedCert:LocallySignedCert": _certificate,
+    "tls:index/certRequest:CertRequest": lambda i, s: {"certRequestPem": _fake_pem("CERTIFICATE REQUEST", s)},
 }
 
 

@@ -196,3 +196,14 @@ def test_issuers_wait_for_cert_managers_api_check(preview) -> None:
         m.obj for m in result.manifests if m.kind == "Role" and m.obj["metadata"]["namespace"] == "cert-manager"
     )
     assert role["rules"] == [{"apiGroups": ["cert-manager.io"], "resources": ["certificates"], "verbs": ["create"]}]
+
+
+def test_each_leaf_is_signed_from_its_own_request(preview) -> None:
+    _, result, _ = preview
+    by_urn = {r.urn: r for r in registrations(result)}
+    leaves = [r for r in registrations(result) if r.type == "tls:index/locallySignedCert:LocallySignedCert"]
+    assert len(leaves) == 3
+    for leaf in leaves:
+        request = next(by_urn[d] for d in leaf.dependencies if by_urn[d].type == "tls:index/certRequest:CertRequest")
+        assert leaf.inputs["certRequestPem"] == request.outputs["certRequestPem"]
+        assert leaf.inputs["certRequestPem"].startswith("-----BEGIN CERTIFICATE REQUEST-----\n")
