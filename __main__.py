@@ -38,7 +38,7 @@ tenants = [
 ]
 tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
 # Identity first: the gateway's oauth2-proxy is one of its Dex clients. Its routes wait for the Gateway
-# API CRDs, which the gateway's Envoy Gateway chart installs: a deferred dependency, resolved below.
+# API CRDs, which the gateway's CRDs chart installs: a deferred dependency, resolved below.
 gateway_crds, resolve_gateway_crds = pulumi.deferred_output()
 identity = IdentityStack("identity", IdentityStackArgs(stack, gateway_crds=gateway_crds), opts)
 gateway = AuthGateway(
@@ -46,7 +46,7 @@ gateway = AuthGateway(
     AuthGatewayArgs(stack, cloudflare_token, identity.clients["oauth2-proxy"].secret, tenant_namespaces),
     opts,
 )
-resolve_gateway_crds(pulumi.Output.from_input([gateway.envoy_gateway]))
+resolve_gateway_crds(pulumi.Output.from_input([gateway.gateway_crds]))
 
 pulumi.export("domain", stack.domain)
 pulumi.export("issuer", identity.issuer)

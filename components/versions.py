@@ -18,6 +18,7 @@ class ChartPin:
 
 CHARTS: dict[str, ChartPin] = {
     "envoy-gateway": ChartPin("oci://docker.io/envoyproxy/gateway-helm", "v1.9.0"),
+    "gateway-crds": ChartPin("oci://docker.io/envoyproxy/gateway-crds-helm", "v1.9.0"),
     "cert-manager": ChartPin("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
     "oauth2-proxy": ChartPin("oauth2-proxy", "10.7.0", "https://oauth2-proxy.github.io/manifests"),
     "grafana": ChartPin("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts"),

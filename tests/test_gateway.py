@@ -173,17 +173,23 @@ def test_custom_resources_wait_for_their_crds(preview) -> None:
     _, result = preview
     assert result.run is not None
     regs = result.run.registrations
-    charts = {r.name: r.urn for r in regs if r.type == "kubernetes:helm.sh/v4:Chart"}
-    envoy, cert_manager = charts["envoy-gateway"], charts["cert-manager"]
+    charts = {r.name: r for r in regs if r.type == "kubernetes:helm.sh/v4:Chart"}
+    crds, cert_manager = charts["gateway-crds"].urn, charts["cert-manager"].urn
     for reg in regs:
         group = reg.type.split(":")[1].split("/")[0] if reg.type.startswith("kubernetes:") else ""
         if group in ("gateway.networking.k8s.io", "gateway.envoyproxy.io"):
-            assert envoy in reg.dependencies, reg.urn
+            assert crds in reg.dependencies, reg.urn
         if group == "cert-manager.io":
             assert cert_manager in reg.dependencies, reg.urn
     # cert-manager ignores Gateways for good if the Gateway API CRDs arrive after it starts
-    (cert_manager_chart,) = [r for r in regs if r.urn == cert_manager]
-    assert envoy in cert_manager_chart.dependencies
+    assert crds in charts["cert-manager"].dependencies
+    # one owner of the CRDs: the controller's chart leaves them to the CRDs chart, and installs after it
+    assert charts["envoy-gateway"].inputs["values"]["crds"] == {"enabled": False}
+    assert crds in charts["envoy-gateway"].dependencies
+    assert charts["gateway-crds"].inputs["values"]["crds"] == {
+        "gatewayAPI": {"enabled": True, "channel": "experimental"},
+        "envoyGateway": {"enabled": True},
+    }
 
 
 def valkey_service(chart: Any) -> str:

@@ -49,8 +49,9 @@ class AuthGateway(pulumi.ComponentResource):
         for ns_name in sorted(workload_namespaces & set(config.APP_PLATFORM_NAMESPACES)):
             namespaces[ns_name] = namespace(ns_name, gateway_access=True)
 
-        self.envoy_gateway = edge.envoy_gateway_chart(edge_ns, production, child)
-        crds = pulumi.ResourceOptions(parent=self, depends_on=[self.envoy_gateway])
+        self.gateway_crds = edge.gateway_crds_chart(edge_ns, production, child)
+        crds = pulumi.ResourceOptions(parent=self, depends_on=[self.gateway_crds])
+        edge.envoy_gateway_chart(edge_ns, self.gateway_crds, production, child)
         edge.edge_objects(stack, edge_ns, crds)
 
         # cert-manager skips Gateway support if the Gateway API CRDs arrive after it starts
@@ -71,7 +72,7 @@ class AuthGateway(pulumi.ComponentResource):
             """Wait for the namespace, and for the CRDs when it is a custom resource."""
             waits = [*([namespaces[ns_name]] if ns_name in namespaces else [])]
             return pulumi.ResourceOptions(
-                parent=self, depends_on=[*waits, self.envoy_gateway] if custom_resource else waits
+                parent=self, depends_on=[*waits, self.gateway_crds] if custom_resource else waits
             )
 
         sso_namespaces = set()

@@ -1,7 +1,8 @@
 """The edge: Envoy Gateway, its LoadBalancer proxy, the shared Gateway and edge hygiene.
 
-The Envoy Gateway chart is the one owner of the Gateway API CRDs (and its own). Every custom resource
-here and in the other planes depends on that chart, so CRDs exist before anything uses them.
+The Envoy Gateway CRDs chart is the one owner of the Gateway API CRDs (and Envoy Gateway's). Every
+custom resource here and in the other planes depends on it, so CRDs exist before anything uses them;
+nothing waits for the controller itself, which installs alongside (cert-manager included).
 """
 
 from __future__ import annotations
@@ -38,8 +39,22 @@ def custom(
     )
 
 
-def envoy_gateway_chart(
+def gateway_crds_chart(
     namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
+) -> k8s.helm.v4.Chart:
+    """The Gateway API CRDs (experimental channel, Envoy Gateway's default) and Envoy Gateway's own."""
+    return helm_chart(
+        "gateway-crds",
+        "gateway-crds",
+        "gateway-crds",
+        namespace.metadata.name,
+        {"crds": {"gatewayAPI": {"enabled": True, "channel": "experimental"}, "envoyGateway": {"enabled": True}}},
+        meta.stateful(opts, production),
+    )
+
+
+def envoy_gateway_chart(
+    namespace: k8s.core.v1.Namespace, crds: k8s.helm.v4.Chart, production: bool, opts: pulumi.ResourceOptions
 ) -> k8s.helm.v4.Chart:
     # Global rate limiting (API-key tiers) needs Redis; a small Valkey serves only the rate limiter.
     valkey("ratelimit-redis", RATELIMIT_REDIS, namespace.metadata.name, opts)
@@ -54,6 +69,7 @@ def envoy_gateway_chart(
             "global": {
                 "images": {"envoyGateway": {"image": IMAGES["envoy-gateway"].ref, "pullPolicy": "IfNotPresent"}}
             },
+            "crds": {"enabled": False},  # the CRDs chart owns them
             "config": {
                 "envoyGateway": {
                     "rateLimit": {
@@ -72,8 +88,9 @@ def envoy_gateway_chart(
             # zone-aware routing, so the controller does not serve it either
             "topologyInjector": {"enabled": False},
         },
-        # carries the Gateway API CRDs
-        pulumi.ResourceOptions.merge(meta.stateful(opts, production), pulumi.ResourceOptions(depends_on=secrets)),
+        pulumi.ResourceOptions.merge(
+            meta.stateful(opts, production), pulumi.ResourceOptions(depends_on=[crds, *secrets])
+        ),
     )
 
 

@@ -28,7 +28,7 @@ from .keycloak import keycloak
 @dataclass(frozen=True)
 class IdentityStackArgs:
     stack: config.StackConfig
-    # What installs the Gateway API CRDs (the gateway's Envoy Gateway chart): the routes wait for it. An
+    # What installs the Gateway API CRDs (the gateway's CRDs chart): the routes wait for it. An
     # Output is fine, so the gateway may be built after this plane (`pulumi.deferred_output()`).
     gateway_crds: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
 
