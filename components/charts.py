@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .meta import service_host
 from .versions import CHARTS, IMAGES
 
 
@@ -46,7 +47,7 @@ VALKEY_PORT = 6379  # the chart's default `service.port`
 
 def valkey_address(release: str, namespace: str) -> str:
     """`host:port` of the Service `valkey()` creates for `release`: consumers build their URL from this."""
-    return f"{release}.{namespace}.svc.cluster.local:{VALKEY_PORT}"
+    return f"{service_host(release, namespace)}:{VALKEY_PORT}"
 
 
 def valkey(

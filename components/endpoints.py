@@ -7,6 +7,7 @@ Keycloak issuer and JWKS URI must match between the realm and the gateway's JWT 
 from __future__ import annotations
 
 from .config import StackConfig
+from .meta import service_host
 
 KEYCLOAK_NAMESPACE = "keycloak"
 KEYCLOAK_NAME = "keycloak"  # the Keycloak CR; the operator names its Service `<name>-service`
@@ -36,7 +37,7 @@ def keycloak_issuer(stack: StackConfig) -> str:
 
 def keycloak_jwks_uri(stack: StackConfig) -> str:
     """In-cluster, so the gateway fetches keys without hairpinning through the load balancer."""
-    service = f"{KEYCLOAK_NAME}-service.{KEYCLOAK_NAMESPACE}.svc.cluster.local:{KEYCLOAK_HTTP_PORT}"
+    service = f"{service_host(f'{KEYCLOAK_NAME}-service', KEYCLOAK_NAMESPACE)}:{KEYCLOAK_HTTP_PORT}"
     return f"http://{service}/realms/{stack.identity.realm}/protocol/openid-connect/certs"
 
 

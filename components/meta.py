@@ -27,6 +27,13 @@ ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
 # The cluster's DNS domain (every chart's default `kubernetesClusterDomain`): in-cluster Service names and
 # the control-plane certificates' SANs end with it.
 CLUSTER_DOMAIN = "cluster.local"
+
+
+def service_host(service: str, namespace: str) -> str:
+    """The in-cluster DNS name of a Service."""
+    return f"{service}.{namespace}.svc.{CLUSTER_DOMAIN}"
+
+
 # The one shared Gateway every public route attaches to, and its TLS listener.
 GATEWAY_NAME = "public"
 GATEWAY_NAMESPACE = ENVOY_GATEWAY_NAMESPACE

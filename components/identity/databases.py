@@ -31,7 +31,7 @@ class Database:
     @property
     def host(self) -> str:
         """The read-write Service, always pointing at the primary."""
-        return f"{self.cluster}-rw.{self.namespace}.svc.cluster.local"
+        return meta.service_host(f"{self.cluster}-rw", self.namespace)
 
 
 def operator(home: Home, production: bool, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:

@@ -94,7 +94,7 @@ def org_tunnel(
                 "ingress": [
                     {
                         "hostname": host,
-                        "service": f"http://{service.name}.{org.namespace}.svc.cluster.local:{service.port}",
+                        "service": f"http://{meta.service_host(service.name, org.namespace)}:{service.port}",
                     }
                 ],
             },
