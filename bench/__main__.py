@@ -29,21 +29,24 @@ def table(rows: list[dict[str, Any]]) -> str:
         "resources",
         "render_s",
         "validation_s",
+        "write_s",
         "policy_s",
         "total_s",
         "ms/resource",
         "floor_ms",
         "ratio",
         "peak_MB",
+        "policy_peak_MB",
         "chain",
     ]
     lines = ["| " + " | ".join(c.replace("_", " ") for c in columns) + " |", "|" + "---:|" * len(columns)]
     for r in rows:
         s = r["seconds"]
         lines.append(
-            f"| {r['tenants']} | {r['resources']} | {s['render']} | {s['validation']} | {s['policy']} | {s['total']} "
+            f"| {r['tenants']} | {r['resources']} | {s['render']} | {s['validation']} | {s['write']} "
+            f"| {s['policy']} | {s['total']} "
             f"| {r['render_ms_per_resource']} | {r['floor']['ms_per_resource']} | {r['floor_ratio']} "
-            f"| {r['peak_memory_mb']} | {r['longest_dependency_chain']} |"
+            f"| {r['peak_memory_mb']} | {r['policy_process_peak_memory_mb']} | {r['longest_dependency_chain']} |"
         )
     return "\n".join(lines)
 

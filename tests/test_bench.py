@@ -1,0 +1,26 @@
+"""make bench's own pieces: the generated stacks are valid, and the critical path is measured right."""
+
+from __future__ import annotations
+
+from bench.generate import generated_config
+from bench.measure import longest_chain
+from components import config
+from offline.records import Registration
+
+
+def _reg(urn: str, *deps: str) -> Registration:
+    return Registration(urn, "t", urn, "", True, False, "", {}, {}, dependencies=list(deps))
+
+
+def test_longest_chain_follows_dependencies_not_registration_order() -> None:
+    regs = [_reg("d", "c"), _reg("a"), _reg("c", "b", "a"), _reg("b", "a"), _reg("lonely")]
+    assert longest_chain(regs) == 4  # a -> b -> c -> d
+
+
+def test_generated_stacks_are_valid_config_in_proportion() -> None:
+    raw = {key.split(":", 1)[1]: value for key, value in generated_config(50).items()}
+    parsed = config.parse_raw({k: v for k, v in raw.items() if k not in config.SECRET_KEYS})
+    assert len(parsed.tenants) == 50
+    assert len(parsed.organizations) == 10
+    assert len(parsed.apis) == 5 and len(parsed.apps) == 6  # the stack's Grafana and one app per 10 tenants
+    assert {t.profile for t in parsed.tenants} == {"standard", "elevated"}
