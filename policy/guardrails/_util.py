@@ -150,9 +150,14 @@ def for_types(*types: str, variants: bool = True) -> Callable[[Validate], Valida
     return decorate
 
 
-def string_list(default: list[str]) -> dict[str, Any]:
+def string_list(default: list[str], description: str | None = None, min_items: int = 0) -> dict[str, Any]:
     """The config schema of a policy parameter that is a list of strings."""
-    return {"type": "array", "items": {"type": "string"}, "default": default}
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "default": default}
+    if min_items:
+        schema["minItems"] = min_items
+    if description:
+        schema["description"] = description
+    return schema
 
 
 def config_value(args: Any, key: str, default: Any) -> Any:

@@ -228,11 +228,7 @@ appproject_scoped_roles = ResourceValidationPolicy(
     validate=_scoped_roles,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name=ARGO, reference="projects.md: roles; app-any-namespace.md"),
-    config_schema=PolicyConfigSchema(
-        properties={
-            "groupPatterns": {"type": "array", "items": {"type": "string"}, "minItems": 1, "default": GROUP_PATTERNS}
-        }
-    ),
+    config_schema=PolicyConfigSchema(properties={"groupPatterns": string_list(GROUP_PATTERNS, min_items=1)}),
 )
 
 
@@ -446,13 +442,11 @@ argocd_rbac_admin_group = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name=ARGO, reference="rbac.md: policy.csv, policy.default"),
     config_schema=PolicyConfigSchema(
         properties={
-            "adminGroupPatterns": {
-                "type": "array",
-                "items": {"type": "string"},
-                "minItems": 1,
-                "default": ADMIN_GROUP_PATTERNS,
-                "description": "Regular expressions the groups granted role:admin must match.",
-            }
+            "adminGroupPatterns": string_list(
+                ADMIN_GROUP_PATTERNS,
+                description="Regular expressions the groups granted role:admin must match.",
+                min_items=1,
+            )
         }
     ),
 )

@@ -54,12 +54,9 @@ AUTH_METHODS = ["extAuth", "jwt", "apiKeyAuth", "oidc", "basicAuth"]
 REDIRECT_LISTENERS = ["http"]
 DNS_RECORD_TYPES = (DNS_RECORD_TYPE, "cloudflare:index/record:Record")
 
-DOMAINS_SCHEMA = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": "DNS zones public hosts must be inside (set per stack; empty means no restriction).",
-}
+DOMAINS_SCHEMA = string_list(
+    [], description="DNS zones public hosts must be inside (set per stack; empty means no restriction)."
+)
 
 
 def _spec(props: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -116,11 +116,7 @@ tenant_namespace_not_reserved = ResourceValidationPolicy(
         properties={
             "reserved": string_list(RESERVED),
             "reservedPrefixes": string_list(RESERVED_PREFIXES),
-            "tenantReservedPrefixes": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": TENANT_RESERVED_PREFIXES,
-            },
+            "tenantReservedPrefixes": string_list(TENANT_RESERVED_PREFIXES),
         }
     ),
 )

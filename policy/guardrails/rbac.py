@@ -226,13 +226,11 @@ tenant_binding_subjects = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7; Capsule owners"),
     config_schema=PolicyConfigSchema(
         properties={
-            "groupPatterns": {
-                "type": "array",
-                "items": {"type": "string"},
-                "minItems": 1,
-                "default": GROUP_PATTERNS,
-                "description": "Regular expressions a tenant's group must match; {tenant} is the tenant slug.",
-            }
+            "groupPatterns": string_list(
+                GROUP_PATTERNS,
+                description="Regular expressions a tenant's group must match; {tenant} is the tenant slug.",
+                min_items=1,
+            )
         }
     ),
 )

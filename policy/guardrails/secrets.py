@@ -105,18 +105,12 @@ def _key_config(args: Any) -> tuple[list[str], list[str]]:
 
 
 KEY_SCHEMA = {
-    "credentialKeys": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": CREDENTIAL_SUFFIXES,
-        "description": "A key whose normalized name ends with one of these holds a credential.",
-    },
-    "referenceKeys": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": REFERENCE_SUFFIXES,
-        "description": "... unless it ends with one of these (it names a Secret instead).",
-    },
+    "credentialKeys": string_list(
+        CREDENTIAL_SUFFIXES, description="A key whose normalized name ends with one of these holds a credential."
+    ),
+    "referenceKeys": string_list(
+        REFERENCE_SUFFIXES, description="... unless it ends with one of these (it names a Secret instead)."
+    ),
 }
 
 

@@ -34,6 +34,7 @@ from ._util import (
     objects,
     rendered_by,
     sequence,
+    string_list,
     truthy,
 )
 
@@ -220,13 +221,9 @@ def _workload_policy(check: Check) -> Callable[[ResourceValidationArgs, Report],
 
 REGISTRY_SCHEMA = PolicyConfigSchema(
     properties={
-        "allowedRegistries": {
-            "type": "array",
-            "items": {"type": "string"},
-            "minItems": 1,
-            "default": ALLOWED_REGISTRIES,
-            "description": "Registries (or registry/path prefixes) images may come from.",
-        }
+        "allowedRegistries": string_list(
+            ALLOWED_REGISTRIES, description="Registries (or registry/path prefixes) images may come from.", min_items=1
+        )
     }
 )
 
