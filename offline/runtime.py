@@ -145,6 +145,14 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._urns: set[str] = set()
         self._lock = threading.Lock()
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN (pkg/resource/urn.go NewURN): the parent's whole qualified type, except the
+        root stack's, prefixes the type. The stock mock keeps only the parent's last type and the stack's."""
+        qualified = parent.split("::")[2] if parent else ""
+        if qualified and qualified != STACK_TYPE:
+            type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         with self._lock:

@@ -236,3 +236,28 @@ def test_policies_beside_validation_report_what_a_serial_run_reports(
     assert serial.exit_code == 0
     for name in ("resources.json", "validation-report.json", "policy-report.json"):
         assert (tmp_path / name).read_bytes() == (forked / name).read_bytes(), name
+
+
+def test_urns_are_the_engines(tmp_path: Path) -> None:
+    """The root stack's type is not in its children's URNs; a parent's whole qualified type is."""
+    program = _program(
+        tmp_path,
+        "import pulumi\n"
+        "import pulumi_kubernetes as k8s\n"
+        "class Outer(pulumi.ComponentResource):\n"
+        "    def __init__(self, name):\n"
+        "        super().__init__('t:index:Outer', name)\n"
+        "        self.inner = Inner('inner', pulumi.ResourceOptions(parent=self))\n"
+        "class Inner(pulumi.ComponentResource):\n"
+        "    def __init__(self, name, opts):\n"
+        "        super().__init__('t:index:Inner', name, None, opts)\n"
+        "        k8s.core.v1.Namespace('deep', metadata={'name': 'deep'}, opts=pulumi.ResourceOptions(parent=self))\n"
+        "Outer('outer')\n"
+        "k8s.core.v1.Namespace('top', metadata={'name': 'top'})\n",
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    urns = {r.name: r.urn for r in result.run.registrations}
+    assert urns["outer"] == "urn:pulumi:dev::tiny::t:index:Outer::outer"
+    assert urns["inner"] == "urn:pulumi:dev::tiny::t:index:Outer$t:index:Inner::inner"
+    assert urns["deep"] == "urn:pulumi:dev::tiny::t:index:Outer$t:index:Inner$kubernetes:core/v1:Namespace::deep"
+    assert urns["top"] == "urn:pulumi:dev::tiny::kubernetes:core/v1:Namespace::top"
