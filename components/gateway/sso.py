@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, endpoints, meta
-from ..charts import helm_chart, valkey, valkey_address
+from ..charts import helm_chart, resources, valkey, valkey_address
 from ..versions import IMAGES
 from .edge import custom
 from .headers import REDIRECT_HEADER, SSO_HEADERS
@@ -124,7 +124,7 @@ def oauth2_proxy(
                 },
             },
             "replicaCount": 2,
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+            "resources": resources("50m", "64Mi", "256Mi"),
         },
         opts,
     )

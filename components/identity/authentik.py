@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
-from ..charts import helm_chart
+from ..charts import helm_chart, resources
 from .blueprint import DEX_SECRET_ENV, blueprint_yaml
 from .common import (
     COMPONENT,
@@ -22,7 +22,6 @@ from .common import (
     env_from_secret,
     kept,
     password,
-    resources,
     secret,
 )
 from .databases import PORT, Database

@@ -13,9 +13,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import meta
-from ..charts import helm_chart
+from ..charts import helm_chart, resources
 from ..versions import IMAGES
-from .common import COMPONENT, Home, kept, password, resources, secret
+from .common import COMPONENT, Home, kept, password, secret
 
 PORT = 5432
 

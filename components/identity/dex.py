@@ -16,7 +16,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from .. import config, endpoints
-from ..charts import helm_chart
+from ..charts import helm_chart, resources
 from .authentik import AUTHENTIK_CLIENT_SECRET_KEY, CONNECTORS
 from .blueprint import DEX_CLIENT_ID, authentik_issuer
 from .clients import DexClient
@@ -26,7 +26,6 @@ from .common import (
     Home,
     env_from_secret,
     http_route,
-    resources,
     secret,
 )
 from .databases import PORT, Database

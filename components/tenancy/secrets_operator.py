@@ -12,14 +12,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import meta
-from ..charts import helm_chart
+from ..charts import helm_chart, resources
 
 NAMESPACE = "external-secrets"
 COMPONENT = "secrets-operator"
 RELEASE = "external-secrets"
 # The chart's defaults already run every container non-root, read-only, without privilege escalation and
 # with RuntimeDefault seccomp (Pod Security `restricted`); they only lack resources.
-SMALL = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+SMALL = resources("10m", "64Mi", "256Mi")
 VALUES = {
     "installCRDs": True,
     "resources": SMALL,
