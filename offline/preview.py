@@ -22,7 +22,7 @@ import yaml
 
 from . import manifests as mf
 from .background import Background
-from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, run_policies
+from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, Violation, run_policies
 from .records import Registration, redact
 from .runtime import ProgramRun, run_program
 from .stack_config import StackConfig, StackConfigError, load_stack_config
@@ -33,6 +33,7 @@ DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream"
 OUTPUT_NAMES = ("resources.json", "manifests", "charts", "validation-report.json", "policy-report.json")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_NOT_RUN = 0, 1, 2
+ADVICE_EXAMPLES = 3  # resource names shown per advisory policy in the summary
 T = TypeVar("T")
 
 
@@ -307,14 +308,16 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
         file=stream,
     )
     problems = result.validation_problems
-    if problems or policy.violations:
+    blocking = [v for v in policy.violations if v.enforcement == "mandatory"]
+    if problems or blocking:
         print("\nProblems:", file=stream)
     for entry in problems:
         print(f"  [{entry.result.status}] {entry.urn}", file=stream)
         for error in entry.result.errors:
             print(f"      {error}", file=stream)
-    for v in policy.violations:
+    for v in blocking:
         print(f"  [{v.enforcement}] {v.policy}: {v.urn}\n      {v.message}", file=stream)
+    _print_advice(stream, [v for v in policy.violations if v.enforcement != "mandatory"])
     t = result.timings
     print(
         f"Time:       {t['total']:.1f}s: render {t['render']:.1f}s, then validation {t['validation']:.1f}s and "
@@ -322,3 +325,17 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
         file=stream,
     )
     print(f"\nWrote {opts.out}", file=stream)
+
+
+def _print_advice(stream: TextIO, advice: list[Violation]) -> None:
+    """Advisory findings one line per policy (staging has dozens by design); all are in policy-report.json."""
+    if not advice:
+        return
+    print("\nAdvice (not blocking; every finding is in policy-report.json):", file=stream)
+    by_policy: dict[str, list[Violation]] = {}
+    for v in advice:
+        by_policy.setdefault(v.policy, []).append(v)
+    for name, found in by_policy.items():
+        names = ", ".join(v.urn.rsplit("::", 1)[-1] for v in found[:ADVICE_EXAMPLES])
+        more = f" and {len(found) - ADVICE_EXAMPLES} more" if len(found) > ADVICE_EXAMPLES else ""
+        print(f"  [{found[0].enforcement}] {name}: {len(found)} ({names}{more})", file=stream)

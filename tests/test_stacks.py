@@ -141,3 +141,16 @@ def test_kubernetes_names_come_from_slugs(stack, tmp_path: Path) -> None:
     assert renamed.exit_code == 0, printed
     assert [r.urn for r in renamed.run.registrations] == [r.urn for r in result.run.registrations]
     assert [m.identity for m in renamed.manifests] == [m.identity for m in result.manifests]
+
+
+def test_summary_lists_blocking_problems_and_groups_advice(stack) -> None:
+    name, result, printed, _, _ = stack
+    advice = [v for v in result.policy.violations if v.enforcement == "advisory"]
+    if name == "prod":
+        assert not advice and "Advice" not in printed
+        return
+    assert advice and "Problems:" not in printed
+    for policy in {v.policy for v in advice}:
+        count = sum(v.policy == policy for v in advice)
+        assert f"  [advisory] {policy}: {count} (" in printed
+    assert not any(v.urn in printed for v in advice)  # one line per policy, not one per resource
