@@ -35,7 +35,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from .records import Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
+from .records import SECRET_SIG, SIG_KEY, Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
 from .stack_config import StackConfig
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -160,7 +160,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 raise pulumi.RunError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self._urns.add(urn)
         _ensure_event_loop()  # deserialising resource references needs a loop on this thread
-        inputs = normalize_numbers(from_wire(rpc.deserialize_properties(request.object)))
+        inputs = normalize_numbers(from_wire(_deserialize(request.object)))
         outputs: dict[str, Any] = {}
         revealed: dict[str, Any] = {}
         unchanged = False  # outputs are the inputs, as for most objects: answer with the request's own Struct
@@ -213,6 +213,21 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         with self._lock:
             self.component_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)
+
+
+def _deserialize(value: Any) -> Any:
+    """The SDK's deserialize_properties, but a secret stays on its leaf: the SDK lifts a nested secret to
+    the whole top-level property (a chart's `values` with one secret annotation would be all secret),
+    where the engine keeps it where it is."""
+    if isinstance(value, struct_pb2.Struct):
+        if SIG_KEY in value:
+            if value[SIG_KEY] == SECRET_SIG:
+                return {SIG_KEY: SECRET_SIG, "value": _deserialize(value["value"])}
+            return rpc.deserialize_properties(value)  # assets, resource references
+        return {k: d for k, v in value.items() if (d := _deserialize(v)) is not None}
+    if isinstance(value, struct_pb2.ListValue):
+        return [_deserialize(v) for v in value]
+    return rpc.deserialize_property(value)
 
 
 def _to_struct(outputs: dict[str, Any]) -> struct_pb2.Struct:

@@ -261,3 +261,22 @@ def test_urns_are_the_engines(tmp_path: Path) -> None:
     assert urns["inner"] == "urn:pulumi:dev::tiny::t:index:Outer$t:index:Inner::inner"
     assert urns["deep"] == "urn:pulumi:dev::tiny::t:index:Outer$t:index:Inner$kubernetes:core/v1:Namespace::deep"
     assert urns["top"] == "urn:pulumi:dev::tiny::kubernetes:core/v1:Namespace::top"
+
+
+def test_a_nested_secret_is_redacted_on_its_leaf_only(tmp_path: Path) -> None:
+    """The engine keeps a secret where it is; the SDK's own deserialiser would mark the whole property."""
+    program = _program(
+        tmp_path,
+        "import pulumi\n"
+        "import pulumi_kubernetes as k8s\n"
+        "k8s.core.v1.ConfigMap('settings', metadata={'name': 'settings', 'namespace': 'team-a',\n"
+        "    'annotations': {'checksum': pulumi.Output.secret('s3cr3t-hash'), 'owner': 'team-a'}},\n"
+        "    data={'greeting': 'hello'})\n",
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    resources = json.loads((tmp_path / "out" / "resources.json").read_text())
+    settings = _by_name(resources, "kubernetes:core/v1:ConfigMap", "settings")
+    assert settings["secret_inputs"] == ["metadata"]
+    assert settings["inputs"]["metadata"]["annotations"] == {"checksum": REDACTED, "owner": "team-a"}
+    assert settings["inputs"]["metadata"]["name"] == "settings" and settings["inputs"]["data"] == {"greeting": "hello"}
+    assert "s3cr3t-hash" not in "".join(p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file())
