@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from helpers import program_with_stack, run_preview, stack_config
 
 from components.gateway.headers import SPOOFABLE
 from offline.preview import PreviewResult
-from offline.records import Secret
+from offline.records import Secret, redact
 
 GATEWAY_REF = ("public", "envoy-gateway-system", "https")
 
@@ -240,6 +242,33 @@ def test_oauth2_proxy_is_the_dex_client_for_every_domain(preview) -> None:
     login = one(result, "HTTPRoute", "oauth2-proxy", "oauth2-proxy")
     assert login["spec"]["hostnames"] == [f"auth.{domain}"]
     assert login["metadata"]["labels"]["gatehouse.dev/public-route"] == "true"
+
+
+def test_oauth2_proxy_rolls_when_a_secret_it_reads_changes(preview) -> None:
+    _, result = preview
+    assert result.run is not None
+    values = next(c for c in result.charts if c.chart == "oauth2-proxy").values
+    credentials = one(result, "Secret", "oauth2-proxy-credentials", "oauth2-proxy")["stringData"]
+    redis = one(result, "Secret", "oauth2-proxy-redis-users", "oauth2-proxy")["stringData"]
+    # the client id is in that Secret too, but it is no secret: only the three values are hashed
+    read = {
+        "oauth2-proxy-credentials": {k: credentials[k] for k in ("client-secret", "cookie-secret")},
+        "oauth2-proxy-redis-users": {"default": redis["default"]},
+    }
+    expected = hashlib.sha256(json.dumps(read, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert values["podAnnotations"] == {"checksum/secrets": expected}
+    chart = next(
+        r for r in result.run.registrations if r.type == "kubernetes:helm.sh/v4:Chart" and r.name == "oauth2-proxy"
+    )
+    assert redact(chart.inputs["values"])["podAnnotations"]["checksum/secrets"] == "[secret]"  # a Pulumi secret
+    # the digest comes from the Secrets, not (as a credential would) straight from the generators
+    types = {r.urn: r.type for r in result.run.registrations}
+    sources = {types[urn] for urn in chart.property_dependencies["values"]}
+    assert "kubernetes:core/v1:Secret" in sources and not sources & {"random:index/randomPassword:RandomPassword"}
+    secrets = {
+        urn.rsplit("::", 1)[1] for urn in chart.property_dependencies["values"] if types[urn].endswith(":Secret")
+    }
+    assert secrets == {"oauth2-proxy-credentials", "oauth2-proxy-redis"}  # resource names of the two Secrets
 
 
 def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None:

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 import yaml
 from conftest import FIXTURES, REPO, UPSTREAM
-from helpers import program_with_stack, stack_config
+from helpers import program_with_stack, run_preview, stack_config
 
-from components import config
+from components import charts, config
 from components.identity import blueprint, dex, realm, realm_flows
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
+from offline.preview import PreviewResult
 from offline.records import Registration, Secret, reveal
 from offline.runtime import ProgramRun, run_program
 from offline.stack_config import load_stack_config
@@ -475,6 +476,123 @@ def test_dex_route(staging: ProgramRun) -> None:
     assert route["spec"]["hostnames"] == ["dex.staging.platform.example.com"]
     assert route["spec"]["parentRefs"][0]["name"] == "public"
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "dex", "port": 5556}]
+
+
+# --- rolling pods when a Secret they read changes ---------------------------------------------------
+
+# What each consumer's pods read from Secrets in staging (GitHub and Google connectors on), by release
+# and where its chart takes pod annotations. oauth2-proxy's `client-id` is left out: not a secret.
+CONSUMERS: dict[str, tuple[list[tuple[str, ...]], dict[str, list[str]]]] = {
+    "dex": (
+        [("podAnnotations",)],
+        {
+            "dex-db-credentials": ["password"],
+            "dex-connectors": ["authentik-client-secret", "github-client-secret", "google-client-secret"],
+            "dex-clients": ["argocd", "grafana", "oauth2-proxy", "tekton-dashboard"],
+        },
+    ),
+    "authentik": (
+        [("server", "podAnnotations"), ("worker", "podAnnotations")],
+        {
+            "authentik-credentials": ["bootstrap-password", "bootstrap-token", "secret-key"],
+            "authentik-db-credentials": ["password"],
+            "dex-connectors": ["authentik-client-secret"],
+        },
+    ),
+    "oauth2-proxy": (
+        [("podAnnotations",)],
+        {"oauth2-proxy-credentials": ["client-secret", "cookie-secret"], "oauth2-proxy-redis-users": ["default"]},
+    ),
+}
+ROTATED_GITHUB_SECRET = "rotated-github-client-secret"
+
+
+@pytest.fixture(scope="module")
+def rolled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PreviewResult, PreviewResult]:
+    """The staging preview, and the same with another GitHub client secret (read by Dex only)."""
+    results = []
+    out = tmp_path_factory.mktemp("staging-checksums")
+    for directory, secrets in ((out, None), (out / "rotated", {"gatehouse:githubClientSecret": ROTATED_GITHUB_SECRET})):
+        result, printed = run_preview(REPO, directory, "staging", REPO / "policy" / "staging.json", secrets=secrets)
+        assert result.exit_code == 0, printed
+        results.append(result)
+    return out, results[0], results[1]
+
+
+def _values(result: PreviewResult, release: str) -> dict[str, Any]:
+    (found,) = [c for c in result.charts if c.release == release]
+    return found.values
+
+
+def _at(values: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        values = values[key]
+    return values
+
+
+def _annotations(result: PreviewResult, release: str) -> list[str]:
+    paths, _ = CONSUMERS[release]
+    return [_at(_values(result, release), path)["checksum/secrets"] for path in paths]
+
+
+def _expected_checksum(result: PreviewResult, consumed: dict[str, list[str]]) -> str:
+    """SHA-256 of the compact, key-sorted JSON `{secret: {key: value}}` of the Secrets as registered."""
+    data = {m.name: m.obj["stringData"] for m in result.manifests if m.kind == "Secret" and m.name in consumed}
+    assert set(data) == set(consumed)
+    read = {name: {key: data[name][key] for key in keys} for name, keys in consumed.items()}
+    return hashlib.sha256(json.dumps(read, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def test_each_consumer_carries_a_digest_of_the_secrets_it_reads(rolled) -> None:
+    _, result, _ = rolled
+    upstream = {c: yaml.safe_load((UPSTREAM / "charts" / c / "values.yaml").read_text()) for c in CONSUMERS}
+    for release, (paths, consumed) in CONSUMERS.items():
+        expected = _expected_checksum(result, consumed)
+        assert _annotations(result, release) == [expected] * len(paths), release
+        for path in paths:  # where the chart reads pod annotations
+            assert _at(upstream[release], path) == {}, (release, path)
+    # exactly what the environment reads, and only secrets: Dex's config has its own checksum
+    for release, env in (
+        ("dex", _values(result, "dex")["envVars"]),
+        ("authentik", _values(result, "authentik")["global"]["env"]),
+    ):
+        read = {(name, key) for name, key in env_refs([e for e in env if "valueFrom" in e]).values()}
+        assert read == {(name, key) for name, keys in CONSUMERS[release][1].items() for key in keys}, release
+    assert set(_at(_values(result, "dex"), ("podAnnotations",))) == {"checksum/config", "checksum/secrets"}
+
+
+def test_secrets_checksums_stay_pulumi_secrets(rolled) -> None:
+    out, result, _ = rolled
+    assert result.run is not None
+    digests = {d for release in CONSUMERS for d in _annotations(result, release)}
+    assert len(digests) == 3 and all(re.fullmatch(r"[0-9a-f]{64}", d) for d in digests)
+    for r in result.run.registrations:
+        assert not list(_clear(r.inputs, digests)), r.urn  # never outside a Pulumi secret
+    recorded = {r["name"]: r for r in json.loads((out / "resources.json").read_text())}
+    for release, (paths, _) in CONSUMERS.items():
+        assert "values" in recorded[release]["secret_inputs"], release
+        written = yaml.safe_load((out / "charts" / f"{release}.values.yaml").read_text())
+        for path in paths:
+            assert _at(written, path)["checksum/secrets"] == "[secret]", (release, path)
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".yaml"):
+            text = path.read_text()
+            assert not [d for d in digests if d in text], path
+
+
+def test_a_changed_secret_rolls_only_the_workloads_that_read_it(rolled) -> None:
+    _, before, after = rolled
+    assert after.config is not None and after.config.values["gatehouse:githubClientSecret"] == ROTATED_GITHUB_SECRET
+    changed = {release for release in CONSUMERS if _annotations(before, release) != _annotations(after, release)}
+    assert changed == {"dex"}  # Authentik reads another key of dex-connectors; oauth2-proxy none of it
+    assert _annotations(after, "dex") == [_expected_checksum(after, CONSUMERS["dex"][1])]
+    config_checksum = [_values(r, "dex")["podAnnotations"]["checksum/config"] for r in (before, after)]
+    assert config_checksum[0] == config_checksum[1]  # the config only names the variable
+
+
+def test_secrets_checksum_needs_every_value_it_is_asked_for() -> None:
+    with pytest.raises(ValueError, match="no value given for key 'password' of Secret 'dex-db-credentials'"):
+        charts.secrets_checksum([("dex-db-credentials", "password")], [])
 
 
 # --- consistency across Dex, Argo CD and the component's interface -----------------------------------

@@ -4,6 +4,9 @@ oauth2-proxy answers the check on its proxy handler with upstream `static://200`
 `X-Auth-Request-*` headers when the session is good, a 302 to Dex when not. The check goes to the
 `/_extauth` prefix, so requests for oauth2-proxy's own paths on an app host are never answered 200
 and forwarded unauthenticated; sign-in and sign-out happen on `auth.<domain>/oauth2/...`.
+
+Its client secret, cookie secret and Redis password reach it as environment variables, read at start:
+the pods carry a digest of them (`checksum/secrets`), so a rotated one rolls them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, endpoints, meta
-from ..charts import helm_chart, resources, valkey, valkey_address
+from ..charts import (
+    SECRETS_CHECKSUM,
+    helm_chart,
+    resources,
+    secrets_checksum,
+    stored_secret,
+    valkey,
+    valkey_address,
+)
 from ..versions import IMAGES
 from .edge import custom
 from .headers import REDIRECT_HEADER, SSO_HEADERS
@@ -28,6 +39,14 @@ CREDENTIALS_SECRET = "oauth2-proxy-credentials"
 REDIS = "oauth2-proxy-redis"
 REDIS_SECRET = "oauth2-proxy-redis-users"
 CLIENT_ID = "oauth2-proxy"  # its static client in Dex
+REDIS_PASSWORD_KEY = "default"  # the ACL user oauth2-proxy signs in to Valkey as
+# What the chart's pods read from those Secrets (`config.existingSecret`, `sessionStorage.redis`); the
+# client id is there too, but it is a constant, not a secret.
+SECRET_REFS = [
+    (CREDENTIALS_SECRET, "client-secret"),
+    (CREDENTIALS_SECRET, "cookie-secret"),
+    (REDIS_SECRET, REDIS_PASSWORD_KEY),
+]
 EXT_AUTH_PATH = "/_extauth"
 COOKIE_NAME = "_gatehouse_sso"  # never `__Host-`: that prefix forbids the Domain attribute SSO needs
 
@@ -80,20 +99,16 @@ def oauth2_proxy(
     ns = namespace.metadata.name
     cookie_secret = random.RandomPassword("oauth2-proxy-cookie", length=32, special=False, opts=opts)
     redis_password = random.RandomPassword("oauth2-proxy-redis", length=32, special=False, opts=opts)
-    k8s.core.v1.Secret(
-        "oauth2-proxy-credentials",
-        metadata=meta.object_meta(CREDENTIALS_SECRET, COMPONENT, ns),
-        type="Opaque",
-        string_data={"client-id": CLIENT_ID, "client-secret": client_secret, "cookie-secret": cookie_secret.result},
-        opts=opts,
-    )
-    k8s.core.v1.Secret(
-        "oauth2-proxy-redis",
-        metadata=meta.object_meta(REDIS_SECRET, COMPONENT, ns),
-        type="Opaque",
-        string_data={"default": redis_password.result},
-        opts=opts,
-    )
+    credentials: dict[str, pulumi.Input[str]] = {
+        "client-id": CLIENT_ID,
+        "client-secret": client_secret,
+        "cookie-secret": cookie_secret.result,
+    }
+    redis_users: dict[str, pulumi.Input[str]] = {REDIS_PASSWORD_KEY: redis_password.result}
+    secrets = [
+        stored_secret("oauth2-proxy-credentials", CREDENTIALS_SECRET, COMPONENT, ns, credentials, opts),
+        stored_secret("oauth2-proxy-redis", REDIS_SECRET, COMPONENT, ns, redis_users, opts),
+    ]
     valkey(
         "oauth2-proxy-redis",
         REDIS,
@@ -102,7 +117,7 @@ def oauth2_proxy(
         auth={
             "enabled": True,
             "usersExistingSecret": REDIS_SECRET,
-            "aclUsers": {"default": {"permissions": "~* &* +@all"}},
+            "aclUsers": {REDIS_PASSWORD_KEY: {"permissions": "~* &* +@all"}},
         },
     )
     image = IMAGES["oauth2-proxy"]
@@ -118,12 +133,13 @@ def oauth2_proxy(
                 "type": "redis",  # a small ticket cookie, not the whole token set
                 "redis": {
                     "existingSecret": REDIS_SECRET,
-                    "passwordKey": "default",
+                    "passwordKey": REDIS_PASSWORD_KEY,
                     "clientType": "standalone",
                     "standalone": {"connectionUrl": f"redis://{valkey_address(REDIS, NAMESPACE)}"},
                 },
             },
             "replicaCount": 2,
+            "podAnnotations": {SECRETS_CHECKSUM: secrets_checksum(SECRET_REFS, secrets)},
             "resources": resources("50m", "64Mi", "256Mi"),
         },
         opts,

@@ -1,7 +1,8 @@
 """Authentik, the platform's user store: its chart on its CloudNativePG database, configured by blueprint.
 
 Every credential is generated here and reaches the pods only through a Secret and `global.env`
-`secretKeyRef`s: the chart values hold names of Secrets, never values.
+`secretKeyRef`s: the chart values hold names of Secrets, never values. Server and worker pods carry a
+digest of those values (`checksum/secrets`), so rotating one rolls both.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
-from ..charts import helm_chart, resources
+from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from .blueprint import DEX_SECRET_ENV, blueprint_yaml
 from .common import (
     COMPONENT,
@@ -33,27 +34,33 @@ CONNECTORS = "dex-connectors"  # shared with Dex: the secret of Dex's OAuth2 cli
 AUTHENTIK_CLIENT_SECRET_KEY = "authentik-client-secret"
 
 
-def authentik_values(stack: config.StackConfig, db: Database) -> dict[str, Any]:
+def environment(stack: config.StackConfig, db: Database) -> list[dict[str, Any]]:
+    """Server and worker alike (`global.env`)."""
+    return [
+        env_from_secret("AUTHENTIK_SECRET_KEY", CREDENTIALS, "secret-key"),
+        env_from_secret("AUTHENTIK_POSTGRESQL__PASSWORD", db.credentials, "password"),
+        # read once, by the worker, on the very first start
+        env_from_secret("AUTHENTIK_BOOTSTRAP_PASSWORD", CREDENTIALS, "bootstrap-password"),
+        env_from_secret("AUTHENTIK_BOOTSTRAP_TOKEN", CREDENTIALS, "bootstrap-token"),
+        {"name": "AUTHENTIK_BOOTSTRAP_EMAIL", "value": stack.identity.admin_email},
+        # `!Env` in the blueprint
+        env_from_secret(DEX_SECRET_ENV, CONNECTORS, AUTHENTIK_CLIENT_SECRET_KEY),
+    ]
+
+
+def authentik_values(stack: config.StackConfig, db: Database, secrets: list[SecretData]) -> dict[str, Any]:
+    """`secrets`: the Secrets `global.env` reads, with their values."""
     production = stack.is_production
+    env = environment(stack, db)
     pods = {
         "replicas": 2 if production else 1,
+        "podAnnotations": {SECRETS_CHECKSUM: secrets_checksum(secret_refs(env), secrets)},
         "securityContext": POD_SECURITY,
         "containerSecurityContext": CONTAINER_SECURITY,
         "resources": resources("100m", "512Mi", "1Gi"),
     }
     return {
-        "global": {
-            "env": [
-                env_from_secret("AUTHENTIK_SECRET_KEY", CREDENTIALS, "secret-key"),
-                env_from_secret("AUTHENTIK_POSTGRESQL__PASSWORD", db.credentials, "password"),
-                # read once, by the worker, on the very first start
-                env_from_secret("AUTHENTIK_BOOTSTRAP_PASSWORD", CREDENTIALS, "bootstrap-password"),
-                env_from_secret("AUTHENTIK_BOOTSTRAP_TOKEN", CREDENTIALS, "bootstrap-token"),
-                {"name": "AUTHENTIK_BOOTSTRAP_EMAIL", "value": stack.identity.admin_email},
-                # `!Env` in the blueprint
-                env_from_secret(DEX_SECRET_ENV, CONNECTORS, AUTHENTIK_CLIENT_SECRET_KEY),
-            ],
-        },
+        "global": {"env": env},
         "authentik": {
             "error_reporting": {"enabled": False},
             "postgresql": {"host": db.host, "port": PORT, "name": db.database, "user": db.owner, "sslmode": "require"},
@@ -80,7 +87,7 @@ def authentik(
     stack: config.StackConfig,
     home: Home,
     db: Database,
-    connectors_secret: k8s.core.v1.Secret,
+    connectors_secret: SecretData,
     opts: pulumi.ResourceOptions,
     chart_opts: pulumi.ResourceOptions,
 ) -> k8s.helm.v4.Chart:
@@ -108,8 +115,9 @@ def authentik(
         "authentik",
         RELEASE,
         home.ref,
-        authentik_values(stack, db),
+        authentik_values(stack, db, [credentials, db.secret, connectors_secret]),
         pulumi.ResourceOptions.merge(
-            chart_opts, pulumi.ResourceOptions(depends_on=[credentials, blueprints, connectors_secret])
+            chart_opts,
+            pulumi.ResourceOptions(depends_on=[credentials.resource, blueprints, connectors_secret.resource]),
         ),
     )

@@ -47,7 +47,8 @@ def redirect_uris(stack: config.StackConfig) -> dict[str, list[str]]:
 
 
 def dex_clients(stack: config.StackConfig, opts: pulumi.ResourceOptions) -> dict[str, DexClient]:
-    """Every static client with a generated secret. Rotating one means replacing its RandomPassword."""
+    """Every static client with a generated secret. Rotating one means replacing its RandomPassword: Dex and
+    oauth2-proxy then roll by themselves (`checksum/secrets`); clients outside Gatehouse do not (README)."""
     return {
         client_id: DexClient(client_id, password(f"dex-client-{client_id}", opts), uris)
         for client_id, uris in redirect_uris(stack).items()

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import endpoints, meta
+from ..charts import SecretData, stored_secret
 
 COMPONENT = "identity"
 CNPG_NAMESPACE = "cnpg-system"
@@ -45,14 +46,9 @@ def secret(
     data: dict[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
     type_: str = "Opaque",
-) -> k8s.core.v1.Secret:
-    return k8s.core.v1.Secret(
-        f"{home.name}-{name}",
-        metadata=meta.object_meta(name, COMPONENT, home.ref),
-        type=type_,
-        string_data=data,
-        opts=opts,
-    )
+) -> SecretData:
+    """A Secret in `home`, kept with its values so its consumers can roll when one changes (`secrets_checksum`)."""
+    return stored_secret(f"{home.name}-{name}", name, COMPONENT, home.ref, data, opts, type_)
 
 
 def env_from_secret(variable: str, secret_name: str, key: str) -> dict[str, Any]:

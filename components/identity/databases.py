@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import meta
-from ..charts import helm_chart, resources
+from ..charts import SecretData, helm_chart, resources
 from ..versions import IMAGES
 from .common import COMPONENT, Home, kept, password, secret
 
@@ -27,6 +27,7 @@ class Database:
     database: str
     owner: str
     credentials: str  # basic-auth Secret: `username`, `password`
+    secret: SecretData  # that Secret, with its values
 
     @property
     def host(self) -> str:
@@ -62,16 +63,16 @@ def database(
     opts: pulumi.ResourceOptions,
     operator_chart: k8s.helm.v4.Chart,
 ) -> Database:
-    db = Database(f"{app}-db", home.name, app, app, f"{app}-db-credentials")
     owner_password = password(f"{app}-db-password", kept(opts, production))
     credentials = secret(
         home,
-        db.credentials,
-        {"username": db.owner, "password": owner_password},
+        f"{app}-db-credentials",
+        {"username": app, "password": owner_password},  # CloudNativePG: the username must be the owner
         opts,
         type_="kubernetes.io/basic-auth",
     )
-    after_operator = pulumi.ResourceOptions(depends_on=[operator_chart, credentials])
+    db = Database(f"{app}-db", home.name, app, app, credentials.name, credentials)
+    after_operator = pulumi.ResourceOptions(depends_on=[operator_chart, credentials.resource])
     k8s.apiextensions.CustomResource(
         f"{home.name}-{db.cluster}",
         api_version="postgresql.cnpg.io/v1",

@@ -4,6 +4,9 @@ Dex expands `$VAR` in its storage and connector config, so every secret reaches 
 variable from a Secret. The config file itself lives in a Secret of our own (`configSecret.create:
 false`) rather than in the chart values, because the guardrail `no-literal-credentials-in-chart-values`
 reads `clientSecret: $VAR` as a literal credential. The price: previews show the config as a secret.
+Two pod annotations roll Dex when its inputs change: `checksum/config` (the config text) and
+`checksum/secrets` (a digest of the Secret values its environment reads, so a rotated client secret
+reaches Dex, see `secrets_checksum`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from .. import config, endpoints
-from ..charts import helm_chart, resources
+from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from .authentik import AUTHENTIK_CLIENT_SECRET_KEY, CONNECTORS
 from .blueprint import DEX_CLIENT_ID, authentik_issuer
 from .clients import DexClient
@@ -181,14 +184,23 @@ def environment(stack: config.StackConfig, db: Database, clients: dict[str, DexC
 
 
 def dex_values(
-    stack: config.StackConfig, db: Database, clients: dict[str, DexClient], config_text: str
+    stack: config.StackConfig,
+    db: Database,
+    clients: dict[str, DexClient],
+    config_text: str,
+    secrets: list[SecretData],
 ) -> dict[str, Any]:
+    """`secrets`: the Secrets the environment reads, with their values."""
+    env = environment(stack, db, clients)
     return {
         "replicaCount": 2 if stack.is_production else 1,
         "configSecret": {"create": False, "name": CONFIG_SECRET},
-        "envVars": environment(stack, db, clients),
+        "envVars": env,
         # the config is not the chart's, so the chart's own checksum never changes: roll pods on ours
-        "podAnnotations": {"checksum/config": hashlib.sha256(config_text.encode()).hexdigest()},
+        "podAnnotations": {
+            "checksum/config": hashlib.sha256(config_text.encode()).hexdigest(),
+            SECRETS_CHECKSUM: secrets_checksum(secret_refs(env), secrets),
+        },
         "rbac": {"create": False},  # Postgres storage: Dex never talks to the Kubernetes API
         "podSecurityContext": POD_SECURITY,
         "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
@@ -198,7 +210,7 @@ def dex_values(
 
 def connector_secret(
     stack: config.StackConfig, home: Home, authentik_client_secret: pulumi.Output[str], opts: pulumi.ResourceOptions
-) -> k8s.core.v1.Secret:
+) -> SecretData:
     """Upstream credentials: Dex's client secret in Authentik (generated), GitHub's and Google's (config)."""
     data: dict[str, pulumi.Input[str]] = {AUTHENTIK_CLIENT_SECRET_KEY: authentik_client_secret}
     if stack.identity.connectors.github:
@@ -213,7 +225,7 @@ def dex(
     home: Home,
     db: Database,
     clients: dict[str, DexClient],
-    connectors_secret: k8s.core.v1.Secret,
+    connectors_secret: SecretData,
     opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
 ) -> k8s.helm.v4.Chart:
@@ -225,9 +237,12 @@ def dex(
         "dex",
         RELEASE,
         home.ref,
-        dex_values(stack, db, clients, config_text),
+        dex_values(stack, db, clients, config_text, [db.secret, connectors_secret, clients_secret]),
         pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[config_secret, clients_secret, connectors_secret])
+            opts,
+            pulumi.ResourceOptions(
+                depends_on=[config_secret.resource, clients_secret.resource, connectors_secret.resource]
+            ),
         ),
     )
     http_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)

@@ -80,5 +80,5 @@ def realm_import(
         kind="KeycloakRealmImport",
         metadata=meta.object_meta(stack.identity.realm, COMPONENT, home.ref),
         spec={"keycloakCRName": NAME, "realm": realm(stack), "placeholders": placeholders(stack)},
-        opts=pulumi.ResourceOptions.merge(crd_opts, pulumi.ResourceOptions(depends_on=[server, secrets])),
+        opts=pulumi.ResourceOptions.merge(crd_opts, pulumi.ResourceOptions(depends_on=[server, secrets.resource])),
     )
