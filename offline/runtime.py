@@ -209,7 +209,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_event_loop()
-        outputs = normalize_numbers(from_wire(rpc.deserialize_properties(request.outputs)))
+        outputs = normalize_numbers(from_wire(_deserialize(request.outputs)))
         with self._lock:
             self.component_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)

@@ -12,7 +12,7 @@ import yaml
 from conftest import FIXTURES, REPO
 from helpers import program_with_stack, run_preview, stack_config
 
-from offline.records import REDACTED
+from offline.records import REDACTED, Secret
 
 PROGRAMS = FIXTURES / "programs"
 
@@ -280,3 +280,19 @@ def test_a_nested_secret_is_redacted_on_its_leaf_only(tmp_path: Path) -> None:
     assert settings["inputs"]["metadata"]["annotations"] == {"checksum": REDACTED, "owner": "team-a"}
     assert settings["inputs"]["metadata"]["name"] == "settings" and settings["inputs"]["data"] == {"greeting": "hello"}
     assert "s3cr3t-hash" not in "".join(p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file())
+
+
+def test_component_outputs_keep_a_nested_secret_on_its_leaf(tmp_path: Path) -> None:
+    program = _program(
+        tmp_path,
+        "import pulumi\n"
+        "class Box(pulumi.ComponentResource):\n"
+        "    def __init__(self, name):\n"
+        "        super().__init__('t:index:Box', name)\n"
+        "        self.register_outputs({'access': {'token': pulumi.Output.secret('t0k3n'), 'user': 'bot'}})\n"
+        "Box('box')\n",
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    assert result.exit_code == 0, printed
+    (outputs,) = [o for urn, o in result.run.component_outputs.items() if urn.endswith("::box")]
+    assert outputs == {"access": {"token": Secret("t0k3n"), "user": "bot"}}
