@@ -136,9 +136,11 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
         result.policy, result.timings["policy"] = policy_run.result()
     except (PolicyConfigError, PolicyPackLoadError) as exc:
         _clear_outputs(opts.out)  # no report of a preview that did not finish
-        what = "invalid policy config " + str(opts.policy_config)
-        if isinstance(exc, PolicyPackLoadError):
-            what = f"cannot load the policy pack {opts.policy_pack}"
+        what = (
+            f"cannot load the policy pack {opts.policy_pack}"
+            if isinstance(exc, PolicyPackLoadError)
+            else f"invalid policy config {opts.policy_config}"
+        )
         return _not_run(stream, f"error: {what}: {exc}", config, run)
     _dump_json(opts.out / "policy-report.json", result.policy.to_json())
     result.timings["total"] = clock.total()
@@ -184,28 +186,34 @@ def _stack_tags(config: StackConfig) -> dict[str, str]:
 
 def _validate_objects(validator: Validator, manifests: list[mf.Manifest]) -> list[ValidationEntry]:
     entries = []
-    first_urn: dict[tuple[str, str, str, str], str] = {}
+    first_urn: dict[Any, str] = {}
     for m in manifests:
-        result = validator.validate_object(m.obj)
-        if m.identity in first_urn:  # two registrations fighting over one object
-            result = Result(
-                "error", [*result.errors, f"duplicate object: also declared by {first_urn[m.identity]}"], result.schema
-            )
-        first_urn.setdefault(m.identity, m.urn)
+        # two registrations fighting over one object
+        result = _unless_taken(
+            validator.validate_object(m.obj), first_urn, m.identity, m.urn, "duplicate object: also declared by"
+        )
         what = {"apiVersion": m.api_version, "kind": m.kind, "namespace": m.namespace, "name": m.name}
         entries.append(ValidationEntry(m.urn, what, result))
     return entries
 
 
+def _unless_taken(result: Result, first_urn: dict[Any, str], key: Any, urn: str, message: str) -> Result:
+    """`result`, plus an error if another registration took `key` first (recorded in `first_urn`)."""
+    if key in first_urn:
+        return Result("error", [*result.errors, f"{message} {first_urn[key]}"], result.schema)
+    first_urn[key] = urn
+    return result
+
+
 def _validate_charts(validator: Validator, charts: list[mf.ChartValues]) -> list[ValidationEntry]:
     entries = []
-    first_urn: dict[str, str] = {}
+    first_urn: dict[Any, str] = {}
     for c in charts:
+        # one values file per release name: a second one would overwrite it
         result = validator.validate_chart_values(c.chart, c.values)
-        if c.release in first_urn:  # one values file per release name: a second one would overwrite it
-            message = f"duplicate release name '{c.release}': also released by {first_urn[c.release]}"
-            result = Result("error", [*result.errors, message], result.schema)
-        first_urn.setdefault(c.release, c.urn)
+        result = _unless_taken(
+            result, first_urn, c.release, c.urn, f"duplicate release name '{c.release}': also released by"
+        )
         entries.append(ValidationEntry(c.urn, {"release": c.release, "chart": c.chart, "version": c.version}, result))
     return entries
 
