@@ -26,8 +26,12 @@ class Database:
     namespace: str
     database: str
     owner: str
-    credentials: str  # basic-auth Secret: `username`, `password`
-    secret: SecretData  # that Secret, with its values
+    secret: SecretData  # the basic-auth Secret (`username`, `password`), with its values
+
+    @property
+    def credentials(self) -> str:
+        """The name of the basic-auth Secret."""
+        return self.secret.name
 
     @property
     def host(self) -> str:
@@ -71,7 +75,7 @@ def database(
         opts,
         type_="kubernetes.io/basic-auth",
     )
-    db = Database(f"{app}-db", home.name, app, app, credentials.name, credentials)
+    db = Database(f"{app}-db", home.name, app, app, credentials)
     after_operator = pulumi.ResourceOptions(depends_on=[operator_chart, credentials.resource])
     k8s.apiextensions.CustomResource(
         f"{home.name}-{db.cluster}",
