@@ -84,7 +84,7 @@ SYSTEM_GROUPS = [
     "system:serviceaccounts",
 ]
 SERVICE_ACCOUNTS_GROUP_PREFIX = "system:serviceaccounts:"  # + <namespace>: every ServiceAccount of it
-# `<organization>:<tenant>`, the default OIDC group of a tenant ({tenant} is the tenant's slug).
+# `<github-org>:<tenant>`, a tenant's default OIDC group (any `<org>:`; {tenant} is the tenant's slug).
 GROUP_PATTERNS = ["^[a-z0-9]([-a-z0-9]*[a-z0-9])?:{tenant}$"]
 CLUSTER_SCOPED_TYPES = [
     CLUSTER_ROLE_TYPE,
