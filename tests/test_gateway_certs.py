@@ -149,14 +149,17 @@ def test_private_keys_and_hmac_stay_secret(preview) -> None:
     assert recorded[("tls:index/selfSignedCert:SelfSignedCert", "eg-ca")]["secret_inputs"] == ["privateKeyPem"]
 
 
-def test_chart_waits_for_the_secrets(preview) -> None:
+def test_secrets_are_made_beside_the_chart_in_its_namespace(preview) -> None:
+    """kubelet holds the controller's pod until its Secret volumes exist: waiting would only lengthen
+    `pulumi up`'s critical path (the chain test in test_stacks.py)."""
     _, result, _ = preview
     chart = reg(result, "kubernetes:helm.sh/v4:Chart", "envoy-gateway")
     secret_urns = {
         r.urn for r in registrations(result) if r.type == "kubernetes:core/v1:Secret" and r.name.startswith("eg-")
     }
     assert len(secret_urns) == 4
-    assert secret_urns <= set(chart.dependencies)
+    assert not secret_urns & set(chart.dependencies)
+    assert reg(result, "kubernetes:helm.sh/v4:Chart", "gateway-crds").urn in chart.dependencies
     namespace = reg(result, "kubernetes:core/v1:Namespace", NS)
     for urn in secret_urns:
         assert namespace.urn in next(r for r in registrations(result) if r.urn == urn).dependencies
@@ -183,6 +186,9 @@ def test_issuers_wait_for_cert_managers_api_check(preview) -> None:
     job_reg = reg(result, "kubernetes:batch/v1:Job", "cert-manager-startupapicheck")
     chart = reg(result, "kubernetes:helm.sh/v4:Chart", "cert-manager")
     assert chart.urn in job_reg.dependencies
+    for kind in ("core/v1:ServiceAccount", "rbac.authorization.k8s.io/v1:Role"):
+        rbac = reg(result, f"kubernetes:{kind}", "cert-manager-startupapicheck")
+        assert rbac.urn in job_reg.dependencies and chart.urn not in rbac.dependencies  # made beside the chart
     for issuer in ("letsencrypt", "internal-ca-issuer"):
         assert job_reg.urn in reg(result, "kubernetes:cert-manager.io/v1:ClusterIssuer", issuer).dependencies
     job = next(m.obj for m in result.manifests if m.kind == "Job")

@@ -12,6 +12,8 @@ from conftest import REPO
 from guardrails import POLICIES
 from helpers import program_with_stack, run_preview
 
+from bench.measure import longest_chain
+
 STACKS = ["staging", "prod"]
 
 
@@ -105,6 +107,12 @@ def test_namespaces_protected_only_in_prod(stack) -> None:
     for ns in namespaces:
         assert ns.protect is (name == "prod"), ns.urn
         assert ns.retain_on_delete is (name == "prod"), ns.urn
+
+
+def test_critical_path_of_pulumi_up_is_at_most_four_resources(stack) -> None:
+    """Issue 7's target: e.g. namespace -> startupapicheck ServiceAccount -> Job -> ClusterIssuer."""
+    _, result, _, _, _ = stack
+    assert longest_chain(result.run.registrations) <= 4
 
 
 def test_children_have_parents_and_the_explicit_provider(stack) -> None:

@@ -49,7 +49,7 @@ class AuthGateway(pulumi.ComponentResource):
         for ns_name in sorted(workload_namespaces & set(config.APP_PLATFORM_NAMESPACES)):
             namespaces[ns_name] = namespace(ns_name, gateway_access=True)
 
-        self.gateway_crds = edge.gateway_crds_chart(edge_ns, production, child)
+        self.gateway_crds = edge.gateway_crds_chart(production, child)
         crds = pulumi.ResourceOptions(parent=self, depends_on=[self.gateway_crds])
         edge.envoy_gateway_chart(edge_ns, self.gateway_crds, production, child)
         edge.edge_objects(stack, edge_ns, crds)
@@ -57,7 +57,7 @@ class AuthGateway(pulumi.ComponentResource):
         # cert-manager skips Gateway support if the Gateway API CRDs arrive after it starts
         cert_manager = tls.cert_manager_chart(cert_ns, production, crds)
         # the issuers wait until cert-manager's webhook admits objects, not just until its pods are Ready
-        api_ready = api_check(cert_ns, pulumi.ResourceOptions(parent=self, depends_on=[cert_manager]))
+        api_ready = api_check(cert_ns, cert_manager, child)
         tls.issuers(
             stack,
             cert_ns,

@@ -22,10 +22,14 @@ WAIT = "1m"  # the chart's `startupapicheck.timeout`, per attempt
 BACKOFF_LIMIT = 4  # the chart's `startupapicheck.backoffLimit`
 
 
-def api_check(namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) -> k8s.batch.v1.Job:
+def api_check(
+    namespace: k8s.core.v1.Namespace, cert_manager: k8s.helm.v4.Chart, opts: pulumi.ResourceOptions
+) -> k8s.batch.v1.Job:
     """The Job, its ServiceAccount and the Role `check api` needs (a dry-run Certificate create).
 
-    `opts` must depend on the cert-manager chart, so the check starts once its Deployments are Ready.
+    Only the Job waits for the cert-manager chart, so the check starts once its Deployments are Ready;
+    the RBAC objects need just the namespace and are created beside the chart, which keeps this path
+    of `pulumi up` one step shorter.
     """
     ns = namespace.metadata.name
     account = k8s.core.v1.ServiceAccount(NAME, metadata=meta.object_meta(NAME, COMPONENT, ns), opts=opts)
@@ -83,5 +87,7 @@ def api_check(namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) ->
                 ),
             ),
         ),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account, role, binding])),
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[cert_manager, account, role, binding])
+        ),
     )

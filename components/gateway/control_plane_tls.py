@@ -4,7 +4,7 @@ helm.v4.Chart never installs Helm hook resources (pulumi/pulumi-kubernetes#3284)
 pre-install Job, never runs; without its Secrets the controller and the proxies never start. Gatehouse
 makes them as certgen v1.9 does (internal/crypto/certgen.go, internal/provider/kubernetes/secrets.go):
 one CA, a certificate for the controller, the proxies and the rate limiter, and the OIDC HMAC key, in
-the controller's namespace, before the chart. certgen never overwrites existing Secrets, so a manual
+the controller's namespace, beside the chart. certgen never overwrites existing Secrets, so a manual
 `helm upgrade` would leave these alone (gateway.envoyproxy.io/v1.9/install/custom-cert/).
 
 Rotation: leaves are valid 2 years and the first `pulumi up` in their last 180 days re-issues them; the
@@ -80,7 +80,7 @@ def _rsa_key(name: str, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
 def control_plane_secrets(
     namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
 ) -> list[k8s.core.v1.Secret]:
-    """The four Secrets, in `namespace` (the controller's); the chart must depend on them."""
+    """The four Secrets, in `namespace` (the controller's)."""
     ns = namespace.metadata.name
     # Keys and Secrets are kept (protected in prod); certificates are not, as renewal replaces them.
     kept = meta.stateful(opts, production)

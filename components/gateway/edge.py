@@ -39,15 +39,17 @@ def custom(
     )
 
 
-def gateway_crds_chart(
-    namespace: k8s.core.v1.Namespace, production: bool, opts: pulumi.ResourceOptions
-) -> k8s.helm.v4.Chart:
-    """The Gateway API CRDs (experimental channel, Envoy Gateway's default) and Envoy Gateway's own."""
+def gateway_crds_chart(production: bool, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:
+    """The Gateway API CRDs (experimental channel, Envoy Gateway's default) and Envoy Gateway's own.
+
+    CRDs are cluster-scoped: the release only names Envoy Gateway's namespace and does not wait for it,
+    so the CRDs, which most of the stack waits for, are created first thing in `pulumi up`.
+    """
     return helm_chart(
         "gateway-crds",
         "gateway-crds",
         "gateway-crds",
-        namespace.metadata.name,
+        meta.ENVOY_GATEWAY_NAMESPACE,
         {"crds": {"gatewayAPI": {"enabled": True, "channel": "experimental"}, "envoyGateway": {"enabled": True}}},
         meta.stateful(opts, production),
     )
@@ -58,8 +60,10 @@ def envoy_gateway_chart(
 ) -> k8s.helm.v4.Chart:
     # Global rate limiting (API-key tiers) needs Redis; a small Valkey serves only the rate limiter.
     valkey("ratelimit-redis", RATELIMIT_REDIS, namespace.metadata.name, opts)
-    # helm.v4.Chart drops the certgen hook Job: the controller and proxies would wait for these forever
-    secrets = control_plane_secrets(namespace, production, opts)
+    # helm.v4.Chart drops the certgen hook Job: the controller and proxies would wait for these forever.
+    # The chart need not wait for them: kubelet holds a pod until its Secret volumes exist, and these
+    # are made in seconds beside it, so the controller starts as soon as they do.
+    control_plane_secrets(namespace, production, opts)
     return helm_chart(
         "envoy-gateway",
         "envoy-gateway",
@@ -88,9 +92,7 @@ def envoy_gateway_chart(
             # zone-aware routing, so the controller does not serve it either
             "topologyInjector": {"enabled": False},
         },
-        pulumi.ResourceOptions.merge(
-            meta.stateful(opts, production), pulumi.ResourceOptions(depends_on=[crds, *secrets])
-        ),
+        pulumi.ResourceOptions.merge(meta.stateful(opts, production), pulumi.ResourceOptions(depends_on=[crds])),
     )
 
 
