@@ -190,8 +190,11 @@ class _OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
             return super().Analyze(request, context)
 
     def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
+        # The servicer reads every resource's protobuf fields again for each stack policy; decoded once,
+        # the same values serve them all (each policy still gets resources and proxies of its own).
         with self._derived_once():
-            return super().AnalyzeStack(request, context)
+            decoded = types.SimpleNamespace(resources=[_DecodedStackResource(r) for r in request.resources])
+            return super().AnalyzeStack(decoded, context)
 
     def _get_resource_options(self, request: Any) -> Any:
         assert self._once is not None
@@ -218,6 +221,37 @@ class _OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
             _pp.json_format, _pp.deserialize_properties = json_format, deserialize
             _pp.unknown_checking_proxy = proxy
             self._once = None
+
+
+class _DecodedStackResource:
+    """The fields of one `AnalyzerResource` that AnalyzeStack reads, as plain Python values."""
+
+    __slots__ = (
+        "type",
+        "properties",
+        "urn",
+        "name",
+        "options",
+        "provider",
+        "parent",
+        "dependencies",
+        "propertyDependencies",
+        "_has_provider",
+    )
+
+    def __init__(self, message: Any) -> None:
+        self.type, self.urn, self.name, self.parent = message.type, message.urn, message.name, message.parent
+        self.properties, self.options, self.provider = message.properties, message.options, message.provider
+        self.dependencies = list(message.dependencies)
+        self.propertyDependencies = {  # noqa: N815 - the protobuf field name the servicer reads
+            key: types.SimpleNamespace(urns=list(value.urns)) for key, value in message.propertyDependencies.items()
+        }
+        self._has_provider = message.HasField("provider")
+
+    def HasField(self, name: str) -> bool:  # noqa: N802 - protobuf's method, as the servicer calls it
+        if name != "provider":
+            raise ValueError(f"no optional field {name!r} here")
+        return self._has_provider
 
 
 class _Once:
@@ -620,10 +654,10 @@ def _options(reg: Registration) -> proto.AnalyzerResourceOptions:
     )
 
 
-def _provider(reg: Registration, by_urn: dict[str, Registration]) -> proto.AnalyzerProviderResource | None:
-    if not reg.provider:
+def _provider(reference: str, by_urn: dict[str, Registration]) -> proto.AnalyzerProviderResource | None:
+    if not reference:
         return None
-    urn = _provider_urn(reg.provider)
+    urn = _provider_urn(reference)
     type_, name = _urn_parts(urn)
     provider_reg = by_urn.get(urn)
     # Like the engine, the provider's properties are its inputs when the provider was registered.
@@ -631,14 +665,16 @@ def _provider(reg: Registration, by_urn: dict[str, Registration]) -> proto.Analy
     return proto.AnalyzerProviderResource(type=type_, properties=properties, urn=urn, name=name)
 
 
-def _stack_resource(reg: Registration, by_urn: dict[str, Registration]) -> proto.AnalyzerResource:
+def _stack_resource(
+    reg: Registration, properties: struct_pb2.Struct, provider: proto.AnalyzerProviderResource | None
+) -> proto.AnalyzerResource:
     return proto.AnalyzerResource(
         type=reg.type,
-        properties=_struct(reg.outputs or reg.inputs),
+        properties=properties,
         urn=reg.urn,
         name=reg.name,
         options=_options(reg),
-        provider=_provider(reg, by_urn),
+        provider=provider,
         parent=reg.parent,
         dependencies=list(reg.dependencies),
         propertyDependencies={
@@ -698,18 +734,18 @@ def run_policies(
     _configure(servicer, config)
     servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
 
-    resources = [r for r in registrations if r.type != STACK_TYPE]
     by_urn = {r.urn: r for r in registrations}
+    # the same message for every resource of one provider, and for outputs that are the inputs
+    provider_of = functools.cache(lambda reference: _provider(reference, by_urn))
     violations: list[Violation] = []
+    stack_resources = []
     with pack.importable():
-        for reg in resources:
+        for reg in registrations:
+            if reg.type == STACK_TYPE:
+                continue
+            inputs, provider = _struct(reg.inputs), provider_of(reg.provider)
             request = proto.AnalyzeRequest(
-                type=reg.type,
-                properties=_struct(reg.inputs),
-                urn=reg.urn,
-                name=reg.name,
-                options=_options(reg),
-                provider=_provider(reg, by_urn),
+                type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
             )
             try:
                 response = servicer.Analyze(request, None)
@@ -717,8 +753,10 @@ def run_policies(
                 exc.add_note(f"while policy pack {pack.name!r} analyzed {reg.urn}")
                 raise
             violations.extend(_violations(response, reg.urn))
+            outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
+            stack_resources.append(_stack_resource(reg, outputs, provider))
 
-        stack_request = proto.AnalyzeStackRequest(resources=[_stack_resource(reg, by_urn) for reg in resources])
+        stack_request = proto.AnalyzeStackRequest(resources=stack_resources)
         try:
             response = servicer.AnalyzeStack(stack_request, None)
         except Exception as exc:

@@ -22,6 +22,7 @@ import yaml
 
 from . import manifests as mf
 from .background import Background
+from .gc_tuning import relaxed_gc, survivors_frozen
 from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, Violation, run_policies
 from .records import Registration, redact
 from .runtime import ProgramRun, run_program
@@ -96,6 +97,11 @@ class PreviewResult:
 
 
 def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
+    with relaxed_gc():  # rare collections throughout: see offline/gc_tuning.py
+        return _preview(options, stream)
+
+
+def _preview(options: Options, stream: TextIO) -> PreviewResult:
     opts = options.resolved()
     assert opts.out is not None and opts.policy_pack is not None
     _clear_outputs(opts.out)
@@ -107,6 +113,14 @@ def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
     clock = _Clock()
     run = run_program(opts.program, config)
     render_seconds = clock.lap()
+    with survivors_frozen():  # the registrations live to the end: collections need not walk them
+        return _check_and_report(opts, stream, config, run, clock, render_seconds)
+
+
+def _check_and_report(
+    opts: Options, stream: TextIO, config: StackConfig, run: ProgramRun, clock: _Clock, render_seconds: float
+) -> PreviewResult:
+    assert opts.out is not None and opts.policy_pack is not None
     if run.error is not None:
         if isinstance(run.error, pulumi.RunError):
             return _not_run(stream, f"error: {run.error}", config, run)

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import concurrent.futures
 import contextlib
-import gc
 import hashlib
 import os
 import runpy
@@ -29,12 +28,13 @@ from typing import Any
 import pulumi
 import yaml
 from google.protobuf import struct_pb2
+from pulumi.runtime import known_types, rpc
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
-from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from .gc_tuning import relaxed_gc
 from .records import SECRET_SIG, SIG_KEY, Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
 from .stack_config import StackConfig
 
@@ -274,42 +274,51 @@ class ProgramRun:
     error: BaseException | None = None
 
 
+def contains_unknowns(val: Any) -> bool:
+    """The SDK's `rpc.contains_unknowns`, same answer, without its garbage.
+
+    The SDK's version defines a recursive closure on every call (a reference cycle: function, cell,
+    annotation objects) and runs for every Output: at 1,000 tenants millions of cyclic objects, most of
+    what the garbage collector worked through during render. This one walks the same values (dict
+    values, list items, each object once) without recursion, and stops at the first unknown.
+    """
+    seen: set[int] = set()
+    pending = [val]
+    while pending:
+        item = pending.pop()
+        if known_types.is_unknown(item):
+            return True
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            pending.extend(item[key] for key in item)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 @contextlib.contextmanager
 def _program_context(program_dir: Path) -> Iterator[None]:
     """Like the language host: the program's folder is the working directory and on sys.path.
 
     The SDK records each resource's Python stack for the engine's UI (`traceback.extract_stack`
     reads source lines: over a tenth of render time); mocks drop it, so it is not captured here.
+    `rpc.contains_unknowns` is swapped for an equivalent that leaves no garbage (see below).
     """
     saved_path, saved_cwd = list(sys.path), os.getcwd()
-    saved_stack_trace = sdk_resource._get_stack_trace
+    saved_stack_trace, saved_contains_unknowns = sdk_resource._get_stack_trace, rpc.contains_unknowns
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
     sdk_resource._get_stack_trace = source_pb2.StackTrace
+    rpc.contains_unknowns = contains_unknowns
     try:
         yield
     finally:
         sdk_resource._get_stack_trace = saved_stack_trace
+        rpc.contains_unknowns = saved_contains_unknowns
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
-
-
-# Collector thresholds while the program runs (defaults 700, 10, 10): see `_relaxed_gc`.
-PROGRAM_GC_THRESHOLDS = (20_000, 50, 1_000)
-
-
-@contextlib.contextmanager
-def _relaxed_gc() -> Iterator[None]:
-    """The SDK allocates millions of long-lived objects, and some cyclic garbage (1.3 million objects
-    at 300 tenants). At the default thresholds the collector runs every 700 allocations and walks
-    ever more survivors: half of render time at 1,000 tenants. Rarer collections find the same
-    garbage, so memory stays as it was, for a small part of the cost."""
-    saved = gc.get_threshold()
-    gc.set_threshold(*PROGRAM_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*saved)
 
 
 async def _collect_exports(exports: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +351,7 @@ def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
         exports.update(values)
 
     error: BaseException | None = None
-    with _program_context(program_dir.resolve()), _relaxed_gc():
+    with _program_context(program_dir.resolve()), relaxed_gc():
         try:
             pulumi.runtime.test(lambda: pulumi.Output.from_input(program()).apply(capture))()
         except Exception as exc:  # the program's own failure is a finding, not a crash

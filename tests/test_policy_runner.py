@@ -545,3 +545,55 @@ def test_properties_are_converted_once_per_request_and_the_servicer_restored(mon
     resource_policies = 3  # the fixture pack's resource policies each read every resource's props
     assert 0 < len(calls) < resource_policies * len(compliant())
     assert _pp.json_format is json_format and _pp.deserialize_properties is counting
+
+
+RECORDING_PACK = """
+import json, pathlib
+from pulumi_policy import PolicyPack, StackValidationPolicy
+
+OUT = pathlib.Path(__file__).parent / "seen.json"
+seen, kept = {}, []
+
+def record(name):
+    def validate(args, report_violation):
+        ns = next(r for r in args.resources if r.name == "team-a")
+        kept.append(ns)
+        seen[name] = {
+            "parent": ns.parent.urn,
+            "dependencies": [d.urn for d in ns.dependencies],
+            "property_dependencies": {k: [d.urn for d in v] for k, v in ns.property_dependencies.items()},
+            "provider": ns.provider.urn,
+            "name": ns.props["metadata"]["name"],
+            "same_object_as_first": len(kept) > 1 and kept[0] is ns,
+        }
+        ns.props["metadata"]["name"] = "changed by " + name  # must not reach the next policy
+        OUT.write_text(json.dumps(seen))
+    return validate
+
+PolicyPack(name="recorder", policies=[
+    StackValidationPolicy(name=name, description="records", validate=record(name)) for name in ("first", "second")
+])
+"""
+
+
+def test_every_stack_policy_gets_linked_resources_of_its_own(tmp_path: Path) -> None:
+    """AnalyzeStack decodes the request once for all stack policies; each still sees the engine's links
+    (parent, dependencies, property dependencies, provider) on resources and proxies of its own."""
+    (tmp_path / "__main__.py").write_text(RECORDING_PACK, encoding="utf-8")
+    provider = registration("pulumi:providers:kubernetes", "cluster", {}, urn=PROVIDER_URN, outputs={})
+    tenant = registration("gatehouse:index:Tenant", "team-a-tenant", {}, custom=False, outputs={})
+    ns = namespace("team-a")
+    ns.provider, ns.parent = f"{PROVIDER_URN}::provider-id", tenant.urn
+    ns.dependencies, ns.property_dependencies = [tenant.urn], {"metadata": [tenant.urn, provider.urn]}
+    report = run_policies(tmp_path, None, [stack(), provider, tenant, ns])
+    assert report.violations == []
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    expected = {
+        "parent": tenant.urn,
+        "dependencies": [tenant.urn],
+        "property_dependencies": {"metadata": [tenant.urn, provider.urn]},
+        "provider": PROVIDER_URN,
+        "name": "team-a",
+        "same_object_as_first": False,
+    }
+    assert seen == {"first": expected, "second": expected}

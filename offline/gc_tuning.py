@@ -1,0 +1,39 @@
+"""Garbage collection tuned for one large, short-lived run: a program and its offline preview.
+
+The SDK allocates millions of long-lived objects and some cyclic garbage (1.3 million objects at
+300 tenants). At the default thresholds (700, 10, 10) the collector runs every 700 allocations and
+each full collection walks every survivor, so its cost grows with the stack: half of render time,
+and half of the policy run, at 1,000 tenants. Rarer collections find the same garbage, and survivors
+that will live to the end (the registrations) need not be walked at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+# Collector thresholds while a program or a preview runs (defaults 700, 10, 10).
+RELAXED_THRESHOLDS = (20_000, 50, 1_000)
+
+
+@contextlib.contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Rarer collections inside the block; the previous thresholds after it."""
+    saved = gc.get_threshold()
+    gc.set_threshold(*RELAXED_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+@contextlib.contextmanager
+def survivors_frozen() -> Iterator[None]:
+    """Everything alive on entry is left out of collections until the block ends (`gc.freeze`). A fork
+    made inside inherits that, and its collector no longer writes to the pages it shares with us."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
