@@ -19,6 +19,7 @@ before policies see the values. Nothing here is written to disk.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -43,7 +44,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel, Policy
 
-from offline.policy_proxy import unknown_checking_proxy as lazy_unknown_checking_proxy
+from offline.analyzer import OfflineAnalyzerServicer
 from offline.records import Registration, to_wire
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "PolicyConfigError",
     "PolicyPackLoadError",
     "PolicyReport",
+    "PolicySession",
     "Violation",
     "effective_config",
     "load_pack",
@@ -151,7 +153,7 @@ class LoadedPack:
 
     def servicer(self) -> _pp._PolicyAnalyzerServicer:
         """A fresh, unconfigured analyzer servicer for this pack (no gRPC server)."""
-        return _OfflineAnalyzerServicer(
+        return OfflineAnalyzerServicer(
             self.name,
             self.version,
             self.policies,
@@ -164,110 +166,6 @@ class LoadedPack:
             self.tags,
             self.repository,
         )
-
-
-class _OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
-    """The pack's servicer, minus the one thing that reaches outside it.
-
-    `_configure_runtime_settings` (run at the start of every Analyze/AnalyzeStack/Remediate) copies the
-    PULUMI_CONFIG env var into the global pulumi config and, when PULUMI_PROJECT, PULUMI_STACK and
-    PULUMI_DRY_RUN are all set, calls `pulumi.runtime.configure(Settings(...))`, which replaces *every*
-    runtime setting (monitor, engine, mocks...). In its own plugin process that is harmless; in-process
-    it would clobber the caller's runtime, so it does nothing here.
-    """
-
-    def _configure_runtime_settings(self) -> None:
-        return None
-
-    # Within one Analyze/AnalyzeStack call the servicer derives the same things from each resource once
-    # per policy: its properties (protobuf -> dict -> deserialised values), options and provider. Over
-    # 50 policies and 20,000 resources that is millions of identical conversions; policies only read
-    # what they are given, so one derivation per message serves them all.
-    _once: _Once | None = None
-
-    def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
-        with self._derived_once():
-            return super().Analyze(request, context)
-
-    def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
-        # The servicer reads every resource's protobuf fields again for each stack policy; decoded once,
-        # the same values serve them all (each policy still gets resources and proxies of its own).
-        with self._derived_once():
-            decoded = types.SimpleNamespace(resources=[_DecodedStackResource(r) for r in request.resources])
-            return super().AnalyzeStack(decoded, context)
-
-    def _get_resource_options(self, request: Any) -> Any:
-        assert self._once is not None
-        return self._once("options", super()._get_resource_options, request)
-
-    def _get_provider_resource(self, request: Any) -> Any:
-        assert self._once is not None
-        return self._once("provider", super()._get_provider_resource, request)
-
-    @contextmanager
-    def _derived_once(self) -> Iterator[None]:
-        """Conversions memoised for this call, and proxies built lazily (see offline/policy_proxy.py)."""
-        json_format, deserialize, proxy = _pp.json_format, _pp.deserialize_properties, _pp.unknown_checking_proxy
-        once = self._once = _Once()
-        to_dict = json_format.MessageToDict
-        _pp.json_format = types.SimpleNamespace(  # type: ignore[assignment]
-            MessageToDict=lambda message, *args, **kwargs: once("dict", lambda m: to_dict(m, *args, **kwargs), message)
-        )
-        _pp.deserialize_properties = lambda props, *args: once("values", deserialize, props, *args)  # type: ignore
-        _pp.unknown_checking_proxy = lazy_unknown_checking_proxy
-        try:
-            yield
-        finally:
-            _pp.json_format, _pp.deserialize_properties = json_format, deserialize
-            _pp.unknown_checking_proxy = proxy
-            self._once = None
-
-
-class _DecodedStackResource:
-    """The fields of one `AnalyzerResource` that AnalyzeStack reads, as plain Python values."""
-
-    __slots__ = (
-        "type",
-        "properties",
-        "urn",
-        "name",
-        "options",
-        "provider",
-        "parent",
-        "dependencies",
-        "propertyDependencies",
-        "_has_provider",
-    )
-
-    def __init__(self, message: Any) -> None:
-        self.type, self.urn, self.name, self.parent = message.type, message.urn, message.name, message.parent
-        self.properties, self.options, self.provider = message.properties, message.options, message.provider
-        self.dependencies = list(message.dependencies)
-        self.propertyDependencies = {  # noqa: N815 - the protobuf field name the servicer reads
-            key: types.SimpleNamespace(urns=list(value.urns)) for key, value in message.propertyDependencies.items()
-        }
-        self._has_provider = message.HasField("provider")
-
-    def HasField(self, name: str) -> bool:  # noqa: N802 - protobuf's method, as the servicer calls it
-        if name != "provider":
-            raise ValueError(f"no optional field {name!r} here")
-        return self._has_provider
-
-
-class _Once:
-    """`fn(source)` computed once per kind of derivation and source object (by identity)."""
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, int], tuple[Any, Any]] = {}  # (kind, id) -> (source kept alive, result)
-
-    def __call__(self, kind: str, fn: Any, source: Any, *args: Any) -> Any:
-        key = (kind, id(source))
-        hit = self._memo.get(key)
-        if hit is not None and hit[0] is source:
-            return hit[1]
-        result = fn(source, *args)
-        self._memo[key] = (source, result)
-        return result
 
 
 class _PackCaptured(BaseException):
@@ -714,60 +612,81 @@ def _violations(response: Any, resource_urn: str | None) -> list[Violation]:
     ]
 
 
+class PolicySession:
+    """One policy run fed resource by resource, as the engine analyzes each resource when it registers
+    and the stack once all have: `analyze` each registration in order (a resource's provider before
+    it), then `finish`. Use it as a context manager: the pack is importable only inside.
+
+    Raises PolicyConfigError for an unreadable or invalid policy config, PolicyPackLoadError for a pack
+    that cannot be loaded; an exception raised by a policy propagates (with a note naming the resource),
+    as it fails `pulumi preview` too. Every session loads the pack afresh and builds a fresh servicer.
+    """
+
+    def __init__(self, pack_dir: Path, config_file: Path | None, stack_tags: dict[str, str] | None = None) -> None:
+        self.pack = load_pack(pack_dir)
+        self.config = effective_config(self.pack, _read_user_config(config_file))
+        self._servicer = self.pack.servicer()
+        _configure(self._servicer, self.config)
+        self._servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
+        self._by_urn: dict[str, Registration] = {}
+        # one message for every resource of a provider
+        self._provider_of = functools.cache(lambda reference: _provider(reference, self._by_urn))
+        self._violations: list[Violation] = []
+        self._stack_resources: list[proto.AnalyzerResource] = []
+        self._scope = contextlib.ExitStack()
+
+    def __enter__(self) -> PolicySession:
+        self._scope.enter_context(self.pack.importable())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._scope.close()
+
+    def analyze(self, reg: Registration) -> None:
+        self._by_urn[reg.urn] = reg
+        if reg.type == STACK_TYPE:
+            return
+        inputs, provider = _struct(reg.inputs), self._provider_of(reg.provider)
+        request = proto.AnalyzeRequest(
+            type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
+        )
+        try:
+            response = self._servicer.Analyze(request, None)
+        except Exception as exc:
+            exc.add_note(f"while policy pack {self.pack.name!r} analyzed {reg.urn}")
+            raise
+        self._violations.extend(_violations(response, reg.urn))
+        outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)  # one message
+        self._stack_resources.append(_stack_resource(reg, outputs, provider))
+
+    def finish(self) -> PolicyReport:
+        """Analyze the stack (its resources in URN order, whatever order they came in) and report."""
+        stack_request = proto.AnalyzeStackRequest(resources=sorted(self._stack_resources, key=lambda r: r.urn))
+        try:
+            response = self._servicer.AnalyzeStack(stack_request, None)
+        except Exception as exc:
+            exc.add_note(f"while policy pack {self.pack.name!r} analyzed the stack")
+            raise
+        violations = sorted(
+            [*self._violations, *_violations(response, None)], key=lambda v: (v.policy, v.urn, v.message)
+        )
+        return PolicyReport(
+            pack=self.pack.name,
+            version=self.pack.version,
+            policies_run=sorted(name for name, cfg in self.config.items() if cfg["enforcementLevel"] != "disabled"),
+            violations=violations,
+        )
+
+
 def run_policies(
     pack_dir: Path,
     config_file: Path | None,
     registrations: list[Registration],
     stack_tags: dict[str, str] | None = None,
 ) -> PolicyReport:
-    """Load the pack, configure it like the engine, analyze every resource and the stack; report.
-
-    Raises PolicyConfigError for an unreadable or invalid policy config, PolicyPackLoadError for a pack
-    that cannot be loaded; an exception raised by a policy propagates (with a note naming the resource),
-    as it fails `pulumi preview` too. Safe to call repeatedly: every call loads the pack afresh and
-    builds a fresh servicer; the pack's directory is importable only while its policies run.
-    """
-    pack = load_pack(pack_dir)
-    config = effective_config(pack, _read_user_config(config_file))
-
-    servicer = pack.servicer()
-    _configure(servicer, config)
-    servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
-
-    by_urn = {r.urn: r for r in registrations}
-    # the same message for every resource of one provider, and for outputs that are the inputs
-    provider_of = functools.cache(lambda reference: _provider(reference, by_urn))
-    violations: list[Violation] = []
-    stack_resources = []
-    with pack.importable():
+    """Load the pack, configure it like the engine, analyze every resource and the stack; report
+    (see PolicySession)."""
+    with PolicySession(pack_dir, config_file, stack_tags) as session:
         for reg in registrations:
-            if reg.type == STACK_TYPE:
-                continue
-            inputs, provider = _struct(reg.inputs), provider_of(reg.provider)
-            request = proto.AnalyzeRequest(
-                type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
-            )
-            try:
-                response = servicer.Analyze(request, None)
-            except Exception as exc:
-                exc.add_note(f"while policy pack {pack.name!r} analyzed {reg.urn}")
-                raise
-            violations.extend(_violations(response, reg.urn))
-            outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
-            stack_resources.append(_stack_resource(reg, outputs, provider))
-
-        stack_request = proto.AnalyzeStackRequest(resources=stack_resources)
-        try:
-            response = servicer.AnalyzeStack(stack_request, None)
-        except Exception as exc:
-            exc.add_note(f"while policy pack {pack.name!r} analyzed the stack")
-            raise
-        violations.extend(_violations(response, None))
-
-    violations.sort(key=lambda v: (v.policy, v.urn, v.message))
-    return PolicyReport(
-        pack=pack.name,
-        version=pack.version,
-        policies_run=sorted(name for name, cfg in config.items() if cfg["enforcementLevel"] != "disabled"),
-        violations=violations,
-    )
+            session.analyze(reg)
+        return session.finish()

@@ -11,14 +11,19 @@ import copy
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pulumi_policy.policy as _pp
 import pytest
 import yaml
 from conftest import FIXTURES, REPO
 from guardrails import POLICIES
 from helpers import run_preview
+from pulumi.output import Unknown
 
+from offline import policy_runner
+from offline.analyzer import OfflineAnalyzerServicer
 from offline.policy_runner import PolicyReport, effective_config, load_pack, run_policies
 from offline.records import Registration
 from offline.runtime import ProgramRun, run_program
@@ -314,3 +319,88 @@ def test_the_bad_program_breaks_each_mandatory_policy(bad, policy: str, name: st
     found = [v for v in result.policy.mandatory if v.policy == policy and v.urn == urn]
     assert found, [v for v in result.policy.violations if v.policy == policy]
     assert f"[mandatory] {policy}: {urn}" in printed
+
+
+RECORDING_PACK = """
+import json, pathlib
+from collections.abc import Mapping, Sequence
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy,
+                           StackValidationPolicy)
+from pulumi_policy.proxy import UnknownValueError
+
+SEEN = []
+
+def plain(value):
+    if isinstance(value, Mapping):
+        return {str(k): plain(value[k]) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+def props(resource):
+    try:
+        return plain(resource.props)
+    except UnknownValueError as e:  # what pulumi-policy says when a policy reads an unknown
+        return "unknown: " + e.message
+
+def options(o):
+    return [o.protect, o.parent, list(o.ignore_changes), o.delete_before_replace,
+            list(o.additional_secret_outputs), repr(o.custom_timeouts.__dict__)]
+
+def provider(p):
+    return p and [p.resource_type, p.urn, p.name, plain(p.props)]
+
+def see(args, report_violation):
+    SEEN.append([args.resource_type, args.urn, args.name, props(args), options(args.opts),
+                 provider(args.provider), args.get_config(), plain(dict(args.stack_tags))])
+    if args.name.endswith("-quota"):
+        report_violation("a quota", args.urn)
+
+def see_stack(args, report_violation):
+    for r in args.resources:
+        SEEN.append([r.resource_type, r.urn, r.name, props(r), options(r.opts), provider(r.provider),
+                     r.parent and r.parent.urn, [d.urn for d in r.dependencies],
+                     {k: [d.urn for d in v] for k, v in r.property_dependencies.items()}])
+    SEEN.append(args.get_config())
+    report_violation("seen", args.resources[0].urn)
+    pathlib.Path(__file__).with_name("seen.json").write_text(json.dumps(SEEN))
+
+schema = PolicyConfigSchema(properties={"limit": {"type": "integer", "default": 3}})
+PolicyPack(name="recorder", enforcement_level=EnforcementLevel.MANDATORY, policies=[
+    ResourceValidationPolicy(name="see", description="sees", validate=see, config_schema=schema),
+    ResourceValidationPolicy(name="remediate-only", description="r", remediate=lambda args: None),
+    ResourceValidationPolicy(name="reads-unknowns", description="u",
+                             validate=lambda args, report: plain(args.props)),
+    StackValidationPolicy(name="see-stack", description="sees the stack", validate=see_stack,
+                          config_schema=schema),
+])
+"""
+
+
+def test_policies_see_what_pulumi_policys_own_servicer_gives_them(
+    runs: dict[str, ProgramRun], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """offline/analyzer.py derives what policies see once per resource instead of once per policy:
+    over a whole stack, every argument, report and diagnostic is what pulumi-policy's servicer gives."""
+    (tmp_path / "__main__.py").write_text(RECORDING_PACK, encoding="utf-8")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"see": {"limit": 5}, "see-stack": {"limit": 7}}))
+    registrations = copy.deepcopy(runs["staging"].registrations)
+    _reg(registrations, ":ResourceQuota", "payments-quota").inputs["spec"]["hard"]["pods"] = Unknown()
+
+    def seen_with(servicer: type) -> tuple[PolicyReport, Any]:
+        monkeypatch.setattr(policy_runner, "OfflineAnalyzerServicer", servicer)
+        report = run_policies(tmp_path, config, registrations, _tags("staging"))
+        return report, json.loads((tmp_path / "seen.json").read_text())
+
+    ours, theirs = seen_with(OfflineAnalyzerServicer), seen_with(UpstreamServicer)
+    assert ours == theirs
+    report, seen = ours
+    assert {v.policy for v in report.violations} == {"see", "see-stack", "reads-unknowns"}  # unknowns: advisory
+    assert len(seen) == 2 * (len(registrations) - 1) + 1  # every resource but the stack twice, the config
+    assert [entry[2] for entry in seen[:-1] if str(entry[3]).startswith("unknown: ")] == ["payments-quota"] * 2
+
+
+class UpstreamServicer(_pp._PolicyAnalyzerServicer):
+    def _configure_runtime_settings(self) -> None:  # it would reconfigure this test's pulumi runtime
+        return None

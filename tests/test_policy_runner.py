@@ -12,7 +12,7 @@ import pulumi_policy
 import pulumi_policy.policy as _pp
 import pytest
 
-from offline import policy_runner
+from offline.analyzer import OfflineAnalyzerServicer
 from offline.policy_runner import (
     LoadedPack,
     PolicyConfigError,
@@ -238,8 +238,8 @@ def test_report_json_shape() -> None:
 def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
     stack_seen: list[Any] = []
-    analyze = policy_runner._OfflineAnalyzerServicer.Analyze
-    analyze_stack = policy_runner._OfflineAnalyzerServicer.AnalyzeStack
+    analyze = OfflineAnalyzerServicer.Analyze
+    analyze_stack = OfflineAnalyzerServicer.AnalyzeStack
 
     def spy(self: Any, request: Any, context: Any) -> Any:
         seen.append(request)
@@ -249,8 +249,8 @@ def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None
         stack_seen.append(request)
         return analyze_stack(self, request, context)
 
-    monkeypatch.setattr(policy_runner._OfflineAnalyzerServicer, "Analyze", spy)
-    monkeypatch.setattr(policy_runner._OfflineAnalyzerServicer, "AnalyzeStack", stack_spy)
+    monkeypatch.setattr(OfflineAnalyzerServicer, "Analyze", spy)
+    monkeypatch.setattr(OfflineAnalyzerServicer, "AnalyzeStack", stack_spy)
 
     provider = registration(
         "pulumi:providers:kubernetes", "cluster", {"namespace": "team-a"}, urn=PROVIDER_URN, outputs={}
@@ -292,13 +292,13 @@ def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_secrets_travel_wire_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    analyze = policy_runner._OfflineAnalyzerServicer.Analyze
+    analyze = OfflineAnalyzerServicer.Analyze
 
     def spy(self: Any, request: Any, context: Any) -> Any:
         seen.append(request)
         return analyze(self, request, context)
 
-    monkeypatch.setattr(policy_runner._OfflineAnalyzerServicer, "Analyze", spy)
+    monkeypatch.setattr(OfflineAnalyzerServicer, "Analyze", spy)
     run_policies(PACK, None, [secret("db", "long-enough-password")])
     string_data = seen[0].properties["stringData"]
     assert string_data["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"

@@ -1,0 +1,166 @@
+"""The policy pack's analyzer servicer for an in-process run (pulumi-policy 1.21.0, private API).
+
+`Analyze` and `AnalyzeStack` do what pulumi-policy's do, diagnostics and not-applicable reports
+included, with one difference in cost only: pulumi-policy derives everything a policy is given from
+the protobuf request once per policy (properties converted to a dict and deserialised, options,
+provider; for a stack, every resource). Over 50 policies and 20,000 resources that was most of the
+policy run. Here each is derived once per request and shared by the policies; what a policy could
+write to stays its own: properties (its own resource's and its provider's) reach every policy through
+proxies of its own (lazy ones, offline/policy_proxy.py), every stack policy gets resource objects of
+its own. Only a resource's options object (protect, parent, ...) is shared, as policies read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from inspect import isawaitable
+from typing import Any
+
+import pulumi_policy.policy as _pp
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.policy import (
+    PolicyProviderResource,
+    PolicyResource,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+    _NotApplicableError,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from .policy_proxy import unknown_checking_proxy
+
+
+def _values(properties: Any) -> Any:
+    """A Struct as policies see it (looked up at call time, as the servicer does)."""
+    return _pp.deserialize_properties(_pp.json_format.MessageToDict(properties))
+
+
+def _provider_parts(request: Any) -> tuple[str, Any, str, str] | None:
+    if not request.HasField("provider"):
+        return None
+    provider = request.provider
+    return provider.type, _values(provider.properties), provider.urn, provider.name
+
+
+def _provider(parts: tuple[str, Any, str, str] | None) -> PolicyProviderResource | None:
+    """A policy's own provider resource, from values derived once."""
+    if parts is None:
+        return None
+    type_, values, urn, name = parts
+    return PolicyProviderResource(type_, unknown_checking_proxy(values), urn, name)
+
+
+class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
+    def _configure_runtime_settings(self) -> None:
+        """Does nothing here. pulumi-policy's copies PULUMI_CONFIG into the global config and, when
+        PULUMI_PROJECT, PULUMI_STACK and PULUMI_DRY_RUN are set, calls `pulumi.runtime.configure`, which
+        replaces every runtime setting (monitor, mocks...): harmless in its own plugin process, it
+        would clobber the caller's runtime in this one."""
+        return None
+
+    def _enabled(self, kind: type) -> list[tuple[Any, EnforcementLevel]]:
+        """Policies of `kind` that run, with the level they report at (remediate reports as mandatory)."""
+        enabled: list[tuple[Any, EnforcementLevel]] = []
+        for policy in self._PolicyAnalyzerServicer__policies:  # type: ignore[attr-defined]
+            level = self._get_enforcement_level(policy)
+            if level != EnforcementLevel.DISABLED and isinstance(policy, kind):
+                enabled.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
+        return enabled
+
+    def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        shared: tuple[Any, Any, Any] | None = None  # derived when the first policy needs it
+        for policy, level in self._enabled(ResourceValidationPolicy):
+            if not policy.has_validation():  # a remediation-only policy
+                reason = "Policy does not implement validate"
+                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
+                continue
+            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+            if shared is None:
+                shared = (_values(request.properties), self._get_resource_options(request), _provider_parts(request))
+            values, options, provider = shared
+            args = ResourceValidationArgs(
+                request.type,
+                unknown_checking_proxy(values),
+                request.urn,
+                request.name,
+                options,
+                _provider(provider),
+                self._get_policy_config(policy.name),
+                self._PolicyAnalyzerServicer__stack_tags,  # type: ignore[attr-defined]
+            )
+            self._run(policy, args, report, response)
+        return response
+
+    def AnalyzeStack(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self._configure_runtime_settings()
+        response = proto.AnalyzeResponse()
+        policies = self._enabled(StackValidationPolicy)
+        if not policies:
+            return response
+        decoded = [
+            (
+                r.type,
+                _values(r.properties),
+                r.urn,
+                r.name,
+                self._get_resource_options(r),
+                _provider_parts(r),
+                r.parent,
+                list(r.dependencies),
+                {key: list(value.urns) for key, value in r.propertyDependencies.items()},
+            )
+            for r in request.resources
+        ]
+        for policy, level in policies:
+            report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+            resources = [
+                PolicyResource(
+                    type_, unknown_checking_proxy(values), urn, name, options, _provider(provider), None, [], {}
+                )
+                for type_, values, urn, name, options, provider, *_ in decoded
+            ]
+            by_urn = {resource.urn: resource for resource in resources}
+            for resource, (*_, parent, dependencies, property_dependencies) in zip(resources, decoded, strict=True):
+                if parent in by_urn:
+                    resource.parent = by_urn[parent]
+                resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+                for key, urns in property_dependencies.items():
+                    resource.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+            args = StackValidationArgs(
+                resources,
+                self._get_policy_config(policy.name),
+                self._PolicyAnalyzerServicer__stack_tags,  # type: ignore[attr-defined]
+            )
+            self._run(policy, args, report, response)
+        return response
+
+    def _run(self, policy: Any, args: Any, report: Any, response: Any) -> None:
+        """One policy's validation, with pulumi-policy's handling of unknowns and of not applicable."""
+        try:
+            result = policy.validate(args, report)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                loop.run_until_complete(asyncio.Task(result, loop=loop))  # type: ignore[arg-type]
+                loop.close()
+        except UnknownValueError as e:
+            name = self._PolicyAnalyzerServicer__policy_pack_name  # type: ignore[attr-defined]
+            version = self._PolicyAnalyzerServicer__policy_pack_version  # type: ignore[attr-defined]
+            response.diagnostics.append(
+                proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=name,
+                    policyPackVersion=version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: "
+                        f"{e.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(EnforcementLevel.ADVISORY),
+                )
+            )
+        except _NotApplicableError as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
