@@ -2,9 +2,9 @@
 
 The SDK allocates millions of long-lived objects and some cyclic garbage (1.3 million objects at
 300 tenants). At the default thresholds (700, 10, 10) the collector runs every 700 allocations and
-each full collection walks every survivor, so its cost grows with the stack: half of render time,
+each older collection walks every survivor, so its cost grows with the stack: half of render time,
 and half of the policy run, at 1,000 tenants. Rarer collections find the same garbage, and survivors
-that will live to the end (the registrations) need not be walked at all.
+that will live to the end (the SDK's resources, the registrations) need not be walked again.
 """
 
 from __future__ import annotations
@@ -36,4 +36,23 @@ def survivors_frozen() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def young_survivors_frozen() -> Iterator[None]:
+    """After each young collection, what survived it is frozen too, so older collections have nothing
+    to walk; on exit everything is unfrozen. For a program run: what survives a young collection
+    mostly lives to its end (its resources), and at 1,000 tenants collections of the middle
+    generation were 5 of render's 40 seconds. The garbage found is the same (it is young)."""
+
+    def freeze_survivors(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 0:
+            gc.freeze()
+
+    gc.callbacks.append(freeze_survivors)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(freeze_survivors)
         gc.unfreeze()

@@ -34,7 +34,7 @@ from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from .gc_tuning import relaxed_gc
+from .gc_tuning import relaxed_gc, young_survivors_frozen
 from .records import SECRET_SIG, SIG_KEY, Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
 from .stack_config import StackConfig
 
@@ -351,7 +351,7 @@ def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
         exports.update(values)
 
     error: BaseException | None = None
-    with _program_context(program_dir.resolve()), relaxed_gc():
+    with _program_context(program_dir.resolve()), relaxed_gc(), young_survivors_frozen():
         try:
             pulumi.runtime.test(lambda: pulumi.Output.from_input(program()).apply(capture))()
         except Exception as exc:  # the program's own failure is a finding, not a crash

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen
+from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
 from offline.runtime import contains_unknowns
 
 SDK_CONTAINS_UNKNOWNS = rpc.contains_unknowns  # the module's own, outside any program run
@@ -61,3 +61,15 @@ def test_collector_settings_are_restored_after_a_run() -> None:
         assert gc.get_threshold() == RELAXED_THRESHOLDS
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_survivors_of_young_collections_are_frozen_and_thawed_after() -> None:
+    callbacks = list(gc.callbacks)
+    with young_survivors_frozen():
+        kept = [[i] for i in range(1_000)]  # tracked objects that survive
+        garbage: list[Any] = []
+        garbage.append(garbage)  # a cycle only the collector can free
+        del garbage
+        assert gc.collect(0) >= 1  # the young cycle is still found
+        assert gc.get_freeze_count() >= len(kept)
+    assert gc.get_freeze_count() == 0 and gc.callbacks == callbacks
