@@ -1,4 +1,5 @@
-"""`python -m bench [--sizes 10,100,1000]`: writes bench/results.json and prints a table."""
+"""`python -m bench [--sizes 10,100,1000] [--repeat 3]`: writes bench/results.json and prints a table of
+each size's median run (of the preview, and of the SDK floor)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,11 @@ def run(kind: str, number: int) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"bench.measure {kind} {number} failed:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def median(runs: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
+    """The middle run by `key` (machines here are shared and noisy: one run can be far off)."""
+    return sorted(runs, key=key)[len(runs) // 2]
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -54,14 +61,21 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--sizes", default="10,100,1000", help="tenant counts, comma separated")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; the median run is reported")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     rows = []
     for tenants in (int(s) for s in args.sizes.split(",")):
-        row = run("gatehouse", tenants)
-        if row["exit_code"] != 0:  # timing a preview that found problems would measure the wrong thing
-            raise SystemExit(f"the generated {tenants}-tenant stack does not preview clean (exit {row['exit_code']})")
-        row["floor"] = run("floor", row["resources"])
+        runs = [run("gatehouse", tenants) for _ in range(max(1, args.repeat))]
+        if any(r["exit_code"] != 0 for r in runs):  # timing a preview that found problems would measure the wrong thing
+            raise SystemExit(
+                f"the generated {tenants}-tenant stack does not preview clean (exit {runs[0]['exit_code']})"
+            )
+        row = median(runs, lambda r: r["seconds"]["total"])
+        row["all_totals_s"] = sorted(r["seconds"]["total"] for r in runs)  # the spread on this machine
+        row["floor"] = median(
+            [run("floor", row["resources"]) for _ in range(max(1, args.repeat))], lambda r: r["seconds"]
+        )
         row["floor_ratio"] = round(row["render_ms_per_resource"] / row["floor"]["ms_per_resource"], 2)
         rows.append(row)
         print(f"{tenants} tenants: {row['resources']} resources in {row['seconds']['total']} s", flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.__main__ import median
 from bench.generate import generated_config
 from bench.measure import longest_chain
 from components import config
@@ -24,3 +25,9 @@ def test_generated_stacks_are_valid_config_in_proportion() -> None:
     assert len(parsed.organizations) == 10
     assert len(parsed.apis) == 5 and len(parsed.apps) == 6  # the stack's Grafana and one app per 10 tenants
     assert {t.profile for t in parsed.tenants} == {"standard", "elevated"}
+
+
+def test_the_median_run_is_reported_whole() -> None:
+    runs = [{"total": 70.0, "n": 1}, {"total": 58.0, "n": 2}, {"total": 61.0, "n": 3}]
+    assert median(runs, lambda r: r["total"]) == {"total": 61.0, "n": 3}
+    assert median(runs[:1], lambda r: r["total"]) == runs[0]
