@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.measure import output_root
+
 OUT = Path(__file__).resolve().parent / "results.json"
 TARGETS = {"seconds_at_1000": 60, "memory_mb_at_1000": 1536, "floor_ratio": 1.3, "dependency_chain": 4}
 
@@ -79,7 +81,8 @@ def main(argv: list[str]) -> int:
         row["floor_ratio"] = round(row["render_ms_per_resource"] / row["floor"]["ms_per_resource"], 2)
         rows.append(row)
         print(f"{tenants} tenants: {row['resources']} resources in {row['seconds']['total']} s", flush=True)
-    results = {"machine": {"python": platform.python_version(), "cpus": _cpus()}, "targets": TARGETS, "runs": rows}
+    machine = {"python": platform.python_version(), "cpus": _cpus(), "output_root": output_root() or "temp dir"}
+    results = {"machine": machine, "targets": TARGETS, "runs": rows}
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(rows))
     return 0

@@ -1,17 +1,17 @@
 """Run a CrossGuard (pulumi-policy) pack in-process, the way `pulumi preview --policy-pack` would.
 
-There is no Pulumi engine or CLI here, so this module plays the engine's part against the pack's own
-analyzer servicer (`pulumi_policy.policy._PolicyAnalyzerServicer`, private API, pinned to
-pulumi-policy 1.21.0):
+There is no Pulumi engine or CLI here, so this module plays the engine's part against the pack's
+analyzer servicer (pulumi-policy's `_PolicyAnalyzerServicer`, private API, pinned to pulumi-policy
+1.21.0; offline/analyzer.py makes the same calls on policies at a fraction of the cost):
 
 1. `load_pack` runs the pack's `__main__.py` with `PolicyPack` swapped for a recorder, because the
    real `PolicyPack(...)` starts a gRPC server and sleeps forever.
 2. `effective_config` reconciles policy defaults, the pack's `initial_config` and the user's
    `--policy-pack-config` file like the engine does (pulumi/pulumi pkg/resource/analyzer/config.go),
    and validates every policy's properties against its config schema.
-3. `run_policies` configures the servicer and calls `Analyze` once per resource (inputs) and
-   `AnalyzeStack` once (outputs), with the same protobuf messages the engine sends, then turns the
-   diagnostics into a sorted `PolicyReport`.
+3. `PolicySession` (and `run_policies`, its one-call form) configures the servicer and calls
+   `Analyze` once per resource (inputs) and `AnalyzeStack` once (outputs), with the same protobuf
+   messages the engine sends, then turns the diagnostics into a sorted `PolicyReport`.
 
 Secrets reach the servicer wire-encoded, exactly as the engine sends them; the servicer unwraps them
 before policies see the values. Nothing here is written to disk.
