@@ -9,9 +9,9 @@ analyzer servicer (pulumi-policy's `_PolicyAnalyzerServicer`, private API, pinne
 2. `effective_config` reconciles policy defaults, the pack's `initial_config` and the user's
    `--policy-pack-config` file like the engine does (pulumi/pulumi pkg/resource/analyzer/config.go),
    and validates every policy's properties against its config schema.
-3. `PolicySession` (and `run_policies`, its one-call form) configures the servicer and calls
-   `Analyze` once per resource (inputs) and `AnalyzeStack` once (outputs), with the same protobuf
-   messages the engine sends, then turns the diagnostics into a sorted `PolicyReport`.
+3. `run_policies` configures the servicer and calls `Analyze` once per resource (inputs) and
+   `AnalyzeStack` once (outputs), with the same protobuf messages the engine sends, then turns the
+   diagnostics into a sorted `PolicyReport`.
 
 Secrets reach the servicer wire-encoded, exactly as the engine sends them; the servicer unwraps them
 before policies see the values. Nothing here is written to disk.
@@ -19,7 +19,6 @@ before policies see the values. Nothing here is written to disk.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import inspect
@@ -52,7 +51,6 @@ __all__ = [
     "PolicyConfigError",
     "PolicyPackLoadError",
     "PolicyReport",
-    "PolicySession",
     "Violation",
     "effective_config",
     "load_pack",
@@ -612,81 +610,60 @@ def _violations(response: Any, resource_urn: str | None) -> list[Violation]:
     ]
 
 
-class PolicySession:
-    """One policy run fed resource by resource, as the engine analyzes each resource when it registers
-    and the stack once all have: `analyze` each registration in order (a resource's provider before
-    it), then `finish`. Use it as a context manager: the pack is importable only inside.
-
-    Raises PolicyConfigError for an unreadable or invalid policy config, PolicyPackLoadError for a pack
-    that cannot be loaded; an exception raised by a policy propagates (with a note naming the resource),
-    as it fails `pulumi preview` too. Every session loads the pack afresh and builds a fresh servicer.
-    """
-
-    def __init__(self, pack_dir: Path, config_file: Path | None, stack_tags: dict[str, str] | None = None) -> None:
-        self.pack = load_pack(pack_dir)
-        self.config = effective_config(self.pack, _read_user_config(config_file))
-        self._servicer = self.pack.servicer()
-        _configure(self._servicer, self.config)
-        self._servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
-        self._by_urn: dict[str, Registration] = {}
-        # one message for every resource of a provider
-        self._provider_of = functools.cache(lambda reference: _provider(reference, self._by_urn))
-        self._violations: list[Violation] = []
-        self._stack_resources: list[proto.AnalyzerResource] = []
-        self._scope = contextlib.ExitStack()
-
-    def __enter__(self) -> PolicySession:
-        self._scope.enter_context(self.pack.importable())
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._scope.close()
-
-    def analyze(self, reg: Registration) -> None:
-        self._by_urn[reg.urn] = reg
-        if reg.type == STACK_TYPE:
-            return
-        inputs, provider = _struct(reg.inputs), self._provider_of(reg.provider)
-        request = proto.AnalyzeRequest(
-            type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
-        )
-        try:
-            response = self._servicer.Analyze(request, None)
-        except Exception as exc:
-            exc.add_note(f"while policy pack {self.pack.name!r} analyzed {reg.urn}")
-            raise
-        self._violations.extend(_violations(response, reg.urn))
-        outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)  # one message
-        self._stack_resources.append(_stack_resource(reg, outputs, provider))
-
-    def finish(self) -> PolicyReport:
-        """Analyze the stack (its resources in URN order, whatever order they came in) and report."""
-        stack_request = proto.AnalyzeStackRequest(resources=sorted(self._stack_resources, key=lambda r: r.urn))
-        try:
-            response = self._servicer.AnalyzeStack(stack_request, None)
-        except Exception as exc:
-            exc.add_note(f"while policy pack {self.pack.name!r} analyzed the stack")
-            raise
-        violations = sorted(
-            [*self._violations, *_violations(response, None)], key=lambda v: (v.policy, v.urn, v.message)
-        )
-        return PolicyReport(
-            pack=self.pack.name,
-            version=self.pack.version,
-            policies_run=sorted(name for name, cfg in self.config.items() if cfg["enforcementLevel"] != "disabled"),
-            violations=violations,
-        )
-
-
 def run_policies(
     pack_dir: Path,
     config_file: Path | None,
     registrations: list[Registration],
     stack_tags: dict[str, str] | None = None,
 ) -> PolicyReport:
-    """Load the pack, configure it like the engine, analyze every resource and the stack; report
-    (see PolicySession)."""
-    with PolicySession(pack_dir, config_file, stack_tags) as session:
+    """Load the pack, configure it like the engine, analyze every resource and the stack; report.
+
+    Raises PolicyConfigError for an unreadable or invalid policy config, PolicyPackLoadError for a pack
+    that cannot be loaded; an exception raised by a policy propagates (with a note naming the resource),
+    as it fails `pulumi preview` too. Safe to call repeatedly: every call loads the pack afresh and
+    builds a fresh servicer; the pack's directory is importable only while its policies run.
+    """
+    pack = load_pack(pack_dir)
+    config = effective_config(pack, _read_user_config(config_file))
+
+    servicer = pack.servicer()
+    _configure(servicer, config)
+    servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
+
+    by_urn = {r.urn: r for r in registrations}  # providers may come after the resources they serve
+    # one message for every resource of a provider, and one for outputs that are the inputs
+    provider_of = functools.cache(lambda reference: _provider(reference, by_urn))
+    violations: list[Violation] = []
+    stack_resources = []
+    with pack.importable():
         for reg in registrations:
-            session.analyze(reg)
-        return session.finish()
+            if reg.type == STACK_TYPE:
+                continue
+            inputs, provider = _struct(reg.inputs), provider_of(reg.provider)
+            request = proto.AnalyzeRequest(
+                type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
+            )
+            try:
+                response = servicer.Analyze(request, None)
+            except Exception as exc:
+                exc.add_note(f"while policy pack {pack.name!r} analyzed {reg.urn}")
+                raise
+            violations.extend(_violations(response, reg.urn))
+            outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
+            stack_resources.append(_stack_resource(reg, outputs, provider))
+
+        stack_request = proto.AnalyzeStackRequest(resources=stack_resources)
+        try:
+            response = servicer.AnalyzeStack(stack_request, None)
+        except Exception as exc:
+            exc.add_note(f"while policy pack {pack.name!r} analyzed the stack")
+            raise
+        violations.extend(_violations(response, None))
+
+    violations.sort(key=lambda v: (v.policy, v.urn, v.message))
+    return PolicyReport(
+        pack=pack.name,
+        version=pack.version,
+        policies_run=sorted(name for name, cfg in config.items() if cfg["enforcementLevel"] != "disabled"),
+        violations=violations,
+    )

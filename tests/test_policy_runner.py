@@ -597,3 +597,24 @@ def test_every_stack_policy_gets_linked_resources_of_its_own(tmp_path: Path) -> 
         "same_object_as_first": False,
     }
     assert seen == {"first": expected, "second": expected}
+
+
+def test_a_provider_listed_after_its_resources_still_lends_them_its_properties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registrations come sorted by URN, and `pulumi:providers:...` sorts after `gatehouse:...`."""
+    seen: list[Any] = []
+    analyze = OfflineAnalyzerServicer.Analyze
+
+    def spy(self: Any, request: Any, context: Any) -> Any:
+        seen.append(request)
+        return analyze(self, request, context)
+
+    monkeypatch.setattr(OfflineAnalyzerServicer, "Analyze", spy)
+    provider = registration(
+        "pulumi:providers:kubernetes", "cluster", {"namespace": "team-a"}, urn=PROVIDER_URN, outputs={}
+    )
+    ns = namespace("team-a")
+    ns.provider = f"{PROVIDER_URN}::provider-id"
+    run_policies(PACK, None, [ns, quota("team-a"), provider])
+    assert dict(seen[0].provider.properties) == {"namespace": "team-a"}
