@@ -59,14 +59,25 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
         would clobber the caller's runtime in this one."""
         return None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._enabled_by_kind: dict[type, list[tuple[Any, EnforcementLevel]]] = {}
+
+    def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self._enabled_by_kind.clear()  # the levels change
+        return super().Configure(request, context)
+
     def _enabled(self, kind: type) -> list[tuple[Any, EnforcementLevel]]:
-        """Policies of `kind` that run, with the level they report at (remediate reports as mandatory)."""
-        enabled: list[tuple[Any, EnforcementLevel]] = []
-        for policy in self._PolicyAnalyzerServicer__policies:  # type: ignore[attr-defined]
-            level = self._get_enforcement_level(policy)
-            if level != EnforcementLevel.DISABLED and isinstance(policy, kind):
-                enabled.append((policy, EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level))
-        return enabled
+        """Policies of `kind` that run, with the level they report at (remediate reports as mandatory);
+        worked out once per configuration, not once per resource."""
+        if kind not in self._enabled_by_kind:
+            enabled = self._enabled_by_kind[kind] = []
+            for policy in self._PolicyAnalyzerServicer__policies:  # type: ignore[attr-defined]
+                level = self._get_enforcement_level(policy)
+                if level != EnforcementLevel.DISABLED and isinstance(policy, kind):
+                    reported = EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
+                    enabled.append((policy, reported))
+        return self._enabled_by_kind[kind]
 
     def Analyze(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
         self._configure_runtime_settings()

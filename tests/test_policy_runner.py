@@ -11,6 +11,7 @@ import pulumi
 import pulumi_policy
 import pulumi_policy.policy as _pp
 import pytest
+from pulumi.runtime import proto
 
 from offline.analyzer import OfflineAnalyzerServicer
 from offline.policy_runner import (
@@ -19,6 +20,8 @@ from offline.policy_runner import (
     PolicyPackLoadError,
     PolicyReport,
     Violation,
+    _configure,
+    _struct,
     effective_config,
     load_pack,
     run_policies,
@@ -98,6 +101,19 @@ def found(report: PolicyReport) -> list[tuple[str, str, str]]:
 
 
 # --- running the pack -------------------------------------------------------------------------------
+
+
+def requests_to(monkeypatch: pytest.MonkeyPatch, method: str) -> list[Any]:
+    """Every request the servicer's `method` ("Analyze", "AnalyzeStack") receives, in order."""
+    seen: list[Any] = []
+    original = getattr(OfflineAnalyzerServicer, method)
+
+    def spy(self: Any, request: Any, context: Any) -> Any:
+        seen.append(request)
+        return original(self, request, context)
+
+    monkeypatch.setattr(OfflineAnalyzerServicer, method, spy)
+    return seen
 
 
 def test_compliant_stack_has_no_violations_and_runs_every_policy() -> None:
@@ -236,21 +252,8 @@ def test_report_json_shape() -> None:
 
 
 def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[Any] = []
-    stack_seen: list[Any] = []
-    analyze = OfflineAnalyzerServicer.Analyze
-    analyze_stack = OfflineAnalyzerServicer.AnalyzeStack
-
-    def spy(self: Any, request: Any, context: Any) -> Any:
-        seen.append(request)
-        return analyze(self, request, context)
-
-    def stack_spy(self: Any, request: Any, context: Any) -> Any:
-        stack_seen.append(request)
-        return analyze_stack(self, request, context)
-
-    monkeypatch.setattr(OfflineAnalyzerServicer, "Analyze", spy)
-    monkeypatch.setattr(OfflineAnalyzerServicer, "AnalyzeStack", stack_spy)
+    seen = requests_to(monkeypatch, "Analyze")
+    stack_seen = requests_to(monkeypatch, "AnalyzeStack")
 
     provider = registration(
         "pulumi:providers:kubernetes", "cluster", {"namespace": "team-a"}, urn=PROVIDER_URN, outputs={}
@@ -291,14 +294,7 @@ def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_secrets_travel_wire_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[Any] = []
-    analyze = OfflineAnalyzerServicer.Analyze
-
-    def spy(self: Any, request: Any, context: Any) -> Any:
-        seen.append(request)
-        return analyze(self, request, context)
-
-    monkeypatch.setattr(OfflineAnalyzerServicer, "Analyze", spy)
+    seen = requests_to(monkeypatch, "Analyze")
     run_policies(PACK, None, [secret("db", "long-enough-password")])
     string_data = seen[0].properties["stringData"]
     assert string_data["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
@@ -603,14 +599,7 @@ def test_a_provider_listed_after_its_resources_still_lends_them_its_properties(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Registrations come sorted by URN, and `pulumi:providers:...` sorts after `gatehouse:...`."""
-    seen: list[Any] = []
-    analyze = OfflineAnalyzerServicer.Analyze
-
-    def spy(self: Any, request: Any, context: Any) -> Any:
-        seen.append(request)
-        return analyze(self, request, context)
-
-    monkeypatch.setattr(OfflineAnalyzerServicer, "Analyze", spy)
+    seen = requests_to(monkeypatch, "Analyze")
     provider = registration(
         "pulumi:providers:kubernetes", "cluster", {"namespace": "team-a"}, urn=PROVIDER_URN, outputs={}
     )
@@ -618,3 +607,19 @@ def test_a_provider_listed_after_its_resources_still_lends_them_its_properties(
     ns.provider = f"{PROVIDER_URN}::provider-id"
     run_policies(PACK, None, [ns, quota("team-a"), provider])
     assert dict(seen[0].provider.properties) == {"namespace": "team-a"}
+
+
+def test_a_servicer_configured_again_runs_by_the_new_levels() -> None:
+    """The servicer works out which policies run once per configuration: a new one must count."""
+    pack = load_pack(PACK)
+    servicer = pack.servicer()
+    bare = namespace("team-b", labels={})
+    request = proto.AnalyzeRequest(type=bare.type, properties=_struct(bare.inputs), urn=bare.urn, name=bare.name)
+
+    def policies_reporting(levels: str) -> set[str]:
+        _configure(servicer, effective_config(pack, {"all": levels}))
+        with pack.importable():
+            return {d.policyName for d in servicer.Analyze(request, None).diagnostics}
+
+    assert "namespace-needs-team-label" in policies_reporting("mandatory")
+    assert policies_reporting("disabled") == set()
