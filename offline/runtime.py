@@ -35,7 +35,17 @@ from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .gc_tuning import relaxed_gc, young_survivors_frozen
-from .records import SECRET_SIG, SIG_KEY, Registration, Secret, from_wire, normalize_numbers, reveal, to_wire
+from .records import (
+    SECRET_SIG,
+    SIG_KEY,
+    Registration,
+    Secret,
+    contains_secret,
+    from_wire,
+    normalize_numbers,
+    reveal,
+    to_wire,
+)
 from .stack_config import StackConfig
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -160,16 +170,16 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 raise pulumi.RunError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self._urns.add(urn)
         _ensure_event_loop()  # deserialising resource references needs a loop on this thread
-        inputs = normalize_numbers(from_wire(_deserialize(request.object)))
+        inputs = _decode(request.object)
         outputs: dict[str, Any] = {}
         revealed: dict[str, Any] = {}
-        unchanged = False  # outputs are the inputs, as for most objects: answer with the request's own Struct
+        unchanged = False  # outputs are the inputs, as for most objects: the response need not repeat them
         id_ = ""
         if request.type != STACK_TYPE:
             margs = pulumi.runtime.MockResourceArgs(
                 typ=request.type,
                 name=request.name,
-                inputs=reveal(inputs),
+                inputs=reveal(inputs) if contains_secret(inputs) else inputs,  # mocks copy before they change
                 provider=request.provider,
                 resource_id=request.importId,
                 custom=request.custom or False,
@@ -204,30 +214,35 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, id_, revealed)
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        response_object = request.object if unchanged else _to_struct(outputs)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=response_object)
+        if unchanged and not pulumi.runtime.is_dry_run():
+            # The SDK takes any input the response leaves out as its output (rpc.resolve_outputs):
+            # an empty object says "outputs are the inputs" without a third copy of them in flight.
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=id_)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=_to_struct(outputs))
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_event_loop()
-        outputs = normalize_numbers(from_wire(_deserialize(request.outputs)))
+        outputs = _decode(request.outputs)
         with self._lock:
             self.component_outputs[request.urn] = outputs
         return super().RegisterResourceOutputs(request)
 
 
-def _deserialize(value: Any) -> Any:
-    """The SDK's deserialize_properties, but a secret stays on its leaf: the SDK lifts a nested secret to
-    the whole top-level property (a chart's `values` with one secret annotation would be all secret),
-    where the engine keeps it where it is."""
+def _decode(value: Any) -> Any:
+    """A wire value as the offline records hold it, in one pass: secrets as `Secret` wrappers on their
+    own leaf (the SDK's deserialize_properties lifts a nested secret to the whole top-level property,
+    so a chart's `values` with one secret annotation would be all secret, where the engine keeps it
+    where it is), integral numbers as ints (protobuf carries doubles), unset (null) keys left out."""
     if isinstance(value, struct_pb2.Struct):
         if SIG_KEY in value:
             if value[SIG_KEY] == SECRET_SIG:
-                return {SIG_KEY: SECRET_SIG, "value": _deserialize(value["value"])}
-            return rpc.deserialize_properties(value)  # assets, resource references
-        return {k: d for k, v in value.items() if (d := _deserialize(v)) is not None}
+                return Secret(_decode(value["value"]))
+            return normalize_numbers(from_wire(rpc.deserialize_properties(value)))  # assets, resource references
+        return {k: d for k, v in value.items() if (d := _decode(v)) is not None}
     if isinstance(value, struct_pb2.ListValue):
-        return [_deserialize(v) for v in value]
-    return rpc.deserialize_property(value)
+        return [_decode(v) for v in value]
+    leaf = rpc.deserialize_property(value)
+    return int(leaf) if isinstance(leaf, float) and leaf.is_integer() else leaf
 
 
 def _to_struct(outputs: dict[str, Any]) -> struct_pb2.Struct:

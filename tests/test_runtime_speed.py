@@ -1,18 +1,25 @@
 """What makes render cheaper must not change what it computes: the SDK helper swapped during a run
-answers as the SDK's own does, and the collector is tuned only for as long as a run lasts."""
+answers as the SDK's own does, the monitor's one-pass decoding gives what the wire carried, a response
+that leaves the outputs out resolves them as the inputs, and the collector is tuned only for as long as
+a run lasts."""
 
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Any
 
+from google.protobuf import struct_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from offline import runtime
 from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
-from offline.runtime import contains_unknowns
+from offline.records import Secret, normalize_numbers, to_wire
+from offline.runtime import contains_unknowns, run_program
+from offline.stack_config import StackConfig
 
 SDK_CONTAINS_UNKNOWNS = rpc.contains_unknowns  # the module's own, outside any program run
 
@@ -73,3 +80,72 @@ def test_survivors_of_young_collections_are_frozen_and_thawed_after() -> None:
         assert gc.collect(0) >= 1  # the young cycle is still found
         assert gc.get_freeze_count() >= len(kept)
     assert gc.get_freeze_count() == 0 and gc.callbacks == callbacks
+
+
+plain_leaves = st.one_of(st.booleans(), st.integers(-(2**40), 2**40), st.floats(-1e6, 1e6), st.text(max_size=5))
+recorded = st.recursive(
+    plain_leaves,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=3), children, max_size=4)
+        | children.map(Secret)
+    ),
+    max_leaves=30,
+)
+
+
+@given(st.dictionaries(st.text(max_size=3), recorded, max_size=4))
+def test_decoding_gives_back_what_was_sent(value: dict[str, Any]) -> None:
+    wire = struct_pb2.Struct()
+    wire.update(to_wire(value))  # every number travels as a double, secrets in their envelope
+    assert typed(runtime._decode(wire)) == typed(normalize_numbers(value))
+
+
+def typed(value: Any) -> Any:
+    """`value` with each leaf paired with its type: 3 and 3.0 are equal in Python, not here."""
+    if isinstance(value, Secret):
+        return ("secret", typed(value.value))
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def test_decoding_leaves_out_unset_keys_but_keeps_an_unset_secret() -> None:
+    wire = struct_pb2.Struct()
+    wire.update({"gone": None, "kept": to_wire(Secret(None)), "nested": {"gone": None, "n": 3.0}})
+    assert typed(runtime._decode(wire)) == typed({"kept": Secret(None), "nested": {"n": 3}})
+
+
+ECHO_PROGRAM = """
+import pulumi
+import pulumi_kubernetes as k8s
+deployment = k8s.apps.v1.Deployment("web", metadata={"name": "web", "namespace": "team-a"}, spec={
+    "replicas": 2,
+    "selector": {"matchLabels": {"app": "web"}},
+    "template": {"metadata": {"labels": {"app": "web"}},
+                 "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}]}},
+})
+pulumi.export("replicas", deployment.spec.replicas)
+pulumi.export("port", deployment.spec.template.spec.containers[0].ports[0].container_port)
+pulumi.export("labels", deployment.spec.template.metadata.labels)
+pulumi.export("namespace", deployment.metadata.namespace)
+"""
+
+
+def test_outputs_left_out_of_the_response_resolve_as_the_inputs(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: echo\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(ECHO_PROGRAM)
+    responses: list[Any] = []
+    register = runtime.RecordingMonitor.RegisterResource
+
+    def recorded_register(self: Any, request: Any) -> Any:
+        responses.append(response := register(self, request))
+        return response
+
+    monkeypatch.setattr(runtime.RecordingMonitor, "RegisterResource", recorded_register)
+    run = run_program(tmp_path, StackConfig("echo", "dev", {}))
+    assert run.error is None
+    assert [len(r.object.fields) for r in responses if r.id] == [0]  # the Deployment's outputs were left out
+    assert run.exports == {"replicas": 2, "port": 80, "labels": {"app": "web"}, "namespace": "team-a"}
