@@ -313,25 +313,47 @@ def contains_unknowns(val: Any) -> bool:
     return False
 
 
+def _alias_urn_left_out(alias: Any, name: str, type_: str, parent: Any) -> Any:
+    """Stands in for the SDK's `collapse_alias_to_urn` in `Resource.__init__`.
+
+    There the SDK works out every alias's URN client-side, an Output chain per alias (pulumi_kubernetes
+    gives most kinds several type aliases): a fifth of render at 1,000 tenants. The result,
+    `Resource._aliases`, is read only for an engine without alias specs; the monitor here supports
+    them, as today's engine does, so the aliases reach it as specs built from the resource's options,
+    exactly as before (tests/test_runtime_speed.py holds both facts)."""
+    return alias
+
+
+@contextlib.contextmanager
+def _swapped(module: Any, name: str, value: Any) -> Iterator[None]:
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
+
+
 @contextlib.contextmanager
 def _program_context(program_dir: Path) -> Iterator[None]:
     """Like the language host: the program's folder is the working directory and on sys.path.
 
-    The SDK records each resource's Python stack for the engine's UI (`traceback.extract_stack`
-    reads source lines: over a tenth of render time); mocks drop it, so it is not captured here.
-    `rpc.contains_unknowns` is swapped for an equivalent that leaves no garbage (see below).
+    Three SDK helpers are swapped while the program runs. The SDK records each resource's Python
+    stack for the engine's UI (`traceback.extract_stack` reads source lines: over a tenth of render
+    time); mocks drop it, so it is not captured here. `rpc.contains_unknowns` is swapped for an
+    equivalent that leaves no garbage, and alias URNs no one reads are not worked out (see above).
     """
     saved_path, saved_cwd = list(sys.path), os.getcwd()
-    saved_stack_trace, saved_contains_unknowns = sdk_resource._get_stack_trace, rpc.contains_unknowns
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
-    sdk_resource._get_stack_trace = source_pb2.StackTrace
-    rpc.contains_unknowns = contains_unknowns
     try:
-        yield
+        with (
+            _swapped(sdk_resource, "_get_stack_trace", source_pb2.StackTrace),
+            _swapped(rpc, "contains_unknowns", contains_unknowns),
+            _swapped(pulumi.resource, "collapse_alias_to_urn", _alias_urn_left_out),
+        ):
+            yield
     finally:
-        sdk_resource._get_stack_trace = saved_stack_trace
-        rpc.contains_unknowns = saved_contains_unknowns
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
 

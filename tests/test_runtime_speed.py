@@ -9,11 +9,13 @@ import gc
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from google.protobuf import struct_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
+from pulumi.runtime.proto.resource_pb2 import SupportsFeatureRequest
 
 from offline import runtime
 from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
@@ -149,3 +151,33 @@ def test_outputs_left_out_of_the_response_resolve_as_the_inputs(tmp_path: Path, 
     assert run.error is None
     assert [len(r.object.fields) for r in responses if r.id] == [0]  # the Deployment's outputs were left out
     assert run.exports == {"replicas": 2, "port": 80, "labels": {"app": "web"}, "namespace": "team-a"}
+
+
+def test_aliases_reach_the_monitor_as_they_would_without_client_side_urns(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: echo\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        ECHO_PROGRAM.replace("spec={", 'opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name="old-web")]), spec={')
+    )
+    register = runtime.RecordingMonitor.RegisterResource
+
+    def aliases_sent() -> list[list[str]]:
+        sent: list[list[str]] = []
+
+        def recorded_register(self: Any, request: Any) -> Any:
+            sent.append(sorted(alias.SerializeToString(deterministic=True).hex() for alias in request.aliases))
+            return register(self, request)
+
+        monkeypatch.setattr(runtime.RecordingMonitor, "RegisterResource", recorded_register)
+        assert run_program(tmp_path, StackConfig("echo", "dev", {})).error is None
+        return sent
+
+    swapped = aliases_sent()
+    monkeypatch.setattr(runtime, "_alias_urn_left_out", pulumi.resource.collapse_alias_to_urn)  # the SDK's own
+    assert swapped == aliases_sent()
+    assert len(swapped[-1]) >= 2  # the Deployment's own alias and pulumi_kubernetes' older API types
+
+
+def test_the_monitor_takes_aliases_as_specs() -> None:
+    """Why `Resource._aliases` (client-side alias URNs) need not be worked out: see runtime._alias_urn_left_out."""
+    monitor = runtime.RecordingMonitor(runtime.OfflineMocks())
+    assert monitor.SupportsFeature(SupportsFeatureRequest(id="aliasSpecs")).hasSupport
