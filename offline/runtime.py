@@ -228,21 +228,35 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def _decode(value: Any) -> Any:
-    """A wire value as the offline records hold it, in one pass: secrets as `Secret` wrappers on their
+def _decode(struct: struct_pb2.Struct) -> Any:
+    """A wire object as the offline records hold it, in one pass: secrets as `Secret` wrappers on their
     own leaf (the SDK's deserialize_properties lifts a nested secret to the whole top-level property,
     so a chart's `values` with one secret annotation would be all secret, where the engine keeps it
-    where it is), integral numbers as ints (protobuf carries doubles), unset (null) keys left out."""
-    if isinstance(value, struct_pb2.Struct):
-        if SIG_KEY in value:
-            if value[SIG_KEY] == SECRET_SIG:
-                return Secret(_decode(value["value"]))
-            return normalize_numbers(from_wire(rpc.deserialize_properties(value)))  # assets, resource references
-        return {k: d for k, v in value.items() if (d := _decode(v)) is not None}
-    if isinstance(value, struct_pb2.ListValue):
-        return [_decode(v) for v in value]
-    leaf = rpc.deserialize_property(value)
-    return int(leaf) if isinstance(leaf, float) and leaf.is_integer() else leaf
+    where it is), integral numbers as ints (protobuf carries doubles), unset (null) keys left out.
+    Reads the protobuf fields directly: the Struct's own mapping methods were twice as slow."""
+    fields = struct.fields
+    if SIG_KEY in fields:
+        if fields[SIG_KEY].string_value == SECRET_SIG:
+            return Secret(_decode_value(fields["value"]) if "value" in fields else None)
+        return normalize_numbers(from_wire(rpc.deserialize_properties(struct)))  # assets, resource references
+    return {k: d for k, v in fields.items() if (d := _decode_value(v)) is not None}
+
+
+def _decode_value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        text = value.string_value
+        return rpc.deserialize_property(text) if text == rpc.UNKNOWN else text
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "struct_value":
+        return _decode(value.struct_value)
+    if kind == "list_value":
+        return [_decode_value(item) for item in value.list_value.values]
+    if kind == "bool_value":
+        return value.bool_value
+    return None  # null_value, or unset
 
 
 def _to_struct(outputs: dict[str, Any]) -> struct_pb2.Struct:
