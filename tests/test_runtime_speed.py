@@ -1,7 +1,7 @@
-"""What makes render cheaper must not change what it computes: the SDK helper swapped during a run
-answers as the SDK's own does, the monitor's one-pass decoding gives what the wire carried, a response
-that leaves the outputs out resolves them as the inputs, and the collector is tuned only for as long as
-a run lasts."""
+"""What makes the preview cheaper must not change what it computes: the SDK helpers swapped during a
+run answer as the SDK's own do, the monitor's one-pass decoding gives what the wire carried, a response
+that leaves the outputs out resolves them as the inputs, the analyzer reads a Struct as MessageToDict
+does, and the collector is tuned only for as long as a run lasts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.output import Unknown
@@ -18,6 +18,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto.resource_pb2 import SupportsFeatureRequest
 
 from offline import runtime
+from offline.analyzer import struct_as_dict
 from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
 from offline.records import Secret, normalize_numbers, to_wire
 from offline.runtime import contains_unknowns, run_program
@@ -101,6 +102,25 @@ def test_decoding_gives_back_what_was_sent(value: dict[str, Any]) -> None:
     wire = struct_pb2.Struct()
     wire.update(to_wire(value))  # every number travels as a double, secrets in their envelope
     assert typed(runtime._decode(wire)) == typed(normalize_numbers(value))
+
+
+@given(
+    st.dictionaries(
+        st.text(max_size=3),
+        st.recursive(
+            st.one_of(st.none(), plain_leaves),
+            lambda children: (
+                st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=3), children, max_size=4)
+            ),
+            max_leaves=30,
+        ),
+        max_size=4,
+    )
+)
+def test_the_analyzer_reads_a_struct_as_message_to_dict_does(value: dict[str, Any]) -> None:
+    wire = struct_pb2.Struct()
+    wire.update(value)
+    assert typed(struct_as_dict(wire)) == typed(json_format.MessageToDict(wire))
 
 
 def typed(value: Any) -> Any:
