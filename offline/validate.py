@@ -25,6 +25,8 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
+from .schema_inline import Inliner
+
 MAX_ERRORS = 20  # per object: past this the report gets unreadable, and the first ones point at the cause
 MAX_MESSAGE = 300  # jsonschema quotes whole instances; a bad 2 KB map must not flood the report
 
@@ -127,6 +129,7 @@ class Validator:
         self.upstream_dir = Path(upstream_dir)
         self._core_dir = _SCHEMA_ROOT / "v{}.{}.0-local-strict".format(*self.version)
         self._registry = _definitions_registry(self._core_dir)
+        self._inliner = Inliner(_DEFINITIONS_ID, _definitions(self._core_dir))
         self._objects: dict[tuple[str, str], _ObjectCheck | None] = {}  # (apiVersion, kind) -> check
         self._charts: dict[str, _ChartCheck | None] = {}
 
@@ -185,7 +188,7 @@ class Validator:
             {k: g.get(k) for k in ("group", "version", "kind")} for g in gvks
         ]:
             return None
-        validator = jsonschema.Draft202012Validator(schema, registry=self._registry)
+        validator = jsonschema.Draft202012Validator(self._inliner.schema(schema), registry=self._registry)
         return _ObjectCheck(validator, f"kubernetes-validate {self.version_label} strict")
 
     # --- custom resources ---
@@ -195,7 +198,7 @@ class Validator:
         candidates = _crd_index(self.upstream_dir / "crds").get((group, kind), [])
         for crd in candidates:
             if version in crd.served:
-                schema = strict_crd_schema(_crd_version_schema(crd.path, version))
+                schema = self._inliner.schema(strict_crd_schema(_crd_version_schema(crd.path, version)))
                 validator = jsonschema.Draft202012Validator(schema, registry=self._registry)
                 return _ObjectCheck(validator, f"crd:{self._relative(crd.path)}")
         if candidates:  # the kind is known but this version is not served: the API server rejects it
@@ -328,10 +331,16 @@ def _pick_version(requested: str) -> tuple[int, int]:
 
 
 @cache
+def _definitions(core_dir: Path) -> dict[str, Any]:
+    """`_definitions.json` of one schema version, which every kind's schema $refs."""
+    definitions: dict[str, Any] = json.loads((core_dir / "_definitions.json").read_text())
+    return definitions
+
+
+@cache
 def _definitions_registry(core_dir: Path) -> Registry:
-    """One registry per schema version holding `_definitions.json`, which every kind's schema $refs."""
-    definitions = json.loads((core_dir / "_definitions.json").read_text())
-    return Registry().with_resource(_DEFINITIONS_ID, Resource.from_contents(definitions)).crawl()
+    """One registry per schema version holding the definitions (for the $refs left after inlining)."""
+    return Registry().with_resource(_DEFINITIONS_ID, Resource.from_contents(_definitions(core_dir))).crawl()
 
 
 # --- CRDs ---------------------------------------------------------------------------------------

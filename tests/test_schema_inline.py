@@ -1,0 +1,100 @@
+"""offline.schema_inline: schemas with inlined $refs validate exactly as the originals do."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import REPO, UPSTREAM
+
+from offline import manifests as mf
+from offline.runtime import run_program
+from offline.schema_inline import Inliner
+from offline.stack_config import load_stack_config
+from offline.validate import _DEFINITIONS_ID, Validator
+
+Path = tuple[str | int, ...]
+
+
+@pytest.fixture(scope="module")
+def staging_objects() -> list[dict[str, Any]]:
+    """One rendered object per kind of the staging stack."""
+    run = run_program(REPO, load_stack_config(REPO, "staging", {}))
+    assert run.error is None
+    by_kind: dict[tuple[str, str], dict[str, Any]] = {}
+    for registration in run.registrations:
+        if mf.is_kubernetes_object(registration):
+            obj = mf.manifest_of(registration).obj
+            by_kind.setdefault((obj["apiVersion"], obj["kind"]), obj)
+    return list(by_kind.values())
+
+
+@pytest.fixture(scope="module")
+def validators() -> tuple[Validator, Validator]:
+    """(inlined, as the files are): the second builds its checks with inlining switched off."""
+    return Validator("1.33", UPSTREAM), Validator("1.33", UPSTREAM)
+
+
+def _paths(value: Any, path: Path = ()) -> Iterator[Path]:
+    yield path
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, child in children:
+        yield from _paths(child, (*path, key))
+
+
+def _mutants(obj: dict[str, Any], places: int = 15) -> Iterator[dict[str, Any]]:
+    """At up to `places` places spread over `obj`: an unknown field in it, a value of the wrong type,
+    and no value."""
+    paths = list(_paths(obj))[1:]
+    for path in paths[:: max(1, len(paths) // places)]:
+        *parents, last = path
+        for change in ("unknown", "wrong-type", "removed"):
+            mutant = copy.deepcopy(obj)
+            node: Any = mutant
+            for p in parents:
+                node = node[p]
+            if change == "unknown" and isinstance(node[last], dict):
+                node[last]["bogusField"] = 1
+            elif change == "wrong-type":
+                node[last] = "text" if isinstance(node[last], dict | list | int) else {"x": 1.5}
+            elif change == "removed":
+                del node[last]
+            yield mutant
+
+
+def test_mutated_objects_get_the_same_errors_as_against_the_original_schemas(
+    staging_objects: list[dict[str, Any]], validators: tuple[Validator, Validator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inlined, original = validators
+    with monkeypatch.context() as patch:
+        patch.setattr(Inliner, "schema", lambda self, node: node)
+        for obj in staging_objects:
+            original.object_check(obj["apiVersion"], obj["kind"])  # built now, from the files as they are
+    compared = failing = 0
+    for obj in staging_objects:
+        for mutant in _mutants(obj):
+            expected = original.validate_object(mutant)
+            assert inlined.validate_object(mutant) == expected, (obj["kind"], mutant)
+            compared += 1
+            failing += expected.status == "error"
+    assert len(staging_objects) >= 25 and compared > 1_000 and failing > compared // 3
+
+
+def test_a_recursive_definition_keeps_an_absolute_reference() -> None:
+    definitions = {
+        "$defs": {
+            "Props": {
+                "description": "a schema of schemas",
+                "properties": {"not": {"$ref": "#/$defs/Props"}, "$ref": {"type": "string"}},
+            },
+            "Holder": {"properties": {"schema": {"$ref": "#/$defs/Props", "description": "doc"}}},
+        }
+    }
+    inliner = Inliner(_DEFINITIONS_ID, definitions)
+    holder = inliner.schema({"$ref": f"{_DEFINITIONS_ID}#/$defs/Holder", "x-kubernetes-map-type": "atomic"})
+    props = holder["properties"]["schema"]
+    assert props["properties"]["not"] == {"$ref": f"{_DEFINITIONS_ID}#/$defs/Props"}
+    assert props["properties"]["$ref"] == {"type": "string"}  # a property named $ref is not a reference
+    assert "description" not in props and inliner.schema({"$ref": "#/$defs/Props"}) == {"$ref": "#/$defs/Props"}
