@@ -54,12 +54,16 @@ class Background(Generic[T]):
         try:
             yield
         except BaseException:
-            if self._pid:
-                os.kill(self._pid, signal.SIGKILL)
-                os.waitpid(self._pid, 0)
-                os.close(self._read)
-                self._pid = 0
+            self.cancel()
             raise
+
+    def cancel(self) -> None:
+        """Stop the background process if its result was not taken (nothing is left behind)."""
+        if self._pid:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            os.close(self._read)
+            self._pid = 0
 
     def result(self) -> T:
         """The function's return value (waiting for it), or its exception raised here."""

@@ -27,7 +27,14 @@ from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport,
 from .records import Registration, redact
 from .runtime import ProgramRun, run_program
 from .stack_config import StackConfig, StackConfigError, load_stack_config
-from .validate import Result, UnsupportedKubernetesVersion, Validator
+from .validate import (
+    Result,
+    UnsupportedKubernetesVersion,
+    Validator,
+    has_crd_catalog,
+    load_crd_catalog,
+    remember_crd_catalog,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = REPO_ROOT.parent / "shared" / "upstream"
@@ -110,11 +117,20 @@ def _preview(options: Options, stream: TextIO) -> PreviewResult:
     except StackConfigError as exc:
         return _not_run(stream, f"error: {exc}")
 
-    clock = _Clock()
-    run = run_program(opts.program, config)
-    render_seconds = clock.lap()
-    with survivors_frozen():  # the registrations live to the end: collections need not walk them
-        return _check_and_report(opts, stream, config, run, clock, render_seconds)
+    # The CRDs (seconds of YAML) are read in a fork, on the other core, while the program runs.
+    crds_dir = opts.upstream / "crds"
+    crds = None if has_crd_catalog(crds_dir) else Background(lambda: load_crd_catalog(crds_dir))
+    try:
+        clock = _Clock()
+        run = run_program(opts.program, config)
+        render_seconds = clock.lap()
+        if crds is not None and run.error is None:
+            remember_crd_catalog(crds_dir, crds.result())
+        with survivors_frozen():  # the registrations live to the end: collections need not walk them
+            return _check_and_report(opts, stream, config, run, clock, render_seconds)
+    finally:
+        if crds is not None:
+            crds.cancel()
 
 
 def _check_and_report(

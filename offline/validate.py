@@ -195,10 +195,10 @@ class Validator:
 
     def _crd_check(self, api_version: str, kind: str) -> _ObjectCheck | None:
         group, _, version = api_version.rpartition("/")
-        candidates = _crd_index(self.upstream_dir / "crds").get((group, kind), [])
+        candidates = crd_catalog(self.upstream_dir / "crds").get((group, kind), [])
         for crd in candidates:
             if version in crd.served:
-                schema = self._inliner.schema(strict_crd_schema(_crd_version_schema(crd.path, version)))
+                schema = self._inliner.schema(crd.served[version])
                 validator = jsonschema.Draft202012Validator(schema, registry=self._registry)
                 return _ObjectCheck(validator, f"crd:{self._relative(crd.path)}")
         if candidates:  # the kind is known but this version is not served: the API server rejects it
@@ -349,38 +349,55 @@ def _definitions_registry(core_dir: Path) -> Registry:
 @dataclass(frozen=True)
 class _Crd:
     path: Path
-    served: frozenset[str]
+    served: dict[str, dict[str, Any]]  # served version -> its strict schema (see strict_crd_schema)
 
 
-@cache
-def _crd_index(crds_dir: Path) -> dict[tuple[str, str], list[_Crd]]:
-    """(group, kind) -> CRD files defining it, the one in a folder named exactly after the group first
-    (so crds/gateway.networking.k8s.io/ wins over the -experimental copy)."""
-    index: dict[tuple[str, str], list[_Crd]] = {}
+CrdCatalog = dict[tuple[str, str], list[_Crd]]  # (group, kind) -> CRDs defining it, best first
+_CATALOGS: dict[Path, CrdCatalog] = {}  # per crds/ folder, for the life of the process
+
+
+def crd_catalog(crds_dir: Path) -> CrdCatalog:
+    """The CRDs of a crds/ folder, read once per process (or handed over with `remember_crd_catalog`)."""
+    if crds_dir not in _CATALOGS:
+        _CATALOGS[crds_dir] = load_crd_catalog(crds_dir)
+    return _CATALOGS[crds_dir]
+
+
+def has_crd_catalog(crds_dir: Path) -> bool:
+    return crds_dir in _CATALOGS
+
+
+def remember_crd_catalog(crds_dir: Path, catalog: CrdCatalog) -> None:
+    """Keep a catalog built elsewhere (the preview builds it in a fork while the program runs)."""
+    _CATALOGS[crds_dir] = catalog
+
+
+def load_crd_catalog(crds_dir: Path) -> CrdCatalog:
+    """Every CRD file parsed once (about 7 MB of YAML: seconds), each served version's schema made
+    strict; the one in a folder named exactly after the group first (so crds/gateway.networking.k8s.io/
+    wins over the -experimental copy)."""
+    index: CrdCatalog = {}
     for path in sorted(crds_dir.rglob("*.y*ml")) if crds_dir.is_dir() else []:
         for doc in _load_all(path):
             if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                 continue
             spec = doc.get("spec") or {}
-            served = frozenset(v["name"] for v in spec.get("versions") or [] if v.get("served"))
-            index.setdefault((spec.get("group", ""), spec.get("names", {}).get("kind", "")), []).append(
-                _Crd(path, served)
-            )
+            served = {
+                v["name"]: strict_crd_schema(_version_schema(spec, v))
+                for v in spec.get("versions") or []
+                if v.get("served")
+            }
+            key = (spec.get("group", ""), spec.get("names", {}).get("kind", ""))
+            index.setdefault(key, []).append(_Crd(path, served))
     for (group, _), crds in index.items():
         crds.sort(key=lambda c: (c.path.parent.name != group, c.path.as_posix()))
     return index
 
 
-@cache
-def _crd_version_schema(path: Path, version: str) -> dict[str, Any]:
-    for doc in _load_all(path):
-        spec = (doc or {}).get("spec") or {}
-        for v in spec.get("versions") or []:
-            if v.get("name") == version:
-                # apiextensions v1 keeps the schema per version; v1beta1 CRDs had one for all.
-                found = (v.get("schema") or spec.get("validation") or {}).get("openAPIV3Schema")
-                return found or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    raise KeyError(f"{path}: no version {version}")
+def _version_schema(spec: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
+    # apiextensions v1 keeps the schema per version; v1beta1 CRDs had one for all.
+    found = (version.get("schema") or spec.get("validation") or {}).get("openAPIV3Schema")
+    return found or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 
 def strict_crd_schema(openapi: dict[str, Any]) -> dict[str, Any]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, UPSTREAM
 from helpers import program_with_stack, run_preview, stack_config
 
+from offline import validate
 from offline.records import REDACTED, Secret
 
 PROGRAMS = FIXTURES / "programs"
@@ -296,3 +298,15 @@ def test_component_outputs_keep_a_nested_secret_on_its_leaf(tmp_path: Path) -> N
     assert result.exit_code == 0, printed
     (outputs,) = [o for urn, o in result.run.component_outputs.items() if urn.endswith("::box")]
     assert outputs == {"access": {"token": Secret("t0k3n"), "user": "bot"}}
+
+
+@pytest.mark.parametrize("main", ["raise RuntimeError('the program broke')\n", "import pulumi\n"])
+def test_the_crds_are_read_beside_the_program_and_nothing_is_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main: str
+) -> None:
+    monkeypatch.setattr(validate, "_CATALOGS", {})  # as in a fresh process: the CRDs not read yet
+    result, printed = run_preview(_program(tmp_path, main), tmp_path / "out")
+    assert result.exit_code == (2 if "raise" in main else 0), printed
+    assert validate.has_crd_catalog(UPSTREAM / "crds") is (result.exit_code == 0)  # handed over from the fork
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no process of the preview's left, finished or not
