@@ -77,6 +77,18 @@ def _provider(parts: tuple[str, Any, str, str] | None) -> PolicyProviderResource
     return PolicyProviderResource(type_, unknown_checking_proxy(values), urn, name)
 
 
+def _declines(policy: Any, resource_type: str) -> bool:
+    """Whether calling the policy for `resource_type` certainly does nothing: it is a plain
+    ResourceValidationPolicy whose validation functions all carry `applies_to` and all say no."""
+    if type(policy).validate is not ResourceValidationPolicy.validate:
+        return False
+    validations = policy._ResourceValidationPolicy__validate
+    if not isinstance(validations, list):
+        validations = [validations]
+    checks = [getattr(fn, "applies_to", None) for fn in validations]
+    return bool(checks) and all(check is not None and not check(resource_type) for check in checks)
+
+
 class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
     def _configure_runtime_settings(self) -> None:
         """Does nothing here. pulumi-policy's copies PULUMI_CONFIG into the global config and, when
@@ -88,10 +100,24 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._enabled_by_kind: dict[type, list[tuple[Any, EnforcementLevel]]] = {}
+        self._by_type: dict[str, list[tuple[Any, EnforcementLevel]]] = {}
 
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
         self._enabled_by_kind.clear()  # the levels change
+        self._by_type.clear()
         return super().Configure(request, context)
+
+    def _for_type(self, resource_type: str) -> list[tuple[Any, EnforcementLevel]]:
+        """The enabled resource policies that may do something for `resource_type`: all of them but
+        those whose validations all declare (`applies_to`, as guardrails' `for_types` does) that
+        they do nothing for it. Worked out once per type and configuration."""
+        if resource_type not in self._by_type:
+            self._by_type[resource_type] = [
+                (policy, level)
+                for policy, level in self._enabled(ResourceValidationPolicy)
+                if not _declines(policy, resource_type)
+            ]
+        return self._by_type[resource_type]
 
     def _enabled(self, kind: type) -> list[tuple[Any, EnforcementLevel]]:
         """Policies of `kind` that run, with the level they report at (remediate reports as mandatory);
@@ -109,7 +135,7 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
         self._configure_runtime_settings()
         response = proto.AnalyzeResponse()
         shared: tuple[Any, Any, Any] | None = None  # derived when the first policy needs it
-        for policy, level in self._enabled(ResourceValidationPolicy):
+        for policy, level in self._for_type(request.type):
             if not policy.has_validation():  # a remediation-only policy
                 reason = "Policy does not implement validate"
                 response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))

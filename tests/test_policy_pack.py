@@ -404,3 +404,15 @@ def test_policies_see_what_pulumi_policys_own_servicer_gives_them(
 class UpstreamServicer(_pp._PolicyAnalyzerServicer):
     def _configure_runtime_settings(self) -> None:  # it would reconfigure this test's pulumi runtime
         return None
+
+
+def test_the_real_pack_reports_as_with_pulumi_policys_own_servicer(bad, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the calls a `for_types` policy declines (offline/analyzer.py) changes no report: over
+    a program that breaks every mandatory policy, the pack's report is the same as pulumi-policy's."""
+    result, _ = bad
+    reports = []
+    for servicer in (OfflineAnalyzerServicer, UpstreamServicer):
+        monkeypatch.setattr(policy_runner, "OfflineAnalyzerServicer", servicer)
+        reports.append(run_policies(PACK, PACK / "prod.json", result.run.registrations, _tags("prod")))
+    assert reports[0] == reports[1]
+    assert {v.policy for v in reports[0].mandatory} == set(EXPECTED)  # every mandatory policy fired
