@@ -1,13 +1,16 @@
 """The policy pack's analyzer servicer for an in-process run (pulumi-policy 1.21.0, private API).
 
 `Analyze` and `AnalyzeStack` do what pulumi-policy's do, diagnostics and not-applicable reports
-included, with one difference in cost only: pulumi-policy derives everything a policy is given from
+included, with differences in cost only. pulumi-policy derives everything a policy is given from
 the protobuf request once per policy (properties converted to a dict and deserialised, options,
 provider; for a stack, every resource). Over 50 policies and 20,000 resources that was most of the
 policy run. Here each is derived once per request and shared by the policies; what a policy could
 write to stays its own: properties (its own resource's and its provider's) reach every policy through
 proxies of its own (lazy ones, offline/policy_proxy.py), every stack policy gets resource objects of
 its own. Only a resource's options object (protect, parent, ...) is shared, as policies read it.
+A resource policy is not called for a type its validation declares it does nothing for (an
+`applies_to` attribute, which guardrails' `for_types` sets), and Structs are read field by field
+rather than through json_format's generic printer (same values).
 """
 
 from __future__ import annotations
