@@ -1,5 +1,5 @@
 """`python -m bench [--sizes 10,100,1000] [--repeat 3]`: writes bench/results.json and prints a table of
-each size's median run (of the preview, and of the SDK floor)."""
+each size's median run (of the preview, with the SDK floor measured right after it)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,17 @@ def run(kind: str, number: int) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"bench.measure {kind} {number} failed:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def paired_run(tenants: int) -> dict[str, Any]:
+    """One preview and, right after it, the floor for as many resources: this machine's speed drifts
+    (the floor alone has varied twofold within a day), so the ratio compares runs made together."""
+    row = run("gatehouse", tenants)
+    if row["exit_code"] != 0:  # timing a preview that found problems would measure the wrong thing
+        raise SystemExit(f"the generated {tenants}-tenant stack does not preview clean (exit {row['exit_code']})")
+    row["floor"] = run("floor", row["resources"])
+    row["floor_ratio"] = round(row["render_ms_per_resource"] / row["floor"]["ms_per_resource"], 2)
+    return row
 
 
 def median(runs: list[dict[str, Any]], key: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
@@ -68,17 +79,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     rows = []
     for tenants in (int(s) for s in args.sizes.split(",")):
-        runs = [run("gatehouse", tenants) for _ in range(max(1, args.repeat))]
-        if any(r["exit_code"] != 0 for r in runs):  # timing a preview that found problems would measure the wrong thing
-            raise SystemExit(
-                f"the generated {tenants}-tenant stack does not preview clean (exit {runs[0]['exit_code']})"
-            )
+        runs = [paired_run(tenants) for _ in range(max(1, args.repeat))]
         row = median(runs, lambda r: r["seconds"]["total"])
         row["all_totals_s"] = sorted(r["seconds"]["total"] for r in runs)  # the spread on this machine
-        row["floor"] = median(
-            [run("floor", row["resources"]) for _ in range(max(1, args.repeat))], lambda r: r["seconds"]
-        )
-        row["floor_ratio"] = round(row["render_ms_per_resource"] / row["floor"]["ms_per_resource"], 2)
+        row["all_floor_ratios"] = sorted(r["floor_ratio"] for r in runs)
         rows.append(row)
         print(f"{tenants} tenants: {row['resources']} resources in {row['seconds']['total']} s", flush=True)
     machine = {"python": platform.python_version(), "cpus": _cpus(), "output_root": output_root() or "temp dir"}
