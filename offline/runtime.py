@@ -28,10 +28,9 @@ from typing import Any
 import pulumi
 import yaml
 from google.protobuf import struct_pb2
-from pulumi.runtime import known_types, rpc
 from pulumi.runtime import mocks as sdk_mocks
-from pulumi.runtime import resource as sdk_resource
-from pulumi.runtime.proto import resource_pb2, source_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .gc_tuning import relaxed_gc, young_survivors_frozen
@@ -46,6 +45,7 @@ from .records import (
     reveal,
     to_wire,
 )
+from .sdk_swaps import sdk_helpers_swapped
 from .stack_config import StackConfig
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -303,69 +303,15 @@ class ProgramRun:
     error: BaseException | None = None
 
 
-def contains_unknowns(val: Any) -> bool:
-    """The SDK's `rpc.contains_unknowns`, same answer, without its garbage.
-
-    The SDK's version defines a recursive closure on every call (a reference cycle: function, cell,
-    annotation objects) and runs for every Output: at 1,000 tenants millions of cyclic objects, most of
-    what the garbage collector worked through during render. This one walks the same values (dict
-    values, list items, each object once) without recursion, and stops at the first unknown.
-    """
-    seen: set[int] = set()
-    pending = [val]
-    while pending:
-        item = pending.pop()
-        if known_types.is_unknown(item):
-            return True
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, dict):
-            pending.extend(item[key] for key in item)
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
-def _alias_urn_left_out(alias: Any, name: str, type_: str, parent: Any) -> Any:
-    """Stands in for the SDK's `collapse_alias_to_urn` in `Resource.__init__`.
-
-    There the SDK works out every alias's URN client-side, an Output chain per alias (pulumi_kubernetes
-    gives most kinds several type aliases): a fifth of render at 1,000 tenants. The result,
-    `Resource._aliases`, is read only for an engine without alias specs; the monitor here supports
-    them, as today's engine does, so the aliases reach it as specs built from the resource's options,
-    exactly as before (tests/test_runtime_speed.py holds both facts)."""
-    return alias
-
-
-@contextlib.contextmanager
-def _swapped(module: Any, name: str, value: Any) -> Iterator[None]:
-    saved = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, saved)
-
-
 @contextlib.contextmanager
 def _program_context(program_dir: Path) -> Iterator[None]:
-    """Like the language host: the program's folder is the working directory and on sys.path.
-
-    Three SDK helpers are swapped while the program runs. The SDK records each resource's Python
-    stack for the engine's UI (`traceback.extract_stack` reads source lines: over a tenth of render
-    time); mocks drop it, so it is not captured here. `rpc.contains_unknowns` is swapped for an
-    equivalent that leaves no garbage, and alias URNs no one reads are not worked out (see above).
-    """
+    """Like the language host: the program's folder is the working directory and on sys.path. Some SDK
+    helpers are swapped for cheaper ones with the same answers meanwhile (offline/sdk_swaps.py)."""
     saved_path, saved_cwd = list(sys.path), os.getcwd()
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
     try:
-        with (
-            _swapped(sdk_resource, "_get_stack_trace", source_pb2.StackTrace),
-            _swapped(rpc, "contains_unknowns", contains_unknowns),
-            _swapped(pulumi.resource, "collapse_alias_to_urn", _alias_urn_left_out),
-        ):
+        with sdk_helpers_swapped():
             yield
     finally:
         os.chdir(saved_cwd)

@@ -6,10 +6,12 @@ does, and the collector is tuned only for as long as a run lasts."""
 from __future__ import annotations
 
 import gc
+import typing
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import pytest
 from google.protobuf import json_format, struct_pb2
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,12 +19,15 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto.resource_pb2 import SupportsFeatureRequest
 
-from offline import runtime
+from offline import runtime, sdk_swaps
 from offline.analyzer import struct_as_dict
 from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
 from offline.records import Secret, normalize_numbers, to_wire
-from offline.runtime import contains_unknowns, run_program
-from offline.stack_config import StackConfig
+from offline.runtime import run_program
+from offline.sdk_swaps import contains_unknowns, memoised_by_identity
+from offline.stack_config import StackConfig, load_stack_config
+
+REPO = Path(__file__).resolve().parents[1]
 
 SDK_CONTAINS_UNKNOWNS = rpc.contains_unknowns  # the module's own, outside any program run
 
@@ -192,12 +197,46 @@ def test_aliases_reach_the_monitor_as_they_would_without_client_side_urns(tmp_pa
         return sent
 
     swapped = aliases_sent()
-    monkeypatch.setattr(runtime, "_alias_urn_left_out", pulumi.resource.collapse_alias_to_urn)  # the SDK's own
+    monkeypatch.setattr(sdk_swaps, "alias_urn_left_out", pulumi.resource.collapse_alias_to_urn)  # the SDK's own
     assert swapped == aliases_sent()
     assert len(swapped[-1]) >= 2  # the Deployment's own alias and pulumi_kubernetes' older API types
 
 
 def test_the_monitor_takes_aliases_as_specs() -> None:
-    """Why `Resource._aliases` (client-side alias URNs) need not be worked out: see runtime._alias_urn_left_out."""
+    """Why `Resource._aliases` (client-side alias URNs) need not be worked out: see sdk_swaps.alias_urn_left_out."""
     monitor = runtime.RecordingMonitor(runtime.OfflineMocks())
     assert monitor.SupportsFeature(SupportsFeatureRequest(id="aliasSpecs")).hasSupport
+
+
+def test_remembered_type_helpers_tell_equal_but_reordered_unions_apart() -> None:
+    calls: list[Any] = []
+
+    def members(annotation: Any) -> Any:
+        calls.append(annotation)
+        return typing.get_args(annotation)
+
+    remembered = memoised_by_identity(members)
+    a_or_b, b_or_a = int | str, str | int
+    assert a_or_b == b_or_a  # typing's equality: a cache keyed by it would answer for the wrong order
+    assert remembered(a_or_b) == (int, str) and remembered(b_or_a) == (str, int)
+    assert remembered(a_or_b) == (int, str) and len(calls) == 2  # the second call for a_or_b was remembered
+
+
+def test_a_remembered_type_helper_does_not_remember_a_failure() -> None:
+    remembered = memoised_by_identity(rpc._get_list_element_type)
+    with pytest.raises(AssertionError, match="Expected 'list'"):
+        remembered(dict[str, int])
+    with pytest.raises(AssertionError, match="Expected 'list'"):
+        remembered(dict[str, int])
+    assert remembered(list[int]) is int
+
+
+def test_the_staging_program_registers_the_same_with_the_sdks_own_type_helpers(monkeypatch: Any) -> None:
+    def registered() -> list[tuple[Any, ...]]:
+        run = run_program(REPO, load_stack_config(REPO, "staging", {}))
+        assert run.error is None
+        return [(r.urn, r.inputs, r.outputs, r.dependencies, r.property_dependencies) for r in run.registrations]
+
+    swapped = registered()
+    monkeypatch.setattr(sdk_swaps, "TYPE_HELPERS", ())  # nothing remembered: the SDK's helpers answer
+    assert swapped == registered()
