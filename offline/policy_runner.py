@@ -610,6 +610,74 @@ def _violations(response: Any, resource_urn: str | None) -> list[Violation]:
     ]
 
 
+class PolicySession:
+    """A pack loaded and configured like the engine's analyzer plugin, for one preview: `analyze` as
+    resources arrive (in as many parts as convenient), `analyze_stack` once they all have, `report`.
+
+    Raises PolicyConfigError for an unreadable or invalid policy config, PolicyPackLoadError for a pack
+    that cannot be loaded; an exception raised by a policy propagates (with a note naming the resource),
+    as it fails `pulumi preview` too. The pack's directory is importable only while its policies run.
+    """
+
+    def __init__(self, pack_dir: Path, config_file: Path | None, stack_tags: dict[str, str] | None = None) -> None:
+        self.pack = load_pack(pack_dir)
+        self.config = effective_config(self.pack, _read_user_config(config_file))
+        self.servicer = self.pack.servicer()
+        _configure(self.servicer, self.config)
+        self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
+
+    def analyze(
+        self, registrations: list[Registration], by_urn: dict[str, Registration]
+    ) -> tuple[list[Violation], list[proto.AnalyzerResource]]:
+        """`Analyze` for each resource (its inputs); the violations, and the resources as `AnalyzeStack`
+        will see them (outputs). `by_urn` holds at least the providers the resources name."""
+        # one message for every resource of a provider, and one for outputs that are the inputs
+        provider_of = functools.cache(lambda reference: _provider(reference, by_urn))
+        violations: list[Violation] = []
+        stack_resources = []
+        with self.pack.importable():
+            for reg in registrations:
+                if reg.type == STACK_TYPE:
+                    continue
+                inputs, provider = _struct(reg.inputs), provider_of(reg.provider)
+                request = proto.AnalyzeRequest(
+                    type=reg.type,
+                    properties=inputs,
+                    urn=reg.urn,
+                    name=reg.name,
+                    options=_options(reg),
+                    provider=provider,
+                )
+                try:
+                    response = self.servicer.Analyze(request, None)
+                except Exception as exc:
+                    exc.add_note(f"while policy pack {self.pack.name!r} analyzed {reg.urn}")
+                    raise
+                violations.extend(_violations(response, reg.urn))
+                outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
+                stack_resources.append(_stack_resource(reg, outputs, provider))
+        return violations, stack_resources
+
+    def analyze_stack(self, resources: list[proto.AnalyzerResource]) -> list[Violation]:
+        """`AnalyzeStack` over every resource, in URN order as `run_policies` sends them."""
+        request = proto.AnalyzeStackRequest(resources=sorted(resources, key=lambda r: r.urn))
+        with self.pack.importable():
+            try:
+                response = self.servicer.AnalyzeStack(request, None)
+            except Exception as exc:
+                exc.add_note(f"while policy pack {self.pack.name!r} analyzed the stack")
+                raise
+        return _violations(response, None)
+
+    def report(self, violations: list[Violation]) -> PolicyReport:
+        return PolicyReport(
+            pack=self.pack.name,
+            version=self.pack.version,
+            policies_run=sorted(name for name, cfg in self.config.items() if cfg["enforcementLevel"] != "disabled"),
+            violations=sorted(violations, key=lambda v: (v.policy, v.urn, v.message)),
+        )
+
+
 def run_policies(
     pack_dir: Path,
     config_file: Path | None,
@@ -618,52 +686,10 @@ def run_policies(
 ) -> PolicyReport:
     """Load the pack, configure it like the engine, analyze every resource and the stack; report.
 
-    Raises PolicyConfigError for an unreadable or invalid policy config, PolicyPackLoadError for a pack
-    that cannot be loaded; an exception raised by a policy propagates (with a note naming the resource),
-    as it fails `pulumi preview` too. Safe to call repeatedly: every call loads the pack afresh and
-    builds a fresh servicer; the pack's directory is importable only while its policies run.
+    Raises as `PolicySession` does. Safe to call repeatedly: every call loads the pack afresh and
+    builds a fresh servicer.
     """
-    pack = load_pack(pack_dir)
-    config = effective_config(pack, _read_user_config(config_file))
-
-    servicer = pack.servicer()
-    _configure(servicer, config)
-    servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
-
+    session = PolicySession(pack_dir, config_file, stack_tags)
     by_urn = {r.urn: r for r in registrations}  # providers may come after the resources they serve
-    # one message for every resource of a provider, and one for outputs that are the inputs
-    provider_of = functools.cache(lambda reference: _provider(reference, by_urn))
-    violations: list[Violation] = []
-    stack_resources = []
-    with pack.importable():
-        for reg in registrations:
-            if reg.type == STACK_TYPE:
-                continue
-            inputs, provider = _struct(reg.inputs), provider_of(reg.provider)
-            request = proto.AnalyzeRequest(
-                type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
-            )
-            try:
-                response = servicer.Analyze(request, None)
-            except Exception as exc:
-                exc.add_note(f"while policy pack {pack.name!r} analyzed {reg.urn}")
-                raise
-            violations.extend(_violations(response, reg.urn))
-            outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
-            stack_resources.append(_stack_resource(reg, outputs, provider))
-
-        stack_request = proto.AnalyzeStackRequest(resources=stack_resources)
-        try:
-            response = servicer.AnalyzeStack(stack_request, None)
-        except Exception as exc:
-            exc.add_note(f"while policy pack {pack.name!r} analyzed the stack")
-            raise
-        violations.extend(_violations(response, None))
-
-    violations.sort(key=lambda v: (v.policy, v.urn, v.message))
-    return PolicyReport(
-        pack=pack.name,
-        version=pack.version,
-        policies_run=sorted(name for name, cfg in config.items() if cfg["enforcementLevel"] != "disabled"),
-        violations=violations,
-    )
+    violations, stack_resources = session.analyze(registrations, by_urn)
+    return session.report(violations + session.analyze_stack(stack_resources))
