@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import select
 import signal
 import sys
 import traceback
@@ -19,11 +18,6 @@ from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
-
-
-def forking() -> bool:
-    """Whether work runs in forks: fork exists and GATEHOUSE_PREVIEW_SERIAL is not set."""
-    return hasattr(os, "fork") and not os.environ.get("GATEHOUSE_PREVIEW_SERIAL")
 
 
 class BackgroundError(Exception):
@@ -35,7 +29,7 @@ class Background(Generic[T]):
         self._fn = fn
         self._pid = 0
         self._read = -1
-        if forking():
+        if hasattr(os, "fork") and not os.environ.get("GATEHOUSE_PREVIEW_SERIAL"):
             self._start()
 
     def _start(self) -> None:
@@ -70,14 +64,6 @@ class Background(Generic[T]):
             os.waitpid(self._pid, 0)
             os.close(self._read)
             self._pid = 0
-
-    def ready(self) -> bool:
-        """Whether `result()` would not wait for the work: the fork has finished it and begun sending
-        (it sends its result in one piece, at the end). Always true when running in-process."""
-        if not self._pid:
-            return True
-        readable, _, _ = select.select([self._read], [], [], 0)
-        return bool(readable)
 
     def result(self) -> T:
         """The function's return value (waiting for it), or its exception raised here."""

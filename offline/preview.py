@@ -6,24 +6,25 @@ violation); 2 the program did not run (bad stack config, program error, bad poli
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import pulumi
+import yaml
 
 from . import manifests as mf
-from .background import Background, forking
+from .background import Background
 from .gc_tuning import relaxed_gc, survivors_frozen
-from .outputs import dump_json, dump_yaml, rewrite_shared_paths
-from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, Violation
+from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, Violation, run_policies
 from .records import Registration, redact
-from .render_checks import CheckSetup, RenderTimeChecks
 from .runtime import ProgramRun, run_program
 from .stack_config import StackConfig, StackConfigError, load_stack_config
 from .validate import (
@@ -116,92 +117,53 @@ def _preview(options: Options, stream: TextIO) -> PreviewResult:
     except StackConfigError as exc:
         return _not_run(stream, f"error: {exc}")
 
-    try:
-        setup: CheckSetup | UnsupportedKubernetesVersion = CheckSetup(
-            Validator(_kubernetes_version(config), opts.upstream),
-            opts.out / "manifests",
-            opts.policy_pack,
-            opts.policy_config,
-            _stack_tags(config),
-        )
-    except UnsupportedKubernetesVersion as exc:
-        setup = exc  # reported once the program has run: its own errors come first
-    # The CRDs (seconds of YAML) are read in a fork, on the other core, while the program starts; the
-    # resources are checked in forks while it runs (offline/render_checks.py).
-    catalog = _CatalogHandoff(opts.upstream / "crds")
-    checks = RenderTimeChecks(setup, catalog.ready) if isinstance(setup, CheckSetup) else None
+    # The CRDs (seconds of YAML) are read in a fork, on the other core, while the program runs.
+    crds_dir = opts.upstream / "crds"
+    crds = None if has_crd_catalog(crds_dir) else Background(lambda: load_crd_catalog(crds_dir))
     try:
         clock = _Clock()
-        run = run_program(opts.program, config, checks.registered if checks is not None else None)
+        run = run_program(opts.program, config)
         render_seconds = clock.lap()
+        if crds is not None and run.error is None:
+            remember_crd_catalog(crds_dir, crds.result())
         with survivors_frozen():  # the registrations live to the end: collections need not walk them
-            return _check_and_report(opts, stream, config, run, clock, render_seconds, setup, checks, catalog)
+            return _check_and_report(opts, stream, config, run, clock, render_seconds)
     finally:
-        catalog.cancel()
-        if checks is not None:
-            checks.cancel()
-
-
-class _CatalogHandoff:
-    """The CRD catalog, read in a fork unless this process has it already, taken over when it is in."""
-
-    def __init__(self, crds_dir: Path) -> None:
-        self._dir = crds_dir
-        self._loading = None if has_crd_catalog(crds_dir) else Background(lambda: load_crd_catalog(crds_dir))
-
-    def ready(self) -> bool:
-        """Whether the catalog is here (taking it over if the fork has sent it), without waiting."""
-        if self._loading is not None and self._loading.ready() and forking():
-            self.wait()
-        return self._loading is None
-
-    def wait(self) -> None:
-        if self._loading is not None:
-            loading, self._loading = self._loading, None
-            remember_crd_catalog(self._dir, loading.result())
-
-    def cancel(self) -> None:
-        if self._loading is not None:
-            self._loading.cancel()
+        if crds is not None:
+            crds.cancel()
 
 
 def _check_and_report(
-    opts: Options,
-    stream: TextIO,
-    config: StackConfig,
-    run: ProgramRun,
-    clock: _Clock,
-    render_seconds: float,
-    setup: CheckSetup | UnsupportedKubernetesVersion,
-    checks: RenderTimeChecks | None,
-    catalog: _CatalogHandoff,
+    opts: Options, stream: TextIO, config: StackConfig, run: ProgramRun, clock: _Clock, render_seconds: float
 ) -> PreviewResult:
     assert opts.out is not None and opts.policy_pack is not None
     if run.error is not None:
-        _clear_outputs(opts.out)  # manifests checked while it ran
         if isinstance(run.error, pulumi.RunError):
             return _not_run(stream, f"error: {run.error}", config, run)
         detail = "".join(traceback.format_exception(run.error))
         return _not_run(stream, f"error: the program failed:\n{detail}", config, run)
-    if not isinstance(setup, CheckSetup) or checks is None:
-        return _not_run(
-            stream, f"error: {config.project}:kubernetesVersion: cannot validate offline: {setup}", config, run
-        )
 
     result = PreviewResult(EXIT_OK, config, run)
     result.timings["render"] = render_seconds
     try:
-        catalog.wait()
-        # the last batch and the stack policies run in a fork, on the other core, while this process writes
-        validation, rest = checks.finish(run.registrations)
-        with rest.cancelled_on_error():
-            result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
-            result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
-            result.chart_results = _validate_charts(setup.validator, result.charts)
-            result.timings["validation"] = clock.lap()
-            _write_outputs(opts.out, result)
-            result.timings["write"] = clock.lap()
-        findings = rest.result()
+        validator = Validator(_kubernetes_version(config), opts.upstream)
+    except UnsupportedKubernetesVersion as exc:
+        return _not_run(
+            stream, f"error: {config.project}:kubernetesVersion: cannot validate offline: {exc}", config, run
+        )
+    # The policy pack runs in a fork, on the other core, while this process validates and writes.
+    tags = _stack_tags(config)
+    policy_run = Background(lambda: _timed(run_policies, opts.policy_pack, opts.policy_config, run.registrations, tags))
+    with policy_run.cancelled_on_error():
+        result.manifests = [mf.manifest_of(r) for r in run.registrations if mf.is_kubernetes_object(r)]
+        result.charts = [mf.chart_values_of(r) for r in run.registrations if mf.is_helm_chart(r)]
+        result.objects = _validate_objects(validator, result.manifests)
+        result.chart_results = _validate_charts(validator, result.charts)
+        result.timings["validation"] = clock.lap()
+        _write_outputs(opts.out, result)
+        result.timings["write"] = clock.lap()
+    try:
+        result.policy, result.timings["policy"] = policy_run.result()
     except (PolicyConfigError, PolicyPackLoadError) as exc:
         _clear_outputs(opts.out)  # no report of a preview that did not finish
         what = (
@@ -210,16 +172,18 @@ def _check_and_report(
             else f"invalid policy config {opts.policy_config}"
         )
         return _not_run(stream, f"error: {what}: {exc}", config, run)
-    result.policy, result.timings["policy"] = findings.policy, findings.seconds
-    result.timings["batches"] = checks.batches
-    result.objects = _object_entries(result.manifests, validation | findings.validation)
-    rewrite_shared_paths(opts.out / "manifests", result.manifests)
-    _write_reports(opts.out, result)
+    _dump_json(opts.out / "policy-report.json", result.policy.to_json())
     result.timings["total"] = clock.total()
     if result.validation_problems or result.policy.mandatory:
         result.exit_code = EXIT_PROBLEMS
     _print_summary(stream, opts, result)
     return result
+
+
+def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - start
 
 
 class _Clock:
@@ -250,13 +214,14 @@ def _stack_tags(config: StackConfig) -> dict[str, str]:
     return {"pulumi:project": config.project, "pulumi:runtime": "python", "pulumi:stack": config.stack}
 
 
-def _object_entries(manifests: list[mf.Manifest], validation: dict[str, Result]) -> list[ValidationEntry]:
-    """Each object's schema findings (checked by URN), plus an error for a second one with its identity."""
+def _validate_objects(validator: Validator, manifests: list[mf.Manifest]) -> list[ValidationEntry]:
     entries = []
     first_urn: dict[Any, str] = {}
     for m in manifests:
         # two registrations fighting over one object
-        result = _unless_taken(validation[m.urn], first_urn, m.identity, m.urn, "duplicate object: also declared by")
+        result = _unless_taken(
+            validator.validate_object(m.obj), first_urn, m.identity, m.urn, "duplicate object: also declared by"
+        )
         what = {"apiVersion": m.api_version, "kind": m.kind, "namespace": m.namespace, "name": m.name}
         entries.append(ValidationEntry(m.urn, what, result))
     return entries
@@ -296,6 +261,18 @@ def _clear_outputs(out: Path) -> None:
             path.unlink()
 
 
+def _dump_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+# libyaml's emitter when PyYAML has it: the same output, many times faster on large stacks
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _dump_yaml(path: Path, data: Any) -> None:
+    path.write_text(yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False, default_flow_style=False))
+
+
 def resource_entry(reg: Registration) -> dict[str, Any]:
     return {
         "urn": reg.urn,
@@ -312,21 +289,26 @@ def resource_entry(reg: Registration) -> dict[str, Any]:
     }
 
 
+def _manifest_path(root: Path, m: mf.Manifest) -> Path:
+    folder = m.namespace or "_cluster"
+    group = m.api_version.rpartition("/")[0] or "core"
+    return root / folder / f"{m.kind.lower()}.{group}.{m.name}.yaml"
+
+
 def _write_outputs(out: Path, result: PreviewResult) -> None:
-    """What this process writes while the last batch and the stack policies run: the resources and the
-    chart values (the manifests were written by the batches)."""
+    """Everything but the policy report, which comes from the background run."""
     assert result.run is not None
     out.mkdir(parents=True, exist_ok=True)
-    dump_json(out / "resources.json", [resource_entry(r) for r in result.run.registrations])
+    _dump_json(out / "resources.json", [resource_entry(r) for r in result.run.registrations])
+    for m in result.manifests:
+        path = _manifest_path(out / "manifests", m)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _dump_yaml(path, m.redacted)
     (out / "charts").mkdir(exist_ok=True)
     for c in result.charts:
-        dump_yaml(out / "charts" / f"{c.release}.values.yaml", c.redacted)
-
-
-def _write_reports(out: Path, result: PreviewResult) -> None:
-    assert result.policy is not None
+        _dump_yaml(out / "charts" / f"{c.release}.values.yaml", c.redacted)
     counts = Counter(e.result.status for e in result.objects + result.chart_results)
-    dump_json(
+    _dump_json(
         out / "validation-report.json",
         {
             "kubernetesVersion": _kubernetes_version(result.config) if result.config else "",
@@ -335,7 +317,6 @@ def _write_reports(out: Path, result: PreviewResult) -> None:
             "charts": sorted((e.to_json() for e in result.chart_results), key=lambda e: e["urn"]),
         },
     )
-    dump_json(out / "policy-report.json", result.policy.to_json())
 
 
 # --- the summary --------------------------------------------------------------------------------
@@ -377,8 +358,8 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
     _print_advice(stream, [v for v in policy.violations if v.enforcement != "mandatory"])
     t = result.timings
     print(
-        f"Time:       {t['total']:.1f}s: render {t['render']:.1f}s ({t['batches']:.0f} batches checked beside it), "
-        f"then validation {t['validation']:.1f}s and write {t['write']:.1f}s beside the rest {t['policy']:.1f}s",
+        f"Time:       {t['total']:.1f}s: render {t['render']:.1f}s, then validation {t['validation']:.1f}s and "
+        f"write {t['write']:.1f}s beside policies {t['policy']:.1f}s",
         file=stream,
     )
     print(f"\nWrote {opts.out}", file=stream)

@@ -20,7 +20,7 @@ import runpy
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,10 +148,9 @@ _EMULATORS = {
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """MockMonitor that keeps the whole registration, as the engine would receive it."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, on_registered: Callable[[list[Registration]], None] | None = None):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
-        self.registrations: list[Registration] = []  # in the order they arrived
-        self._on_registered = on_registered
+        self.registrations: list[Registration] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self._urns: set[str] = set()
         self._lock = threading.Lock()
@@ -213,8 +212,6 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             self.registrations.append(registration)
             if request.type != STACK_TYPE:
                 self.resources[urn] = sdk_mocks.MockMonitor.ResourceRegistration(urn, id_, revealed)
-        if self._on_registered is not None:
-            self._on_registered(self.registrations)
         if request.type == STACK_TYPE:
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if unchanged and not pulumi.runtime.is_dry_run():
@@ -330,17 +327,12 @@ async def _collect_exports(exports: dict[str, Any]) -> dict[str, Any]:
     return collected
 
 
-def run_program(
-    program_dir: Path, config: StackConfig, on_registered: Callable[[list[Registration]], None] | None = None
-) -> ProgramRun:
-    """Run `<program_dir>/__main__.py` to completion under mocks; never raises for program errors.
-
-    `on_registered`, if given, is called after each registration with every registration so far, in
-    the order they arrived (the same list each time, growing), on the program's thread."""
+def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
+    """Run `<program_dir>/__main__.py` to completion under mocks; never raises for program errors."""
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     pulumi.runtime.reset_options(project=config.project, stack=config.stack, preview=False)
     mocks = OfflineMocks()
-    monitor = RecordingMonitor(mocks, on_registered)
+    monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
     main = program_dir.resolve() / "__main__.py"
     exports: dict[str, Any] = {}
