@@ -6,13 +6,17 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import FIXTURES, REPO, UPSTREAM
 from helpers import program_with_stack, run_preview, stack_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from offline import preview as preview_module
 from offline import validate
 from offline.records import REDACTED, Secret
 
@@ -310,3 +314,26 @@ def test_the_crds_are_read_beside_the_program_and_nothing_is_left_behind(
     assert validate.has_crd_catalog(UPSTREAM / "crds") is (result.exit_code == 0)  # handed over from the fork
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no process of the preview's left, finished or not
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=6),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+@settings(max_examples=200, deadline=None)
+def test_reports_are_written_as_json_with_indent_2_would_write_them(value: object) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report.json"
+        preview_module._dump_json(path, value)
+        assert (
+            path.read_text(encoding="utf-8") == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
+
+
+def test_a_value_orjson_refuses_is_written_by_json(tmp_path: Path) -> None:
+    preview_module._dump_json(tmp_path / "big.json", {"n": 2**70, "s": "é"})
+    assert json.loads((tmp_path / "big.json").read_text(encoding="utf-8")) == {"n": 2**70, "s": "é"}
