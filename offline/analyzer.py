@@ -4,13 +4,15 @@
 included, with differences in cost only. pulumi-policy derives everything a policy is given from
 the protobuf request once per policy (properties converted to a dict and deserialised, options,
 provider; for a stack, every resource). Over 50 policies and 20,000 resources that was most of the
-policy run. Here each is derived once per request and shared by the policies; what a policy could
-write to stays its own: properties (its own resource's and its provider's) reach every policy through
-proxies of its own (lazy ones, offline/policy_proxy.py), every stack policy gets resource objects of
-its own. Only a resource's options object (protect, parent, ...) is shared, as policies read it.
-A resource policy is not called for a type its validation declares it does nothing for (an
-`applies_to` attribute, which guardrails' `for_types` sets), and Structs are read field by field
-rather than through json_format's generic printer (same values).
+policy run. Here properties are derived once per distinct message for the whole run (a resource's
+inputs for `Analyze` are mostly its outputs for `AnalyzeStack`; a provider's serve all its
+resources) and shared by the policies; what a policy could write to stays its own: properties (its
+own resource's and its provider's) reach every policy through proxies of its own (lazy ones,
+offline/policy_proxy.py), every stack policy gets resource objects of its own (one provider object
+per provider among them). Only a resource's options object (protect, parent, ...) is shared, as
+policies read it. A resource policy is not called for a type its validation declares it does nothing
+for (an `applies_to` attribute, which guardrails' `for_types` sets), and Structs are read field by
+field rather than through json_format's generic printer (same values).
 """
 
 from __future__ import annotations
@@ -80,6 +82,32 @@ def _provider(parts: tuple[str, Any, str, str] | None) -> PolicyProviderResource
     return PolicyProviderResource(type_, unknown_checking_proxy(values), urn, name)
 
 
+def _provider_once(
+    providers: dict[int, PolicyProviderResource | None], parts: tuple[str, Any, str, str] | None
+) -> PolicyProviderResource | None:
+    """`_provider(parts)`, made once per provider for one policy's resources."""
+    if id(parts) not in providers:
+        providers[id(parts)] = _provider(parts)
+    return providers[id(parts)]
+
+
+Link = tuple[int | None, list[int], list[tuple[str, list[int]]]]
+
+
+def _links(resources: Any) -> list[Link]:
+    """Each resource's parent, dependencies and property dependencies as positions in `resources`
+    (those not among them left out, as pulumi-policy does), worked out once for every stack policy."""
+    position = {r.urn: i for i, r in enumerate(resources)}
+    return [
+        (
+            position.get(r.parent),
+            [position[d] for d in r.dependencies if d in position],
+            [(key, [position[d] for d in deps.urns if d in position]) for key, deps in r.propertyDependencies.items()],
+        )
+        for r in resources
+    ]
+
+
 def _declines(policy: Any, resource_type: str) -> bool:
     """Whether calling the policy for `resource_type` certainly does nothing: it is a plain
     ResourceValidationPolicy whose validation functions all carry `applies_to` and all say no."""
@@ -104,6 +132,25 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
         super().__init__(*args, **kwargs)
         self._enabled_by_kind: dict[type, list[tuple[Any, EnforcementLevel]]] = {}
         self._by_type: dict[str, list[tuple[Any, EnforcementLevel]]] = {}
+        self._decoded: dict[bytes, Any] = {}  # properties by their wire form: see _values
+        self._providers: dict[bytes, tuple[str, Any, str, str] | None] = {}
+
+    def _values(self, properties: struct_pb2.Struct) -> Any:
+        """`_values(properties)`, derived once for properties `Analyze` and `AnalyzeStack` both get (a
+        resource's inputs, and its outputs, which are mostly the same). Policies never write to them."""
+        key = properties.SerializeToString(deterministic=True)  # maps in key order: equal maps, equal bytes
+        if key not in self._decoded:
+            self._decoded[key] = _values(properties)
+        return self._decoded[key]
+
+    def _provider_parts(self, request: Any) -> tuple[str, Any, str, str] | None:
+        """`_provider_parts(request)`, derived once per provider message (one for all its resources)."""
+        if not request.HasField("provider"):
+            return None
+        key = request.provider.SerializeToString(deterministic=True)
+        if key not in self._providers:
+            self._providers[key] = _provider_parts(request)
+        return self._providers[key]
 
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802 - the gRPC method name
         self._enabled_by_kind.clear()  # the levels change
@@ -145,7 +192,11 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
                 continue
             report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
             if shared is None:
-                shared = (_values(request.properties), self._get_resource_options(request), _provider_parts(request))
+                shared = (
+                    self._values(request.properties),
+                    self._get_resource_options(request),
+                    self._provider_parts(request),
+                )
             values, options, provider = shared
             args = ResourceValidationArgs(
                 request.type,
@@ -169,32 +220,39 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
         decoded = [
             (
                 r.type,
-                _values(r.properties),
+                self._values(r.properties),
                 r.urn,
                 r.name,
                 self._get_resource_options(r),
-                _provider_parts(r),
-                r.parent,
-                list(r.dependencies),
-                {key: list(value.urns) for key, value in r.propertyDependencies.items()},
+                self._provider_parts(r),
             )
             for r in request.resources
         ]
+        links = _links(request.resources)
         for policy, level in policies:
             report = self._create_report_violation(response, policy.name, policy.description, level, policy.severity)
+            providers: dict[int, PolicyProviderResource | None] = {}  # this policy's, one per provider
             resources = [
                 PolicyResource(
-                    type_, unknown_checking_proxy(values), urn, name, options, _provider(provider), None, [], {}
+                    type_,
+                    unknown_checking_proxy(values),
+                    urn,
+                    name,
+                    options,
+                    _provider_once(providers, provider),
+                    None,
+                    [],
+                    {},
                 )
-                for type_, values, urn, name, options, provider, *_ in decoded
+                for type_, values, urn, name, options, provider in decoded
             ]
-            by_urn = {resource.urn: resource for resource in resources}
-            for resource, (*_, parent, dependencies, property_dependencies) in zip(resources, decoded, strict=True):
-                if parent in by_urn:
-                    resource.parent = by_urn[parent]
-                resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
-                for key, urns in property_dependencies.items():
-                    resource.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+            for resource, (parent, dependencies, property_dependencies) in zip(resources, links, strict=True):
+                if parent is not None:
+                    resource.parent = resources[parent]
+                if dependencies:
+                    resource.dependencies.extend([resources[i] for i in dependencies])
+                for key, indexes in property_dependencies:
+                    resource.property_dependencies[key] = [resources[i] for i in indexes]
             args = StackValidationArgs(
                 resources,
                 self._get_policy_config(policy.name),
