@@ -19,9 +19,9 @@ from typing import Any, TextIO, TypeVar
 
 import orjson
 import pulumi
-import yaml
 
 from . import manifests as mf
+from . import yaml_text
 from .background import Background
 from .gc_tuning import relaxed_gc, survivors_frozen
 from .policy_runner import PolicyConfigError, PolicyPackLoadError, PolicyReport, Violation, run_policies
@@ -272,12 +272,8 @@ def _dump_json(path: Path, data: Any) -> None:
     path.write_bytes(text)
 
 
-# libyaml's emitter when PyYAML has it: the same output, many times faster on large stacks
-_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
 def _dump_yaml(path: Path, data: Any) -> None:
-    path.write_text(yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False, default_flow_style=False))
+    path.write_text(yaml_text.dump(data))  # yaml.dump's text, mostly without its cost
 
 
 def resource_entry(reg: Registration) -> dict[str, Any]:
