@@ -13,7 +13,7 @@ from offline import manifests as mf
 from offline.runtime import run_program
 from offline.schema_inline import Inliner
 from offline.stack_config import load_stack_config
-from offline.validate import _DEFINITIONS_ID, Validator
+from offline.validate import _DEFINITIONS_ID, Validator, _fast_check, normalise
 
 Path = tuple[str | int, ...]
 
@@ -98,3 +98,29 @@ def test_a_recursive_definition_keeps_an_absolute_reference() -> None:
     assert props["properties"]["not"] == {"$ref": f"{_DEFINITIONS_ID}#/$defs/Props"}
     assert props["properties"]["$ref"] == {"type": "string"}  # a property named $ref is not a reference
     assert "description" not in props and inliner.schema({"$ref": "#/$defs/Props"}) == {"$ref": "#/$defs/Props"}
+
+
+def test_jsonschema_rs_answers_valid_exactly_when_jsonschema_does(
+    staging_objects: list[dict[str, Any]], validators: tuple[Validator, Validator]
+) -> None:
+    """The fast check (offline.validate._fast_check) decides alone only that an object is valid."""
+    inlined, _ = validators
+    checks = [inlined.object_check(obj["apiVersion"], obj["kind"]) for obj in staging_objects]
+    assert sum(check is not None and check.fast is not None for check in checks) >= len(checks) - 2
+    compared = invalid = 0
+    for obj, check in zip(staging_objects, checks, strict=True):
+        if check is None or check.fast is None or check.validator is None:
+            continue
+        for mutant in [obj, *_mutants(obj, places=25)]:
+            mutant = normalise(mutant)
+            valid = not list(check.validator.iter_errors(mutant))
+            assert check.fast.is_valid(mutant) is valid, (obj["kind"], mutant)
+            compared += 1
+            invalid += not valid
+    assert compared > 1_500 and invalid > compared // 3
+
+
+def test_a_schema_with_a_reference_left_is_checked_by_jsonschema_alone() -> None:
+    assert _fast_check({"properties": {"spec": {"$ref": f"{_DEFINITIONS_ID}#/$defs/Props"}}}) is None
+    assert _fast_check({"properties": {"name": {"type": "string", "pattern": "[a-z]\\Z"}}}) is None
+    assert _fast_check({"properties": {"name": {"type": "string"}}}) is not None
