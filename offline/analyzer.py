@@ -133,11 +133,14 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
         self._enabled_by_kind: dict[type, list[tuple[Any, EnforcementLevel]]] = {}
         self._by_type: dict[str, list[tuple[Any, EnforcementLevel]]] = {}
         self._decoded: dict[bytes, Any] = {}  # properties by their wire form: see _values
+        self.remember_properties = True
         self._providers: dict[bytes, tuple[str, Any, str, str] | None] = {}
 
     def _values(self, properties: struct_pb2.Struct) -> Any:
         """`_values(properties)`, derived once for properties `Analyze` and `AnalyzeStack` both get (a
         resource's inputs, and its outputs, which are mostly the same). Policies never write to them."""
+        if not self.remember_properties:  # no AnalyzeStack to come in this process
+            return _values(properties)
         key = properties.SerializeToString(deterministic=True)  # maps in key order: equal maps, equal bytes
         if key not in self._decoded:
             self._decoded[key] = _values(properties)

@@ -27,7 +27,7 @@ import runpy
 import sys
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,6 +82,10 @@ class Violation:
     message: str  # the policy's report text (the servicer's description prefix removed)
 
 
+def _report_order(violation: Violation) -> tuple[str, str, str]:
+    return violation.policy, violation.urn, violation.message
+
+
 @dataclass
 class PolicyReport:
     pack: str
@@ -96,6 +100,11 @@ class PolicyReport:
             "policies_run": list(self.policies_run),
             "violations": [asdict(v) for v in self.violations],
         }
+
+    def with_violations(self, more: list[Violation]) -> PolicyReport:
+        """This report with `more` violations (found by another process), in the report's order."""
+        violations = sorted([*self.violations, *more], key=_report_order)
+        return PolicyReport(self.pack, self.version, self.policies_run, violations)
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -149,7 +158,7 @@ class LoadedPack:
         with _LOAD_LOCK, _pack_import_scope(self.directory, self.modules):
             yield
 
-    def servicer(self) -> _pp._PolicyAnalyzerServicer:
+    def servicer(self) -> OfflineAnalyzerServicer:
         """A fresh, unconfigured analyzer servicer for this pack (no gRPC server)."""
         return OfflineAnalyzerServicer(
             self.name,
@@ -619,44 +628,58 @@ class PolicySession:
     as it fails `pulumi preview` too. The pack's directory is importable only while its policies run.
     """
 
-    def __init__(self, pack_dir: Path, config_file: Path | None, stack_tags: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        pack_dir: Path,
+        config_file: Path | None,
+        stack_tags: dict[str, str] | None = None,
+        remember_properties: bool = True,  # for AnalyzeStack: see OfflineAnalyzerServicer._values
+    ) -> None:
         self.pack = load_pack(pack_dir)
         self.config = effective_config(self.pack, _read_user_config(config_file))
         self.servicer = self.pack.servicer()
+        self.servicer.remember_properties = remember_properties
         _configure(self.servicer, self.config)
         self.servicer.ConfigureStack(proto.AnalyzerStackConfigureRequest(tags=dict(stack_tags or {})), None)
 
     def analyze(
-        self, registrations: list[Registration], by_urn: dict[str, Registration]
+        self,
+        registrations: list[Registration],
+        by_urn: dict[str, Registration],
+        analyzed: Callable[[int], bool] = lambda index: True,
+        for_stack: bool = True,
     ) -> tuple[list[Violation], list[proto.AnalyzerResource]]:
-        """`Analyze` for each resource (its inputs); the violations, and the resources as `AnalyzeStack`
-        will see them (outputs). `by_urn` holds at least the providers the resources name."""
+        """`Analyze` for each resource whose position `analyzed` accepts (its inputs); the violations,
+        and, `for_stack`, every resource as `AnalyzeStack` will see it (outputs). `by_urn` holds at
+        least the providers the resources name."""
         # one message for every resource of a provider, and one for outputs that are the inputs
         provider_of = functools.cache(lambda reference: _provider(reference, by_urn))
         violations: list[Violation] = []
         stack_resources = []
         with self.pack.importable():
-            for reg in registrations:
-                if reg.type == STACK_TYPE:
+            for index, reg in enumerate(registrations):
+                if reg.type == STACK_TYPE or not (for_stack or analyzed(index)):
                     continue
                 inputs, provider = _struct(reg.inputs), provider_of(reg.provider)
-                request = proto.AnalyzeRequest(
-                    type=reg.type,
-                    properties=inputs,
-                    urn=reg.urn,
-                    name=reg.name,
-                    options=_options(reg),
-                    provider=provider,
-                )
-                try:
-                    response = self.servicer.Analyze(request, None)
-                except Exception as exc:
-                    exc.add_note(f"while policy pack {self.pack.name!r} analyzed {reg.urn}")
-                    raise
-                violations.extend(_violations(response, reg.urn))
-                outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
-                stack_resources.append(_stack_resource(reg, outputs, provider))
+                if analyzed(index):
+                    violations.extend(self._analyze(reg, inputs, provider))
+                if for_stack:
+                    outputs = inputs if reg.outputs is reg.inputs or not reg.outputs else _struct(reg.outputs)
+                    stack_resources.append(_stack_resource(reg, outputs, provider))
         return violations, stack_resources
+
+    def _analyze(
+        self, reg: Registration, inputs: struct_pb2.Struct, provider: proto.AnalyzerProviderResource | None
+    ) -> list[Violation]:
+        request = proto.AnalyzeRequest(
+            type=reg.type, properties=inputs, urn=reg.urn, name=reg.name, options=_options(reg), provider=provider
+        )
+        try:
+            response = self.servicer.Analyze(request, None)
+        except Exception as exc:
+            exc.add_note(f"while policy pack {self.pack.name!r} analyzed {reg.urn}")
+            raise
+        return _violations(response, reg.urn)
 
     def analyze_stack(self, resources: list[proto.AnalyzerResource]) -> list[Violation]:
         """`AnalyzeStack` over every resource, in URN order as `run_policies` sends them."""
@@ -674,7 +697,7 @@ class PolicySession:
             pack=self.pack.name,
             version=self.pack.version,
             policies_run=sorted(name for name, cfg in self.config.items() if cfg["enforcementLevel"] != "disabled"),
-            violations=sorted(violations, key=lambda v: (v.policy, v.urn, v.message)),
+            violations=sorted(violations, key=_report_order),
         )
 
 
@@ -683,13 +706,29 @@ def run_policies(
     config_file: Path | None,
     registrations: list[Registration],
     stack_tags: dict[str, str] | None = None,
+    analyzed: Callable[[int], bool] = lambda index: True,
 ) -> PolicyReport:
-    """Load the pack, configure it like the engine, analyze every resource and the stack; report.
+    """Load the pack, configure it like the engine, analyze every resource (or those whose position
+    `analyzed` accepts: `analyze_resources` may do the others elsewhere) and the stack; report.
 
     Raises as `PolicySession` does. Safe to call repeatedly: every call loads the pack afresh and
     builds a fresh servicer.
     """
     session = PolicySession(pack_dir, config_file, stack_tags)
     by_urn = {r.urn: r for r in registrations}  # providers may come after the resources they serve
-    violations, stack_resources = session.analyze(registrations, by_urn)
+    violations, stack_resources = session.analyze(registrations, by_urn, analyzed)
     return session.report(violations + session.analyze_stack(stack_resources))
+
+
+def analyze_resources(
+    pack_dir: Path,
+    config_file: Path | None,
+    registrations: list[Registration],
+    stack_tags: dict[str, str] | None,
+    analyzed: Callable[[int], bool],
+) -> list[Violation]:
+    """The resource policies' violations for the resources whose position `analyzed` accepts, and
+    nothing else: the share of a `run_policies` run done in another process. Raises as it does."""
+    session = PolicySession(pack_dir, config_file, stack_tags, remember_properties=False)
+    by_urn = {r.urn: r for r in registrations}
+    return session.analyze(registrations, by_urn, analyzed, for_stack=False)[0]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from offline import preview as preview_module
 from offline import validate
+from offline.policy_runner import run_policies
 from offline.records import REDACTED, Secret
 
 PROGRAMS = FIXTURES / "programs"
@@ -337,3 +338,15 @@ def test_reports_are_written_as_json_with_indent_2_would_write_them(value: objec
 def test_a_value_orjson_refuses_is_written_by_json(tmp_path: Path) -> None:
     preview_module._dump_json(tmp_path / "big.json", {"n": 2**70, "s": "é"})
     assert json.loads((tmp_path / "big.json").read_text(encoding="utf-8")) == {"n": 2**70, "s": "é"}
+
+
+def test_the_policy_run_split_over_two_processes_reports_what_one_run_reports(tmp_path: Path) -> None:
+    result, _ = run_preview(REPO, tmp_path, stack="staging")
+    assert result.run is not None and result.policy is not None and result.config is not None
+    regs = result.run.registrations
+    tags = preview_module._stack_tags(result.config)
+    whole = run_policies(REPO / "policy", REPO / "policy" / "staging.json", regs, tags)
+    assert result.policy.to_json() == whole.to_json()
+    # staging's advisories (unprotected namespaces and databases) come from both processes' shares
+    share = {r.urn: preview_module._in_fork_share(i) for i, r in enumerate(regs)}
+    assert {share[v.urn] for v in whole.violations if v.urn in share} == {True, False}
