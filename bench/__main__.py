@@ -50,7 +50,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         "render_s",
         "validation_s",
         "write_s",
-        "policy_s",
+        "policies_here_s",
+        "policy_fork_s",
         "total_s",
         "ms/resource",
         "floor_ms",
@@ -64,7 +65,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         s = r["seconds"]
         lines.append(
             f"| {r['tenants']} | {r['resources']} | {s['render']} | {s['validation']} | {s['write']} "
-            f"| {s['policy']} | {s['total']} "
+            f"| {s['policy_here']} | {s['policy']} | {s['total']} "
             f"| {r['render_ms_per_resource']} | {r['floor']['ms_per_resource']} | {r['floor_ratio']} "
             f"| {r['peak_memory_mb']} | {r['policy_process_peak_memory_mb']} | {r['longest_dependency_chain']} |"
         )
