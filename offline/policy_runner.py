@@ -682,7 +682,8 @@ class PolicySession:
         return _violations(response, reg.urn)
 
     def analyze_stack(self, resources: list[proto.AnalyzerResource]) -> list[Violation]:
-        """`AnalyzeStack` over every resource, in URN order as `run_policies` sends them."""
+        """`AnalyzeStack` over every resource, sorted by URN (as the preview's registrations come),
+        whatever the order or the parts they were analyzed in."""
         request = proto.AnalyzeStackRequest(resources=sorted(resources, key=lambda r: r.urn))
         with self.pack.importable():
             try:
