@@ -44,7 +44,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi_policy import EnforcementLevel, Policy
 
 from offline.analyzer import OfflineAnalyzerServicer
-from offline.records import Registration, to_wire
+from offline.records import SECRET_SIG, SIG_KEY, Registration, Secret
 
 __all__ = [
     "LoadedPack",
@@ -527,9 +527,43 @@ def _plain(value: Any) -> Any:
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    """Registration values as the engine sends them: secrets in their envelope, unknowns as the
+    sentinel. The message `Struct.update(_plain(to_wire(values)))` builds, in one walk, not three."""
     message = struct_pb2.Struct()
-    message.update(_plain(to_wire(values)))
+    _fill_struct(message, values)
     return message
+
+
+def _fill_struct(message: struct_pb2.Struct, values: dict[Any, Any]) -> None:
+    fields = message.fields
+    for key, value in values.items():
+        _fill_value(fields[str(key)], value)
+
+
+def _fill_value(message: struct_pb2.Value, value: Any) -> None:
+    if value is None:
+        message.null_value = struct_pb2.NULL_VALUE
+    elif isinstance(value, bool):  # before int: a bool is one
+        message.bool_value = value
+    elif isinstance(value, int | float):
+        message.number_value = value
+    elif isinstance(value, str):
+        message.string_value = value
+    elif isinstance(value, dict):
+        message.struct_value.SetInParent()  # an empty map is still a map
+        _fill_struct(message.struct_value, value)
+    elif isinstance(value, list | tuple):
+        items = message.list_value
+        items.SetInParent()
+        for item in value:
+            _fill_value(items.values.add(), item)
+    elif isinstance(value, Secret):
+        _fill_struct(message.struct_value, {SIG_KEY: SECRET_SIG})
+        _fill_value(message.struct_value.fields["value"], value.value)
+    elif isinstance(value, Unknown):
+        message.string_value = UNKNOWN
+    else:
+        raise ValueError(f"unexpected value of type {type(value).__name__} in a resource's properties")
 
 
 def _urn_parts(urn: str) -> tuple[str, str]:

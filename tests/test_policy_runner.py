@@ -11,6 +11,10 @@ import pulumi
 import pulumi_policy
 import pulumi_policy.policy as _pp
 import pytest
+from google.protobuf import struct_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.output import Unknown
 from pulumi.runtime import proto
 
 from offline.analyzer import OfflineAnalyzerServicer
@@ -21,12 +25,13 @@ from offline.policy_runner import (
     PolicyReport,
     Violation,
     _configure,
+    _plain,
     _struct,
     effective_config,
     load_pack,
     run_policies,
 )
-from offline.records import Registration, Secret
+from offline.records import Registration, Secret, to_wire
 
 PACK = Path(__file__).resolve().parent / "fixtures" / "policy_runner" / "pack"
 ALL_POLICIES = ["every-namespace-has-quota", "namespace-needs-team-label", "no-default-namespace", "secret-length"]
@@ -623,3 +628,28 @@ def test_a_servicer_configured_again_runs_by_the_new_levels() -> None:
 
     assert "namespace-needs-team-label" in policies_reporting("mandatory")
     assert policies_reporting("disabled") == set()
+
+
+wire_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=4)
+    | st.just(Unknown()),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=3), children, max_size=3)
+        | children.map(Secret)
+    ),
+    max_leaves=25,
+)
+
+
+@given(st.dictionaries(st.text(max_size=3), wire_values, max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_properties_reach_the_servicer_as_struct_update_would_build_them(values: dict[str, Any]) -> None:
+    expected = struct_pb2.Struct()
+    expected.update(_plain(to_wire(values)))
+    assert _struct(values) == expected
+    assert _struct(values).SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True)
