@@ -299,14 +299,17 @@ def _dump_yaml(path: Path, data: Any) -> None:
 
 
 def resource_entry(reg: Registration) -> dict[str, Any]:
+    secret_inputs = reg.secret_inputs
+    # only properties holding a secret are copied redacted; the rest are written as they are
+    inputs = {k: redact(v) if k in secret_inputs else v for k, v in reg.inputs.items()}
     return {
         "urn": reg.urn,
         "type": reg.type,
         "name": reg.name,
         "parent": reg.parent,
         "custom": reg.custom,
-        "inputs": redact(reg.inputs),
-        "secret_inputs": reg.secret_inputs,
+        "inputs": inputs,
+        "secret_inputs": secret_inputs,
         "dependencies": reg.dependencies,
         "protect": reg.protect,
         "retain_on_delete": reg.retain_on_delete,
@@ -325,9 +328,12 @@ def _write_outputs(out: Path, result: PreviewResult) -> None:
     assert result.run is not None
     out.mkdir(parents=True, exist_ok=True)
     _dump_json(out / "resources.json", [resource_entry(r) for r in result.run.registrations])
+    folders: set[Path] = set()  # made once each, not once per manifest (19,000 calls at 1,000 tenants)
     for m in result.manifests:
         path = _manifest_path(out / "manifests", m)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
         _dump_yaml(path, m.redacted)
     (out / "charts").mkdir(exist_ok=True)
     for c in result.charts:
