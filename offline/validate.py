@@ -249,7 +249,7 @@ class _ObjectCheck:
     validator: jsonschema.protocols.Validator | None
     label: str
     refusal: Problem = ((), "")  # used instead when every object of this kind is an error (unserved version)
-    fast: Any = field(init=False, default=None, repr=False)  # jsonschema-rs's check of the same schema
+    fast: Any = field(init=False, default=None, repr=False, compare=False)  # jsonschema-rs, same schema
 
     def __post_init__(self) -> None:
         if self.validator is not None:
