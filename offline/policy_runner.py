@@ -515,20 +515,9 @@ def _read_user_config(config_file: Path | None) -> dict[str, Any] | None:
 # Running
 
 
-def _plain(value: Any) -> Any:
-    """Registration values -> what fits a protobuf Struct (unknowns become the engine's sentinel)."""
-    if isinstance(value, Unknown):
-        return UNKNOWN
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     """Registration values as the engine sends them: secrets in their envelope, unknowns as the
-    sentinel. The message `Struct.update(_plain(to_wire(values)))` builds, in one walk, not three."""
+    sentinel, keys as strings; built field by field, in one walk."""
     message = struct_pb2.Struct()
     _fill_struct(message, values)
     return message
@@ -626,7 +615,7 @@ def _configure(servicer: _pp._PolicyAnalyzerServicer, config: dict[str, dict[str
     request = proto.ConfigureAnalyzerRequest()
     for name, cfg in config.items():
         policy_config = proto.PolicyConfig(enforcementLevel=_LEVEL_TO_PROTO[cfg["enforcementLevel"]])
-        policy_config.properties.update(_plain(cfg["properties"]))
+        _fill_struct(policy_config.properties, cfg["properties"])
         request.policyConfig[name].CopyFrom(policy_config)
     servicer.Configure(request, None)
 

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pulumi.runtime import proto
+from pulumi.runtime.rpc import UNKNOWN
 
 from offline.analyzer import OfflineAnalyzerServicer
 from offline.policy_runner import (
@@ -25,7 +26,6 @@ from offline.policy_runner import (
     PolicyReport,
     Violation,
     _configure,
-    _plain,
     _struct,
     effective_config,
     load_pack,
@@ -644,6 +644,18 @@ wire_values = st.recursive(
     ),
     max_leaves=25,
 )
+
+
+def _plain(value: Any) -> Any:
+    """What Struct.update takes: unknowns as the engine's sentinel, keys as strings (the recipe the
+    policy run used before it built Structs itself)."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @given(st.dictionaries(st.text(max_size=3), wire_values, max_size=4))
