@@ -96,11 +96,16 @@ def sdk_helpers_swapped() -> Iterator[None]:
     """The swaps, undone on exit. The SDK records each resource's Python stack for the engine's UI
     (`traceback.extract_stack` reads source lines: over a tenth of render time); mocks drop it, so it
     is not captured. `rpc.contains_unknowns` leaves no garbage, alias URNs no one reads are not worked
-    out, and the type helpers answer from memory after their first call per annotation."""
+    out, and the type helpers answer from memory after their first call per annotation. Properties are
+    (de)serialised with fast paths for plain values (offline/sdk_wire.py)."""
+    from . import sdk_wire  # it builds on memoised_by_identity above
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(swapped(sdk_resource, "_get_stack_trace", source_pb2.StackTrace))
         stack.enter_context(swapped(rpc, "contains_unknowns", contains_unknowns))
         stack.enter_context(swapped(pulumi.resource, "collapse_alias_to_urn", alias_urn_left_out))
         for module, name in TYPE_HELPERS:
             stack.enter_context(swapped(module, name, memoised_by_identity(getattr(module, name))))
+        for module, name, value in sdk_wire.SWAPS:
+            stack.enter_context(swapped(module, name, value))
         yield
