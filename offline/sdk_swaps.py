@@ -7,16 +7,19 @@ program registers; together they were about a third of render time at 1,000 tena
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pulumi
 from pulumi import _types
-from pulumi.runtime import known_types, rpc
+from pulumi.output import Unknown
 from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import source_pb2
 
 R = TypeVar("R")
+_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 # Pure functions of a type annotation (or a resource class) that the SDK works out again for every
 # property of every resource: unwrapping Input[Optional[T]] alone was a twentieth of render.
@@ -36,11 +39,15 @@ def contains_unknowns(val: Any) -> bool:
     what the garbage collector worked through during render. This one walks the same values (dict
     values, list items, each object once) without recursion, and stops at the first unknown.
     """
+    if type(val) in _PLAIN:
+        return False  # most Outputs hold a string: no set, no list
     seen: set[int] = set()
     pending = [val]
     while pending:
         item = pending.pop()
-        if known_types.is_unknown(item):
+        if type(item) in _PLAIN:
+            continue
+        if isinstance(item, Unknown):  # what known_types.is_unknown asks
             return True
         if id(item) in seen:
             continue
@@ -50,6 +57,21 @@ def contains_unknowns(val: Any) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+def quiet_debug(sdk_debug: Callable[..., None]) -> Callable[..., None]:
+    """`pulumi.log.debug` that builds no message for the engine when no one would read it.
+
+    Under mocks the engine is the SDK's MockEngine, which hands debug messages to the root logger; the
+    SDK logs several per resource (each a LogRequest, some a task awaiting the resource's URN), and the
+    preview leaves the root logger above DEBUG. When it is not, messages are logged as before."""
+    root = logging.getLogger()
+
+    def debug(msg: str, resource: Any = None, stream_id: int | None = None, ephemeral: bool | None = None) -> None:
+        if root.isEnabledFor(logging.DEBUG):
+            sdk_debug(msg, resource, stream_id, ephemeral)
+
+    return debug
 
 
 def alias_urn_left_out(alias: Any, name: str, type_: str, parent: Any) -> Any:
@@ -96,13 +118,16 @@ def sdk_helpers_swapped() -> Iterator[None]:
     """The swaps, undone on exit. The SDK records each resource's Python stack for the engine's UI
     (`traceback.extract_stack` reads source lines: over a tenth of render time); mocks drop it, so it
     is not captured. `rpc.contains_unknowns` leaves no garbage, alias URNs no one reads are not worked
-    out, and the type helpers answer from memory after their first call per annotation. Properties are
-    (de)serialised with fast paths for plain values (offline/sdk_wire.py)."""
+    out, the type helpers answer from memory after their first call per annotation, and debug messages
+    no logger takes are not built. Properties are (de)serialised with fast paths for plain values
+    (offline/sdk_wire.py)."""
     from . import sdk_wire  # it builds on memoised_by_identity above
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(swapped(sdk_resource, "_get_stack_trace", source_pb2.StackTrace))
         stack.enter_context(swapped(rpc, "contains_unknowns", contains_unknowns))
+        stack.enter_context(swapped(pulumi.output, "contains_unknowns", contains_unknowns))  # calls rpc's
+        stack.enter_context(swapped(pulumi.log, "debug", quiet_debug(pulumi.log.debug)))
         stack.enter_context(swapped(pulumi.resource, "collapse_alias_to_urn", alias_urn_left_out))
         for module, name in TYPE_HELPERS:
             stack.enter_context(swapped(module, name, memoised_by_identity(getattr(module, name))))

@@ -6,6 +6,7 @@ does, and the collector is tuned only for as long as a run lasts."""
 from __future__ import annotations
 
 import gc
+import logging
 import typing
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from offline.analyzer import struct_as_dict
 from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
 from offline.records import Secret, normalize_numbers, to_wire
 from offline.runtime import run_program
-from offline.sdk_swaps import contains_unknowns, memoised_by_identity
+from offline.sdk_swaps import contains_unknowns, memoised_by_identity, quiet_debug
 from offline.stack_config import StackConfig, load_stack_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +53,21 @@ def test_contains_unknowns_finds_one_deep_inside_and_survives_cycles() -> None:
     assert not contains_unknowns(looped) and not SDK_CONTAINS_UNKNOWNS(looped)
     looped.append(Unknown())
     assert contains_unknowns(looped)
+
+
+def test_debug_messages_reach_the_sdk_only_when_the_root_logger_takes_them() -> None:
+    sent: list[tuple[Any, ...]] = []
+    debug = quiet_debug(lambda *args: sent.append(args))
+    root = logging.getLogger()
+    saved = root.level
+    try:
+        root.setLevel(logging.WARNING)
+        debug("dropped")
+        root.setLevel(logging.DEBUG)
+        debug("kept", "resource", 7, True)
+    finally:
+        root.setLevel(saved)
+    assert sent == [("kept", "resource", 7, True)]
 
 
 def test_contains_unknowns_makes_no_cyclic_garbage() -> None:
