@@ -30,9 +30,33 @@ def _wrap(value: Any, path: list[str]) -> Any:
     return value
 
 
+# pulumi-policy's _is_unknown: a string that is one of the engine's unknown sentinels.
+_UNKNOWNS = frozenset(
+    (
+        _proxy.UNKNOWN_BOOLEAN_VALUE,
+        _proxy.UNKNOWN_NUMBER_VALUE,
+        _proxy.UNKNOWN_STRING_VALUE,
+        _proxy.UNKNOWN_ARRAY_VALUE,
+        _proxy.UNKNOWN_ASSET_VALUE,
+        _proxy.UNKNOWN_ARCHIVE_VALUE,
+        _proxy.UNKNOWN_OBJECT_VALUE,
+    )
+)
+
+
 def _checked(key: Any, value: Any, path: list[str]) -> Any:
-    if _proxy._is_unknown(value):
+    if isinstance(value, str) and value in _UNKNOWNS:
         raise _proxy.UnknownValueError(value, [*path, str(key)])
+    return value
+
+
+def _child(proxy: LazyDictProxy | LazyListProxy, key: Any) -> Any:
+    """A container is wrapped once, on its first read, and kept; any other value is read through."""
+    if key in proxy._seen:
+        return proxy._seen[key]
+    value = proxy._target[key]
+    if isinstance(value, (list, dict)):
+        value = proxy._seen[key] = _wrap(value, [*proxy._path, str(key)])
     return value
 
 
@@ -40,18 +64,13 @@ class LazyDictProxy(_proxy._DictProxy):
     def __init__(self, target: dict[str, Any], path: list[str]) -> None:  # no super(): nothing is copied
         self._target = target  # shared with other policies' proxies: never written
         self._path = path
-        self._seen: dict[Any, Any] = {}  # key -> wrapped child, or a value written through this proxy
+        self._seen: dict[Any, Any] = {}  # key -> wrapped container, or a value written through this proxy
         self._added: list[Any] = []  # keys written that the target lacks, in order
 
     def __getitem__(self, key: Any) -> Any:
         if key == "__target":
-            return {k: self._child(k) for k in self}
-        return _checked(key, self._child(key), self._path)
-
-    def _child(self, key: Any) -> Any:
-        if key not in self._seen:
-            self._seen[key] = _wrap(self._target[key], [*self._path, str(key)])
-        return self._seen[key]
+            return {k: _child(self, k) for k in self}
+        return _checked(key, _child(self, key), self._path)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if key not in self._target and key not in self._seen:
@@ -70,21 +89,21 @@ class LazyListProxy(_proxy._ListProxy):
     def __init__(self, target: list[Any], path: list[str]) -> None:
         self._target = target
         self._path = path
-        self._seen: dict[int, Any] = {}
+        self._seen: dict[int, Any] = {}  # index -> wrapped container
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str) and key == "__target":
-            return [self._child(i) for i in range(len(self._target))]
+            return [_child(self, i) for i in range(len(self._target))]
         if isinstance(key, slice):  # like a list of proxies sliced: the elements, unchecked
-            return [self._child(i) for i in range(*key.indices(len(self._target)))]
+            return [_child(self, i) for i in range(*key.indices(len(self._target)))]
         self._target[key]  # IndexError / TypeError exactly as the list raises them
         index = key + len(self._target) if key < 0 else key
-        return _checked(key, self._child(index), self._path)
+        return _checked(key, _child(self, index), self._path)
 
-    def _child(self, index: int) -> Any:
-        if index not in self._seen:
-            self._seen[index] = _wrap(self._target[index], [*self._path, str(index)])
-        return self._seen[index]
+    def __iter__(self) -> Iterator[Any]:
+        """What Sequence's __iter__ does (self[0], self[1], ... until IndexError), without its detours."""
+        for index in range(len(self._target)):
+            yield _checked(index, _child(self, index), self._path)
 
     def __len__(self) -> int:
         return len(self._target)

@@ -15,7 +15,7 @@ import pulumi
 from pulumi import _types
 from pulumi.output import Unknown
 from pulumi.runtime import resource as sdk_resource
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto import source_pb2
 
 R = TypeVar("R")
@@ -74,6 +74,23 @@ def quiet_debug(sdk_debug: Callable[..., None]) -> Callable[..., None]:
     return debug
 
 
+def urn_left_to_the_monitor(sdk_create_urn: Callable[..., Any]) -> Callable[..., Any]:
+    """`create_urn` as the SDK's runtime calls it while a program runs here.
+
+    register_resource and read_resource work out each resource's URN client-side (an Output.all and an
+    apply, a twentieth of render) but use it only when there is no monitor, to fake the engine's answer;
+    the monitor answers with the URN. The runtime's other calls are for engines without alias specs,
+    which the monitor is not (see alias_urn_left_out). So with a monitor the URN is left to it, and the
+    call gets an Output of "" that nothing reads."""
+
+    def create_urn(name: Any, type_: Any, parent: Any = None, project: Any = None, stack: Any = None) -> Any:
+        if settings.get_monitor() is None:
+            return sdk_create_urn(name, type_, parent, project, stack)
+        return pulumi.Output.from_input("")
+
+    return create_urn
+
+
 def alias_urn_left_out(alias: Any, name: str, type_: str, parent: Any) -> Any:
     """Stands in for the SDK's `collapse_alias_to_urn` in `Resource.__init__`.
 
@@ -129,6 +146,7 @@ def sdk_helpers_swapped() -> Iterator[None]:
         stack.enter_context(swapped(pulumi.output, "contains_unknowns", contains_unknowns))  # calls rpc's
         stack.enter_context(swapped(pulumi.log, "debug", quiet_debug(pulumi.log.debug)))
         stack.enter_context(swapped(pulumi.resource, "collapse_alias_to_urn", alias_urn_left_out))
+        stack.enter_context(swapped(sdk_resource, "create_urn", urn_left_to_the_monitor(sdk_resource.create_urn)))
         for module, name in TYPE_HELPERS:
             stack.enter_context(swapped(module, name, memoised_by_identity(getattr(module, name))))
         for module, name, value in sdk_wire.SWAPS:

@@ -23,6 +23,29 @@ trees = st.recursive(
 properties = st.dictionaries(st.text(max_size=3), trees, max_size=5)
 
 
+def unknown(exc: eager.UnknownValueError) -> Any:
+    return ("unknown", exc.message, tuple(exc.props))
+
+
+def shallow(value: Any) -> Any:
+    if isinstance(value, tuple):  # an item
+        return tuple(shallow(v) for v in value)
+    if isinstance(value, (Mapping, Sequence)) and not isinstance(value, str):
+        return ("map" if isinstance(value, Mapping) else "list", len(value))  # contents: walked by key or index
+    return value
+
+
+def iterated(values: Any) -> list[Any]:
+    """What a `for` loop over `values` sees, up to the first unknown."""
+    seen = []
+    try:
+        for value in values:
+            seen.append(shallow(value))
+    except eager.UnknownValueError as exc:
+        seen.append(unknown(exc))
+    return seen
+
+
 def walk(node: Any) -> Any:
     """Read every value through the proxy the way a policy would; unknowns become the error's text."""
     if isinstance(node, Mapping):
@@ -31,16 +54,17 @@ def walk(node: Any) -> Any:
             try:
                 out[key] = walk(node[key])
             except eager.UnknownValueError as exc:
-                out[key] = ("unknown", exc.message, tuple(exc.props))
-        return ("map", out, len(node))
+                out[key] = unknown(exc)
+        return ("map", out, len(node), iterated(node.values()), iterated(node.items()))
     if isinstance(node, Sequence) and not isinstance(node, str):
         out_list = []
         for i in range(-len(node), len(node)):
             try:
                 out_list.append(walk(node[i]))
             except eager.UnknownValueError as exc:
-                out_list.append(("unknown", exc.message, tuple(exc.props)))
-        return ("list", out_list, len(node), [walk(v) for v in node[1:]] if len(node) > 1 else None)
+                out_list.append(unknown(exc))
+        sliced = [walk(v) for v in node[1:]] if len(node) > 1 else None
+        return ("list", out_list, len(node), sliced, iterated(node), iterated(reversed(node)))
     return node
 
 

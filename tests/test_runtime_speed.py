@@ -17,7 +17,7 @@ from google.protobuf import json_format, struct_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 from pulumi.output import Unknown
-from pulumi.runtime import rpc
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto.resource_pb2 import SupportsFeatureRequest
 
 from offline import runtime, sdk_swaps
@@ -247,12 +247,28 @@ def test_a_remembered_type_helper_does_not_remember_a_failure() -> None:
     assert remembered(list[int]) is int
 
 
-def test_the_staging_program_registers_the_same_with_the_sdks_own_type_helpers(monkeypatch: Any) -> None:
-    def registered() -> list[tuple[Any, ...]]:
-        run = run_program(REPO, load_stack_config(REPO, "staging", {}))
-        assert run.error is None
-        return [(r.urn, r.inputs, r.outputs, r.dependencies, r.property_dependencies) for r in run.registrations]
+def staging_registrations() -> list[tuple[Any, ...]]:
+    run = run_program(REPO, load_stack_config(REPO, "staging", {}))
+    assert run.error is None
+    return [(r.urn, r.inputs, r.outputs, r.dependencies, r.property_dependencies) for r in run.registrations]
 
-    swapped = registered()
+
+def test_the_staging_program_registers_the_same_with_the_sdks_own_type_helpers(monkeypatch: Any) -> None:
+    swapped = staging_registrations()
     monkeypatch.setattr(sdk_swaps, "TYPE_HELPERS", ())  # nothing remembered: the SDK's helpers answer
-    assert swapped == registered()
+    assert swapped == staging_registrations()
+
+
+def test_the_staging_program_registers_the_same_with_client_side_urns(monkeypatch: Any) -> None:
+    swapped = staging_registrations()
+    monkeypatch.setattr(sdk_swaps, "urn_left_to_the_monitor", lambda sdk_create_urn: sdk_create_urn)
+    assert swapped == staging_registrations()
+
+
+def test_without_a_monitor_the_urn_is_worked_out_as_the_sdk_does(monkeypatch: Any) -> None:
+    calls: list[tuple[Any, ...]] = []
+    create_urn = sdk_swaps.urn_left_to_the_monitor(lambda *args: calls.append(args) or "urn")
+    monkeypatch.setattr(settings, "get_monitor", lambda: None)
+    assert create_urn("web", "k8s:Deployment", None) == "urn" and calls == [("web", "k8s:Deployment", None, None, None)]
+    monkeypatch.setattr(settings, "get_monitor", lambda: object())
+    assert isinstance(create_urn("web", "k8s:Deployment"), pulumi.Output) and len(calls) == 1
