@@ -170,7 +170,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 raise pulumi.RunError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
             self._urns.add(urn)
         _ensure_event_loop()  # deserialising resource references needs a loop on this thread
-        inputs = _decode(request.object)
+        secrets: list[Secret] = []
+        inputs = _decode(request.object, secrets)
         outputs: dict[str, Any] = {}
         revealed: dict[str, Any] = {}
         unchanged = False  # outputs are the inputs, as for most objects: the response need not repeat them
@@ -179,7 +180,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             margs = pulumi.runtime.MockResourceArgs(
                 typ=request.type,
                 name=request.name,
-                inputs=reveal(inputs) if contains_secret(inputs) else inputs,  # mocks copy before they change
+                inputs=reveal(inputs) if secrets else inputs,  # mocks copy before they change
                 provider=request.provider,
                 resource_id=request.importId,
                 custom=request.custom or False,
@@ -228,21 +229,28 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def _decode(struct: struct_pb2.Struct) -> Any:
+def _decode(struct: struct_pb2.Struct, secrets: list[Secret] | None = None) -> Any:
     """A wire object as the offline records hold it, in one pass: secrets as `Secret` wrappers on their
     own leaf (the SDK's deserialize_properties lifts a nested secret to the whole top-level property,
     so a chart's `values` with one secret annotation would be all secret, where the engine keeps it
     where it is), integral numbers as ints (protobuf carries doubles), unset (null) keys left out.
-    Reads the protobuf fields directly: the Struct's own mapping methods were twice as slow."""
+    Reads the protobuf fields directly: the Struct's own mapping methods were twice as slow. Each
+    secret made is added to `secrets`, when given (so no second walk need look for one)."""
+    found = [] if secrets is None else secrets
     fields = struct.fields
     if SIG_KEY in fields:
         if fields[SIG_KEY].string_value == SECRET_SIG:
-            return Secret(_decode_value(fields["value"]) if "value" in fields else None)
-        return normalize_numbers(from_wire(rpc.deserialize_properties(struct)))  # assets, resource references
-    return {k: d for k, v in fields.items() if (d := _decode_value(v)) is not None}
+            secret = Secret(_decode_value(fields["value"], found) if "value" in fields else None)
+            found.append(secret)
+            return secret
+        decoded = normalize_numbers(from_wire(rpc.deserialize_properties(struct)))  # assets, resource references
+        if contains_secret(decoded):
+            found.append(Secret(decoded))
+        return decoded
+    return {k: d for k, v in fields.items() if (d := _decode_value(v, found)) is not None}
 
 
-def _decode_value(value: struct_pb2.Value) -> Any:
+def _decode_value(value: struct_pb2.Value, secrets: list[Secret]) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         text = value.string_value
@@ -251,9 +259,9 @@ def _decode_value(value: struct_pb2.Value) -> Any:
         number = value.number_value
         return int(number) if number.is_integer() else number
     if kind == "struct_value":
-        return _decode(value.struct_value)
+        return _decode(value.struct_value, secrets)
     if kind == "list_value":
-        return [_decode_value(item) for item in value.list_value.values]
+        return [_decode_value(item, secrets) for item in value.list_value.values]
     if kind == "bool_value":
         return value.bool_value
     return None  # null_value, or unset

@@ -27,6 +27,8 @@ TYPE_HELPERS = (
     (_types, "unwrap_type"),
     (_types, "unwrap_optional_type"),
     (_types, "resource_types"),
+    (_types, "resource_pulumi_to_py_names"),  # a new dict per call, read only
+    (_types, "input_type_py_to_pulumi_names"),
     (rpc, "_get_list_element_type"),
 )
 

@@ -23,7 +23,7 @@ from pulumi.runtime.proto.resource_pb2 import SupportsFeatureRequest
 from offline import runtime, sdk_swaps
 from offline.analyzer import struct_as_dict
 from offline.gc_tuning import RELAXED_THRESHOLDS, relaxed_gc, survivors_frozen, young_survivors_frozen
-from offline.records import Secret, normalize_numbers, to_wire
+from offline.records import Secret, contains_secret, normalize_numbers, to_wire
 from offline.runtime import run_program
 from offline.sdk_swaps import contains_unknowns, memoised_by_identity, quiet_debug
 from offline.stack_config import StackConfig, load_stack_config
@@ -153,6 +153,15 @@ def typed(value: Any) -> Any:
     if isinstance(value, list):
         return [typed(v) for v in value]
     return (type(value).__name__, value)
+
+
+@given(st.dictionaries(st.text(max_size=3), recorded, max_size=4))
+def test_decoding_tells_whether_a_secret_was_inside(value: dict[str, Any]) -> None:
+    wire = struct_pb2.Struct()
+    wire.update(to_wire(value))
+    secrets: list[Secret] = []
+    runtime._decode(wire, secrets)
+    assert bool(secrets) is contains_secret(value)  # the monitor reveals inputs for the mocks only then
 
 
 def test_decoding_leaves_out_unset_keys_but_keeps_an_unset_secret() -> None:
