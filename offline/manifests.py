@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .records import Registration, contains_secret, redact, reveal
+from .records import Registration, Secret, redact, reveal
 
 # Component-like kubernetes types: they expand into objects provider-side, they are not objects.
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
@@ -74,18 +74,37 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def _sorted_plain(value: Any, secrets: list[Secret]) -> Any:
+    """`_sorted(reveal(value))` in one walk; each secret met is added to `secrets`."""
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, Secret):
+        secrets.append(value)
+        return _sorted_plain(value.value, secrets)
+    if isinstance(value, dict):
+        return {k: _sorted_plain(value[k], secrets) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_plain(v, secrets) for v in value]
+    return value
+
+
 def _ordered(obj: dict[str, Any]) -> dict[str, Any]:
-    """apiVersion, kind, metadata first, as people write manifests; everything else sorted."""
-    return dict(sorted(_sorted(obj).items(), key=lambda kv: (_KEY_ORDER.get(kv[0], 3), kv[0])))
+    """apiVersion, kind, metadata first, as people write manifests; everything else sorted (`obj`'s
+    own maps are already)."""
+    return dict(sorted(obj.items(), key=lambda kv: (_KEY_ORDER.get(kv[0], 3), kv[0])))
 
 
 def manifest_of(reg: Registration) -> Manifest:
     """The object as the provider would send it (its outputs carry the auto-name, if any)."""
     source = reg.outputs or reg.inputs
     body = {k: v for k, v in source.items() if not k.startswith("__")}
-    plain = _ordered(reveal(body))
+    secrets: list[Secret] = []
+    plain = _ordered(_sorted_plain(body, secrets))
     # most objects hold no secret: share one copy (memory matters at thousands of tenants)
-    return Manifest(reg.urn, plain, _ordered(redact(body)) if contains_secret(body) else plain)
+    return Manifest(reg.urn, plain, _ordered(_sorted(redact(body))) if secrets else plain)
 
 
 def chart_name(reference: str) -> str:
