@@ -1,8 +1,10 @@
 """One measurement, in a fresh process so peak memory is its own: `python -m bench.measure ...`.
 
 `gatehouse N`: the whole offline preview of a generated stack with N tenants.
-`floor R`: the bare SDK registering R trivial resources under the same mocks (the floor no program
-can go below), timed the same way as Gatehouse's render phase.
+`floor R`: the bare SDK, as shipped, registering R trivial resources under the same mocks, timed the
+same way as Gatehouse's render phase.
+`floor-swapped R`: the same with the SDK helpers the offline runtime swaps for cheaper ones
+(offline/sdk_swaps.py): the floor no program can go below under Gatehouse's runtime.
 """
 
 from __future__ import annotations
@@ -99,14 +101,14 @@ def measure_gatehouse(tenants: int) -> dict[str, Any]:
     }
 
 
-def measure_floor(count: int) -> dict[str, Any]:
+def measure_floor(count: int, swap_sdk_helpers: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp)
         (program / "Pulumi.yaml").write_text("name: floor\nruntime: python\n")
         (program / "__main__.py").write_text(FLOOR_PROGRAM.format(count=count))
         warm_imports()
         start = time.perf_counter()
-        run = run_program(program, StackConfig("floor", "bench", {}))
+        run = run_program(program, StackConfig("floor", "bench", {}), swap_sdk_helpers)
         seconds = time.perf_counter() - start
     assert run.error is None, run.error
     return {
@@ -118,5 +120,10 @@ def measure_floor(count: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     kind, number = sys.argv[1], int(sys.argv[2])
-    out = measure_gatehouse(number) if kind == "gatehouse" else measure_floor(number)
+    if kind == "gatehouse":
+        out = measure_gatehouse(number)
+    elif kind in ("floor", "floor-swapped"):
+        out = measure_floor(number, swap_sdk_helpers=kind == "floor-swapped")
+    else:
+        raise SystemExit(f"unknown measurement {kind!r}: gatehouse, floor or floor-swapped")
     print(json.dumps(out))

@@ -312,14 +312,14 @@ class ProgramRun:
 
 
 @contextlib.contextmanager
-def _program_context(program_dir: Path) -> Iterator[None]:
+def _program_context(program_dir: Path, swap_sdk_helpers: bool) -> Iterator[None]:
     """Like the language host: the program's folder is the working directory and on sys.path. Some SDK
     helpers are swapped for cheaper ones with the same answers meanwhile (offline/sdk_swaps.py)."""
     saved_path, saved_cwd = list(sys.path), os.getcwd()
     sys.path.insert(0, str(program_dir))
     os.chdir(program_dir)
     try:
-        with sdk_helpers_swapped():
+        with sdk_helpers_swapped() if swap_sdk_helpers else contextlib.nullcontext():
             yield
     finally:
         os.chdir(saved_cwd)
@@ -335,8 +335,9 @@ async def _collect_exports(exports: dict[str, Any]) -> dict[str, Any]:
     return collected
 
 
-def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
-    """Run `<program_dir>/__main__.py` to completion under mocks; never raises for program errors."""
+def run_program(program_dir: Path, config: StackConfig, swap_sdk_helpers: bool = True) -> ProgramRun:
+    """Run `<program_dir>/__main__.py` to completion under mocks; never raises for program errors.
+    `swap_sdk_helpers=False` runs the SDK as shipped (the benchmark's floor), only slower."""
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     pulumi.runtime.reset_options(project=config.project, stack=config.stack, preview=False)
     mocks = OfflineMocks()
@@ -356,7 +357,7 @@ def run_program(program_dir: Path, config: StackConfig) -> ProgramRun:
         exports.update(values)
 
     error: BaseException | None = None
-    with _program_context(program_dir.resolve()), relaxed_gc(), young_survivors_frozen():
+    with _program_context(program_dir.resolve(), swap_sdk_helpers), relaxed_gc(), young_survivors_frozen():
         try:
             pulumi.runtime.test(lambda: pulumi.Output.from_input(program()).apply(capture))()
         except Exception as exc:  # the program's own failure is a finding, not a crash

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.__main__ import median
 from bench.generate import generated_config
-from bench.measure import longest_chain
+from bench.measure import longest_chain, measure_floor
 from components import config
 from offline.records import Registration
+from offline.runtime import run_program
+from offline.stack_config import StackConfig
 
 
 def _reg(urn: str, *deps: str) -> Registration:
@@ -31,3 +35,19 @@ def test_the_median_run_is_reported_whole() -> None:
     runs = [{"total": 70.0, "n": 1}, {"total": 58.0, "n": 2}, {"total": 61.0, "n": 3}]
     assert median(runs, lambda r: r["total"]) == {"total": 61.0, "n": 3}
     assert median(runs[:1], lambda r: r["total"]) == runs[0]
+
+
+def test_the_floor_runs_the_sdk_as_shipped_or_with_the_runtimes_swaps() -> None:
+    bare, swapped = measure_floor(40), measure_floor(40, swap_sdk_helpers=True)
+    assert bare["resources"] == swapped["resources"] == 41  # 40 ConfigMaps and the stack
+
+
+def test_a_run_can_leave_the_sdk_helpers_alone(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\nfrom pulumi.runtime import rpc\n"
+        "pulumi.export('serializer', rpc.serialize_property.__module__)\n"
+    )
+    config = StackConfig("probe", "dev", {})
+    assert run_program(tmp_path, config).exports == {"serializer": "offline.sdk_wire"}
+    assert run_program(tmp_path, config, swap_sdk_helpers=False).exports == {"serializer": "pulumi.runtime.rpc"}
