@@ -248,7 +248,7 @@ def _unchanged_leaf(item: Any, typ: Any) -> bool:
 
 
 @memoised_by_identity
-def _output_mapping_plan(typ: Any) -> tuple[str, Any]:
+def _output_dict_plan(typ: Any) -> tuple[str, Any]:
     """How translate_output_properties treats a dict given `typ` (unwrapped, not a union): ("output",
     property types), ("values", value type), ("keys", None) (translate keys, no types) or
     ("mismatch", None) (the SDK answers None or raises)."""
@@ -279,7 +279,7 @@ def translate_output_properties(
         unwrapped = None if unwrapped is Any else unwrapped
         if unwrapped is not None and _is_discriminated_union(unwrapped):
             unwrapped = _types.reduce_discriminated_union(unwrapped, output, lambda _, name: name)
-        kind, types = _output_mapping_plan(unwrapped)
+        kind, types = _output_dict_plan(unwrapped)
         if kind == "mismatch":
             return SDK_TRANSLATE_OUTPUT_PROPERTIES(output, output_transformer, typ, transform_using_type_metadata,
                                                    path, return_none_on_dict_type_mismatch)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from bench.__main__ import median
@@ -11,6 +13,8 @@ from components import config
 from offline.records import Registration
 from offline.runtime import run_program
 from offline.stack_config import StackConfig
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _reg(urn: str, *deps: str) -> Registration:
@@ -51,3 +55,18 @@ def test_a_run_can_leave_the_sdk_helpers_alone(tmp_path: Path) -> None:
     config = StackConfig("probe", "dev", {})
     assert run_program(tmp_path, config).exports == {"serializer": "offline.sdk_wire"}
     assert run_program(tmp_path, config, swap_sdk_helpers=False).exports == {"serializer": "pulumi.runtime.rpc"}
+
+
+def test_the_provider_sdk_modules_the_program_uses_are_loaded_before_the_clock_starts() -> None:
+    probe = (
+        "import sys; from pathlib import Path\n"
+        "from bench.measure import warm_imports\n"
+        "from offline.runtime import run_program\n"
+        "from offline.stack_config import load_stack_config\n"
+        "warm_imports(); before = set(sys.modules)\n"
+        "run = run_program(Path('.'), load_stack_config(Path('.'), 'prod', {}))\n"
+        "assert run.error is None, run.error\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.split('.')[0].startswith('pulumi')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"  # else a provider module's import would count as render time
