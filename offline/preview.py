@@ -198,9 +198,10 @@ def _check_and_report(
 
 
 def _in_fork_share(index: int) -> bool:
-    """The resources the policy fork analyzes, by position: one in three, every kind among them. It
-    also runs the stack policies, so at 1,000 tenants both processes finish about together."""
-    return index % 3 == 0
+    """The resources the policy fork analyzes, by position: three in eight, every kind among them. It
+    also runs the stack policies, so at 1,000 tenants both processes finish about together (with two
+    in five the fork ended 2 s after this process, with one in three 1 to 2 s before it)."""
+    return index % 8 < 3
 
 
 def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
