@@ -245,7 +245,7 @@ def _decode(struct: struct_pb2.Struct, secrets: list[Secret] | None = None) -> A
             return secret
         decoded = normalize_numbers(from_wire(rpc.deserialize_properties(struct)))  # assets, resource references
         if contains_secret(decoded):
-            found.append(Secret(decoded))
+            found.append(Secret(decoded))  # a marker: a secret is somewhere inside
         return decoded
     return {k: d for k, v in fields.items() if (d := _decode_value(v, found)) is not None}
 

@@ -136,10 +136,10 @@ def swapped(module: Any, name: str, value: Any) -> Iterator[None]:
 def sdk_helpers_swapped() -> Iterator[None]:
     """The swaps, undone on exit. The SDK records each resource's Python stack for the engine's UI
     (`traceback.extract_stack` reads source lines: over a tenth of render time); mocks drop it, so it
-    is not captured. `rpc.contains_unknowns` leaves no garbage, alias URNs no one reads are not worked
-    out, the type helpers answer from memory after their first call per annotation, and debug messages
-    no logger takes are not built. Properties are (de)serialised with fast paths for plain values
-    (offline/sdk_wire.py)."""
+    is not captured. `rpc.contains_unknowns` leaves no garbage, alias URNs and mock URNs no one reads
+    are not worked out, the type helpers answer from memory after their first call per annotation, and
+    debug messages no logger takes are not built. Properties are (de)serialised with fast paths for
+    plain values (offline/sdk_wire.py)."""
     from . import sdk_wire  # it builds on memoised_by_identity above
 
     with contextlib.ExitStack() as stack:
