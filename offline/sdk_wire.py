@@ -243,10 +243,6 @@ def _leaf(output: Any, typ: Any) -> Any:
     return output
 
 
-def _unchanged_leaf(item: Any, typ: Any) -> bool:
-    return type(item) in _SCALARS and (typ is None or _leaf_rule(typ)[0] == "same")
-
-
 @memoised_by_identity
 def _output_dict_plan(typ: Any) -> tuple[str, Any]:
     """How translate_output_properties treats a dict given `typ` (unwrapped, not a union): ("output",
@@ -299,10 +295,8 @@ def translate_output_properties(
 
 
 def _translate_item(item: Any, typ: Any, key: str, path: Any, args: tuple[Any, bool, bool]) -> Any:
-    if _unchanged_leaf(item, typ):
-        return item  # no path needed: only a dict of the wrong type reports one
     if type(item) in _SCALARS:
-        return _leaf(item, typ)
+        return _leaf(item, typ)  # no path needed: only a dict of the wrong type reports one
     transformer, by_metadata, none_on_mismatch = args
     item_path = rpc._Path(key, parent=path)
     return translate_output_properties(item, transformer, typ, by_metadata, item_path, none_on_mismatch)
