@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .records import Registration, Secret, redact, reveal
+from .records import SCALAR_TYPES, Registration, Secret, redact, reveal
 
 # Component-like kubernetes types: they expand into objects provider-side, they are not objects.
 _NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize")
@@ -74,12 +74,9 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-
-
 def _sorted_plain(value: Any, secrets: list[Secret]) -> Any:
     """`_sorted(reveal(value))` in one walk; each secret met is added to `secrets`."""
-    if type(value) in _SCALARS:
+    if type(value) in SCALAR_TYPES:
         return value
     if isinstance(value, Secret):
         secrets.append(value)

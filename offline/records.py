@@ -14,6 +14,8 @@ from typing import Any
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 REDACTED = "[secret]"
+# Exact types of the leaves that hold nothing else (no secret, no unknown, nothing to walk into).
+SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 @dataclass(frozen=True)

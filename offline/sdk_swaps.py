@@ -18,8 +18,9 @@ from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto import source_pb2
 
+from .records import SCALAR_TYPES
+
 R = TypeVar("R")
-_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 # Pure functions of a type annotation (or a resource class) that the SDK works out again for every
 # property of every resource: unwrapping Input[Optional[T]] alone was a twentieth of render.
@@ -41,13 +42,13 @@ def contains_unknowns(val: Any) -> bool:
     what the garbage collector worked through during render. This one walks the same values (dict
     values, list items, each object once) without recursion, and stops at the first unknown.
     """
-    if type(val) in _PLAIN:
+    if type(val) in SCALAR_TYPES:
         return False  # most Outputs hold a string: no set, no list
     seen: set[int] = set()
     pending = [val]
     while pending:
         item = pending.pop()
-        if type(item) in _PLAIN:
+        if type(item) in SCALAR_TYPES:
             continue
         if isinstance(item, Unknown):  # what known_types.is_unknown asks
             return True

@@ -27,6 +27,7 @@ from pulumi import _types
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 
+from .records import SCALAR_TYPES
 from .sdk_swaps import memoised_by_identity
 
 SDK_SERIALIZE_PROPERTY = rpc.serialize_property
@@ -34,7 +35,6 @@ SDK_DESERIALIZE_PROPERTY = rpc.deserialize_property
 SDK_DESERIALIZE_PROPERTIES = rpc.deserialize_properties
 SDK_TRANSLATE_OUTPUT_PROPERTIES = rpc.translate_output_properties
 
-_SCALARS = frozenset((str, int, float, bool, type(None)))
 _DICT_ORIGINS = (dict, typing.Dict, abc.Mapping, typing.Mapping)  # noqa: UP006 - the SDK's own list
 _SIG = rpc._special_sig_key
 _Struct, _ListValue = struct_pb2.Struct, struct_pb2.ListValue
@@ -87,7 +87,7 @@ async def serialize_property(
     return_protobuf_value: bool = False,
 ) -> Any:
     cls = type(value)
-    if cls in _SCALARS and not return_protobuf_value:
+    if cls in SCALAR_TYPES and not return_protobuf_value:
         return value  # the SDK's checks all fail for these, down to "a legal protobuf value"
     fast = not return_protobuf_value and not settings.excessive_debug_output
     if fast and (cls is list or cls is tuple):
@@ -95,7 +95,7 @@ async def serialize_property(
         element_type = rpc._get_list_element_type(None if typ is Any else typ)
         items = []
         for item in value:
-            if type(item) not in _SCALARS:
+            if type(item) not in SCALAR_TYPES:
                 item = await serialize_property(
                     item, deps, property_key, resource_obj, input_transformer, element_type,
                     keep_output_values, exclude_resource_refs_from_deps,
@@ -110,7 +110,7 @@ async def serialize_property(
         types = _types.input_type_types(cls)
         result = {}
         for key, item in _types.input_type_to_dict(value).items():
-            if type(item) not in _SCALARS:
+            if type(item) not in SCALAR_TYPES:
                 item = await serialize_property(
                     item, deps, property_key, resource_obj, input_transformer, types.get(key),
                     keep_output_values, exclude_resource_refs_from_deps,
@@ -149,7 +149,7 @@ async def _serialize_dict(
             wire_key = key
         item_type = plan.types.get(wire_key) if plan.types is not None else plan.value_type
         item = value[key]
-        if type(item) not in _SCALARS:
+        if type(item) not in SCALAR_TYPES:
             item = await serialize_property(
                 item, deps, key, resource_obj, input_transformer, item_type,
                 keep_output_values, exclude_resource_refs_from_deps,
@@ -267,7 +267,7 @@ def translate_output_properties(
     return_none_on_dict_type_mismatch: bool = False,
 ) -> Any:
     cls = type(output)
-    if cls in _SCALARS:
+    if cls in SCALAR_TYPES:
         return _leaf(output, typ)
     args = (output_transformer, transform_using_type_metadata, return_none_on_dict_type_mismatch)
     if cls is dict and not rpc.is_rpc_secret(output):
@@ -295,7 +295,7 @@ def translate_output_properties(
 
 
 def _translate_item(item: Any, typ: Any, key: str, path: Any, args: tuple[Any, bool, bool]) -> Any:
-    if type(item) in _SCALARS:
+    if type(item) in SCALAR_TYPES:
         return _leaf(item, typ)  # no path needed: only a dict of the wrong type reports one
     transformer, by_metadata, none_on_mismatch = args
     item_path = rpc._Path(key, parent=path)
