@@ -87,7 +87,7 @@ def longest_chain(registrations: list[Registration]) -> int:
 
 # Gatehouse's own modules, which its program imports (and with them pydantic): loaded before its
 # clock starts too, as the floor's one module is (a test holds the lists complete).
-PROGRAM_MODULES = ("components.config", "components.gateway", "components.identity", "components.tenancy")
+PROGRAM_MODULES = ("components.config", "components.platform")
 
 
 def warm_imports(program_modules: bool = False) -> None:

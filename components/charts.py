@@ -12,7 +12,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .meta import object_meta, service_host
+from .meta import keep_data, object_meta, service_host
 from .versions import CHARTS, IMAGES
 
 
@@ -23,9 +23,13 @@ def helm_chart(
     namespace: pulumi.Input[str],
     values: dict[str, Any],
     opts: pulumi.ResourceOptions,
+    production: bool = False,
 ) -> k8s.helm.v4.Chart:
-    """`pin` is a key of versions.CHARTS; helm.v4.Chart, so policies and transforms see the objects."""
+    """`pin` is a key of versions.CHARTS; helm.v4.Chart, so policies and transforms see the objects. In
+    `production`, what the chart renders that holds data or definitions is protected (`meta.keep_data`)."""
     chart = CHARTS[pin]
+    if production:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transforms=[keep_data]))
     return k8s.helm.v4.Chart(
         resource_name,
         name=release,
@@ -131,7 +135,8 @@ def valkey(
     opts: pulumi.ResourceOptions,
     auth: dict[str, Any] | None = None,
 ) -> k8s.helm.v4.Chart:
-    """A small single-instance Valkey (Redis) for one consumer; its Service is named `release`."""
+    """A small single-instance Valkey (Redis) for one consumer; its Service is named `release`. With `auth`,
+    `opts` must make it depend on the users Secret `auth` names (its pods read it at start)."""
     image = IMAGES["valkey"]
     values: dict[str, Any] = {
         # the chart would name its Service `<release>-valkey` unless the release name contains "valkey"

@@ -83,8 +83,9 @@ APP_PLATFORM_NAMESPACES = ("monitoring",)
 # (cloud metadata at 169.254.169.254) and RFC 6598 shared space (CGNAT, often the pod range).
 DEFAULT_PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"]
 
-# Secret config keys: always read with require_secret, never in clear text in a stack file.
-SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret")
+# Secret config keys: always read as secrets, never in clear text in a stack file. `kubeconfig` is
+# optional (the cluster's kubeconfig itself, instead of the ambient file).
+SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret", "kubeconfig")
 
 
 # --- field checks -----------------------------------------------------------------------------
@@ -222,8 +223,20 @@ class Model(BaseModel):
 # --- sections ---------------------------------------------------------------------------------
 
 
+class Cluster(Model):
+    """The cluster this stack deploys to, by name: a context of the kubeconfig (the secret
+    `gatehouse:kubeconfig` when set, the ambient one otherwise). Never the current context."""
+
+    context: str = Field(min_length=1)
+    # k3s only (its CoreDNS imports the ConfigMap `coredns-custom`): names under the stack's domain resolve,
+    # inside the cluster, to the gateway's Service, for domains that resolve to 127.0.0.1 (localtest.me)
+    resolve_domain_to_gateway: bool = False
+
+
 class LoadBalancer(Model):
-    address: IPv4  # reserved IP: DNS records point at it and never wait on, or flap with, the Service
+    # reserved IP: DNS records point at it and never wait on, or flap with, the Service (required with
+    # Cloudflare DNS; a laptop cluster's load balancer picks its own)
+    address: IPv4 | None = None
     annotations: dict[str, str] = {}
     source_ranges: list[Cidr] = []
 
@@ -243,9 +256,9 @@ class Acme(Model):
 
 
 class Edge(Model):
-    load_balancer: LoadBalancer
-    cloudflare: Cloudflare
-    acme: Acme
+    load_balancer: LoadBalancer = LoadBalancer()
+    cloudflare: Cloudflare | None = None  # no Cloudflare: no DNS records, no webhook tunnels
+    acme: Acme | None = None  # no ACME: the gateway's certificate comes from the stack's own CA
 
 
 class Network(Model):
@@ -288,6 +301,11 @@ class PlatformGroups(Model):
     admins: DnsLabel = "platform-admins"
     operators: DnsLabel = "platform-operators"
     engineering: DnsLabel = "platform-engineering"
+
+
+class ArgoCd(Model):
+    # false: an Argo CD the cluster already has, in namespace `argocd` (the preview states the prerequisite)
+    install: bool = True
 
 
 class Identity(Model):
@@ -404,9 +422,11 @@ class StackConfig(Model):
     environment: Literal["dev", "staging", "prod"]
     domain: Domain
     kubernetes_version: KubernetesVersion = "1.33"
+    cluster: Cluster
     edge: Edge
     network: Network = Network()
     identity: Identity
+    argocd: ArgoCd = ArgoCd()
     apps: list[App] = []
     apis: list[Api] = []
     organizations: list[Organization] = Field(min_length=1)
@@ -415,6 +435,12 @@ class StackConfig(Model):
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def uses_private_ca(self) -> bool:
+        """No ACME: the gateway's certificate comes from the stack's own CA, which in-cluster clients of
+        the public hosts (Dex of Authentik, Argo CD of Dex) must be told to trust."""
+        return self.edge.acme is None
 
     def host(self, label: str) -> str:
         return f"{label}.{self.domain}"
@@ -426,6 +452,11 @@ class StackConfig(Model):
 def secret(key: str) -> pulumi.Output[str]:
     """A secret config value; `load` has already checked it is set, and set as a secret."""
     return pulumi.Config(NAMESPACE).require_secret(key)
+
+
+def optional_secret(key: str) -> pulumi.Output[str] | None:
+    """A secret config value that may be unset; `load` has checked it is a secret when set."""
+    return pulumi.Config(NAMESPACE).get_secret(key)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -542,14 +573,15 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
 
 def _missing_secrets(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     connectors = _as_dict(_as_dict(raw.get("identity")).get("connectors"))
-    needed = ["cloudflareApiToken"]
+    needed = ["cloudflareApiToken"] if _as_dict(raw.get("edge")).get("cloudflare") else []
     needed += ["githubClientSecret"] if connectors.get("github") else []
     needed += ["googleClientSecret"] if connectors.get("google") else []
     problems = []
-    for key in needed:
+    for key in SECRET_KEYS:
         # runtime.get_config, not config.get: reading a secret in clear would log a warning
         if pulumi.runtime.get_config(f"{NAMESPACE}:{key}") is None:
-            problems.append((config_path([key]), f"is required: pulumi config set --secret {NAMESPACE}:{key}"))
+            if key in needed:
+                problems.append((config_path([key]), f"is required: pulumi config set --secret {NAMESPACE}:{key}"))
         elif not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
             problems.append((config_path([key]), f"must be a secret: pulumi config set --secret {NAMESPACE}:{key}"))
     return problems
@@ -608,6 +640,7 @@ def cross_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
 
     problems += _namespace_checks(orgs, tenants)
     problems += _workload_namespace_checks(raw, tenants)
+    problems += _edge_checks(raw)
     problems += _host_checks(raw)
     problems += _api_checks(raw)
     problems += _object_name_checks(raw)
@@ -698,6 +731,22 @@ def _workload_namespace_checks(
                         f"'{namespace}' is neither a tenant namespace nor one of {', '.join(APP_PLATFORM_NAMESPACES)}",
                     )
                 )
+    return problems
+
+
+def _edge_checks(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Let's Encrypt certificates come through DNS-01 at Cloudflare, and Cloudflare's records point at the
+    load balancer's reserved address."""
+    edge = _as_dict(raw.get("edge"))
+    problems = []
+    if edge.get("acme") and not edge.get("cloudflare"):
+        problems.append(
+            (config_path(("edge", "acme")), "needs edge.cloudflare: certificates are issued through DNS-01 there")
+        )
+    if edge.get("cloudflare") and not _as_dict(edge.get("loadBalancer")).get("address"):
+        problems.append(
+            (config_path(("edge", "loadBalancer", "address")), "is required with edge.cloudflare: DNS points at it")
+        )
     return problems
 
 

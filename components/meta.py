@@ -71,13 +71,34 @@ def object_meta(
     )
 
 
+# What holds data or definitions: deleting a CRD deletes every object of its kind, a namespace everything
+# in it, a CloudNativePG Cluster its database (pulumi-kubernetes #2882, #2459).
+DATA_TYPES = frozenset(
+    {
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:postgresql.cnpg.io/v1:Cluster",
+    }
+)
+KEPT = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+
+
 def stateful(opts: pulumi.ResourceOptions | None, production: bool) -> pulumi.ResourceOptions:
-    """Options for things whose loss loses data (namespaces, databases, CRD-bearing charts).
+    """Options for things whose loss loses data or definitions (namespaces, databases, CRDs).
 
     In production they are protected, and kept in the cluster if Pulumi ever deletes them.
     """
-    extra = pulumi.ResourceOptions(protect=True, retain_on_delete=True) if production else None
-    return pulumi.ResourceOptions.merge(opts, extra)
+    return pulumi.ResourceOptions.merge(opts, KEPT if production else None)
+
+
+def keep_data(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """A chart's transform in production: the CRDs, namespaces and databases it renders are protected and
+    kept; everything else it renders stays replaceable. `protect` on the chart itself would not do: every
+    child inherits it (pulumi sdk resource.py, and the engine's inheritFromParent), so an upgrade that
+    replaces or deletes any of them would fail."""
+    if args.type_ not in DATA_TYPES:
+        return None
+    return pulumi.ResourceTransformResult(props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, KEPT))
 
 
 def public_route_labels(public: bool) -> dict[str, str]:

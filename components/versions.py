@@ -28,6 +28,8 @@ CHARTS: dict[str, ChartPin] = {
     "external-secrets": ChartPin("external-secrets", "2.9.0", "https://charts.external-secrets.io"),
     "valkey": ChartPin("valkey", "0.11.0", "https://valkey.io/valkey-helm/"),
     "cloudflare-tunnel": ChartPin("cloudflare-tunnel", "0.3.2", "https://cloudflare.github.io/helm-charts"),
+    "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts"),
+    "argo-cd": ChartPin("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
 }
 
 
@@ -45,8 +47,10 @@ IMAGES: dict[str, ImagePin] = {
     "oauth2-proxy": ImagePin("quay.io/oauth2-proxy/oauth2-proxy", "v7.15.3"),
     "cloudflared": ImagePin("docker.io/cloudflare/cloudflared", "2024.8.3"),
     "postgresql": ImagePin("ghcr.io/cloudnative-pg/postgresql", "17.6"),
-    "keycloak": ImagePin("quay.io/keycloak/keycloak", "26.0.0"),
-    "keycloak-operator": ImagePin("quay.io/keycloak/keycloak-operator", "26.0.0"),
+    "keycloak": ImagePin("quay.io/keycloak/keycloak", "26.5.6"),  # the keycloakx chart's appVersion
+    # the release built and tested against Keycloak 26.5 (its pom.xml and CI matrix: 26.5.4)
+    "keycloak-config-cli": ImagePin("docker.io/adorsys/keycloak-config-cli", "6.5.0-26.5.4"),
+    "argocd": ImagePin("quay.io/argoproj/argocd", "v3.4.4"),  # the argo-cd chart's appVersion
     "envoy-gateway": ImagePin("docker.io/envoyproxy/gateway", "v1.9.0"),
     "valkey": ImagePin("docker.io/valkey/valkey", "9.1.1"),
     "grafana": ImagePin("docker.io/grafana/grafana", "13.2.0"),
@@ -55,7 +59,3 @@ IMAGES: dict[str, ImagePin] = {
         "quay.io/jetstack/cert-manager-startupapicheck", CHARTS["cert-manager"].version
     ),
 }
-
-# The Keycloak operator is installed from its release manifests (it has no official chart); the
-# manifests' tag is the operator image's, so the two can never drift apart.
-KEYCLOAK_OPERATOR_VERSION = IMAGES["keycloak-operator"].tag

@@ -1,7 +1,8 @@
-"""The offline preview: run, render, validate, check policies, write the reports, summarise.
+"""The offline preview: run, render, validate, check the deploy order, check policies, write the reports,
+summarise.
 
-Exit codes: 0 clean; 1 problems found (schema error, kind without a schema, mandatory policy
-violation); 2 the program did not run (bad stack config, program error, bad policy config).
+Exit codes: 0 clean; 1 problems found (schema error, kind without a schema, deploy-order violation,
+mandatory policy violation); 2 the program did not run (bad stack config, program error, bad policy config).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from . import manifests as mf
 from . import yaml_text
 from .background import Background
 from .gc_tuning import relaxed_gc, survivors_frozen
+from .order import OrderReport, OrderViolation, check_order
 from .policy_runner import (
     PolicyConfigError,
     PolicyPackLoadError,
@@ -102,6 +104,7 @@ class PreviewResult:
     charts: list[mf.ChartValues] = field(default_factory=list)
     objects: list[ValidationEntry] = field(default_factory=list)
     chart_results: list[ValidationEntry] = field(default_factory=list)
+    order: OrderReport | None = None  # the deploy-order check (offline/order.py)
     policy: PolicyReport | None = None
     error: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
@@ -109,6 +112,10 @@ class PreviewResult:
     @property
     def validation_problems(self) -> list[ValidationEntry]:
         return [e for e in self.objects + self.chart_results if e.result.status != "ok"]
+
+    @property
+    def order_problems(self) -> list[OrderViolation]:
+        return self.order.violations if self.order is not None else []
 
 
 def preview(options: Options, stream: TextIO = sys.stdout) -> PreviewResult:
@@ -173,6 +180,9 @@ def _check_and_report(
             result.objects = _validate_objects(validator, result.manifests)
             result.chart_results = _validate_charts(validator, result.charts)
             result.timings["validation"] = clock.lap()
+            schemas = {e.urn: e.result.schema for e in result.objects}
+            result.order = check_order(regs, result.manifests, result.charts, schemas, run.exports, opts.upstream)
+            result.timings["order"] = clock.lap()
             _write_outputs(opts.out, result)
             result.timings["write"] = clock.lap()
             here = analyze_resources(
@@ -191,7 +201,7 @@ def _check_and_report(
     result.policy = report.with_violations(here)
     _dump_json(opts.out / "policy-report.json", result.policy.to_json())
     result.timings["total"] = clock.total()
-    if result.validation_problems or result.policy.mandatory:
+    if result.validation_problems or result.order_problems or result.policy.mandatory:
         result.exit_code = EXIT_PROBLEMS
     _print_summary(stream, opts, result)
     return result
@@ -347,6 +357,7 @@ def _write_outputs(out: Path, result: PreviewResult) -> None:
             "summary": {s: counts.get(s, 0) for s in ("ok", "error", "no-schema")},
             "objects": sorted((e.to_json() for e in result.objects), key=lambda e: e["urn"]),
             "charts": sorted((e.to_json() for e in result.chart_results), key=lambda e: e["urn"]),
+            "order": (result.order or OrderReport()).to_json(),
         },
     )
 
@@ -372,6 +383,14 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
         f"({len(result.objects)} objects, {len(result.chart_results)} charts)",
         file=stream,
     )
+    order = result.order or OrderReport()
+    print(
+        f"Order:      {order.checked} objects and charts in {len(order.waves)} waves, "
+        f"{len(order.violations)} violations",
+        file=stream,
+    )
+    for i, prerequisite in enumerate(order.prerequisites):
+        print(f"{'Prerequisites:' if i == 0 else '':<14} {prerequisite.describe()}", file=stream)
     print(
         f"Policies:   {len(policy.policies_run)} run from {policy.pack}@v{policy.version}, "
         f"{len(policy.violations)} violations ({len(policy.mandatory)} mandatory)",
@@ -379,19 +398,22 @@ def _print_summary(stream: TextIO, opts: Options, result: PreviewResult) -> None
     )
     problems = result.validation_problems
     blocking = [v for v in policy.violations if v.enforcement == "mandatory"]
-    if problems or blocking:
+    if problems or order.violations or blocking:
         print("\nProblems:", file=stream)
     for entry in problems:
         print(f"  [{entry.result.status}] {entry.urn}", file=stream)
         for error in entry.result.errors:
             print(f"      {error}", file=stream)
+    for violation in order.violations:
+        print(f"  [order:{violation.rule}] {violation.urn}\n      {violation.message}", file=stream)
     for v in blocking:
         print(f"  [{v.enforcement}] {v.policy}: {v.urn}\n      {v.message}", file=stream)
     _print_advice(stream, [v for v in policy.violations if v.enforcement != "mandatory"])
     t = result.timings
     print(
         f"Time:       {t['total']:.1f}s: render {t['render']:.1f}s, then validation {t['validation']:.1f}s, "
-        f"write {t['write']:.1f}s and resource policies {t['policy_here']:.1f}s beside policies {t['policy']:.1f}s",
+        f"order {t['order']:.1f}s, write {t['write']:.1f}s and resource policies {t['policy_here']:.1f}s "
+        f"beside policies {t['policy']:.1f}s",
         file=stream,
     )
     print(f"\nWrote {opts.out}", file=stream)

@@ -45,6 +45,7 @@ class Registration:
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
+    transforms: int = 0  # transforms registered for its children (a chart's); run by the engine, not here
 
     @property
     def secret_inputs(self) -> list[str]:

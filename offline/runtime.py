@@ -208,6 +208,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             ignore_changes=list(request.ignoreChanges),
             additional_secret_outputs=sorted(request.additionalSecretOutputs),
+            transforms=len(request.transforms),
         )
         with self._lock:
             self.registrations.append(registration)
@@ -311,6 +312,26 @@ class ProgramRun:
     error: BaseException | None = None
 
 
+STALL_CHECKS = 10  # looks at what is still in flight, 50 ms apart, before giving up on it
+
+
+async def _cancel_when_stalled(keep: set[asyncio.Task[Any]]) -> None:
+    """After the program failed: let what is in flight finish, and once nothing has finished for
+    STALL_CHECKS looks in a row, cancel what is left (it waits on something that will never come)."""
+    me = asyncio.current_task()
+    previous: set[asyncio.Task[Any]] = set()
+    unchanged = 0
+    while unchanged < STALL_CHECKS:
+        await asyncio.sleep(0.05)
+        pending = {t for t in asyncio.all_tasks() if not t.done()} - keep - {me}
+        if not pending:
+            return
+        unchanged = unchanged + 1 if pending == previous else 0
+        previous = pending
+    for task in previous:
+        task.cancel()
+
+
 @contextlib.contextmanager
 def _program_context(program_dir: Path, swap_sdk_helpers: bool) -> Iterator[None]:
     """Like the language host: the program's folder is the working directory and on sys.path. Some SDK
@@ -346,9 +367,19 @@ def run_program(program_dir: Path, config: StackConfig, swap_sdk_helpers: bool =
     main = program_dir.resolve() / "__main__.py"
     exports: dict[str, Any] = {}
 
+    failures: list[BaseException] = []
+
     def program() -> Any:
         asyncio.get_event_loop().set_default_executor(_InlineExecutor())
-        runpy.run_path(str(main), run_name="__main__")
+        try:
+            runpy.run_path(str(main), run_name="__main__")
+        except BaseException as exc:
+            # The SDK waits for every registration in flight before it reports the error, and one waiting
+            # on an output the failed program never resolved (a `pulumi.deferred_output()`) waits forever.
+            failures.append(exc)
+            running = asyncio.current_task()  # the SDK's own, which reports the error
+            asyncio.ensure_future(_cancel_when_stalled({running} if running else set()))
+            raise
         root = pulumi.runtime.get_root_resource()
         outputs = dict(getattr(root, "outputs", {}) or {})
         return asyncio.ensure_future(_collect_exports(outputs))
@@ -361,6 +392,8 @@ def run_program(program_dir: Path, config: StackConfig, swap_sdk_helpers: bool =
         try:
             pulumi.runtime.test(lambda: pulumi.Output.from_input(program()).apply(capture))()
         except Exception as exc:  # the program's own failure is a finding, not a crash
-            error = exc
+            error = failures[0] if failures else exc
+        except asyncio.CancelledError:  # the registrations cancelled after the program failed
+            error = failures[0]
     registrations = sorted(monitor.registrations, key=lambda r: r.urn)
     return ProgramRun(registrations, dict(monitor.component_outputs), exports, error)

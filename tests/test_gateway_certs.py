@@ -180,6 +180,10 @@ def test_keys_and_secrets_protected_in_prod_certificates_renewable(preview) -> N
 
 
 def test_issuers_wait_for_cert_managers_api_check(preview) -> None:
+    """The check's Role grants what `check api` does: cert-manager v1.21.1 creates dry-run
+    CertificateRequests (pkg/util/cmapichecker/cmapichecker.go; deploy/charts/cert-manager/templates/
+    startupapicheck-rbac.yaml grants `create` on `certificaterequests`). With `certificates` only, the
+    Job is forbidden on every attempt and the ClusterIssuers that wait for it are never created."""
     _, result, _ = preview
     values = next(c.values for c in result.charts if c.release == "cert-manager")
     assert values["startupapicheck"] == {"enabled": False}  # its hook Job would never run
@@ -201,7 +205,9 @@ def test_issuers_wait_for_cert_managers_api_check(preview) -> None:
     role = next(
         m.obj for m in result.manifests if m.kind == "Role" and m.obj["metadata"]["namespace"] == "cert-manager"
     )
-    assert role["rules"] == [{"apiGroups": ["cert-manager.io"], "resources": ["certificates"], "verbs": ["create"]}]
+    assert role["rules"] == [
+        {"apiGroups": ["cert-manager.io"], "resources": ["certificaterequests"], "verbs": ["create"]}
+    ]
 
 
 def test_each_leaf_is_signed_from_its_own_request(preview) -> None:

@@ -90,8 +90,8 @@ def chart(run: ProgramRun, release: str) -> dict[str, Any]:
 
 
 def the_realm(run: ProgramRun) -> dict[str, Any]:
-    (imported,) = objects(run, "KeycloakRealmImport")
-    return imported["spec"]["realm"]
+    """The realm keycloak-config-cli applies (the ConfigMap its Job mounts)."""
+    return json.loads(one(run, "ConfigMap", "keycloak-realm")["data"]["realm.json"])
 
 
 def dex_config(run: ProgramRun) -> dict[str, Any]:
@@ -111,13 +111,11 @@ def env_refs(env: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
 
 def test_namespaces_and_their_pod_security(staging: ProgramRun) -> None:
     levels = {ns["metadata"]["name"]: ns["metadata"]["labels"] for ns in objects(staging, "Namespace")}
-    assert set(levels) == {"cnpg-system", "identity", "keycloak"}
-    assert levels["cnpg-system"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    assert levels["identity"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    # the operator gives the Keycloak pods it creates no security context
-    assert levels["keycloak"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert set(levels) == {"cnpg-system", "identity", "keycloak", "argocd"}
+    for name, labels in levels.items():
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted", name
     gateway = {name for name, labels in levels.items() if labels.get("gatehouse.dev/gateway-access") == "true"}
-    assert gateway == {"identity", "keycloak"}
+    assert gateway == {"identity", "keycloak", "argocd"}
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -149,51 +147,44 @@ def test_one_database_per_app_with_a_generated_owner_password(
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_databases_are_awaited_before_the_charts_that_use_them(
+    stack: str, staging: ProgramRun, prod: ProgramRun
+) -> None:
+    """pulumi-kubernetes waits for no condition of a custom resource unless told (v4.32.0
+    provider/pkg/await/awaiters.go; `pulumi.com/waitFor`, provider/pkg/metadata/annotations.go, since v4.18).
+    CloudNativePG sets the Cluster's condition `Ready` once the cluster is healthy (v1.30.0
+    api/v1/cluster_types.go ConditionClusterReady, pkg/resources/status/transactions.go). Dex exits when its
+    database is unreachable at start (dex v2.44.0 storage/sql/config.go); Authentik and Keycloak migrate at
+    start: each chart waits for its Cluster."""
+    run = {"staging": staging, "prod": prod}[stack]
+    clusters = {r.name: r for r in identity_regs(run) if r.type == "kubernetes:postgresql.cnpg.io/v1:Cluster"}
+    for cluster in clusters.values():
+        assert cluster.inputs["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    users = {"authentik": "identity-authentik-db", "dex": "identity-dex-db", "keycloak": "keycloak-keycloak-db"}
+    for chart_name, cluster_name in users.items():
+        assert clusters[cluster_name].urn in reg(run, "kubernetes:helm.sh/v4:Chart", chart_name).dependencies
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_prod_protects_namespaces_databases_crds_and_keys(stack: str, staging: ProgramRun, prod: ProgramRun) -> None:
+    """Protect what holds data or definitions, nothing else: namespaces, databases and generated keys
+    directly; CRDs a chart renders through its transform, never the chart, whose children would inherit
+    `protect` (pulumi sdk/python/lib/pulumi/resource.py; the engine's inheritFromParent)."""
     run = {"staging": staging, "prod": prod}[stack]
     regs = identity_regs(run)
     must = [r for r in regs if r.type in ("kubernetes:core/v1:Namespace", "kubernetes:postgresql.cnpg.io/v1:Cluster")]
-    must += [r for r in regs if r.type == "kubernetes:yaml/v2:ConfigFile"]  # the Keycloak CRDs
-    must += [reg(run, "kubernetes:helm.sh/v4:Chart", "cloudnative-pg")]
     kept = {"authentik-secret-key", "authentik-db-password", "dex-db-password", "keycloak-db-password"}
     must += [r for r in regs if r.name in kept]
-    assert len(must) == 3 + 3 + 2 + 1 + 4
+    assert len(must) == 4 + 3 + 4
     for r in must:
         assert r.protect is (stack == "prod"), r.urn
-    for r in regs:
-        if r.type == "kubernetes:helm.sh/v4:Chart" and r.name != "cloudnative-pg":
-            assert not r.protect, r.urn  # Authentik and Dex carry no CRDs
-
-
-def test_keycloak_crds_come_from_the_pinned_release(staging: ProgramRun) -> None:
-    files = sorted(r.inputs["file"] for r in identity_regs(staging) if r.type == "kubernetes:yaml/v2:ConfigFile")
-    base = "https://raw.githubusercontent.com/keycloak/keycloak-k8s-resources/26.0.0/kubernetes/"
-    assert files == [base + "keycloakrealmimports.k8s.keycloak.org-v1.yml", base + "keycloaks.k8s.keycloak.org-v1.yml"]
-    crds = {r.urn for r in identity_regs(staging) if r.type == "kubernetes:yaml/v2:ConfigFile"}
-    for r in identity_regs(staging):
-        if r.type.startswith("kubernetes:k8s.keycloak.org/"):
-            assert crds <= set(r.dependencies), r.urn
-    operator = one(staging, "Deployment", "keycloak-operator")
-    (container,) = operator["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == "quay.io/keycloak/keycloak-operator:26.0.0"
-    assert {"name": "RELATED_IMAGE_KEYCLOAK", "value": "quay.io/keycloak/keycloak:26.0.0"} in container["env"]
-    (binding,) = objects(staging, "ClusterRoleBinding")
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "keycloak-operator", "namespace": "keycloak"}]
-    for kind in ("ServiceAccount", "Role", "RoleBinding", "Service", "Deployment"):
-        assert {o["metadata"]["namespace"] for o in objects(staging, kind)} == {"keycloak"}, kind
-
-
-def test_keycloak_operator_root_filesystem_is_read_only_but_tmp(staging: ProgramRun) -> None:
-    pod = one(staging, "Deployment", "keycloak-operator")["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    assert container["securityContext"] == {
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-        "runAsNonRoot": True,
-        "readOnlyRootFilesystem": True,
-    }
-    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
-    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    charts = {r.name: r for r in regs if r.type == "kubernetes:helm.sh/v4:Chart"}
+    for r in charts.values():
+        assert not r.protect, r.urn
+    # the two that carry CRDs (CloudNativePG's, Argo CD's) protect them in prod
+    assert {name for name, r in charts.items() if r.transforms} == (
+        {"cloudnative-pg", "argocd"} if stack == "prod" else set()
+    )
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -454,7 +445,7 @@ def test_dex_secrets_only_through_environment_variables(staging: ProgramRun) -> 
     cfg = dex_config(staging)
     values = chart(staging, "dex")
     assert values["configSecret"] == {"create": False, "name": "dex-config"}
-    env = env_refs(values["envVars"])
+    env = env_refs([e for e in values["envVars"] if "valueFrom" in e])
     referenced = set(re.findall(r"\$([A-Z_]+)", json.dumps(cfg)))
     referenced |= {c["secretEnv"] for c in cfg["staticClients"]}
     assert referenced == set(env)  # every variable Dex reads comes from a Secret, and nothing else
@@ -467,6 +458,28 @@ def test_dex_secrets_only_through_environment_variables(staging: ProgramRun) -> 
     assert authentik_env[blueprint.DEX_SECRET_ENV] == env["AUTHENTIK_CLIENT_SECRET"]
     config_text = one(staging, "Secret", "dex-config")["stringData"]["config.yaml"]
     assert values["podAnnotations"]["checksum/config"] == hashlib.sha256(config_text.encode()).hexdigest()
+
+
+def test_dex_can_start_with_a_read_only_root_filesystem(staging: ProgramRun) -> None:
+    """dex v2.44.0, cmd/docker-entrypoint/main.go: the image's entrypoint renders every `.yaml` argument of
+    `dex serve` through gomplate into `os.CreateTemp("/tmp", "dex.config.yaml-*")` before it execs Dex, and
+    the dex chart 0.24.0 runs that entrypoint (templates/deployment.yaml sets args only). With the root
+    filesystem read-only, /tmp must be a volume, or Dex never starts."""
+    values = chart(staging, "dex")
+    assert values["securityContext"]["readOnlyRootFilesystem"] is True
+    volumes = {v["name"]: v for v in values["volumes"]}
+    (tmp,) = [m for m in values["volumeMounts"] if m["mountPath"] == "/tmp"]
+    assert "emptyDir" in volumes[tmp["name"]]
+
+
+def test_dex_starts_while_an_upstream_issuer_is_unreachable(staging: ProgramRun) -> None:
+    """dex v2.44.0, server/server.go: NewServer fails ("Failed to open connector") when a connector cannot
+    open, and the oidc connector (connector/oidc/oidc.go) fetches its issuer's discovery document at open:
+    Authentik's, served through the gateway, which a first `pulumi up` may not have ready. The feature flag
+    DEX_CONTINUE_ON_CONNECTOR_FAILURE (pkg/featureflags/set.go, default false until v2.45.0) lets Dex start
+    and reopen the connector when it is first used."""
+    env = {e["name"]: e for e in chart(staging, "dex")["envVars"]}
+    assert env["DEX_CONTINUE_ON_CONNECTOR_FAILURE"] == {"name": "DEX_CONTINUE_ON_CONNECTOR_FAILURE", "value": "true"}
 
 
 def test_dex_route(staging: ProgramRun) -> None:
@@ -614,7 +627,7 @@ def test_issuers_client_ids_and_redirect_uris_agree(wired: tuple[str, ProgramRun
     assert exported["grafana"] == [f"https://grafana.{domain}/login/generic_oauth"]
     assert exported["oauth2-proxy"] == [f"https://auth.{domain}/oauth2/callback"]
     # Argo CD: the same issuer, its client id, and a callback Dex accepts
-    argocd_cm = one(run, "ConfigMap", "argocd-cm")["data"]
+    argocd_cm = chart(run, "argocd")["configs"]["cm"]
     oidc = yaml.safe_load(argocd_cm["oidc.config"])
     assert oidc["issuer"] == issuer and oidc["clientID"] == "argocd"
     assert f"{argocd_cm['url']}/auth/callback" in dex_clients[oidc["clientID"]]
@@ -626,10 +639,12 @@ def test_issuers_client_ids_and_redirect_uris_agree(wired: tuple[str, ProgramRun
     # Keycloak: the issuer and JWKS the gateway verifies API tokens with
     assert exports["keycloakIssuer"] == f"https://sso.{domain}/realms/tenants"
     assert exports["keycloakJwksUri"] == (
-        "http://keycloak-service.keycloak.svc.cluster.local:8080/realms/tenants/protocol/openid-connect/certs"
+        "http://keycloak-http.keycloak.svc.cluster.local:80/realms/tenants/protocol/openid-connect/certs"
     )
-    assert one(run, "Keycloak", "keycloak")["spec"]["hostname"]["hostname"] == f"https://sso.{domain}"
-    assert exports["publicHosts"] == [f"dex.{domain}", f"authentik.{domain}", f"sso.{domain}"]
+    keycloak_env = yaml.safe_load(chart(run, "keycloak")["extraEnv"])
+    assert {"name": "KC_HOSTNAME", "value": f"https://sso.{domain}"} in keycloak_env
+    hosts = [f"dex.{domain}", f"authentik.{domain}", f"sso.{domain}", f"argocd.{domain}"]
+    assert exports["publicHosts"] == hosts
     routed = {h for r in objects(run, "HTTPRoute") for h in r["spec"]["hostnames"]}
     routed |= set(chart(run, "authentik")["server"]["route"]["main"]["hostnames"])
     assert routed == set(exports["publicHosts"])
@@ -648,7 +663,7 @@ def test_routes_wait_for_the_gateway_api_crds(wired: tuple[str, ProgramRun]) -> 
     crds = reg(run, "kubernetes:yaml/v2:ConfigFile", "gateway-api-crds").urn
     waiting = [r for r in identity_regs(run) if r.type == "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"]
     waiting.append(reg(run, "kubernetes:helm.sh/v4:Chart", "authentik"))  # renders Authentik's route
-    assert len(waiting) == 3
+    assert len(waiting) == 4  # Dex, Keycloak, Argo CD, Authentik
     for r in waiting:
         assert crds in r.dependencies, r.urn
 
@@ -657,48 +672,84 @@ def test_routes_wait_for_the_gateway_api_crds(wired: tuple[str, ProgramRun]) -> 
 
 
 FORCE = {"pulumi.com/patchForce": "true"}
+PLATFORM_GROUP_LINES = {
+    "g, authentik:platform-admins, role:admin",
+    "g, example-org:platform-admins, role:admin",
+    "g, authentik:platform-operators, role:readonly",
+    "g, example-org:platform-operators, role:readonly",
+    "g, authentik:platform-engineering, role:readonly",
+    "g, example-org:platform-engineering, role:readonly",
+}
 
 
-def test_argocd_rbac_maps_platform_groups_of_every_connector(staging: ProgramRun) -> None:
-    patch = one(staging, "ConfigMap", "argocd-rbac-cm")
-    # no labels (the object is the install's), and forced: the install's field manager owns policy.csv
-    assert patch["metadata"] == {"name": "argocd-rbac-cm", "namespace": "argocd", "annotations": FORCE}
-    data = patch["data"]
-    assert set(data) == {"policy.csv"}  # policy.default "" and scopes [groups] are Argo CD's defaults
-    lines = set(data["policy.csv"].strip().splitlines())
-    assert lines == {
-        "g, authentik:platform-admins, role:admin",
-        "g, example-org:platform-admins, role:admin",
-        "g, authentik:platform-operators, role:readonly",
-        "g, example-org:platform-operators, role:readonly",
-        "g, authentik:platform-engineering, role:readonly",
-        "g, example-org:platform-engineering, role:readonly",
-    }
-    assert one(staging, "ConfigMap", "argocd-cm")["metadata"] == {
-        "name": "argocd-cm",
-        "namespace": "argocd",
-        "annotations": FORCE,
-    }
-
-
-def test_argocd_cm_enforces_impersonation_and_repeats_no_default(staging: ProgramRun) -> None:
-    data = one(staging, "ConfigMap", "argocd-cm")["data"]
-    assert set(data) == {"url", "oidc.config", "application.sync.impersonation.enabled"}
+def test_argocd_is_installed_with_sso_through_the_platform_dex(staging: ProgramRun) -> None:
+    """argo-helm argo-cd-10.1.1: `dex.enabled` runs a Dex of its own (off: the platform's instead);
+    `configs.cm`/`configs.rbac`/`configs.params` render argocd-cm, argocd-rbac-cm and argocd-cmd-params-cm;
+    with `server.insecure` the argocd-server Service serves plain HTTP on port 80
+    (templates/argocd-server/service.yaml), which the route targets; `crds.install` installs the
+    argoproj.io CRDs every tenant AppProject needs."""
+    values = chart(staging, "argocd")
+    assert values["dex"] == {"enabled": False}
+    assert values["crds"] == {"install": True}
+    assert values["configs"]["params"] == {"server.insecure": True}
+    cm = values["configs"]["cm"]
+    assert cm["url"] == "https://argocd.staging.platform.example.com"
+    assert cm["admin.enabled"] is False
     # tenant AppProjects' destinationServiceAccounts are ignored unless this is on
-    assert data["application.sync.impersonation.enabled"] == "true"
-    assert yaml.safe_load(data["oidc.config"]) == {
+    assert cm["application.sync.impersonation.enabled"] == "true"
+    assert yaml.safe_load(cm["oidc.config"]) == {
         "name": "Platform SSO",
         "issuer": "https://dex.staging.platform.example.com",
         "clientID": "argocd",
         "clientSecret": "$argocd-dex-oidc:clientSecret",
     }  # no requestedScopes: Argo CD's default (openid profile email groups) is what Dex needs
-    # the argo-cd chart renders some of these keys itself: those are why the patches are forced
-    chart = yaml.safe_load((UPSTREAM / "charts" / "argo-cd" / "values.yaml").read_text())["configs"]
-    rbac = one(staging, "ConfigMap", "argocd-rbac-cm")["data"]
-    assert set(data) & set(chart["cm"]) == {"application.sync.impersonation.enabled"}
-    assert set(rbac) & set(chart["rbac"]) == {"policy.csv"}
-    for ours, theirs in ((data, chart["cm"]), (rbac, chart["rbac"])):
-        assert all(str(theirs[key]).lower() != value for key, value in ours.items() if key in theirs)
+    rbac = values["configs"]["rbac"]
+    assert set(rbac["policy.csv"].strip().splitlines()) == PLATFORM_GROUP_LINES
+    assert (rbac["policy.default"], rbac["scopes"]) == ("", "[groups]")
+    (rule,) = one(staging, "HTTPRoute", "argocd")["spec"]["rules"]
+    assert rule["backendRefs"] == [{"name": "argocd-server", "port": 80}]
+    chart_reg = reg(staging, "kubernetes:helm.sh/v4:Chart", "argocd")
+    assert chart_reg.inputs["namespace"] == "argocd"
+    projects = [r for r in staging.registrations if r.type == "kubernetes:argoproj.io/v1alpha1:AppProject"]
+    assert projects and all(chart_reg.urn in p.dependencies for p in projects)
+
+
+def test_argocd_redis_secret_is_made_since_its_hook_never_runs(staging: ProgramRun) -> None:
+    """argo-helm argo-cd-10.1.1 templates/redis-secret-init/*: a pre-install hook Job creates Secret
+    `argocd-redis` (key `auth`), which the Redis Deployment requires (templates/redis/deployment.yaml,
+    secretKeyRef without `optional`); pulumi-kubernetes' helm.v4.Chart renders no hooks (DisableHooks in
+    provider/pkg/provider/helm/v4/chart.go). Gatehouse makes the Secret before the chart and turns the hook off."""
+    values = chart(staging, "argocd")
+    assert values["redisSecretInit"] == {"enabled": False}
+    redis = one(staging, "Secret", "argocd-redis")
+    assert redis["metadata"]["namespace"] == "argocd" and len(redis["stringData"]["auth"]) == 40
+    secret_reg = next(
+        r for r in identity_regs(staging) if r.type.endswith(":Secret") and r.name == "argocd-argocd-redis"
+    )
+    assert secret_reg.urn in reg(staging, "kubernetes:helm.sh/v4:Chart", "argocd").dependencies
+
+
+def test_an_existing_argocd_gets_only_gatehouses_keys(tmp_path: Path) -> None:
+    """`argocd.install: false`: no chart, no namespace; the keys Gatehouse owns are patched into the
+    install's ConfigMaps (forced: the argo-cd chart renders some of them itself), and the stack states the
+    prerequisite (stack output `prerequisites`)."""
+    cfg = stack_config("staging")
+    cfg["gatehouse:argocd"] = {"install": False}
+    run = _run(program_with_stack(tmp_path, "staging", cfg), "staging")
+    assert not [r for r in identity_regs(run) if r.name == "argocd" and r.type.endswith(":Chart")]
+    assert "argocd" not in {ns["metadata"]["name"] for ns in objects(run, "Namespace")}
+    patch = one(run, "ConfigMap", "argocd-rbac-cm")
+    # no labels (the object is the install's), and forced: the install's field manager owns policy.csv
+    assert patch["metadata"] == {"name": "argocd-rbac-cm", "namespace": "argocd", "annotations": FORCE}
+    assert set(patch["data"]) == {"policy.csv"}  # policy.default "" and scopes [groups] are Argo CD's defaults
+    assert set(patch["data"]["policy.csv"].strip().splitlines()) == PLATFORM_GROUP_LINES
+    data = one(run, "ConfigMap", "argocd-cm")["data"]
+    assert set(data) == {"url", "oidc.config", "application.sync.impersonation.enabled"}
+    chart_defaults = yaml.safe_load((UPSTREAM / "charts" / "argo-cd" / "values.yaml").read_text())["configs"]
+    assert set(data) & set(chart_defaults["cm"]) == {"application.sync.impersonation.enabled"}
+    assert reveal(run.exports["prerequisites"]) == [
+        {"what": "Argo CD", "namespaces": ["argocd"], "apiGroups": ["argoproj.io"]}
+    ]
 
 
 # --- Keycloak ---------------------------------------------------------------------------------------
@@ -706,32 +757,77 @@ def test_argocd_cm_enforces_impersonation_and_repeats_no_default(staging: Progra
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_keycloak_server_behind_the_gateway(stack: str, staging: ProgramRun, prod: ProgramRun) -> None:
+    """keycloakx 7.1.11 (codecentric/helm-charts charts/keycloakx): no command or args by default (kc.sh with
+    nothing to do: `start` is given); `http.relativePath` defaults to /auth (the issuer has no prefix);
+    `proxy.mode` becomes KC_PROXY_HEADERS (Envoy sends X-Forwarded-*); the database password comes from
+    `database.existingSecret`; the HTTP Service is `<fullname>-http` on port 80 (templates/service-http.yaml)."""
     run = {"staging": staging, "prod": prod}[stack]
-    spec = one(run, "Keycloak", "keycloak")["spec"]
-    assert spec["instances"] == (2 if stack == "prod" else 1)
-    assert spec["http"] == {"httpEnabled": True}
-    assert spec["proxy"] == {"headers": "xforwarded"}
-    assert spec["ingress"] == {"enabled": False}
-    assert spec["db"]["host"] == "keycloak-db-rw.keycloak.svc.cluster.local"
-    assert spec["db"]["usernameSecret"] == {"name": "keycloak-db-credentials", "key": "username"}
-    assert spec["db"]["passwordSecret"] == {"name": "keycloak-db-credentials", "key": "password"}
+    values = chart(run, "keycloak")
+    assert values["fullnameOverride"] == "keycloak"
+    assert values["replicas"] == (2 if stack == "prod" else 1)
+    assert values["args"] == ["start"]
+    assert values["http"] == {"relativePath": "/"}
+    assert values["proxy"] == {"enabled": True, "mode": "xforwarded", "http": {"enabled": True}}
+    assert values["database"]["hostname"] == "keycloak-db-rw.keycloak.svc.cluster.local"
+    assert values["database"]["existingSecret"] == "keycloak-db-credentials"
+    env = {e["name"]: e for e in yaml.safe_load(values["extraEnv"])}
+    assert env["KC_DB_USERNAME"]["valueFrom"]["secretKeyRef"] == {"name": "keycloak-db-credentials", "key": "username"}
+    assert env["KC_BOOTSTRAP_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "keycloak-admin"
+    assert values["serviceAccount"]["automountServiceAccountToken"] is False  # jdbc-ping: no API access
     route = one(run, "HTTPRoute", "keycloak")
     (rule,) = route["spec"]["rules"]
-    assert rule["backendRefs"] == [{"name": "keycloak-service", "port": 8080}]
+    assert rule["backendRefs"] == [{"name": "keycloak-http", "port": 80}]
     prefixes = {m["path"]["value"] for m in rule["matches"]}
     assert prefixes == {"/realms/tenants/", "/resources/", "/.well-known/"}  # never /admin, nor other realms
     assert all(m["path"]["type"] == "PathPrefix" for m in rule["matches"])
+    assert values["httpRoute"] == {"enabled": False}  # the chart's own route would serve everything
+    assert not [r for r in run.registrations if r.type.startswith("kubernetes:k8s.keycloak.org/")]
 
 
-def test_realm_placeholders_come_from_the_client_secrets_secret(staging: ProgramRun) -> None:
-    (imported,) = objects(staging, "KeycloakRealmImport")
-    spec = imported["spec"]
-    assert spec["keycloakCRName"] == "keycloak"
-    used = set(re.findall(r"\$\{([A-Z0-9_]+)\}", json.dumps(spec["realm"])))
-    assert used == set(spec["placeholders"]) == {"GOOGLE_CLIENT_SECRET", "M2M_PARTNER_LOGISTICS_SECRET"}
+def test_the_realm_is_reconciled_by_keycloak_config_cli(staging: ProgramRun) -> None:
+    """adorsys/keycloak-config-cli v6.5.0 (README.md, application.properties, docs/MANAGED.md): it signs in to
+    the master realm with KEYCLOAK_USER/PASSWORD, waits for Keycloak with the availability check, substitutes
+    `$(env:NAME)` only when IMPORT_VARSUBSTITUTION_ENABLED, deletes what it created and the file no longer
+    names (remote state), client scopes and scope mappings only when their managed mode is `full`, and skips
+    an unchanged realm while its cache is on."""
+    job = one(staging, "Job", next(o["metadata"]["name"] for o in objects(staging, "Job")))
+    assert re.fullmatch(r"keycloak-realm-[0-9a-f]{10}", job["metadata"]["name"])
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "docker.io/adorsys/keycloak-config-cli:6.5.0-26.5.4"
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["KEYCLOAK_URL"] == "http://keycloak-http.keycloak.svc.cluster.local:80"  # never the public host
+    assert env["KEYCLOAK_USER"] == {"secretKeyRef": {"name": "keycloak-admin", "key": "username"}}
+    assert env["KEYCLOAK_AVAILABILITYCHECK_ENABLED"] == "true"
+    assert env["IMPORT_VARSUBSTITUTION_ENABLED"] == "true"
+    assert env["IMPORT_REMOTESTATE_ENABLED"] == "true"
+    assert env["IMPORT_CACHE_ENABLED"] == "false"
+    assert env["IMPORT_MANAGED_CLIENTSCOPE"] == env["IMPORT_MANAGED_SCOPEMAPPING"] == "full"
+    assert env["IMPORT_FILES_LOCATIONS"] == "file:/config/*"
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/config"]]["configMap"] == {"name": "keycloak-realm"}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True and "emptyDir" in volumes[mounts["/tmp"]]
+    job_reg = reg(staging, "kubernetes:batch/v1:Job", "keycloak-realm-sync")
+    assert reg(staging, "kubernetes:helm.sh/v4:Chart", "keycloak").urn in job_reg.dependencies
+    # a user profile goes in through the top-level key while the attribute is set (adorsys#979)
+    realm = the_realm(staging)
+    assert realm["attributes"] == {"userProfileEnabled": "true"} and "components" not in realm
+    assert {a["name"] for a in realm["userProfile"]["attributes"]} >= {"tenant_ids", "preferred_org"}
+
+
+def test_realm_secrets_are_substituted_from_the_client_secrets_secret(staging: ProgramRun) -> None:
+    job = objects(staging, "Job")[0]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    used = set(re.findall(r"\$\(env:([A-Z0-9_]+)\)", json.dumps(the_realm(staging))))
+    assert used == {"GOOGLE_CLIENT_SECRET", "M2M_PARTNER_LOGISTICS_SECRET"}
     data = one(staging, "Secret", "keycloak-client-secrets")["stringData"]
-    for source in spec["placeholders"].values():
-        assert source["secret"]["name"] == "keycloak-client-secrets" and source["secret"]["key"] in data
+    for variable in used:
+        ref = env[variable]["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "keycloak-client-secrets" and ref["key"] in data
+    # no Keycloak-import placeholders (`${NAME}`) left: keycloak-config-cli would apply them literally
+    assert not re.findall(r"\$\{[A-Z0-9_]+\}", json.dumps(the_realm(staging)))
 
 
 def _clients(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -752,7 +848,7 @@ def test_spa_and_partner_clients(staging: ProgramRun) -> None:
     assert sorted(spa["optionalClientScopes"]) == sorted(["offline_access", *api_scopes])
     partner = clients["partner-logistics"]
     assert partner["serviceAccountsEnabled"] is True and partner["publicClient"] is False
-    assert partner["secret"] == "${M2M_PARTNER_LOGISTICS_SECRET}"
+    assert partner["secret"] == "$(env:M2M_PARTNER_LOGISTICS_SECRET)"
     assert partner["defaultClientScopes"] == ["basic", "assets:write"]
     for client in clients.values():  # no password grant, no implicit flow, anywhere
         assert client["directAccessGrantsEnabled"] is False and client["implicitFlowEnabled"] is False
@@ -781,9 +877,7 @@ def test_api_scopes_claims_and_audiences(staging: ProgramRun) -> None:
     assert mappers["tenant_ids"]["config"]["multivalued"] == "true"
     assert mappers["preferred_org"]["config"]["user.attribute"] == "preferred_org"
     # Keycloak 24+ drops attributes its user profile does not declare
-    (profile,) = r["components"]["org.keycloak.userprofile.UserProfileProvider"]
-    declared = json.loads(profile["config"]["kc.user.profile.config"][0])
-    attributes = {a["name"]: a for a in declared["attributes"]}
+    attributes = {a["name"]: a for a in r["userProfile"]["attributes"]}
     assert {"username", "email", "tenant_ids", "preferred_org"} <= set(attributes)
     assert attributes["tenant_ids"]["multivalued"] is True
     # the built-in scopes the clients use are declared (declaring any scope drops Keycloak's own)
@@ -795,7 +889,7 @@ def test_google_is_an_identity_provider(staging: ProgramRun) -> None:
     r = the_realm(staging)
     (google,) = r["identityProviders"]
     assert google["providerId"] == "google" and google["enabled"] is True
-    assert google["config"]["clientSecret"] == "${GOOGLE_CLIENT_SECRET}"
+    assert google["config"]["clientSecret"] == "$(env:GOOGLE_CLIENT_SECRET)"
     assert google["config"]["hostedDomain"] == "example.com"
     assert google["postBrokerLoginFlowAlias"] in {f["alias"] for f in r["authenticationFlows"]}
 
@@ -850,8 +944,7 @@ def test_a_first_google_login_links_to_the_user_with_that_email(staging: Program
         ("idp-auto-link", "ALTERNATIVE"),
     ]
     # linking by e-mail is safe only if nobody may set their own address
-    (profile,) = r["components"]["org.keycloak.userprofile.UserProfileProvider"]
-    attributes = {a["name"]: a for a in json.loads(profile["config"]["kc.user.profile.config"][0])["attributes"]}
+    attributes = {a["name"]: a for a in r["userProfile"]["attributes"]}
     assert attributes["email"]["permissions"] == {"view": ["admin", "user"], "edit": ["admin"]}
     assert r["registrationAllowed"] is False and r["duplicateEmailsAllowed"] is False
 
@@ -889,7 +982,32 @@ def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
     grant = second_factor(r["directGrantFlow"])
     assert grant[-2:] == ["conditional-user-role", "direct-grant-validate-otp"]
     (google,) = r["identityProviders"]
-    assert second_factor(google["postBrokerLoginFlowAlias"]) == ["conditional-user-role", "auth-otp-form"]
+    assert second_factor(google["postBrokerLoginFlowAlias"]) == [
+        "allow-access-authenticator",
+        "conditional-user-role",
+        "auth-otp-form",
+    ]
+
+
+def test_a_google_login_without_the_admin_role_succeeds(staging: ProgramRun) -> None:
+    """Keycloak 26 services/.../authentication/DefaultAuthenticationFlow.java processFlow: a CONDITIONAL
+    sub-flow whose condition is false is dropped; a flow left with no REQUIRED or ALTERNATIVE step that
+    succeeded is not successful, and AuthenticationProcessor.authenticateOnly then fails the login
+    (INTERNAL_ERROR, shown as "Invalid username or password"). Keycloak's own
+    testsuite/.../broker/KcOidcPostBrokerLoginTest.java puts a REQUIRED `allow-access-authenticator`
+    (always succeeds; registered in the server's services, AllowAccessAuthenticatorFactory) first."""
+    r = the_realm(staging)
+    flows = {f["alias"]: f for f in r["authenticationFlows"]}
+    (google,) = r["identityProviders"]
+    steps = sorted(flows[google["postBrokerLoginFlowAlias"]]["authenticationExecutions"], key=lambda s: s["priority"])
+    first, conditional = steps
+    assert (first["authenticator"], first["requirement"]) == ("allow-access-authenticator", "REQUIRED")
+    assert conditional["requirement"] == "CONDITIONAL" and conditional["authenticatorFlow"] is True
+    # every top-level flow has a step that succeeds when no condition holds
+    for flow in r["authenticationFlows"]:
+        if flow["topLevel"]:
+            requirements = {step["requirement"] for step in flow["authenticationExecutions"]}
+            assert requirements & {"REQUIRED", "ALTERNATIVE"}, flow["alias"]
 
 
 # --- the realm follows the organizations -------------------------------------------------------------
@@ -959,10 +1077,15 @@ def test_adding_an_organization_adds_its_group_tree_and_admins_and_nothing_else(
     assert added == [_user(f"admin@umbrella-{i}.example.com", f"umbrella-{i}") for i in range(4)]
     unchanged = {k: v for k, v in after.items() if k not in ("groups", "users")}
     assert unchanged == {k: v for k, v in before.items() if k not in ("groups", "users")}
-    # outside the realm, the identity plane does not change at all
-    old = {r.urn: r.inputs for r in identity_regs(staging) if not r.type.endswith(":KeycloakRealmImport")}
-    now = {r.urn: r.inputs for r in identity_regs(run) if not r.type.endswith(":KeycloakRealmImport")}
-    assert now == old
+    # the reconcile Job's input changes (a new Job, so a new run); the Keycloak install, and everything else
+    # outside the realm, does not change at all
+    old = {r.urn: r.inputs for r in identity_regs(staging)}
+    now = {r.urn: r.inputs for r in identity_regs(run)}
+    assert set(now) == set(old)
+    changed = {urn.rsplit("::", 1)[1] for urn in now if now[urn] != old[urn]}
+    assert changed == {"keycloak-keycloak-realm", "keycloak-realm-sync"}
+    job = reg(run, "kubernetes:batch/v1:Job", "keycloak-realm-sync")
+    assert job.inputs["metadata"]["name"] != old[job.urn]["metadata"]["name"]  # a new Job: it runs again
 
 
 def test_connectors_follow_the_config(tmp_path: Path) -> None:
@@ -970,14 +1093,16 @@ def test_connectors_follow_the_config(tmp_path: Path) -> None:
     cfg["gatehouse:identity"]["connectors"] = {}
     run = _run(program_with_stack(tmp_path, "staging", cfg), "staging")
     assert [c["id"] for c in dex_config(run)["connectors"]] == ["authentik"]
-    assert set(env_refs(chart(run, "dex")["envVars"])).isdisjoint({"GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET"})
+    dex_env = env_refs([e for e in chart(run, "dex")["envVars"] if "valueFrom" in e])
+    assert set(dex_env).isdisjoint({"GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_SECRET"})
     assert set(one(run, "Secret", "dex-connectors")["stringData"]) == {"authentik-client-secret"}
     assert all(line.split(", ")[1].startswith("authentik:") for line in _policy(run))
     r = the_realm(run)
-    assert r["identityProviders"] == [] and set(one(run, "KeycloakRealmImport", "tenants")["spec"]["placeholders"]) == {
-        "M2M_PARTNER_LOGISTICS_SECRET"
-    }
+    assert r["identityProviders"] == []
+    (container,) = objects(run, "Job")[0]["spec"]["template"]["spec"]["containers"]
+    substituted = {e["name"] for e in container["env"] if e["name"].endswith("_SECRET")}
+    assert substituted == {"M2M_PARTNER_LOGISTICS_SECRET"}
 
 
 def _policy(run: ProgramRun) -> list[str]:
-    return one(run, "ConfigMap", "argocd-rbac-cm")["data"]["policy.csv"].strip().splitlines()
+    return chart(run, "argocd")["configs"]["rbac"]["policy.csv"].strip().splitlines()

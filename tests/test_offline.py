@@ -196,6 +196,21 @@ def test_duplicate_urn_stops_the_run_like_the_engine(tmp_path: Path) -> None:
     assert "Traceback" not in printed
 
 
+def test_a_program_failing_with_a_registration_in_flight_is_reported_not_waited_on(tmp_path: Path) -> None:
+    """The SDK waits for every registration in flight before reporting a program error; one waiting on a
+    deferred output the program never resolved would wait forever (pulumi/runtime/stack.py run_pulumi_func)."""
+    program = _program(
+        tmp_path,
+        "import pulumi, pulumi_kubernetes as k8s\n"
+        "later, resolve = pulumi.deferred_output()\n"
+        "k8s.core.v1.ConfigMap('waits', data={'a': 'b'}, opts=pulumi.ResourceOptions(depends_on=later))\n"
+        "raise ValueError('failed before resolving its deferred output')\n",
+    )
+    result, printed = run_preview(program, tmp_path / "out")
+    assert result.exit_code == 2
+    assert "ValueError: failed before resolving its deferred output" in printed
+
+
 def test_two_charts_with_one_release_name_are_an_error(tmp_path: Path) -> None:
     chart = (
         "k8s.helm.v4.Chart('{res}', chart='cert-manager', version='v1.21.1', name='shared', "

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO, UPSTREAM
 
-from components.identity import keycloak_operator
-from components.versions import IMAGES
+from components.versions import CHARTS, IMAGES
 
 PIN_RE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
 
@@ -44,11 +44,16 @@ def test_policy_pack_pins_match_the_project() -> None:
     assert not mismatched, f"policy/requirements.txt pin -> requirements.txt pin: {mismatched}"
 
 
-def test_keycloak_operator_release_is_the_vendored_crds_tag() -> None:
-    """The CRDs are applied from the operator's release tag and validated offline against the vendored copy."""
-    tag = IMAGES["keycloak-operator"].tag
-    assert keycloak_operator.RELEASE.endswith(f"/keycloak-k8s-resources/{tag}/kubernetes")
-    rows = [row for row in (UPSTREAM / "SOURCES.md").read_text().splitlines() if "`crds/k8s.keycloak.org/" in row]
-    assert len(rows) == 2
-    for row in rows:
-        assert f"| `{tag}` |" in row, row
+@pytest.mark.parametrize(("image", "chart"), [("keycloak", "keycloakx"), ("argocd", "argo-cd")])
+def test_images_are_their_charts_app_versions(image: str, chart: str) -> None:
+    """The image pinned beside a chart is the one the vendored chart was released with (its appVersion)."""
+    vendored = yaml.safe_load((UPSTREAM / "charts" / chart / "Chart.yaml").read_text())
+    assert CHARTS[chart].version == vendored["version"]
+    assert IMAGES[image].tag == str(vendored["appVersion"])
+
+
+def test_keycloak_config_cli_is_built_for_the_pinned_keycloak_minor() -> None:
+    """adorsys/keycloak-config-cli tags are `<release>-<Keycloak version>`: the release built against the
+    Keycloak minor Gatehouse runs (v6.5.0's pom.xml and CI matrix: 26.5.4)."""
+    built_for = IMAGES["keycloak-config-cli"].tag.split("-", 1)[1]
+    assert built_for.split(".")[:2] == IMAGES["keycloak"].tag.split(".")[:2]

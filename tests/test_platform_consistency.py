@@ -3,6 +3,7 @@ URIs and audiences must agree across Dex, oauth2-proxy, Grafana, Argo CD, Keyclo
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -32,6 +33,11 @@ def one(run: ProgramRun, kind: str, name: str) -> dict[str, Any]:
     return found
 
 
+def realm(run: ProgramRun) -> dict[str, Any]:
+    """The realm keycloak-config-cli applies."""
+    return json.loads(one(run, "ConfigMap", "keycloak-realm")["data"]["realm.json"])
+
+
 def values(run: ProgramRun, chart: str) -> dict[str, Any]:
     (found,) = [c.values for c in map(chart_values_of, filter(is_helm_chart, run.registrations)) if c.chart == chart]
     return found
@@ -57,24 +63,26 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
     assert urlparse(grafana).hostname in one(run, "HTTPRoute", "grafana")["spec"]["hostnames"]
 
     # Argo CD <-> Dex
-    argocd = one(run, "ConfigMap", "argocd-cm")["data"]
+    argocd = values(run, "argo-cd")["configs"]["cm"]
     oidc = yaml.safe_load(argocd["oidc.config"])
     assert oidc["issuer"] == dex["issuer"]
     assert f"{argocd['url']}/auth/callback" in clients[oidc["clientID"]]["redirectURIs"]
 
     # the gateway's JWT providers <-> Keycloak: issuer, JWKS service, audiences
-    keycloak = one(run, "Keycloak", "keycloak")
-    (realm_import,) = objects(run, "KeycloakRealmImport")
-    realm = realm_import["spec"]["realm"]
-    issuer = f"{keycloak['spec']['hostname']['hostname']}/realms/{realm['realm']}"
+    keycloak = values(run, "keycloakx")
+    hostname = next(e["value"] for e in yaml.safe_load(keycloak["extraEnv"]) if e["name"] == "KC_HOSTNAME")
+    tenants = realm(run)
+    issuer = f"{hostname}/realms/{tenants['realm']}"
     audiences = {
         mapper["config"]["included.custom.audience"]
-        for scope in realm["clientScopes"]
+        for scope in tenants["clientScopes"]
         for mapper in scope.get("protocolMappers", [])
         if mapper["protocolMapper"] == "oidc-audience-mapper"
     }
-    scopes = {scope["name"] for scope in realm["clientScopes"]}
-    service = f"{keycloak['metadata']['name']}-service.{keycloak['metadata']['namespace']}.svc.cluster.local"
+    scopes = {scope["name"] for scope in tenants["clientScopes"]}
+    # keycloakx templates/service-http.yaml: `<fullname>-http`, in the release's namespace
+    (chart,) = [c for c in map(chart_values_of, filter(is_helm_chart, run.registrations)) if c.chart == "keycloakx"]
+    service = f"{keycloak['fullnameOverride']}-http.{chart.namespace}.svc.cluster.local"
     jwt_policies = [p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"]]
     assert jwt_policies
     for policy in jwt_policies:
@@ -87,8 +95,7 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
 
 
 def test_apis_accept_the_portal_origin_keycloak_issues_tokens_to(run: ProgramRun) -> None:
-    (realm_import,) = objects(run, "KeycloakRealmImport")
-    (portal,) = [c for c in realm_import["spec"]["realm"]["clients"] if c["clientId"] == "portal"]
+    (portal,) = [c for c in realm(run)["clients"] if c["clientId"] == "portal"]
     jwt_policies = [p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"]]
     assert jwt_policies
     for policy in jwt_policies:  # neither stack sets corsOrigins: the default is the portal
@@ -96,19 +103,19 @@ def test_apis_accept_the_portal_origin_keycloak_issues_tokens_to(run: ProgramRun
 
 
 def test_every_sign_in_host_is_served_here_or_by_its_own_install(run: ProgramRun) -> None:
-    """Redirect URIs and web origins name hosts: the gateway's (DNS + route), or the three the README
-    lists as served by their own installs (Argo CD, the Tekton dashboard, the portal)."""
+    """Redirect URIs and web origins name hosts: the gateway's (DNS + route), or the two the README lists
+    as served by their own installs (the Tekton dashboard, the portal)."""
     (listener,) = [x for x in one(run, "Gateway", "public")["spec"]["listeners"] if x["name"] == "https"]
     domain = listener["hostname"].removeprefix("*.")
     records = {r.inputs["name"] for r in run.registrations if r.type == "cloudflare:index/dnsRecord:DnsRecord"}
     routed = {h for route in objects(run, "HTTPRoute") for h in route["spec"].get("hostnames", [])}
     dex = yaml.safe_load(one(run, "Secret", "dex-config")["stringData"]["config.yaml"])
-    (realm_import,) = objects(run, "KeycloakRealmImport")
+    clients = realm(run)["clients"]
     urls = [u for c in dex["staticClients"] for u in c["redirectURIs"]]
-    urls += [u for c in realm_import["spec"]["realm"]["clients"] for u in c.get("redirectUris", [])]
-    urls += [u for c in realm_import["spec"]["realm"]["clients"] for u in c.get("webOrigins", [])]
+    urls += [u for c in clients for u in c.get("redirectUris", [])]
+    urls += [u for c in clients for u in c.get("webOrigins", [])]
     hosts = {urlparse(u).hostname for u in urls}
-    external = {f"argocd.{domain}", f"tekton.{domain}", f"app.{domain}"}
+    external = {f"tekton.{domain}", f"app.{domain}"}
     assert hosts - (records & routed) == external
     assert not external & (records | routed), "a host served elsewhere must not also point at the gateway"
 

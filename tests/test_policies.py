@@ -512,7 +512,8 @@ def test_compliant_tenant_objects_pass_every_resource_policy() -> None:
     ]
     config = {"domains": [DOMAIN]}
     for type_, props, name in fixtures:
-        args = resource_args(type_, props, name=name, protect=True, parent=TENANT_URN, config=config)
+        protect = type_ != CHART  # a chart is never protected: its children would inherit it
+        args = resource_args(type_, props, name=name, protect=protect, parent=TENANT_URN, config=config)
         for policy in POLICIES:
             if isinstance(policy, ResourceValidationPolicy):
                 assert violations(policy, args) == [], (policy.name, name)
@@ -525,10 +526,16 @@ def test_compliant_stacks_pass_every_stack_policy() -> None:
             assert stack_violations(policy, world) == [], policy.name
 
 
+# Vendored CRDs of what Gatehouse no longer installs (the Keycloak operator gave way to the keycloakx chart).
+NOT_INSTALLED_GROUPS = {"k8s.keycloak.org"}
+
+
 def test_kind_scopes_match_the_upstream_crds() -> None:
     """guardrails/_kinds.py knows every CRD the platform installs, with the scope its CRD declares."""
     found = {}
     for path in sorted((UPSTREAM / "crds").glob("*/*.yaml")):
+        if path.parent.name in NOT_INSTALLED_GROUPS:
+            continue
         for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
             if doc and doc.get("kind") == "CustomResourceDefinition":
                 spec = doc["spec"]
@@ -1334,6 +1341,24 @@ def test_argocd_rbac_admin_group() -> None:
     ]
 
 
+def test_argocd_rbac_admin_group_in_the_argo_cd_charts_values() -> None:
+    """What Gatehouse installs: argo-helm argo-cd-10.1.1 renders `configs.rbac` into argocd-rbac-cm
+    (templates/argocd-configs/argocd-rbac-cm.yaml)."""
+    values = {"configs": {"rbac": {"policy.csv": RBAC_CSV, "policy.default": "role:admin"}}}
+    chart = {"chart": "argo-cd", "version": "10.1.1", "values": values}
+    assert check(argocd.argocd_rbac_admin_group, CHART, chart, name="argocd") == [
+        "Chart 'argocd' sets policy.default to 'role:admin': every signed-in user gets role:admin"
+    ]
+    values["configs"]["rbac"]["policy.default"] = ""
+    assert check(argocd.argocd_rbac_admin_group, CHART, chart, name="argocd") == []
+    other = {
+        "chart": "grafana",
+        "version": "12.11.1",
+        "values": values | {"configs": {"rbac": {"policy.default": "role:admin"}}},
+    }
+    assert check(argocd.argocd_rbac_admin_group, CHART, other) == []
+
+
 def test_argocd_admin_through_roles_overlays_default_and_wildcards() -> None:
     what = "ConfigMap 'argocd/argocd-rbac-cm'"
     csv = RBAC_CSV + "g, role:deployer, role:admin\ng, globex:storefront, role:deployer\n"
@@ -1830,20 +1855,26 @@ def test_protected_databases() -> None:
     assert check(protection.protected_databases, CNPG, props, protect=True) == []
 
 
-@covers(protection.protected_crd_charts)
-def test_protected_crd_charts() -> None:
-    chart = {"chart": "oci://docker.io/envoyproxy/gateway-helm", "version": "v1.9.0"}
-    assert check(protection.protected_crd_charts, CHART, chart, name="envoy-gateway") == [
-        "Chart 'envoy-gateway' installs the CRDs of chart 'gateway-helm' but is not protected; deleting it deletes "
-        "every custom resource of those kinds"
+@covers(protection.protected_crds)
+def test_protected_crds() -> None:
+    crd_type = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+    crd = {"metadata": {"name": "widgets.example.com"}, "spec": {"group": "example.com"}}
+    assert check(protection.protected_crds, crd_type, crd, name="widgets") == [
+        "CustomResourceDefinition 'widgets' is not protected; deleting it deletes every custom resource of its kind"
     ]
-    operator = {
-        "file": "https://raw.githubusercontent.com/keycloak/keycloak-k8s-resources/26.0.0/kubernetes/kubernetes.yml"
-    }
-    assert len(check(protection.protected_crd_charts, CONFIG_FILE, operator, name="keycloak-operator")) == 1
-    assert check(protection.protected_crd_charts, CHART, chart, protect=True) == []
-    grafana = {"chart": "grafana", "version": "12.11.1"}
-    assert check(protection.protected_crd_charts, CHART, grafana) == []
+    assert check(protection.protected_crds, crd_type, crd, protect=True) == []
+    # one a chart renders (what `pulumi preview` sees): protected through the chart's transform
+    rendered = check(protection.protected_crds, crd_type, crd, name="widgets", parent=urn_for(CHART, "eg"))
+    assert rendered == [
+        "CustomResourceDefinition 'widgets' is not protected; deleting it deletes every custom resource of its "
+        "kind (give the chart that renders it a transform that protects it)"
+    ]
+    chart = {"chart": "oci://docker.io/envoyproxy/gateway-crds-helm", "version": "v1.9.0"}
+    assert check(protection.protected_crds, CHART, chart, name="gateway-crds") == []
+    assert check(protection.protected_crds, CHART, chart, name="gateway-crds", protect=True) == [
+        "Chart 'gateway-crds' is protected: every object it renders inherits that, so an upgrade that replaces or "
+        "deletes one of them fails; protect its CRDs through a transform instead"
+    ]
 
 
 # --- helm -----------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ REQUIRED_FIELDS = [
     "tenants[{t}].organization",
     "organizations[{o}].displayName",
     "apps[{a}].service",
-    "edge.cloudflare",
+    "cluster.context",
     "identity",
     "domain",
 ]

@@ -25,7 +25,9 @@ BACKOFF_LIMIT = 4  # the chart's `startupapicheck.backoffLimit`
 def api_check(
     namespace: k8s.core.v1.Namespace, cert_manager: k8s.helm.v4.Chart, opts: pulumi.ResourceOptions
 ) -> k8s.batch.v1.Job:
-    """The Job, its ServiceAccount and the Role `check api` needs (a dry-run Certificate create).
+    """The Job, its ServiceAccount and the Role `check api` needs: it creates dry-run CertificateRequests
+    (cert-manager v1.21.1, pkg/util/cmapichecker/cmapichecker.go; the chart's startupapicheck-rbac.yaml
+    grants `create` on `certificaterequests`, since v1.16 - `certificates` before).
 
     Only the Job waits for the cert-manager chart, so the check starts once its Deployments are Ready;
     the RBAC objects need just the namespace and are created beside the chart, which keeps this path
@@ -37,7 +39,9 @@ def api_check(
         NAME,
         metadata=meta.object_meta(NAME, COMPONENT, ns),
         rules=[
-            k8s.rbac.v1.PolicyRuleArgs(api_groups=["cert-manager.io"], resources=["certificates"], verbs=["create"])
+            k8s.rbac.v1.PolicyRuleArgs(
+                api_groups=["cert-manager.io"], resources=["certificaterequests"], verbs=["create"]
+            )
         ],
         opts=opts,
     )

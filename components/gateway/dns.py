@@ -1,4 +1,5 @@
-"""DNS: one Cloudflare record per public host, pointing at the gateway's reserved address."""
+"""DNS: one Cloudflare record per public host, pointing at the gateway's reserved address (none
+without Cloudflare: a laptop cluster's domain, such as localtest.me, already resolves)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from .. import config
 def dns_records(
     stack: config.StackConfig, hosts: list[str], opts: pulumi.ResourceOptions
 ) -> dict[str, cloudflare.DnsRecord]:
-    cf = stack.edge.cloudflare
+    cf, address = stack.edge.cloudflare, stack.edge.load_balancer.address
+    if cf is None or address is None:  # config requires the address with Cloudflare
+        return {}
     return {
         host: cloudflare.DnsRecord(
             f"dns-{host.removesuffix('.' + stack.domain)}",
             zone_id=cf.zone_id,
             name=host,
             type="A",
-            content=stack.edge.load_balancer.address,
+            content=address,
             proxied=cf.proxied,
             ttl=1 if cf.proxied else 300,  # proxied records must use "automatic"
             comment="gatehouse: served by the shared gateway",

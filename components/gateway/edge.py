@@ -21,6 +21,9 @@ from .headers import REDIRECT_HEADER, SPOOFABLE
 COMPONENT = "gateway"
 GATEWAY_CLASS = "gatehouse"
 ENVOY_PROXY = "public-proxy"
+# The proxies' Service, named rather than generated, so that in-cluster DNS can point at it (cluster.
+# resolveDomainToGateway) and operators find it by name
+ENVOY_SERVICE = "envoy-public"
 WILDCARD_TLS_SECRET = "wildcard-tls"  # issued by cert-manager from the Gateway annotation
 RATELIMIT_REDIS = "ratelimit-redis"
 LETSENCRYPT_ISSUER = "letsencrypt"
@@ -51,13 +54,16 @@ def gateway_crds_chart(production: bool, opts: pulumi.ResourceOptions) -> k8s.he
         "gateway-crds",
         meta.ENVOY_GATEWAY_NAMESPACE,
         {"crds": {"gatewayAPI": {"enabled": True, "channel": "experimental"}, "envoyGateway": {"enabled": True}}},
-        meta.stateful(opts, production),
+        opts,
+        production,
     )
 
 
 def envoy_gateway_chart(
     namespace: k8s.core.v1.Namespace, crds: k8s.helm.v4.Chart, production: bool, opts: pulumi.ResourceOptions
 ) -> k8s.helm.v4.Chart:
+    """The controller; it installs no CRDs (the CRDs chart owns them), so nothing of it is protected but the
+    control-plane keys (`production`)."""
     # Global rate limiting (API-key tiers) needs Redis; a small Valkey serves only the rate limiter.
     valkey("ratelimit-redis", RATELIMIT_REDIS, namespace.metadata.name, opts)
     # helm.v4.Chart drops the certgen hook Job: the controller and proxies would wait for these forever.
@@ -92,16 +98,18 @@ def envoy_gateway_chart(
             # zone-aware routing, so the controller does not serve it either
             "topologyInjector": {"enabled": False},
         },
-        pulumi.ResourceOptions.merge(meta.stateful(opts, production), pulumi.ResourceOptions(depends_on=[crds])),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[crds])),
     )
 
 
 def envoy_proxy_spec(edge: config.Edge) -> dict[str, Any]:
     service: dict[str, Any] = {
+        "name": ENVOY_SERVICE,
         "type": "LoadBalancer",
         "externalTrafficPolicy": "Local",  # keep the client address for rate limits and logs
-        "loadBalancerIP": edge.load_balancer.address,
     }
+    if edge.load_balancer.address:
+        service["loadBalancerIP"] = edge.load_balancer.address
     if edge.load_balancer.annotations:
         service["annotations"] = dict(edge.load_balancer.annotations)
     if edge.load_balancer.source_ranges:
@@ -149,7 +157,7 @@ def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
     # Behind Cloudflare's proxy the client address arrives in CF-Connecting-IP.
     ip_detection: dict[str, Any] = (
         {"customHeader": {"name": "CF-Connecting-IP", "failClosed": True}}
-        if edge.cloudflare.proxied
+        if edge.cloudflare and edge.cloudflare.proxied
         else {"xForwardedFor": {"numTrustedHops": 0}}
     )
     return {
@@ -175,8 +183,11 @@ def https_redirect_spec() -> dict[str, Any]:
     }
 
 
-def edge_objects(stack: config.StackConfig, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions) -> None:
-    """EnvoyProxy, GatewayClass, Gateway, HTTPS redirect and ClientTrafficPolicy; `opts` carries the CRD dependency."""
+def edge_objects(
+    stack: config.StackConfig, namespace: k8s.core.v1.Namespace, issuer: str, opts: pulumi.ResourceOptions
+) -> None:
+    """EnvoyProxy, GatewayClass, Gateway, HTTPS redirect and ClientTrafficPolicy; `opts` carries the CRD
+    dependency. `issuer`: the ClusterIssuer of the Gateway's certificate."""
     ns = namespace.metadata.name
     custom(
         "public-proxy",
@@ -203,7 +214,7 @@ def edge_objects(stack: config.StackConfig, namespace: k8s.core.v1.Namespace, op
             COMPONENT,
             ns,
             # cert-manager issues the listener's certificate from this annotation (DNS-01: wildcards)
-            annotations={"cert-manager.io/cluster-issuer": LETSENCRYPT_ISSUER},
+            annotations={"cert-manager.io/cluster-issuer": issuer},
         ),
         gateway_spec(stack.domain),
         opts,

@@ -57,14 +57,15 @@ def grafana(
 ) -> None:
     ns = namespace.metadata.name
     password = random.RandomPassword("grafana-admin", length=32, special=False, opts=opts)
-    k8s.core.v1.Secret(
+    admin = k8s.core.v1.Secret(
         "grafana-admin",
         metadata=meta.object_meta(ADMIN_SECRET, COMPONENT, ns),
         type="Opaque",
         string_data={"admin-user": "admin", "admin-password": password.result},
         opts=opts,
     )
-    helm_chart("grafana", "grafana", app.service.name, ns, grafana_values(stack, app), opts)
+    chart_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[admin]))  # it reads it
+    helm_chart("grafana", "grafana", app.service.name, ns, grafana_values(stack, app), chart_opts)
     k8s.networking.v1.NetworkPolicy(
         "grafana-from-gateway-only",
         metadata=meta.object_meta("grafana-from-gateway-only", COMPONENT, ns),

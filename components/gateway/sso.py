@@ -7,6 +7,13 @@ and forwarded unauthenticated; sign-in and sign-out happen on `auth.<domain>/oau
 
 Its client secret, cookie secret and Redis password reach it as environment variables, read at start:
 the pods carry a digest of them (`checksum/secrets`), so a rotated one rolls them.
+
+Start-up (oauth2-proxy v7.15.3): with discovery, it fetches Dex's discovery document once at start and
+exits when that fails (pkg/providers/oidc/provider.go, main.go), which a first `pulumi up` would see
+until the gateway, DNS and certificate serve Dex. `skip_oidc_discovery` names the endpoints instead
+and contacts nothing at start: the browser goes to Dex's public `/auth`, the code is redeemed and the
+keys fetched from Dex's in-cluster Service (no hairpin through the load balancer). Tokens are still
+checked against the issuer string (go-oidc compares `iss` with `oidc_issuer_url`).
 """
 
 from __future__ import annotations
@@ -58,6 +65,11 @@ def oauth2_proxy_config(stack: config.StackConfig) -> str:
         "provider": "oidc",
         "provider_display_name": "Gatehouse SSO",
         "oidc_issuer_url": endpoints.dex_issuer(stack),
+        "skip_oidc_discovery": True,
+        "login_url": f"{endpoints.dex_issuer(stack)}/auth",
+        "redeem_url": endpoints.dex_internal_url("/token"),
+        "oidc_jwks_url": endpoints.dex_internal_url("/keys"),
+        "profile_url": endpoints.dex_internal_url("/userinfo"),
         "redirect_url": endpoints.oauth2_proxy_redirect_uri(stack),
         "scope": "openid email profile groups offline_access",
         "code_challenge_method": "S256",
@@ -105,15 +117,16 @@ def oauth2_proxy(
         "cookie-secret": cookie_secret.result,
     }
     redis_users: dict[str, pulumi.Input[str]] = {REDIS_PASSWORD_KEY: redis_password.result}
+    redis_secret = stored_secret("oauth2-proxy-redis", REDIS_SECRET, COMPONENT, ns, redis_users, opts)
     secrets = [
         stored_secret("oauth2-proxy-credentials", CREDENTIALS_SECRET, COMPONENT, ns, credentials, opts),
-        stored_secret("oauth2-proxy-redis", REDIS_SECRET, COMPONENT, ns, redis_users, opts),
+        redis_secret,
     ]
     valkey(
         "oauth2-proxy-redis",
         REDIS,
         ns,
-        opts,
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[redis_secret.resource])),
         auth={
             "enabled": True,
             "usersExistingSecret": REDIS_SECRET,

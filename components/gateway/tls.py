@@ -1,7 +1,8 @@
 """TLS: cert-manager, Let's Encrypt over DNS-01 through Cloudflare, and an internal CA.
 
 One wildcard certificate per environment from Let's Encrypt production: staging certificates are not
-trusted by oauth2-proxy, Envoy or Argo CD when they fetch OIDC discovery documents and keys.
+trusted by oauth2-proxy, Envoy or Argo CD when they fetch OIDC discovery documents and keys. A stack
+without ACME (a laptop cluster) takes the gateway's certificate from the internal CA instead.
 """
 
 from __future__ import annotations
@@ -49,15 +50,21 @@ def cert_manager_chart(
             # a post-install hook helm.v4.Chart never runs: cert_manager_check runs it as a plain Job
             "startupapicheck": {"enabled": False},
         },
-        meta.stateful(opts, production),  # carries the cert-manager CRDs
+        opts,
+        production,  # carries the cert-manager CRDs
     )
 
 
-def letsencrypt_spec(stack: config.StackConfig) -> dict[str, Any]:
+def gateway_issuer(stack: config.StackConfig) -> str:
+    """The ClusterIssuer of the Gateway's wildcard certificate."""
+    return LETSENCRYPT_ISSUER if stack.edge.acme else INTERNAL_ISSUER
+
+
+def letsencrypt_spec(stack: config.StackConfig, acme: config.Acme) -> dict[str, Any]:
     return {
         "acme": {
-            "server": stack.edge.acme.server,
-            "email": stack.edge.acme.email,
+            "server": acme.server,
+            "email": acme.email,
             "privateKeySecretRef": {"name": f"{LETSENCRYPT_ISSUER}-account-key"},
             "solvers": [
                 {
@@ -74,19 +81,13 @@ def letsencrypt_spec(stack: config.StackConfig) -> dict[str, Any]:
 def issuers(
     stack: config.StackConfig,
     namespace: k8s.core.v1.Namespace,
-    cloudflare_token: pulumi.Input[str],
+    cloudflare_token: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
     crd_opts: pulumi.ResourceOptions,
-) -> None:
-    """The token and CA Secrets (in the cluster resource namespace) and both ClusterIssuers."""
+) -> pulumi.Output[str]:
+    """The CA Secret (in the cluster resource namespace) and its ClusterIssuer; with ACME, the Cloudflare
+    token Secret and the Let's Encrypt ClusterIssuer too."""
     ns = namespace.metadata.name
-    k8s.core.v1.Secret(
-        "cloudflare-api-token",
-        metadata=meta.object_meta(CLOUDFLARE_TOKEN_SECRET, COMPONENT, ns),
-        type="Opaque",
-        string_data={"api-token": cloudflare_token},
-        opts=opts,
-    )
     key = tls.PrivateKey("internal-ca", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
     certificate = tls.SelfSignedCert(
         "internal-ca",
@@ -106,14 +107,6 @@ def issuers(
         opts=opts,
     )
     custom(
-        "letsencrypt",
-        "cert-manager.io/v1",
-        "ClusterIssuer",
-        meta.object_meta(LETSENCRYPT_ISSUER, COMPONENT),
-        letsencrypt_spec(stack),
-        crd_opts,
-    )
-    custom(
         "internal-ca-issuer",
         "cert-manager.io/v1",
         "ClusterIssuer",
@@ -121,3 +114,22 @@ def issuers(
         {"ca": {"secretName": INTERNAL_CA_SECRET}},
         crd_opts,
     )
+    acme = stack.edge.acme
+    if acme is None or cloudflare_token is None:
+        return certificate.cert_pem
+    k8s.core.v1.Secret(
+        "cloudflare-api-token",
+        metadata=meta.object_meta(CLOUDFLARE_TOKEN_SECRET, COMPONENT, ns),
+        type="Opaque",
+        string_data={"api-token": cloudflare_token},
+        opts=opts,
+    )
+    custom(
+        "letsencrypt",
+        "cert-manager.io/v1",
+        "ClusterIssuer",
+        meta.object_meta(LETSENCRYPT_ISSUER, COMPONENT),
+        letsencrypt_spec(stack, acme),
+        crd_opts,
+    )
+    return certificate.cert_pem

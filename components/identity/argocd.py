@@ -1,31 +1,49 @@
-"""Argo CD signs in with Dex, platform groups map to its built-in roles, and syncs impersonate.
+"""Argo CD signs in with the platform Dex, platform groups map to its built-in roles, and syncs impersonate.
 
-Argo CD's own install creates `argocd-cm` and `argocd-rbac-cm`; we server-side-apply only the keys we
-set (ConfigMapPatch), and no labels. The argo-cd chart renders some of those keys itself (`policy.csv`,
-`application.sync.impersonation.enabled`), so its field manager owns them and a plain apply would fail
-with a conflict: `pulumi.com/patchForce` takes them over. The install must then stop rendering them
-(README, "Identity"), or each of its upgrades takes them back. Keys that would only repeat Argo CD's
-defaults (`policy.default: ""`, `scopes: [groups]`, the OIDC `requestedScopes`) are left out.
+Gatehouse installs Argo CD (the argo-cd chart, argo-helm argo-cd-10.1.1, Argo CD v3.4.4) in `argocd`, with
+its CRDs, so a fresh cluster has what every tenant's AppProject needs. Facts from that chart: its own Dex is
+off (`dex.enabled`); `configs.cm`, `configs.rbac` and `configs.params` become argocd-cm, argocd-rbac-cm and
+argocd-cmd-params-cm; `server.insecure` lets TLS end at the gateway (the server then serves plain HTTP on
+the `argocd-server` Service's port 80). Its Redis password Secret `argocd-redis` (key `auth`) is made by a
+pre-install hook Job (templates/redis-secret-init), which helm.v4.Chart never runs, and the Redis
+Deployment requires it: Gatehouse makes that Secret itself and turns the hook off.
 
-The client secret lives in a Secret of our own that Argo CD reads through `$<secret>:<key>` (it must be
-labelled part-of argocd).
+An existing install can opt out (`argocd.install: false`): Gatehouse then server-side-applies only the keys
+it owns into that install's ConfigMaps (ConfigMapPatch, taking them over with `pulumi.com/patchForce`), and
+the preview states the prerequisite. Keys that would only repeat Argo CD's defaults (`policy.default: ""`,
+`scopes: [groups]`, the OIDC `requestedScopes`) are left out of the patch.
+
+The OIDC client secret lives in a Secret of our own that Argo CD reads through `$<secret>:<key>`; Argo CD
+resolves such references only in Secrets labelled `app.kubernetes.io/part-of: argocd`
+(util/settings/settings.go).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
 from .. import config, endpoints, meta
+from ..charts import helm_chart, resources
+from ..versions import IMAGES
 from .clients import DexClient
-from .common import COMPONENT
+from .common import COMPONENT, Home, http_route, password, secret
 
 NAMESPACE = meta.ARGOCD_NAMESPACE
+RELEASE = "argocd"  # with the chart's nameOverride `argocd`, every object is `argocd-<component>`
+SERVER_SERVICE = "argocd-server"
+SERVER_PORT = 80  # plain HTTP with `server.insecure`
+REDIS_SECRET = "argocd-redis"
 OIDC_SECRET = "argocd-dex-oidc"
 OIDC_SECRET_KEY = "clientSecret"
-# take over the keys the Argo CD install rendered (its field manager owns them)
+PART_OF_ARGOCD = {"app.kubernetes.io/part-of": "argocd"}
+# take over the keys an existing install rendered (its field manager owns them)
 PATCH_ANNOTATIONS = {"pulumi.com/patchForce": "true"}
+# The prerequisite an existing install stands for (stack output `prerequisites`).
+PREREQUISITE = {"what": "Argo CD", "namespaces": [NAMESPACE], "apiGroups": ["argoproj.io"]}
 
 
 def connector_groups(stack: config.StackConfig, group: str) -> list[str]:
@@ -44,17 +62,26 @@ def policy_csv(stack: config.StackConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def argocd_cm(stack: config.StackConfig, client: DexClient) -> dict[str, str]:
-    oidc = {
+def oidc_config(stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None) -> pulumi.Output[str]:
+    """`oidc.config`; `root_ca`: the CA Dex's certificate chains to, when it is not publicly trusted."""
+    oidc: dict[str, Any] = {
         "name": "Platform SSO",
         "issuer": endpoints.dex_issuer(stack),
         "clientID": client.id,
         "clientSecret": f"${OIDC_SECRET}:{OIDC_SECRET_KEY}",
         # requestedScopes left out: Argo CD's default, openid profile email groups, is what Dex needs
     }
+    if root_ca is None:
+        return pulumi.Output.from_input(yaml.safe_dump(oidc, sort_keys=False))
+    return pulumi.Output.from_input(root_ca).apply(lambda pem: yaml.safe_dump({**oidc, "rootCA": pem}, sort_keys=False))
+
+
+def argocd_cm(
+    stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None
+) -> dict[str, pulumi.Input[str]]:
     return {
         "url": endpoints.https(stack, stack.identity.hosts.argocd),  # Argo CD appends /auth/callback
-        "oidc.config": yaml.safe_dump(oidc, sort_keys=False),
+        "oidc.config": oidc_config(stack, client, root_ca),
         # tenant AppProjects name a destination ServiceAccount; without this Argo CD ignores it and syncs
         # with its own cluster-wide controller account
         "application.sync.impersonation.enabled": "true",
@@ -66,15 +93,75 @@ def argocd_rbac_cm(stack: config.StackConfig) -> dict[str, str]:
     return {"policy.csv": policy_csv(stack)}
 
 
-def argocd_sso(stack: config.StackConfig, client: DexClient, opts: pulumi.ResourceOptions) -> None:
-    k8s.core.v1.Secret(
+def oidc_secret(home: Home | None, client: DexClient, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+    """`home`: the namespace Gatehouse made for Argo CD, if it did (else it is the install's)."""
+    return k8s.core.v1.Secret(
         f"{NAMESPACE}-{OIDC_SECRET}",
-        metadata=meta.object_meta(OIDC_SECRET, COMPONENT, NAMESPACE, {"app.kubernetes.io/part-of": "argocd"}),
+        metadata=meta.object_meta(OIDC_SECRET, COMPONENT, home.ref if home else NAMESPACE, PART_OF_ARGOCD),
         type="Opaque",
         string_data={OIDC_SECRET_KEY: client.secret},
         opts=opts,
     )
-    for name, data in (("argocd-cm", argocd_cm(stack, client)), ("argocd-rbac-cm", argocd_rbac_cm(stack))):
+
+
+def argocd_values(stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None) -> dict[str, Any]:
+    image = IMAGES["argocd"]
+    small = resources("50m", "128Mi", "512Mi")
+    return {
+        "global": {
+            "domain": stack.host(stack.identity.hosts.argocd),
+            "image": {"repository": image.repository, "tag": image.tag},
+        },
+        "crds": {"install": True},
+        "dex": {"enabled": False},  # the platform Dex instead
+        "notifications": {"enabled": False},
+        "redisSecretInit": {"enabled": False},  # a hook: `argocd-redis` is made here instead
+        "configs": {
+            "cm": {
+                **argocd_cm(stack, client, root_ca),
+                "admin.enabled": False,  # platform people sign in through Dex; no shared local password
+            },
+            "rbac": {**argocd_rbac_cm(stack), "policy.default": "", "scopes": "[groups]"},
+            "params": {"server.insecure": True},  # TLS ends at the gateway
+        },
+        "controller": {"resources": resources("250m", "512Mi", "2Gi")},
+        "repoServer": {"resources": resources("100m", "256Mi", "1Gi")},
+        "server": {"resources": small},
+        "applicationSet": {"resources": small},
+        "redis": {"resources": resources("50m", "64Mi", "256Mi")},
+    }
+
+
+def install(
+    stack: config.StackConfig,
+    home: Home,
+    client: DexClient,
+    root_ca: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+    route_opts: pulumi.ResourceOptions,
+) -> k8s.helm.v4.Chart:
+    redis = secret(home, REDIS_SECRET, {"auth": password("argocd-redis", opts)}, opts)
+    oidc = oidc_secret(home, client, opts)
+    chart = helm_chart(
+        "argocd",
+        "argo-cd",
+        RELEASE,
+        home.ref,
+        argocd_values(stack, client, root_ca),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[redis.resource, oidc])),
+        stack.is_production,  # carries the argoproj.io CRDs
+    )
+    host = stack.host(stack.identity.hosts.argocd)
+    http_route(home, RELEASE, host, (SERVER_SERVICE, SERVER_PORT), route_opts)  # its own login, through Dex
+    return chart
+
+
+def patch_existing(
+    stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
+) -> None:
+    """Only the keys Gatehouse owns, applied to an install's ConfigMaps."""
+    oidc_secret(None, client, opts)
+    for name, data in (("argocd-cm", argocd_cm(stack, client, root_ca)), ("argocd-rbac-cm", argocd_rbac_cm(stack))):
         k8s.core.v1.ConfigMapPatch(
             f"{NAMESPACE}-{name}",
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=name, namespace=NAMESPACE, annotations=PATCH_ANNOTATIONS),

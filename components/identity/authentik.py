@@ -118,6 +118,9 @@ def authentik(
         authentik_values(stack, db, [credentials, db.secret, connectors_secret]),
         pulumi.ResourceOptions.merge(
             chart_opts,
-            pulumi.ResourceOptions(depends_on=[credentials.resource, blueprints, connectors_secret.resource]),
+            # migrations run in the server at start: the database must be up
+            pulumi.ResourceOptions(
+                depends_on=[credentials.resource, blueprints, connectors_secret.resource, db.resource]
+            ),
         ),
     )

@@ -14,7 +14,7 @@ from ..charts import SecretData, stored_secret
 
 COMPONENT = "identity"
 CNPG_NAMESPACE = "cnpg-system"
-IDENTITY_NAMESPACE = "identity"  # Authentik and Dex
+IDENTITY_NAMESPACE = endpoints.DEX_NAMESPACE  # Authentik and Dex
 KEYCLOAK_NAMESPACE = endpoints.KEYCLOAK_NAMESPACE  # the operator watches only its own namespace
 
 

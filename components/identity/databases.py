@@ -3,6 +3,11 @@
 Each Cluster bootstraps its database with an owner whose password we generate and hand over in a
 `kubernetes.io/basic-auth` Secret (CloudNativePG requires that type, and the username must equal the
 owner); consumers read the same Secret. Clients connect to the `<cluster>-rw` Service.
+
+The provider waits for no condition of a custom resource by default (pulumi-kubernetes
+provider/pkg/await/awaiters.go), and Dex exits at start when its database is unreachable: each Cluster
+is awaited until CloudNativePG reports it `Ready` (api/v1/cluster_types.go `ConditionClusterReady`, set
+once the cluster is healthy), and the charts that use one depend on it (`Database.resource`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from ..versions import IMAGES
 from .common import COMPONENT, Home, kept, password, secret
 
 PORT = 5432
+# pulumi-kubernetes' `pulumi.com/waitFor` (v4.18+): wait for the condition, instead of not at all
+READY = {"pulumi.com/waitFor": "condition=Ready"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class Database:
     database: str
     owner: str
     secret: SecretData  # the basic-auth Secret (`username`, `password`), with its values
+    resource: k8s.apiextensions.CustomResource  # the Cluster, awaited until Ready: consumers depend on it
 
     @property
     def credentials(self) -> str:
@@ -40,14 +48,13 @@ class Database:
 
 
 def operator(home: Home, production: bool, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:
-    """CRD-bearing: in prod it is protected, since deleting it would delete every database."""
+    """CRD-bearing: in prod its CRDs are protected, since deleting them would delete every database."""
     values = {"replicaCount": 1, "resources": resources("100m", "128Mi", "512Mi")}
-    return helm_chart(
-        "cloudnative-pg", "cloudnative-pg", "cloudnative-pg", home.ref, values, meta.stateful(opts, production)
-    )
+    return helm_chart("cloudnative-pg", "cloudnative-pg", "cloudnative-pg", home.ref, values, opts, production)
 
 
-def cluster_spec(db: Database, production: bool) -> dict[str, object]:
+def cluster_spec(app: str, credentials: str, production: bool) -> dict[str, object]:
+    """Database and owner `app`, bootstrapped from the basic-auth Secret `credentials`."""
     instances = 3 if production else 1
     return {
         "instances": instances,
@@ -55,7 +62,7 @@ def cluster_spec(db: Database, production: bool) -> dict[str, object]:
         "storage": {"size": "20Gi" if production else "5Gi"},
         # a single instance cannot be drained anyway; a PodDisruptionBudget would only block node upgrades
         "enablePDB": instances > 1,
-        "bootstrap": {"initdb": {"database": db.database, "owner": db.owner, "secret": {"name": db.credentials}}},
+        "bootstrap": {"initdb": {"database": app, "owner": app, "secret": {"name": credentials}}},
         "resources": resources("100m", "256Mi", "1Gi"),
     }
 
@@ -75,14 +82,14 @@ def database(
         opts,
         type_="kubernetes.io/basic-auth",
     )
-    db = Database(f"{app}-db", home.name, app, app, credentials)
+    name = f"{app}-db"
     after_operator = pulumi.ResourceOptions(depends_on=[operator_chart, credentials.resource])
-    k8s.apiextensions.CustomResource(
-        f"{home.name}-{db.cluster}",
+    cluster = k8s.apiextensions.CustomResource(
+        f"{home.name}-{name}",
         api_version="postgresql.cnpg.io/v1",
         kind="Cluster",
-        metadata=meta.object_meta(db.cluster, COMPONENT, home.ref),
-        spec=cluster_spec(db, production),
+        metadata=meta.object_meta(name, COMPONENT, home.ref, annotations=READY),
+        spec=cluster_spec(app, credentials.name, production),
         opts=meta.stateful(pulumi.ResourceOptions.merge(opts, after_operator), production),
     )
-    return db
+    return Database(name, home.name, app, app, credentials, cluster)

@@ -7,6 +7,13 @@ reads `clientSecret: $VAR` as a literal credential. The price: previews show the
 Two pod annotations roll Dex when its inputs change: `checksum/config` (the config text) and
 `checksum/secrets` (a digest of the Secret values its environment reads, so a rotated client secret
 reaches Dex, see `secrets_checksum`).
+
+Start-up (dex v2.44.0): the image's entrypoint renders the config through gomplate into a file it creates
+under `/tmp` before it execs Dex (cmd/docker-entrypoint/main.go), so the read-only root filesystem gets a
+writable `/tmp`. Dex exits when a connector fails to open (server/server.go), and the Authentik connector
+fetches its issuer's discovery document at open, through the gateway that may not serve it yet on a first
+`pulumi up`: `DEX_CONTINUE_ON_CONNECTOR_FAILURE` (pkg/featureflags/set.go, off by default before v2.45)
+lets it start and reopen the connector at its first use.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import config, endpoints
+from .. import config, endpoints, meta
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from .authentik import AUTHENTIK_CLIENT_SECRET_KEY, CONNECTORS
 from .blueprint import DEX_CLIENT_ID, authentik_issuer
 from .clients import DexClient
 from .common import (
+    COMPONENT,
     CONTAINER_SECURITY,
     POD_SECURITY,
     Home,
@@ -33,10 +41,18 @@ from .common import (
 )
 from .databases import PORT, Database
 
-RELEASE = "dex"  # the chart names its Service after the release
-HTTP_PORT = 5556
+RELEASE = endpoints.DEX_SERVICE  # the chart names its Service after the release
+HTTP_PORT = endpoints.DEX_HTTP_PORT
 CONFIG_SECRET = "dex-config"
 CLIENTS_SECRET = "dex-clients"
+TMP_VOLUME = "tmp"  # the entrypoint's rendered config
+# The stack's own CA, on a stack whose gateway certificate it signs: the Authentik connector trusts it
+# (connector/oidc/oidc.go `rootCAs`: file paths, added to the system pool)
+CA_CONFIGMAP = "gatehouse-ca"
+CA_DIR = "/etc/gatehouse-ca"
+CA_FILE = f"{CA_DIR}/ca.crt"
+# Start even when a connector's issuer cannot be reached yet (retried when someone signs in with it).
+CONTINUE_ON_CONNECTOR_FAILURE = {"name": "DEX_CONTINUE_ON_CONNECTOR_FAILURE", "value": "true"}
 GITHUB_SECRET_KEY = "github-client-secret"
 GOOGLE_SECRET_KEY = "google-client-secret"
 # Seed 002's lifetimes.
@@ -98,6 +114,7 @@ def connectors(stack: config.StackConfig) -> list[dict[str, Any]]:
                 "scopes": ["profile", "email", "offline_access"],  # Dex adds openid; `groups` comes with profile
                 "insecureEnableGroups": True,  # the oidc connector drops groups unless told otherwise
                 "claimModifications": {"modifyGroupNames": {"prefix": "authentik:"}},
+                **({"rootCAs": [CA_FILE]} if stack.uses_private_ca else {}),
             },
         }
     ]
@@ -195,7 +212,7 @@ def dex_values(
     return {
         "replicaCount": 2 if stack.is_production else 1,
         "configSecret": {"create": False, "name": CONFIG_SECRET},
-        "envVars": env,
+        "envVars": [*env, CONTINUE_ON_CONNECTOR_FAILURE],
         # the config is not the chart's, so the chart's own checksum never changes: roll pods on ours
         "podAnnotations": {
             "checksum/config": hashlib.sha256(config_text.encode()).hexdigest(),
@@ -204,6 +221,14 @@ def dex_values(
         "rbac": {"create": False},  # Postgres storage: Dex never talks to the Kubernetes API
         "podSecurityContext": POD_SECURITY,
         "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
+        "volumes": [
+            {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}},
+            *([{"name": CA_CONFIGMAP, "configMap": {"name": CA_CONFIGMAP}}] if stack.uses_private_ca else []),
+        ],
+        "volumeMounts": [
+            {"name": TMP_VOLUME, "mountPath": "/tmp"},
+            *([{"name": CA_CONFIGMAP, "mountPath": CA_DIR, "readOnly": True}] if stack.uses_private_ca else []),
+        ],
         "resources": resources("50m", "64Mi", "256Mi"),
     }
 
@@ -226,12 +251,24 @@ def dex(
     db: Database,
     clients: dict[str, DexClient],
     connectors_secret: SecretData,
+    private_ca: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
 ) -> k8s.helm.v4.Chart:
+    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`."""
     config_text = dex_config_yaml(stack, db, clients)
     config_secret = secret(home, CONFIG_SECRET, {"config.yaml": config_text}, opts)
     clients_secret = secret(home, CLIENTS_SECRET, {c.id: c.secret for c in clients.values()}, opts)
+    inputs: list[pulumi.Resource] = [config_secret.resource, clients_secret.resource, connectors_secret.resource]
+    if stack.uses_private_ca and private_ca is not None:
+        inputs.append(
+            k8s.core.v1.ConfigMap(
+                f"{home.name}-{CA_CONFIGMAP}",
+                metadata=meta.object_meta(CA_CONFIGMAP, COMPONENT, home.ref),
+                data={"ca.crt": private_ca},
+                opts=opts,
+            )
+        )
     chart = helm_chart(
         "dex",
         "dex",
@@ -240,9 +277,8 @@ def dex(
         dex_values(stack, db, clients, config_text, [db.secret, connectors_secret, clients_secret]),
         pulumi.ResourceOptions.merge(
             opts,
-            pulumi.ResourceOptions(
-                depends_on=[config_secret.resource, clients_secret.resource, connectors_secret.resource]
-            ),
+            # Dex runs its migrations at start and exits if the database is unreachable
+            pulumi.ResourceOptions(depends_on=[*inputs, db.resource]),
         ),
     )
     http_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)

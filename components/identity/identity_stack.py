@@ -4,8 +4,7 @@ Platform people sign in through Dex (Authentik, GitHub, Google behind one issuer
 Keycloak, whose realm is generated from the organizations and APIs in config. Authentik, Dex and
 Keycloak each keep their data in a CloudNativePG cluster.
 
-Pod Security: `cnpg-system` and `identity` enforce `restricted`; `keycloak` enforces `baseline`, because
-the Keycloak operator 26.0 gives the StatefulSet and realm-import Job it creates no security context.
+Pod Security: every namespace of the plane enforces `restricted`.
 """
 
 from __future__ import annotations
@@ -16,13 +15,14 @@ from dataclasses import dataclass, field
 import pulumi
 
 from .. import config, endpoints, meta
-from . import argocd, keycloak_operator
+from . import argocd
 from .authentik import authentik
 from .clients import DexClient, dex_clients
 from .common import CNPG_NAMESPACE, COMPONENT, IDENTITY_NAMESPACE, KEYCLOAK_NAMESPACE, Home, password
 from .databases import database, operator
 from .dex import connector_secret, dex
-from .keycloak import keycloak
+from .keycloak import admin_secret, keycloak
+from .realm_sync import realm_sync
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class IdentityStackArgs:
     # What installs the Gateway API CRDs (the gateway's CRDs chart): the routes wait for it. An
     # Output is fine, so the gateway may be built after this plane (`pulumi.deferred_output()`).
     gateway_crds: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
+    # The stack's own CA (PEM), for a stack whose gateway certificate it signs (`uses_private_ca`): Dex and
+    # Argo CD, which call public hosts, trust it. May also be an Output resolved later.
+    private_ca: pulumi.Input[str] | None = None
 
 
 class IdentityStack(pulumi.ComponentResource):
@@ -47,13 +50,13 @@ class IdentityStack(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         routes = pulumi.ResourceOptions(parent=self, depends_on=args.gateway_crds)
 
-        def home(ns: str, gateway_access: bool, pod_security: str = "restricted") -> Home:
-            namespace = meta.platform_namespace(ns, COMPONENT, production, child, gateway_access, pod_security)
+        def home(ns: str, gateway_access: bool) -> Home:
+            namespace = meta.platform_namespace(ns, COMPONENT, production, child, gateway_access)
             return Home(ns, namespace)
 
         cnpg = home(CNPG_NAMESPACE, gateway_access=False)
         identity_ns = home(IDENTITY_NAMESPACE, gateway_access=True)
-        keycloak_ns = home(KEYCLOAK_NAMESPACE, gateway_access=True, pod_security="baseline")
+        keycloak_ns = home(KEYCLOAK_NAMESPACE, gateway_access=True)
 
         postgres = operator(cnpg, production, child)
         authentik_db = database("authentik", identity_ns, production, child, postgres)
@@ -63,13 +66,19 @@ class IdentityStack(pulumi.ComponentResource):
         self.clients = dex_clients(stack, child)
         connectors = connector_secret(stack, identity_ns, password("authentik-dex-client", child), child)
         authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # its chart renders a route
-        dex(stack, identity_ns, dex_db, self.clients, connectors, child, routes)
+        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes)
 
-        crds = keycloak_operator.crds(production, child)
-        keycloak_operator.operator(keycloak_ns, child)
-        keycloak(stack, keycloak_ns, keycloak_db, child, pulumi.ResourceOptions(parent=self, depends_on=crds), routes)
+        keycloak_admin = admin_secret(keycloak_ns, child)
+        server = keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
+        self.realm_sync = realm_sync(stack, keycloak_ns, server, keycloak_admin, child)
 
-        argocd.argocd_sso(stack, self.clients["argocd"], child)
+        # what tenants' AppProjects wait for: the Argo CD install (its CRDs), or None for an existing one
+        self.argocd: pulumi.Resource | None = None
+        if stack.argocd.install:
+            argocd_ns = home(argocd.NAMESPACE, gateway_access=True)
+            self.argocd = argocd.install(stack, argocd_ns, self.clients["argocd"], args.private_ca, child, routes)
+        else:
+            argocd.patch_existing(stack, self.clients["argocd"], args.private_ca, child)
 
         self.issuer = endpoints.dex_issuer(stack)
         self.keycloak_issuer = endpoints.keycloak_issuer(stack)

@@ -1,4 +1,18 @@
-"""Keycloak for the tenants: the server (through its operator), its public route and the realm import."""
+"""Keycloak for the tenants: the server (the codecentric keycloakx chart) on its CloudNativePG database,
+its public route, and the realm reconciled on every change (`realm_sync`).
+
+Start-up facts (keycloakx 7.1.11, charts/keycloakx/templates/statefulset.yaml and values.yaml): the
+chart passes no command or arguments by default, so `start` is given; it serves under `/auth` unless
+`http.relativePath` says otherwise (the issuer here has no prefix); `proxy.mode` becomes
+`KC_PROXY_HEADERS`, and Envoy sends X-Forwarded-*, hence `xforwarded`; the chart has no hostname or admin
+values, so `KC_HOSTNAME` and the bootstrap admin come through `extraEnv` (a template string). Peers find
+each other through the database (`cache.stack: default` is jdbc-ping), so the pods need no Kubernetes
+API: no RBAC, and no service-account token.
+
+The root filesystem stays writable: `kc.sh start` re-augments Keycloak when its build options differ
+from the image's (database, health, metrics, relative path) and writes under /opt/keycloak
+(keycloak/keycloak#44632, #37533). Everything else meets Pod Security `restricted`.
+"""
 
 from __future__ import annotations
 
@@ -6,79 +20,94 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
-from .. import config, endpoints, meta
-from .common import COMPONENT, Home, http_route, password, secret
+from .. import config, endpoints
+from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
+from ..versions import IMAGES
+from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, http_route, password, secret
 from .databases import PORT, Database
-from .realm import CLIENT_SECRETS, GOOGLE_SECRET_KEY, m2m_clients, placeholders, realm
 
-NAME = endpoints.KEYCLOAK_NAME  # the operator names the Service `<name>-service`
-SERVICE = f"{NAME}-service"
+RELEASE = endpoints.KEYCLOAK_NAME
+ADMIN_SECRET = "keycloak-admin"
+ADMIN_USER = "gatehouse-admin"
 # Public paths of the realm only: not /admin, and not the master realm's login.
 PUBLIC_PREFIXES = ("/resources/", "/.well-known/")
-
-
-def keycloak_spec(stack: config.StackConfig, db: Database) -> dict[str, Any]:
-    return {
-        "instances": 2 if stack.is_production else 1,
-        "db": {
-            "vendor": "postgres",
-            "host": db.host,
-            "port": PORT,
-            "database": db.database,
-            "usernameSecret": {"name": db.credentials, "key": "username"},
-            "passwordSecret": {"name": db.credentials, "key": "password"},
-        },
-        "http": {"httpEnabled": True},  # TLS ends at the gateway
-        "hostname": {"hostname": endpoints.https(stack, stack.identity.hosts.keycloak)},
-        "proxy": {"headers": "xforwarded"},  # TLS ends at Envoy, which sets X-Forwarded-Proto and -For
-        "ingress": {"enabled": False},  # the HTTPRoute below instead
-    }
 
 
 def public_prefixes(stack: config.StackConfig) -> tuple[str, ...]:
     return (f"/realms/{stack.identity.realm}/", *PUBLIC_PREFIXES)
 
 
+def environment(stack: config.StackConfig, db: Database) -> list[dict[str, Any]]:
+    """What `extraEnv` adds: the public URL, the database user, the bootstrap admin (read only when the
+    master realm is created, i.e. on the first start against an empty database)."""
+    return [
+        {"name": "KC_HOSTNAME", "value": endpoints.https(stack, stack.identity.hosts.keycloak)},
+        env_from_secret("KC_DB_USERNAME", db.credentials, "username"),
+        env_from_secret("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN_SECRET, "username"),
+        env_from_secret("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_SECRET, "password"),
+    ]
+
+
+def keycloak_values(stack: config.StackConfig, db: Database, secrets: list[SecretData]) -> dict[str, Any]:
+    """`secrets`: the Secrets the pods read, with their values (their digest rolls the pods)."""
+    image = IMAGES["keycloak"]
+    env = environment(stack, db)
+    return {
+        "fullnameOverride": RELEASE,  # Services `keycloak-http` and `keycloak-headless`
+        "replicas": 2 if stack.is_production else 1,
+        "image": {"repository": image.repository, "tag": image.tag},
+        "args": ["start"],
+        "http": {"relativePath": "/"},
+        "proxy": {"enabled": True, "mode": "xforwarded", "http": {"enabled": True}},  # TLS ends at Envoy
+        "database": {
+            "vendor": "postgres",
+            "hostname": db.host,
+            "port": PORT,
+            "database": db.database,
+            "existingSecret": db.credentials,
+            "existingSecretKey": "password",
+        },
+        "extraEnv": yaml.safe_dump(env, sort_keys=False),
+        # the password comes through `database.existingSecret`, the rest through `extraEnv`
+        "podAnnotations": {
+            SECRETS_CHECKSUM: secrets_checksum([*secret_refs(env), (db.credentials, "password")], secrets)
+        },
+        "serviceAccount": {"create": True, "automountServiceAccountToken": False},
+        "podSecurityContext": {**POD_SECURITY, "fsGroup": 1000},
+        "securityContext": {**CONTAINER_SECURITY, "runAsUser": 1000},
+        "resources": resources("250m", "1Gi", "2Gi"),
+        "httpRoute": {"enabled": False},  # ours exposes the realm's public paths only
+    }
+
+
+def admin_secret(home: Home, opts: pulumi.ResourceOptions) -> SecretData:
+    """The bootstrap admin of the master realm, which the realm reconcile signs in as."""
+    data: dict[str, pulumi.Input[str]] = {"username": ADMIN_USER, "password": password("keycloak-admin", opts)}
+    return secret(home, ADMIN_SECRET, data, opts)
+
+
 def keycloak(
     stack: config.StackConfig,
     home: Home,
     db: Database,
+    admin: SecretData,
     opts: pulumi.ResourceOptions,
-    crd_opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
-) -> k8s.apiextensions.CustomResource:
-    server = k8s.apiextensions.CustomResource(
-        f"{home.name}-{NAME}",
-        api_version="k8s.keycloak.org/v2alpha1",
-        kind="Keycloak",
-        metadata=meta.object_meta(NAME, COMPONENT, home.ref),
-        spec=keycloak_spec(stack, db),
-        opts=crd_opts,
+) -> k8s.helm.v4.Chart:
+    """The server, once its database is Ready (Keycloak migrates it at start)."""
+    server = helm_chart(
+        "keycloak",
+        "keycloakx",
+        RELEASE,
+        home.ref,
+        keycloak_values(stack, db, [db.secret, admin]),
+        pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[db.resource, db.secret.resource, admin.resource])
+        ),
     )
     host = stack.host(stack.identity.hosts.keycloak)
-    http_route(home, NAME, host, (SERVICE, endpoints.KEYCLOAK_HTTP_PORT), route_opts, public_prefixes(stack))
-    realm_import(stack, home, server, opts, crd_opts)
+    backend = (endpoints.KEYCLOAK_SERVICE, endpoints.KEYCLOAK_HTTP_PORT)
+    http_route(home, RELEASE, host, backend, route_opts, public_prefixes(stack))
     return server
-
-
-def realm_import(
-    stack: config.StackConfig,
-    home: Home,
-    server: k8s.apiextensions.CustomResource,
-    opts: pulumi.ResourceOptions,
-    crd_opts: pulumi.ResourceOptions,
-) -> k8s.apiextensions.CustomResource:
-    """Create-only: Keycloak imports the realm once; later changes here do not reach an existing realm."""
-    data: dict[str, pulumi.Input[str]] = {name: password(f"keycloak-m2m-{name}", opts) for name in m2m_clients(stack)}
-    if stack.identity.connectors.google:
-        data[GOOGLE_SECRET_KEY] = config.secret("googleClientSecret")
-    secrets = secret(home, CLIENT_SECRETS, data, opts)
-    return k8s.apiextensions.CustomResource(
-        f"{home.name}-realm-{stack.identity.realm}",
-        api_version="k8s.keycloak.org/v2alpha1",
-        kind="KeycloakRealmImport",
-        metadata=meta.object_meta(stack.identity.realm, COMPONENT, home.ref),
-        spec={"keycloakCRName": NAME, "realm": realm(stack), "placeholders": placeholders(stack)},
-        opts=pulumi.ResourceOptions.merge(crd_opts, pulumi.ResourceOptions(depends_on=[server, secrets.resource])),
-    )

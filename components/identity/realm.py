@@ -17,14 +17,12 @@ of those roles (optional or default alike). The browser, direct-grant and post-b
 scope unless its user signed in with a second factor. (Keycloak 26.0 has no "client scope requested"
 flow condition, which would ask only when the scope is; it came later.)
 
-The import is create-only: Keycloak imports the realm once, and later changes here (a new organization's
-groups and admins included) do not reach it (re-import the realm, or manage day 2 with the Keycloak
-provider).
+The realm is keycloak-config-cli's input (`realm_sync`): applied on every change, what config no longer
+names is removed from the live realm. Secrets are `$(env:NAME)` substitutions, never in the file.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -52,9 +50,9 @@ from .realm_scopes import (
 ORG_ROLES = ("ORG_ADMIN", "ORG_MANAGER", "ORG_USER")
 ORGS_GROUP = "orgs"
 SPA_CLIENT = "portal"
-CLIENT_SECRETS = "keycloak-client-secrets"  # Secret in the keycloak namespace the placeholders read
+CLIENT_SECRETS = "keycloak-client-secrets"  # Secret in the keycloak namespace the substitutions read
 GOOGLE_SECRET_KEY = "google-client-secret"
-GOOGLE_PLACEHOLDER = "GOOGLE_CLIENT_SECRET"
+GOOGLE_VARIABLE = "GOOGLE_CLIENT_SECRET"
 
 
 # --- names shared with the component and the tests ---------------------------------------------------
@@ -69,17 +67,22 @@ def m2m_clients(stack: config.StackConfig) -> dict[str, list[str]]:
     return {name: sorted(found) for name, found in sorted(scopes.items())}
 
 
-def placeholder(client_id: str) -> str:
+def secret_variable(client_id: str) -> str:
     """`partner-logistics` -> `M2M_PARTNER_LOGISTICS_SECRET` (injective: client ids are DNS labels)."""
     return "M2M_" + client_id.upper().replace("-", "_") + "_SECRET"
 
 
-def placeholders(stack: config.StackConfig) -> dict[str, dict[str, Any]]:
-    """Environment of the import job, from the client secrets Secret; the realm says `${NAME}`."""
-    keys = {placeholder(name): name for name in m2m_clients(stack)}
+def substituted(variable: str) -> str:
+    """keycloak-config-cli's `$(env:NAME)`: the value of an environment variable of its Job."""
+    return f"$(env:{variable})"
+
+
+def substitutions(stack: config.StackConfig) -> dict[str, str]:
+    """Environment variable of the reconcile Job -> its key in the client secrets Secret."""
+    keys = {secret_variable(name): name for name in m2m_clients(stack)}
     if stack.identity.connectors.google:
-        keys[GOOGLE_PLACEHOLDER] = GOOGLE_SECRET_KEY
-    return {var: {"secret": {"name": CLIENT_SECRETS, "key": key}} for var, key in sorted(keys.items())}
+        keys[GOOGLE_VARIABLE] = GOOGLE_SECRET_KEY
+    return dict(sorted(keys.items()))
 
 
 def portal_origin(stack: config.StackConfig) -> str:
@@ -178,7 +181,7 @@ def clients(stack: config.StackConfig) -> list[dict[str, Any]]:
                 "protocol": "openid-connect",
                 "publicClient": False,
                 "clientAuthenticatorType": "client-secret",
-                "secret": "${" + placeholder(client_id) + "}",
+                "secret": substituted(secret_variable(client_id)),
                 **NO_FLOWS,
                 "serviceAccountsEnabled": True,
                 "attributes": {"client_credentials.use_refresh_token": "false"},
@@ -206,7 +209,7 @@ def identity_providers(stack: config.StackConfig) -> list[dict[str, Any]]:
             "postBrokerLoginFlowAlias": POST_BROKER_FLOW,  # the second factor for admins, after Google
             "config": {
                 "clientId": google.client_id,
-                "clientSecret": "${" + GOOGLE_PLACEHOLDER + "}",
+                "clientSecret": substituted(GOOGLE_VARIABLE),
                 "hostedDomain": ",".join(sorted(google.hosted_domains)),
                 "defaultScope": "openid profile email",
                 "syncMode": "IMPORT",
@@ -249,13 +252,8 @@ def realm(stack: config.StackConfig) -> dict[str, Any]:
         "clientScopeMappings": admin_scope_mappings(stack),
         "clients": clients(stack),
         "identityProviders": identity_providers(stack),
-        "components": {
-            "org.keycloak.userprofile.UserProfileProvider": [
-                {
-                    "providerId": "declarative-user-profile",
-                    "subComponents": {},
-                    "config": {"kc.user.profile.config": [json.dumps(user_profile(), sort_keys=True)]},
-                }
-            ]
-        },
+        # keycloak-config-cli imports `userProfile` only while this attribute is set (adorsys#979: a
+        # UserProfileProvider component is silently ignored)
+        "attributes": {"userProfileEnabled": "true"},
+        "userProfile": user_profile(),
     }

@@ -55,8 +55,10 @@ class Organization(pulumi.ComponentResource):
             opts=child,
         )
         self.secret_store = secret_store(org, self.namespace, args.secrets_operator, child)
-        self.webhook_record = org_tunnel(org, args.stack, self.namespace, child)
-        self.webhook_url = f"https://{args.stack.host(org.name)}"
+        # webhooks reach the cluster through Cloudflare: a stack without it (a laptop) has no webhook URL
+        cf = args.stack.edge.cloudflare
+        self.webhook_record = org_tunnel(org, args.stack, cf, self.namespace, child) if cf else None
+        self.webhook_url = f"https://{args.stack.host(org.name)}" if cf else None
         self.register_outputs(
             {
                 "namespace": self.namespace.metadata.name,

@@ -42,6 +42,6 @@ class SecretsOperator(pulumi.ComponentResource):
         namespace = meta.platform_namespace(NAMESPACE, COMPONENT, args.production, child)
         # carries the external-secrets.io CRDs: protected in prod
         self.chart = helm_chart(
-            RELEASE, "external-secrets", RELEASE, namespace.metadata.name, VALUES, meta.stateful(child, args.production)
+            RELEASE, "external-secrets", RELEASE, namespace.metadata.name, VALUES, child, args.production
         )
         self.register_outputs({"namespace": namespace.metadata.name})

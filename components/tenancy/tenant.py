@@ -35,6 +35,9 @@ class TenantArgs:
     private_ranges: list[str]
     # namespaces hosting a configured app or API (stack.apps/apis): only their HTTPRoutes may attach
     gateway_namespaces: frozenset[str]
+    # what installs Argo CD (its CRDs and namespace), which the AppProject waits for; None for an Argo CD
+    # the cluster already has
+    argocd: pulumi.Resource | None = None
 
 
 def namespace_labels(tenant: config.Tenant, gateway_access: bool) -> dict[str, str]:
@@ -94,7 +97,7 @@ class Tenant(pulumi.ComponentResource):
             kind="AppProject",
             metadata=meta.object_meta(tenant.name, COMPONENT, meta.ARGOCD_NAMESPACE, self._labels),
             spec=app_project_spec(tenant),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.argocd] if args.argocd else None),
         )
         self.register_outputs(
             {

@@ -35,10 +35,10 @@ def release_name(org: config.Organization) -> str:
 def org_tunnel(
     org: config.Organization,
     stack: config.StackConfig,
+    cf: config.Cloudflare,
     namespace: k8s.core.v1.Namespace,
     opts: pulumi.ResourceOptions,
 ) -> cloudflare.DnsRecord:
-    cf = stack.edge.cloudflare
     name = tunnel_name(stack.environment, org)
     host = stack.host(org.name)
     tunnel_secret = random.RandomBytes(f"{org.name}-tunnel-secret", length=32, opts=opts)

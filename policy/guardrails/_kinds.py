@@ -70,8 +70,6 @@ NAMESPACED_KINDS = frozenset(
         "gateway.networking.k8s.io/TCPRoute",
         "gateway.networking.k8s.io/TLSRoute",
         "gateway.networking.k8s.io/UDPRoute",
-        "k8s.keycloak.org/Keycloak",
-        "k8s.keycloak.org/KeycloakRealmImport",
         "postgresql.cnpg.io/Backup",
         "postgresql.cnpg.io/Cluster",
         "postgresql.cnpg.io/Database",

@@ -70,6 +70,7 @@ WILDCARD_CHARS = re.compile(r"[*?\[\]]")
 DESCRIPTION_REPO_RE = re.compile(r"\(([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)\)\s*$")
 CHART_TYPES = (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE, HELM_RELEASE_TYPE)
 ARGOCD_RBAC_CONFIG_MAP = "argocd-rbac-cm"
+ARGOCD_CHART = "argo-cd"
 ADMIN_ROLE = "role:admin"
 # The platform admin group as each Dex connector names it: `authentik:platform-admins`, `<github-org>:platform-admins`.
 ADMIN_GROUP_PATTERNS = ["^[a-z0-9]([-a-z0-9]*[a-z0-9])?:platform-admins$"]
@@ -405,13 +406,26 @@ def _admin_holders(grants: list[tuple[str, str]]) -> set[str]:
     return holders
 
 
-@for_types(CONFIG_MAP_TYPE)
-def _argocd_admin(args: ResourceValidationArgs, report: Report) -> None:
+def _argocd_rbac_data(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+    """argocd-rbac-cm's data: the ConfigMap's (or a patch's), or what the argo-cd chart renders into it
+    (`configs.rbac`, argo-helm templates/argocd-configs/argocd-rbac-cm.yaml)."""
+    if args.resource_type in CHART_TYPES:
+        chart = str(args.props.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+        if chart != ARGOCD_CHART:
+            return None
+        return mapping(mapping(mapping(args.props.get("values")).get("configs")).get("rbac"))
     if object_name(args.props) != ARGOCD_RBAC_CONFIG_MAP:
+        return None
+    return mapping(args.props.get("data"))
+
+
+@for_types(CONFIG_MAP_TYPE, *CHART_TYPES)
+def _argocd_admin(args: ResourceValidationArgs, report: Report) -> None:
+    data = _argocd_rbac_data(args)
+    if data is None:
         return
     what = describe(args.resource_type, args.props, args.name)
     admins = [re.compile(p) for p in config_value(args, "adminGroupPatterns", ADMIN_GROUP_PATTERNS)]
-    data = mapping(args.props.get("data"))
     lines = _rbac_csv(data)
     grants = [(fields[1], fields[2]) for _, fields in lines if len(fields) >= 3 and fields[0] == "g"]
     holders = _admin_holders(grants)
@@ -435,8 +449,8 @@ def _argocd_admin(args: ResourceValidationArgs, report: Report) -> None:
 
 argocd_rbac_admin_group = ResourceValidationPolicy(
     name="argocd-rbac-admin-group",
-    description="Argo CD's argocd-rbac-cm grants role:admin (directly, through other roles, as policy.default or "
-    "as a `*, *` policy) only to the platform admin group.",
+    description="Argo CD's argocd-rbac-cm (or the argo-cd chart's configs.rbac) grants role:admin (directly, "
+    "through other roles, as policy.default or as a `*, *` policy) only to the platform admin group.",
     validate=_argocd_admin,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=ARGO, reference="rbac.md: policy.csv, policy.default"),

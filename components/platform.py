@@ -1,0 +1,94 @@
+"""The platform: every plane, built from one stack config in the order their dependencies need.
+
+Identity comes before the gateway (the gateway's oauth2-proxy is one of Dex's clients), yet identity's
+routes wait for the Gateway API CRDs the gateway installs, and on a stack with its own CA Dex and Argo CD
+trust that CA, which the gateway makes: both are deferred outputs, resolved once the gateway exists, and
+resolved even when building a plane fails, or the SDK would wait forever on the registrations that need
+them instead of reporting the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+import pulumi_kubernetes as k8s
+
+from . import config
+from .gateway import AuthGateway, AuthGatewayArgs
+from .identity import IdentityStack, IdentityStackArgs
+from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
+from .tenancy import Organization, OrganizationArgs, SecretsOperator, SecretsOperatorArgs, Tenant, TenantArgs
+
+
+def providers(stack: config.StackConfig) -> dict[str, pulumi.ProviderResource]:
+    """Explicit providers, passed down to every plane. Kubernetes always targets the stack's named
+    context (of the secret kubeconfig when set), never whatever context happens to be current."""
+    found: dict[str, pulumi.ProviderResource] = {
+        "kubernetes": k8s.Provider(
+            "kubernetes", context=stack.cluster.context, kubeconfig=config.optional_secret("kubeconfig")
+        )
+    }
+    if stack.edge.cloudflare:
+        found["cloudflare"] = cloudflare.Provider("cloudflare", api_token=config.secret("cloudflareApiToken"))
+    return found
+
+
+def prerequisites(stack: config.StackConfig) -> list[dict[str, Any]]:
+    """What the stack expects the cluster to have already (the offline preview states it)."""
+    return [] if stack.argocd.install else [EXISTING_ARGOCD]
+
+
+def build(stack: config.StackConfig) -> None:
+    opts = pulumi.ResourceOptions(providers=providers(stack))
+    cloudflare_token = config.secret("cloudflareApiToken") if stack.edge.cloudflare else None
+
+    secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(stack.is_production), opts)
+    organizations = [
+        Organization(org.name, OrganizationArgs(org, stack, secrets_operator.chart), opts)
+        for org in stack.organizations
+    ]
+    gateway_crds: pulumi.Output[list[pulumi.Resource]]
+    resolve_gateway_crds: Callable[[pulumi.Output[list[pulumi.Resource]]], None]
+    gateway_crds, resolve_gateway_crds = pulumi.deferred_output()
+    private_ca: pulumi.Output[str]
+    resolve_private_ca: Callable[[pulumi.Output[str]], None]
+    private_ca, resolve_private_ca = pulumi.deferred_output()
+    gateway: AuthGateway | None = None
+    try:
+        identity = IdentityStack(
+            "identity",
+            IdentityStackArgs(
+                stack, gateway_crds=gateway_crds, private_ca=private_ca if stack.uses_private_ca else None
+            ),
+            opts,
+        )
+        # Only namespaces hosting a configured app or API may attach routes to the shared Gateway.
+        routed = frozenset({a.namespace for a in stack.apps} | {a.namespace for a in stack.apis})
+        tenants = [
+            Tenant(
+                t.name,
+                TenantArgs(t, stack.is_production, stack.network.private_ranges, routed, identity.argocd),
+                opts,
+            )
+            for t in stack.tenants
+        ]
+        tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
+        gateway = AuthGateway(
+            "gateway",
+            AuthGatewayArgs(stack, cloudflare_token, identity.clients["oauth2-proxy"].secret, tenant_namespaces),
+            opts,
+        )
+    finally:
+        resolve_gateway_crds(pulumi.Output.from_input([gateway.gateway_crds] if gateway else []))
+        resolve_private_ca(gateway.ca_certificate if gateway else pulumi.Output.from_input(""))
+
+    pulumi.export("domain", stack.domain)
+    pulumi.export("issuer", identity.issuer)
+    pulumi.export("publicHosts", gateway.public_hosts)
+    webhooks = {org.name: o.webhook_url for org, o in zip(stack.organizations, organizations, strict=True)}
+    pulumi.export("webhookUrls", {name: url for name, url in webhooks.items() if url})
+    pulumi.export("tenantNamespaces", {t.name: t.namespace_names for t in stack.tenants})
+    pulumi.export("prerequisites", prerequisites(stack))
