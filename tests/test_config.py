@@ -630,3 +630,51 @@ def test_the_realm_s_own_clients_are_reserved(staging: dict[str, Any]) -> None:
     own = {c["clientId"] for c in realm(parsed)["clients"]} - set(m2m_clients(parsed))
     assert own == {"organizations", "portal"}
     assert own | {GOOGLE_SECRET_KEY} <= config.RESERVED_CLIENT_IDS
+
+
+def test_every_stack_names_its_cluster(staging: dict[str, Any]) -> None:
+    """Without a context the Kubernetes provider would use whichever context is current: `pulumi up -s prod`
+    could reach the staging cluster."""
+    del staging["cluster"]
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert dict(caught.value.problems) == {"gatehouse:cluster": "is required"}
+    staging["cluster"] = {"context": ""}
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert dict(caught.value.problems) == {"gatehouse:cluster.context": "must not be empty"}
+
+
+def test_a_kubeconfig_is_optional_but_only_as_a_secret(staging: dict[str, Any]) -> None:
+    secrets = {"gatehouse:cloudflareApiToken": "t", "gatehouse:githubClientSecret": "g"}
+    secrets["gatehouse:googleClientSecret"] = "o"
+    assert _load(staging, secrets=secrets, secret_keys=list(secrets)).cluster.context == "gatehouse-staging"
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging, secrets={**secrets, "gatehouse:kubeconfig": "apiVersion: v1"}, secret_keys=list(secrets))
+    assert dict(caught.value.problems) == {
+        "gatehouse:kubeconfig": "must be a secret: pulumi config set --secret gatehouse:kubeconfig"
+    }
+
+
+def test_without_cloudflare_there_is_no_acme_and_no_token_to_set(staging: dict[str, Any]) -> None:
+    """Let's Encrypt certificates are issued through DNS-01 at Cloudflare; Cloudflare's records point at the
+    reserved address. A stack without Cloudflare needs neither, nor its token."""
+    del staging["edge"]["cloudflare"]
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert dict(caught.value.problems) == {
+        "gatehouse:edge.acme": "needs edge.cloudflare: certificates are issued through DNS-01 there"
+    }
+    del staging["edge"]["acme"]
+    secrets = {"gatehouse:githubClientSecret": "g", "gatehouse:googleClientSecret": "o"}
+    parsed = _load(staging, secrets=secrets, secret_keys=list(secrets))
+    assert parsed.edge.cloudflare is None and parsed.uses_private_ca
+
+
+def test_cloudflare_records_need_the_reserved_address(staging: dict[str, Any]) -> None:
+    del staging["edge"]["loadBalancer"]["address"]
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert dict(caught.value.problems) == {
+        "gatehouse:edge.loadBalancer.address": "is required with edge.cloudflare: DNS points at it"
+    }

@@ -60,7 +60,7 @@ def test_merges_deploy_staging_then_prod_after_approval() -> None:
 def test_ci_script_runs_the_readme_commands() -> None:
     readme = (REPO / "README.md").read_text()
     script = (REPO / ".ci" / "run").read_text()
-    for command in ("make test", "make preview STACK=staging", "make preview STACK=prod"):
+    for command in ("make test", "make preview STACK=staging", "make preview STACK=prod", "make preview STACK=dev"):
         assert command in script
     assert "make test" in readme and "make preview" in readme
     assert "--policy-pack policy --policy-pack-config policy/staging.json" in readme
@@ -73,3 +73,35 @@ def test_pulumi_cli_is_pinned_to_the_sdk_version() -> None:
     ]
     assert len(actions) == 3  # preview (per stack, one matrix step), up staging, up prod
     assert {str(step["with"]["pulumi-version"]) for step in actions} == {pins["pulumi"]}
+
+
+POLICY_VENV = "python -m venv policy/venv && policy/venv/bin/pip install -r policy/requirements.txt"
+
+
+def test_every_run_with_the_policy_pack_has_its_virtualenv_first() -> None:
+    """pulumi v3.259.0: a Python pack runs in the virtualenv its PulumiPolicy.yaml names
+    (sdk/python/cmd/pulumi-language-python/main.go), and the CLI installs a local pack's dependencies only in
+    `pulumi policy new` and `pulumi install` (pkg/cmd/pulumi/policy/io.go InstallPluginDependencies, called
+    from policy_new.go and install/install.go), never in `preview` or `up` with `--policy-pack`: so the
+    workflows, and the README's deploy steps, make it first."""
+    pack = yaml.safe_load((REPO / "policy" / "PulumiPolicy.yaml").read_text())
+    assert pack["runtime"]["options"]["virtualenv"] == "venv"
+    jobs = [job for path in WORKFLOWS for job in _load(path)["jobs"].values()]
+    checked = 0
+    for job in jobs:
+        steps = job["steps"]
+        for i, step in enumerate(steps):
+            if step.get("uses", "").startswith("pulumi/actions@") and step["with"].get("policyPacks"):
+                assert any(earlier.get("run") == POLICY_VENV for earlier in steps[:i]), job
+                checked += 1
+    assert checked == 3
+    readme = (REPO / "README.md").read_text()
+    assert readme.count(POLICY_VENV) >= 2  # deploying for real, and on a local cluster
+
+
+def test_workflows_point_the_kubeconfig_at_a_file_of_their_own() -> None:
+    """The stack names its context (gatehouse:cluster.context); the kubeconfig only has to contain it."""
+    for path in WORKFLOWS:
+        for step in _steps(_load(path)):
+            if "KUBECONFIG_DATA" in step.get("env", {}):
+                assert "~/.kube/config" not in step["run"] and "KUBECONFIG=$RUNNER_TEMP/kubeconfig" in step["run"]

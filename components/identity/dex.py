@@ -254,8 +254,10 @@ def dex(
     private_ca: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
+    user_store: pulumi.Resource,
 ) -> k8s.helm.v4.Chart:
-    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`."""
+    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`. `user_store`: Authentik,
+    whose connector Dex opens at start (it exits when no connector opens): the chart waits for it."""
     config_text = dex_config_yaml(stack, db, clients)
     config_secret = secret(home, CONFIG_SECRET, {"config.yaml": config_text}, opts)
     clients_secret = secret(home, CLIENTS_SECRET, {c.id: c.secret for c in clients.values()}, opts)
@@ -278,7 +280,7 @@ def dex(
         pulumi.ResourceOptions.merge(
             opts,
             # Dex runs its migrations at start and exits if the database is unreachable
-            pulumi.ResourceOptions(depends_on=[*inputs, db.resource]),
+            pulumi.ResourceOptions(depends_on=[*inputs, db.resource, user_store]),
         ),
     )
     http_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)

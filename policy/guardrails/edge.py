@@ -448,6 +448,8 @@ def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
         for r in args.resources
         if r.resource_type in DNS_RECORD_TYPES
     }
+    # domains that resolve without a record of the stack's (localtest.me: every name is 127.0.0.1)
+    resolved = [d.lower() for d in config_value(args, "resolvedDomains", [])]
     gateways = _gateways(args.resources)
     for route in _routes(args.resources):
         https = [a for a in _attachments(route.props, gateways) if _on_https(a)]
@@ -455,7 +457,7 @@ def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
             continue
         what = describe(route.resource_type, route.props, route.name)
         for host in sorted({h.lower() for h in _strings(_spec(route.props).get("hostnames"))}):
-            if host not in records:
+            if host not in records and not any(host == d or host.endswith(f".{d}") for d in resolved):
                 report(f"{what} hostname '{host}' has no Cloudflare DNS record", route.urn)
             for attachment in https:
                 gateway = attachment.gateway
@@ -473,9 +475,16 @@ def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
 
 route_host_dns_and_tls = StackValidationPolicy(
     name="route-host-dns-and-tls",
-    description="Every hostname served over HTTPS has a Cloudflare DNS record and is covered by the certificate "
-    "of a TLS-terminating listener of its Gateway.",
+    description="Every hostname served over HTTPS has a Cloudflare DNS record (unless its domain resolves by "
+    "itself) and is covered by the certificate of a TLS-terminating listener of its Gateway.",
     validate=_dns_and_tls,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "resolvedDomains": string_list(
+                [], "Domains whose names resolve without a DNS record of the stack's, such as localtest.me."
+            )
+        }
+    ),
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name=GATEWAY_API, reference="Listener hostname and TLS"),
 )
