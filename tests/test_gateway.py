@@ -256,6 +256,16 @@ def test_oauth2_proxy_starts_without_reaching_dex(preview) -> None:
     assert (service["name"], service["port"]) == ("dex", 5556)
 
 
+def test_oauth2_proxy_waits_for_its_session_store(preview) -> None:
+    """oauth2-proxy v7.15.3 pkg/middleware/readynesscheck.go: its readiness answers only once the session
+    store's VerifyConnection (a Redis PING, pkg/sessions/redis/redis_store.go) succeeds, and Pulumi waits
+    for its Deployment to be Ready: its Valkey is installed first."""
+    _, result = preview
+    assert result.run is not None
+    charts = {r.name: r for r in result.run.registrations if r.type == "kubernetes:helm.sh/v4:Chart"}
+    assert charts["oauth2-proxy-redis"].urn in charts["oauth2-proxy"].dependencies
+
+
 def test_oauth2_proxy_rolls_when_a_secret_it_reads_changes(preview) -> None:
     _, result = preview
     assert result.run is not None

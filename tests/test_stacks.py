@@ -173,3 +173,16 @@ def test_summary_lists_blocking_problems_and_groups_advice(stack) -> None:
         count = sum(v.policy == policy for v in advice)
         assert f"  [advisory] {policy}: {count} (" in printed
     assert not any(v.urn in printed for v in advice)  # one line per policy, not one per resource
+
+
+def test_an_existing_argocd_is_a_prerequisite_the_preview_states(tmp_path: Path) -> None:
+    """`argocd.install: false`: the AppProjects and patches need an Argo CD nothing in the stack installs;
+    the deploy-order check takes the stated prerequisite as present, and the summary names it."""
+    config = yaml.safe_load((REPO / "Pulumi.staging.yaml").read_text())["config"]
+    config["gatehouse:argocd"] = {"install": False}
+    program = program_with_stack(tmp_path, "staging", config)
+    result, printed = run_preview(program, tmp_path / "out", stack="staging")
+    assert result.exit_code == 0, printed
+    assert "Prerequisites: Argo CD (namespaces argocd, API groups argoproj.io)" in printed
+    order = json.loads((tmp_path / "out" / "validation-report.json").read_text())["order"]
+    assert order["prerequisites"] == [{"what": "Argo CD", "namespaces": ["argocd"], "apiGroups": ["argoproj.io"]}]

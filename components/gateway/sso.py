@@ -122,7 +122,7 @@ def oauth2_proxy(
         stored_secret("oauth2-proxy-credentials", CREDENTIALS_SECRET, COMPONENT, ns, credentials, opts),
         redis_secret,
     ]
-    valkey(
+    sessions = valkey(
         "oauth2-proxy-redis",
         REDIS,
         ns,
@@ -155,7 +155,8 @@ def oauth2_proxy(
             "podAnnotations": {SECRETS_CHECKSUM: secrets_checksum(SECRET_REFS, secrets)},
             "resources": resources("50m", "64Mi", "256Mi"),
         },
-        opts,
+        # its readiness check pings Redis (v7.15.3 pkg/middleware/readynesscheck.go): Valkey first
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[sessions])),
     )
     # The login host: sign-in, callback and sign-out; not itself behind ext_authz.
     custom(

@@ -1,8 +1,9 @@
 """IdentityStack: who you are.
 
 Platform people sign in through Dex (Authentik, GitHub, Google behind one issuer); tenants through
-Keycloak, whose realm is generated from the organizations and APIs in config. Authentik, Dex and
-Keycloak each keep their data in a CloudNativePG cluster.
+Keycloak, whose realm is generated from the organizations and APIs in config and reconciled on every
+change. Authentik, Dex and Keycloak each keep their data in a CloudNativePG cluster. Argo CD is
+installed here too (or an existing one configured), signing in through Dex.
 
 Pod Security: every namespace of the plane enforces `restricted`.
 """
