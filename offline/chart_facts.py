@@ -463,7 +463,7 @@ FACTS: dict[str, ChartFacts] = {
     # (Certificate, CertificateRequest, Issuer, ClusterIssuer) and acme.cert-manager.io (Order, Challenge);
     # templates/webhook-validating-webhook.yaml (always rendered) validates CREATE/UPDATE of `*/*` in both
     # groups with failurePolicy Fail; templates/webhook-mutating-webhook.yaml mutates cert-manager.io
-    # certificaterequests (research/webhooks.md section 1).
+    # certificaterequests.
     "cert-manager": ChartFacts(
         source="cert-manager/cert-manager v1.21.1 deploy/charts/cert-manager/{values.yaml,templates/crd-*,"
         "templates/webhook-validating-webhook.yaml,templates/webhook-mutating-webhook.yaml}",
@@ -475,7 +475,7 @@ FACTS: dict[str, ChartFacts] = {
     # templates/mutatingwebhookconfiguration.yaml (`webhook.mutating.create`, default true) mutates backups,
     # clusters, databases, scheduledbackups; templates/validatingwebhookconfiguration.yaml
     # (`webhook.validating.create`, default true) validates those and poolers; failurePolicy Fail by default;
-    # served by the operator Deployment itself (research/webhooks.md section 2(b)).
+    # served by the operator Deployment itself.
     "cloudnative-pg": ChartFacts(
         source="cloudnative-pg/charts cloudnative-pg-v0.29.0 charts/cloudnative-pg/{values.yaml,"
         "templates/crds/crds.yaml,templates/mutatingwebhookconfiguration.yaml,"
@@ -489,7 +489,7 @@ FACTS: dict[str, ChartFacts] = {
     # (default true), and kinds named Cluster* or PushSecret in `and .Values.installCRDs
     # .Values.crds.create<Kind>`; deploy/charts/external-secrets/templates/validatingwebhook.yaml
     # (`if .Values.webhook.create`, default true) validates secretstores, clustersecretstores and
-    # externalsecrets of external-secrets.io with failurePolicy Fail (research/webhooks.md section 3).
+    # externalsecrets of external-secrets.io with failurePolicy Fail.
     "external-secrets": ChartFacts(
         source="external-secrets/external-secrets helm-chart-2.9.0 {hack/helm.generate.sh,"
         "deploy/charts/external-secrets/values.yaml,deploy/charts/external-secrets/templates/validatingwebhook.yaml}",
@@ -502,7 +502,7 @@ FACTS: dict[str, ChartFacts] = {
     # templates/. templates/redis/deployment.yaml (`if and .Values.redis.enabled (not redis-ha.enabled)`)
     # reads Secret `argocd-redis` (key auth) with no `optional`; that Secret is made only by the
     # redis-secret-init Job, a `helm.sh/hook: pre-install,pre-upgrade` (templates/redis-secret-init/job.yaml),
-    # which helm.v4.Chart skips: so it must be declared before the chart (research/argocd-misc.md 1(d)).
+    # which helm.v4.Chart skips: so it must be declared before the chart.
     "argo-cd": ChartFacts(
         source="argoproj/argo-helm argo-cd-10.1.1 charts/argo-cd/{values.yaml,templates/crds/*,"
         "templates/redis/deployment.yaml,templates/redis-secret-init/job.yaml}",
