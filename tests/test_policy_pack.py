@@ -82,6 +82,7 @@ def test_readme_lists_every_policy_with_its_levels() -> None:
     }
     staging, prod = levels("staging"), levels("prod")
     assert rows == {name: (staging[name], prod[name]) for name in ALL}
+    assert levels("dev") == staging  # the README's staging column holds for the laptop stack too
 
 
 # --- both real stacks ----------------------------------------------------------------------------------------
