@@ -2,8 +2,9 @@
 
 The engine passes config as `<namespace>:<key>` -> string, with structured values JSON-encoded. `secure:`
 values are encrypted by the stack's secrets provider and cannot be decrypted offline; they, and every
-key Pulumi.yaml declares `secret: true` that the stack file leaves unset, get a placeholder value that
-is marked secret, so the program runs exactly as it would with the real secret.
+key Pulumi.yaml declares `secret: true` (in `config`, or in `template.config`, where a key is documented
+without every stack being made to set it) that the stack file leaves unset, get a placeholder value
+that is marked secret, so the program runs exactly as it would with the real secret.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def load_stack_config(program_dir: Path, stack: str, secrets: dict[str, str] | N
                 values[qualified] = _engine_string(decl["default"])
         else:
             values[qualified] = _engine_string(decl)
+    # Secrets a project documents as its template's config: required by no stack, so the program decides
+    template = project_file.get("template") or {}
+    for key, decl in ((template.get("config") if isinstance(template, dict) else None) or {}).items():
+        if isinstance(decl, dict) and decl.get("secret"):
+            declared_secret.add(_qualify(project, key))
 
     secret_keys: set[str] = set()
     for key, value in stack_config.items():
