@@ -51,6 +51,9 @@ IMAGES: dict[str, ImagePin] = {
     # the release built and tested against Keycloak 26.5 (its pom.xml and CI matrix: 26.5.4)
     "keycloak-config-cli": ImagePin("docker.io/adorsys/keycloak-config-cli", "6.5.0-26.5.4"),
     "argocd": ImagePin("quay.io/argoproj/argocd", "v3.4.4"),  # the argo-cd chart's appVersion
+    # the argo-cd chart's Redis (its `redis.image.tag`), from Docker Hub's official image rather than the
+    # chart's ECR Public mirror, which `workload-image-registry` does not allow
+    "argocd-redis": ImagePin("docker.io/library/redis", "8.2.3-alpine"),
     "envoy-gateway": ImagePin("docker.io/envoyproxy/gateway", "v1.9.0"),
     "valkey": ImagePin("docker.io/valkey/valkey", "9.1.1"),
     "grafana": ImagePin("docker.io/grafana/grafana", "13.2.0"),

@@ -57,3 +57,15 @@ def test_keycloak_config_cli_is_built_for_the_pinned_keycloak_minor() -> None:
     Keycloak minor Gatehouse runs (v6.5.0's pom.xml and CI matrix: 26.5.4)."""
     built_for = IMAGES["keycloak-config-cli"].tag.split("-", 1)[1]
     assert built_for.split(".")[:2] == IMAGES["keycloak"].tag.split(".")[:2]
+
+
+def test_argocd_redis_is_the_charts_redis_from_an_allowed_registry() -> None:
+    """argo-helm argo-cd-10.1.1 values.yaml `redis.image`: ecr-public.aws.com/docker/library/redis, which
+    the registry rule (workload-image-registry, chart-workload-hygiene) refuses; the same official image
+    and tag from Docker Hub instead."""
+    vendored = yaml.safe_load((UPSTREAM / "charts" / "argo-cd" / "values.yaml").read_text())["redis"]["image"]
+    assert vendored["repository"].endswith("/docker/library/redis")
+    assert (IMAGES["argocd-redis"].repository, IMAGES["argocd-redis"].tag) == (
+        "docker.io/library/redis",
+        vendored["tag"],
+    )

@@ -105,7 +105,7 @@ def oidc_secret(home: Home | None, client: DexClient, opts: pulumi.ResourceOptio
 
 
 def argocd_values(stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None) -> dict[str, Any]:
-    image = IMAGES["argocd"]
+    image, redis = IMAGES["argocd"], IMAGES["argocd-redis"]
     small = resources("50m", "128Mi", "512Mi")
     return {
         "global": {
@@ -128,7 +128,10 @@ def argocd_values(stack: config.StackConfig, client: DexClient, root_ca: pulumi.
         "repoServer": {"resources": resources("100m", "256Mi", "1Gi")},
         "server": {"resources": small},
         "applicationSet": {"resources": small},
-        "redis": {"resources": resources("50m", "64Mi", "256Mi")},
+        "redis": {
+            "image": {"repository": redis.repository, "tag": redis.tag},
+            "resources": resources("50m", "64Mi", "256Mi"),
+        },
     }
 
 
