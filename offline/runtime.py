@@ -368,6 +368,7 @@ def run_program(program_dir: Path, config: StackConfig, swap_sdk_helpers: bool =
     exports: dict[str, Any] = {}
 
     failures: list[BaseException] = []
+    watchdogs: list[asyncio.Task[None]] = []  # at most one, started when the program fails
 
     def program() -> Any:
         asyncio.get_event_loop().set_default_executor(_InlineExecutor())
@@ -378,7 +379,7 @@ def run_program(program_dir: Path, config: StackConfig, swap_sdk_helpers: bool =
             # on an output the failed program never resolved (a `pulumi.deferred_output()`) waits forever.
             failures.append(exc)
             running = asyncio.current_task()  # the SDK's own, which reports the error
-            asyncio.ensure_future(_cancel_when_stalled({running} if running else set()))
+            watchdogs.append(asyncio.ensure_future(_cancel_when_stalled({running} if running else set())))
             raise
         root = pulumi.runtime.get_root_resource()
         outputs = dict(getattr(root, "outputs", {}) or {})
@@ -394,6 +395,12 @@ def run_program(program_dir: Path, config: StackConfig, swap_sdk_helpers: bool =
         except Exception as exc:  # the program's own failure is a finding, not a crash
             error = failures[0] if failures else exc
         except asyncio.CancelledError:  # the registrations cancelled after the program failed
+            if not failures:
+                raise
             error = failures[0]
+        finally:
+            # the event loop outlives this run: a watchdog left waiting would cancel the next run's work
+            for watchdog in watchdogs:
+                watchdog.cancel()
     registrations = sorted(monitor.registrations, key=lambda r: r.urn)
     return ProgramRun(registrations, dict(monitor.component_outputs), exports, error)

@@ -174,7 +174,7 @@ def test_two_runs_write_identical_resources(tmp_path: Path) -> None:
 def _program(tmp_path: Path, main: str, extra_config: dict | None = None) -> Path:
     """A one-off program beside the tiny one's project file."""
     program = tmp_path / "program"
-    program.mkdir()
+    program.mkdir(parents=True)
     (program / "Pulumi.yaml").write_text((PROGRAMS / "tiny" / "Pulumi.yaml").read_text())
     (program / "Pulumi.dev.yaml").write_text(
         yaml.safe_dump({"config": {"tiny:team": "team-a", **(extra_config or {})}})
@@ -209,6 +209,25 @@ def test_a_program_failing_with_a_registration_in_flight_is_reported_not_waited_
     result, printed = run_preview(program, tmp_path / "out")
     assert result.exit_code == 2
     assert "ValueError: failed before resolving its deferred output" in printed
+
+
+def test_a_failed_run_leaves_nothing_that_stops_the_next_one(tmp_path: Path) -> None:
+    """After a failed program its stall watchdog must not outlive the run: the event loop does, and a
+    watchdog still waiting would cancel whatever the next run waits on for longer than its window."""
+    failing = _program(tmp_path / "a", "raise ValueError('first run fails')\n")
+    slow = _program(
+        tmp_path / "b",
+        "import asyncio, pulumi, pulumi_kubernetes as k8s\n"
+        "async def later():\n"
+        "    await asyncio.sleep(1.5)\n"
+        "    return 'b'\n"
+        "k8s.core.v1.ConfigMap('waits', data={'a': pulumi.Output.from_input(later())})\n",
+    )
+    first, _ = run_preview(failing, tmp_path / "a" / "out")
+    assert first.exit_code == 2
+    second, printed = run_preview(slow, tmp_path / "b" / "out")
+    assert second.run is not None and second.run.error is None, printed
+    assert [r.name for r in second.run.registrations if r.type == "kubernetes:core/v1:ConfigMap"] == ["waits"]
 
 
 def test_two_charts_with_one_release_name_are_an_error(tmp_path: Path) -> None:
