@@ -69,7 +69,7 @@ class IdentityStack(pulumi.ComponentResource):
         user_store = authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # it renders a route
         dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes, user_store)
 
-        keycloak_admin = admin_secret(keycloak_ns, child)
+        keycloak_admin = admin_secret(keycloak_ns, production, child)
         server = keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
         self.realm_sync = realm_sync(stack, keycloak_ns, server, keycloak_admin, child)
 

@@ -25,7 +25,7 @@ import yaml
 from .. import config, endpoints
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from ..versions import IMAGES
-from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, http_route, password, secret
+from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, http_route, kept, password, secret
 from .databases import PORT, Database
 
 RELEASE = endpoints.KEYCLOAK_NAME
@@ -82,9 +82,12 @@ def keycloak_values(stack: config.StackConfig, db: Database, secrets: list[Secre
     }
 
 
-def admin_secret(home: Home, opts: pulumi.ResourceOptions) -> SecretData:
-    """The bootstrap admin of the master realm, which the realm reconcile signs in as."""
-    data: dict[str, pulumi.Input[str]] = {"username": ADMIN_USER, "password": password("keycloak-admin", opts)}
+def admin_secret(home: Home, production: bool, opts: pulumi.ResourceOptions) -> SecretData:
+    """The bootstrap admin of the master realm, which the realm reconcile signs in as. Keycloak reads it
+    only when it creates the master realm (BootstrapAdminOptions): a new value would lock the reconcile
+    out, so it never changes (protected in prod)."""
+    admin_password = password("keycloak-admin", kept(opts, production))
+    data: dict[str, pulumi.Input[str]] = {"username": ADMIN_USER, "password": admin_password}
     return secret(home, ADMIN_SECRET, data, opts)
 
 
