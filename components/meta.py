@@ -123,10 +123,10 @@ def platform_namespace(
     production: bool,
     opts: pulumi.ResourceOptions,
     gateway_access: bool = False,
-    pod_security: str = "restricted",
 ) -> k8s.core.v1.Namespace:
     """A namespace for a platform piece; `gateway_access` lets its HTTPRoutes attach to the Gateway."""
-    extra = {PSA_ENFORCE_LABEL: pod_security, "pod-security.kubernetes.io/enforce-version": "latest"}
+    # every platform piece runs under `restricted` (the charts are given what it needs)
+    extra = {PSA_ENFORCE_LABEL: "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
     if gateway_access:
         extra[GATEWAY_ACCESS_LABEL] = "true"
     return k8s.core.v1.Namespace(

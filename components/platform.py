@@ -23,7 +23,9 @@ from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
 from .tenancy import Organization, OrganizationArgs, SecretsOperator, SecretsOperatorArgs, Tenant, TenantArgs
 
 
-def providers(stack: config.StackConfig) -> dict[str, pulumi.ProviderResource]:
+def providers(
+    stack: config.StackConfig, cloudflare_token: pulumi.Input[str] | None
+) -> dict[str, pulumi.ProviderResource]:
     """Explicit providers, passed down to every plane. Kubernetes always targets the stack's named
     context (of the secret kubeconfig when set), never whatever context happens to be current."""
     found: dict[str, pulumi.ProviderResource] = {
@@ -31,8 +33,8 @@ def providers(stack: config.StackConfig) -> dict[str, pulumi.ProviderResource]:
             "kubernetes", context=stack.cluster.context, kubeconfig=config.optional_secret("kubeconfig")
         )
     }
-    if stack.edge.cloudflare:
-        found["cloudflare"] = cloudflare.Provider("cloudflare", api_token=config.secret("cloudflareApiToken"))
+    if cloudflare_token is not None:
+        found["cloudflare"] = cloudflare.Provider("cloudflare", api_token=cloudflare_token)
     return found
 
 
@@ -42,8 +44,8 @@ def prerequisites(stack: config.StackConfig) -> list[dict[str, Any]]:
 
 
 def build(stack: config.StackConfig) -> None:
-    opts = pulumi.ResourceOptions(providers=providers(stack))
     cloudflare_token = config.secret("cloudflareApiToken") if stack.edge.cloudflare else None
+    opts = pulumi.ResourceOptions(providers=providers(stack, cloudflare_token))
 
     secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(stack.is_production), opts)
     organizations = [

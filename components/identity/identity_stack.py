@@ -71,7 +71,7 @@ class IdentityStack(pulumi.ComponentResource):
 
         keycloak_admin = admin_secret(keycloak_ns, production, child)
         server = keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
-        self.realm_sync = realm_sync(stack, keycloak_ns, server, keycloak_admin, child)
+        realm_sync(stack, keycloak_ns, server, keycloak_admin, child)
 
         # what tenants' AppProjects wait for: the Argo CD install (its CRDs), or None for an existing one
         self.argocd: pulumi.Resource | None = None

@@ -14,8 +14,9 @@ Second factor before an admin scope: every `<api>:admin` scope is mapped to the 
 `organizations/ORG_ADMIN`, and Keycloak grants a scope that has role mappings only to users holding one
 of those roles (optional or default alike). The browser, direct-grant and post-broker-login flows
 (`realm_flows`) ask for an OTP code whenever the user holds that same role. So no token carries an admin
-scope unless its user signed in with a second factor. (Keycloak 26.0 has no "client scope requested"
-flow condition, which would ask only when the scope is; it came later.)
+scope unless its user signed in with a second factor. (Keycloak 26.5 also has a client-scope condition,
+`conditional-client-scope`, which would ask only when the scope is requested; the role condition, which
+asks an admin on every sign-in, is kept.)
 
 The realm is keycloak-config-cli's input (`realm_sync`): applied on every change, what config no longer
 names is removed from the live realm. Secrets are `$(env:NAME)` substitutions, never in the file.

@@ -59,9 +59,9 @@ def realm_text(stack: config.StackConfig) -> str:
     return json.dumps(realm(stack), indent=2, sort_keys=True) + "\n"
 
 
-def job_name(stack: config.StackConfig) -> str:
+def job_name(realm_file: str) -> str:
     """`keycloak-realm-<digest>`: a new name, hence a new run, whenever what the Job applies changes."""
-    applied = json.dumps([realm_text(stack), IMAGES["keycloak-config-cli"].ref, SETTINGS], sort_keys=True)
+    applied = json.dumps([realm_file, IMAGES["keycloak-config-cli"].ref, SETTINGS], sort_keys=True)
     return f"{REALM_CONFIGMAP}-{hashlib.sha256(applied.encode()).hexdigest()[:10]}"
 
 
@@ -97,13 +97,14 @@ def realm_sync(
     opts: pulumi.ResourceOptions,
 ) -> k8s.batch.v1.Job:
     secrets = client_secrets(stack, home, opts)
+    text = realm_text(stack)
     realm_file = k8s.core.v1.ConfigMap(
         f"{home.name}-{REALM_CONFIGMAP}",
         metadata=meta.object_meta(REALM_CONFIGMAP, COMPONENT, home.ref),
-        data={REALM_FILE: realm_text(stack)},
+        data={REALM_FILE: text},
         opts=opts,
     )
-    name = job_name(stack)
+    name = job_name(text)
     labels = meta.labels(COMPONENT, {"app.kubernetes.io/name": REALM_CONFIGMAP})
     container = k8s.core.v1.ContainerArgs(
         name="keycloak-config-cli",
