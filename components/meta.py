@@ -1,25 +1,31 @@
-"""Labels and object metadata: one helper, so every object carries the same ownership labels."""
+"""Labels, object metadata and the builders of kinds every plane makes: namespaces and custom resources.
+
+One helper each, so every object carries the same ownership labels, every namespace the same Pod Security
+labels. The label names the policy pack selects on come from the contract the pack imports too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-LABEL_DOMAIN = "gatehouse.dev"
+from policy import gatehouse_contract as contract
+
+LABEL_DOMAIN = contract.LABEL_DOMAIN
 MANAGED_BY = "gatehouse"
 
-# Labels other objects select on (NetworkPolicies, the Gateway's allowedRoutes, secret stores).
-TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
-ORGANIZATION_LABEL = f"{LABEL_DOMAIN}/organization"
-PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"
+# Labels other objects select on (NetworkPolicies, the Gateway's allowedRoutes, secret stores, policies).
+TENANT_LABEL = contract.TENANT_LABEL
+ORGANIZATION_LABEL = contract.ORGANIZATION_LABEL
+PROFILE_LABEL = contract.PROFILE_LABEL
 GATEWAY_ACCESS_LABEL = f"{LABEL_DOMAIN}/gateway-access"
-MANAGED_BY_LABEL = f"{LABEL_DOMAIN}/managed-by"
-PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
-# On an HTTPRoute deliberately left without SSO, JWT or API-key protection (login pages, public APIs).
-PUBLIC_ROUTE_LABEL = f"{LABEL_DOMAIN}/public-route"
+MANAGED_BY_LABEL = contract.MANAGED_BY_LABEL
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
+POD_SECURITY_LABEL_PREFIX = "pod-security.kubernetes.io"
+PSA_ENFORCE_LABEL = contract.PSA_ENFORCE_LABEL
 
 # Platform namespaces other planes refer to.
 ARGOCD_NAMESPACE = "argocd"
@@ -38,7 +44,7 @@ def service_host(service: str, namespace: str) -> str:
 GATEWAY_NAME = "public"
 GATEWAY_NAMESPACE = ENVOY_GATEWAY_NAMESPACE
 HTTPS_LISTENER = "https"
-HTTP_LISTENER = "http"
+HTTP_LISTENER = contract.HTTP_LISTENER
 
 # Labels Envoy Gateway puts on its proxy pods (internal/infrastructure/kubernetes/proxy/resource.go).
 ENVOY_PROXY_POD_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}
@@ -73,13 +79,7 @@ def object_meta(
 
 # What holds data or definitions: deleting a CRD deletes every object of its kind, a namespace everything
 # in it, a CloudNativePG Cluster its database (pulumi-kubernetes #2882, #2459).
-DATA_TYPES = frozenset(
-    {
-        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
-        "kubernetes:core/v1:Namespace",
-        "kubernetes:postgresql.cnpg.io/v1:Cluster",
-    }
-)
+DATA_TYPES = contract.DATA_TYPES
 KEPT = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
 
 
@@ -101,20 +101,53 @@ def keep_data(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformRes
     return pulumi.ResourceTransformResult(props=args.props, opts=pulumi.ResourceOptions.merge(args.opts, KEPT))
 
 
-def public_route_labels(public: bool) -> dict[str, str]:
-    """Labels marking a route deliberately left without SSO, JWT or API-key protection."""
-    return {PUBLIC_ROUTE_LABEL: "true"} if public else {}
+def custom_resource(
+    name: str,
+    api_version: str,
+    kind: str,
+    metadata: k8s.meta.v1.ObjectMetaArgs,
+    spec: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """An object of a CRD's kind: the one place custom resources are declared (the spec a plain dict)."""
+    return k8s.apiextensions.CustomResource(
+        name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
+    )
 
 
-def gateway_parent_ref() -> dict[str, str]:
-    """HTTPRoute parentRef to the shared Gateway's HTTPS listener."""
-    return {
-        "group": "gateway.networking.k8s.io",
-        "kind": "Gateway",
-        "name": GATEWAY_NAME,
-        "namespace": GATEWAY_NAMESPACE,
-        "sectionName": HTTPS_LISTENER,
+def namespace(
+    name: str,
+    component: str,
+    production: bool,
+    opts: pulumi.ResourceOptions,
+    *,
+    pod_security: str = "restricted",
+    warn_restricted: bool = False,
+    gateway_access: bool = False,
+    extra_labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> k8s.core.v1.Namespace:
+    """A namespace Gatehouse owns, `name` in Pulumi too, kept like all data (`stateful`).
+
+    It enforces the Pod Security level `pod_security` at the latest policy version; `warn_restricted`
+    also warns and audits at `restricted`, so a namespace allowed `baseline` sees what it relies on.
+    `gateway_access` lets its HTTPRoutes attach to the shared Gateway.
+    """
+    own = {
+        **(extra_labels or {}),
+        PSA_ENFORCE_LABEL: pod_security,
+        f"{POD_SECURITY_LABEL_PREFIX}/enforce-version": "latest",
     }
+    if warn_restricted:
+        own[f"{POD_SECURITY_LABEL_PREFIX}/warn"] = "restricted"
+        own[f"{POD_SECURITY_LABEL_PREFIX}/audit"] = "restricted"
+    if gateway_access:
+        own[GATEWAY_ACCESS_LABEL] = "true"
+    return k8s.core.v1.Namespace(
+        name,
+        metadata=object_meta(name, component, extra_labels=own, annotations=annotations),
+        opts=stateful(opts, production),
+    )
 
 
 def platform_namespace(
@@ -124,13 +157,5 @@ def platform_namespace(
     opts: pulumi.ResourceOptions,
     gateway_access: bool = False,
 ) -> k8s.core.v1.Namespace:
-    """A namespace for a platform piece; `gateway_access` lets its HTTPRoutes attach to the Gateway."""
-    # every platform piece runs under `restricted` (the charts are given what it needs)
-    extra = {PSA_ENFORCE_LABEL: "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
-    if gateway_access:
-        extra[GATEWAY_ACCESS_LABEL] = "true"
-    return k8s.core.v1.Namespace(
-        name,
-        metadata=object_meta(name, component, extra_labels=extra),
-        opts=stateful(opts, production),
-    )
+    """A namespace for a platform piece: Pod Security `restricted` (the charts are given what it needs)."""
+    return namespace(name, component, production, opts, gateway_access=gateway_access)

@@ -19,9 +19,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, endpoints, meta
-from .edge import custom
 from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
-from .routes import correlation_filters, route_spec
+from .routes import correlation_filters, http_route, route_spec, route_target
 
 COMPONENT = "api"
 JWT_PROVIDER = "keycloak"
@@ -76,7 +75,7 @@ def cors_spec(api: config.Api, default_origin: str) -> dict[str, Any]:
 def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str, cors_origin: str) -> dict[str, Any]:
     """`cors_origin`: allowed when the API configures no `corsOrigins`."""
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "targetRefs": [route_target(api.name)],
         "cors": cors_spec(api, cors_origin),
         "jwt": {
             "providers": [
@@ -99,7 +98,7 @@ def tier_secret_name(api: config.Api, tier: config.ApiKeyTier) -> str:
 
 def api_key_policy_spec(api: config.Api) -> dict[str, Any]:
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "targetRefs": [route_target(api.name)],
         "apiKeyAuth": {
             "credentialRefs": [
                 {"group": "", "kind": "Secret", "name": tier_secret_name(api, t)} for t in api.api_key_tiers
@@ -131,7 +130,7 @@ def rate_limit_spec(api: config.Api) -> dict[str, Any]:
         for tier in api.api_key_tiers
     ]
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api.name}],
+        "targetRefs": [route_target(api.name)],
         "rateLimit": {"global": {"rules": rules}},
     }
 
@@ -151,18 +150,23 @@ def protected_api(
     """`opts` for the custom resources (they wait for the CRDs), `secret_opts` for the keys."""
     ns = api.namespace
     read_only = api.auth == "apiKey" and api.scopes == ["read"]
-    custom(
+    http_route(
         f"api-{api.name}",
-        "gateway.networking.k8s.io/v1",
-        "HTTPRoute",
-        meta.object_meta(api.name, COMPONENT, ns, meta.public_route_labels(api.auth == "public")),
+        api.name,
+        COMPONENT,
+        ns,
         route_spec(
-            stack.host(api.host_label), api.service, read_only_matches() if read_only else None, correlation_filters()
+            stack.host(api.host_label),
+            api.service.name,
+            api.service.port,
+            read_only_matches() if read_only else None,
+            correlation_filters(),
         ),
         opts,
+        public=api.auth == "public",
     )
     if api.auth == "jwt":
-        custom(
+        meta.custom_resource(
             f"api-{api.name}-jwt",
             "gateway.envoyproxy.io/v1alpha1",
             "SecurityPolicy",
@@ -188,7 +192,7 @@ def protected_api(
                 string_data={client: key.result for client, key in keys.items()},
                 opts=secret_opts,
             )
-        custom(
+        meta.custom_resource(
             f"api-{api.name}-apikey",
             "gateway.envoyproxy.io/v1alpha1",
             "SecurityPolicy",
@@ -196,7 +200,7 @@ def protected_api(
             api_key_policy_spec(api),
             opts,
         )
-        custom(
+        meta.custom_resource(
             f"api-{api.name}-ratelimit",
             "gateway.envoyproxy.io/v1alpha1",
             "BackendTrafficPolicy",

@@ -17,7 +17,7 @@ from . import apis, edge, grafana, sso, tls
 from .cert_manager_check import api_check
 from .dns import dns_records
 from .local_dns import resolve_domain_to_gateway
-from .routes import route_spec
+from .routes import GATEWAY_API_VERSION, http_route, route_spec
 
 COMPONENT = "gateway"
 
@@ -81,21 +81,22 @@ class AuthGateway(pulumi.ComponentResource):
         for app in stack.apps:
             if app.name == "grafana":
                 grafana.grafana(stack, app, namespaces[app.namespace], child)
-            edge.custom(
+            http_route(
                 f"app-{app.name}",
-                "gateway.networking.k8s.io/v1",
-                "HTTPRoute",
-                meta.object_meta(app.name, COMPONENT, app.namespace, meta.public_route_labels(app.auth == "public")),
-                route_spec(stack.host(app.host_label), app.service),
+                app.name,
+                COMPONENT,
+                app.namespace,
+                route_spec(stack.host(app.host_label), app.service.name, app.service.port),
                 in_namespace(app.namespace),
+                public=app.auth == "public",
             )
             if app.auth == "sso":
                 sso.protect_with_sso(app.name, app.namespace, in_namespace(app.namespace))
                 sso_namespaces.add(app.namespace)
         for ns_name in sorted(sso_namespaces):
-            edge.custom(
+            meta.custom_resource(
                 f"oauth2-proxy-grant-{ns_name}",
-                "gateway.networking.k8s.io/v1",
+                GATEWAY_API_VERSION,
                 "ReferenceGrant",
                 meta.object_meta(sso.reference_grant_name(ns_name), COMPONENT, sso_ns.metadata.name),
                 sso.reference_grant_spec(ns_name),

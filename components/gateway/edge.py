@@ -17,6 +17,7 @@ from ..charts import ONE_SHOT, helm_chart, valkey, valkey_address
 from ..versions import IMAGES
 from .control_plane_tls import control_plane_secrets
 from .headers import REDIRECT_HEADER, SPOOFABLE
+from .routes import GATEWAY_API_GROUP, GATEWAY_API_VERSION, http_route, https_redirect_spec
 
 COMPONENT = "gateway"
 GATEWAY_CLASS = "gatehouse"
@@ -27,19 +28,6 @@ ENVOY_SERVICE = "envoy-public"
 WILDCARD_TLS_SECRET = "wildcard-tls"  # issued by cert-manager from the Gateway annotation
 RATELIMIT_REDIS = "ratelimit-redis"
 LETSENCRYPT_ISSUER = "letsencrypt"
-
-
-def custom(
-    name: str,
-    api_version: str,
-    kind: str,
-    metadata: k8s.meta.v1.ObjectMetaArgs,
-    spec: dict[str, Any],
-    opts: pulumi.ResourceOptions,
-) -> k8s.apiextensions.CustomResource:
-    return k8s.apiextensions.CustomResource(
-        name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
-    )
 
 
 def gateway_crds_chart(production: bool, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:
@@ -146,7 +134,7 @@ def gateway_spec(domain: str) -> dict[str, Any]:
                         "from": "Selector",
                         "selector": {"matchLabels": {meta.GATEWAY_ACCESS_LABEL: "true"}},
                     },
-                    "kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                    "kinds": [{"group": GATEWAY_API_GROUP, "kind": "HTTPRoute"}],
                 },
             },
         ],
@@ -161,7 +149,7 @@ def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
         else {"xForwardedFor": {"numTrustedHops": 0}}
     )
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": meta.GATEWAY_NAME}],
+        "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "Gateway", "name": meta.GATEWAY_NAME}],
         "clientIPDetection": ip_detection,
         "headers": {
             "requestID": "PreserveOrGenerate",
@@ -174,22 +162,13 @@ def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
     }
 
 
-def https_redirect_spec() -> dict[str, Any]:
-    return {
-        "parentRefs": [{"name": meta.GATEWAY_NAME, "sectionName": meta.HTTP_LISTENER}],
-        "rules": [
-            {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
-        ],
-    }
-
-
 def edge_objects(
     stack: config.StackConfig, namespace: k8s.core.v1.Namespace, issuer: str, opts: pulumi.ResourceOptions
 ) -> None:
     """EnvoyProxy, GatewayClass, Gateway, HTTPS redirect and ClientTrafficPolicy; `opts` carries the CRD
     dependency. `issuer`: the ClusterIssuer of the Gateway's certificate."""
     ns = namespace.metadata.name
-    custom(
+    meta.custom_resource(
         "public-proxy",
         "gateway.envoyproxy.io/v1alpha1",
         "EnvoyProxy",
@@ -197,17 +176,17 @@ def edge_objects(
         envoy_proxy_spec(stack.edge),
         opts,
     )
-    custom(
+    meta.custom_resource(
         "gateway-class",
-        "gateway.networking.k8s.io/v1",
+        GATEWAY_API_VERSION,
         "GatewayClass",
         meta.object_meta(GATEWAY_CLASS, COMPONENT),
         {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
         opts,
     )
-    custom(
+    meta.custom_resource(
         "public-gateway",
-        "gateway.networking.k8s.io/v1",
+        GATEWAY_API_VERSION,
         "Gateway",
         meta.object_meta(
             meta.GATEWAY_NAME,
@@ -219,15 +198,8 @@ def edge_objects(
         gateway_spec(stack.domain),
         opts,
     )
-    custom(
-        "https-redirect",
-        "gateway.networking.k8s.io/v1",
-        "HTTPRoute",
-        meta.object_meta("https-redirect", COMPONENT, ns),
-        https_redirect_spec(),
-        opts,
-    )
-    custom(
+    http_route("https-redirect", "https-redirect", COMPONENT, ns, https_redirect_spec(), opts)
+    meta.custom_resource(
         "public-edge",
         "gateway.envoyproxy.io/v1alpha1",
         "ClientTrafficPolicy",

@@ -1,25 +1,96 @@
-"""HTTPRoute specs: every public route attaches to the shared Gateway's HTTPS listener."""
+"""HTTPRoutes: the one builder of every route Gatehouse declares, and the specs they take.
+
+Every route but the HTTP-to-HTTPS redirect attaches to the shared Gateway's HTTPS listener, for one host;
+a route whose host signs people in (or is public on purpose) is labelled public, so the policy pack
+does not ask it for SSO, JWT or API-key protection.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import config, meta
+import pulumi
+import pulumi_kubernetes as k8s
+
+from policy import gatehouse_contract as contract
+
+from .. import meta
 from .headers import CORRELATION_HEADER, REDIRECT_HEADER
+
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
+
+
+def public_route_labels(public: bool) -> dict[str, str]:
+    """Labels marking a route deliberately left without SSO, JWT or API-key protection."""
+    return {contract.PUBLIC_ROUTE_LABEL: "true"} if public else {}
+
+
+def gateway_parent_ref() -> dict[str, str]:
+    """HTTPRoute parentRef to the shared Gateway's HTTPS listener."""
+    return {
+        "group": GATEWAY_API_GROUP,
+        "kind": "Gateway",
+        "name": meta.GATEWAY_NAME,
+        "namespace": meta.GATEWAY_NAMESPACE,
+        "sectionName": meta.HTTPS_LISTENER,
+    }
+
+
+def route_target(name: str) -> dict[str, str]:
+    """A policy's targetRef to the HTTPRoute `name` in the policy's own namespace."""
+    return {"group": GATEWAY_API_GROUP, "kind": "HTTPRoute", "name": name}
+
+
+def http_route(
+    resource_name: str,
+    name: str,
+    component: str,
+    namespace: pulumi.Input[str],
+    spec: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+    public: bool = False,
+) -> k8s.apiextensions.CustomResource:
+    """The HTTPRoute `name`; `public` marks it deliberately left without authentication."""
+    return meta.custom_resource(
+        resource_name,
+        GATEWAY_API_VERSION,
+        "HTTPRoute",
+        meta.object_meta(name, component, namespace, public_route_labels(public)),
+        spec,
+        opts,
+    )
+
+
+def path_prefixes(*prefixes: str) -> list[dict[str, Any]]:
+    """Matches for the requests under any of the path prefixes."""
+    return [{"path": {"type": "PathPrefix", "value": prefix}} for prefix in prefixes]
 
 
 def route_spec(
     host: str,
-    service: config.ServiceRef,
+    service: str,
+    port: int,
     matches: list[dict[str, Any]] | None = None,
     filters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    rule: dict[str, Any] = {"backendRefs": [{"name": service.name, "port": service.port}]}
+    """`host` on the shared Gateway's HTTPS listener, sent to the Service `service` (all of it, or `matches`)."""
+    rule: dict[str, Any] = {"backendRefs": [{"name": service, "port": port}]}
     if matches:
         rule["matches"] = matches
     if filters:
         rule["filters"] = filters
-    return {"parentRefs": [meta.gateway_parent_ref()], "hostnames": [host], "rules": [rule]}
+    return {"parentRefs": [gateway_parent_ref()], "hostnames": [host], "rules": [rule]}
+
+
+def https_redirect_spec() -> dict[str, Any]:
+    """Every plain-HTTP request of any host, redirected to HTTPS (the only route on the HTTP listener)."""
+    return {
+        "parentRefs": [{"name": meta.GATEWAY_NAME, "sectionName": meta.HTTP_LISTENER}],
+        "rules": [
+            {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+        ],
+    }
 
 
 def correlation_filters() -> list[dict[str, Any]]:

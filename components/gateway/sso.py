@@ -35,8 +35,8 @@ from ..charts import (
     valkey_address,
 )
 from ..versions import IMAGES
-from .edge import custom
 from .headers import REDIRECT_HEADER, SSO_HEADERS
+from .routes import http_route, path_prefixes, route_spec, route_target
 
 COMPONENT = "sso"
 NAMESPACE = "oauth2-proxy"
@@ -159,28 +159,20 @@ def oauth2_proxy(
         pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[sessions])),
     )
     # The login host: sign-in, callback and sign-out; not itself behind ext_authz.
-    custom(
+    http_route(
         "oauth2-proxy-route",
-        "gateway.networking.k8s.io/v1",
-        "HTTPRoute",
-        meta.object_meta(SERVICE, COMPONENT, ns, meta.public_route_labels(True)),
-        {
-            "parentRefs": [meta.gateway_parent_ref()],
-            "hostnames": [stack.host(stack.identity.hosts.oauth2_proxy)],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": "/oauth2"}}],
-                    "backendRefs": [{"name": SERVICE, "port": SERVICE_PORT}],
-                }
-            ],
-        },
+        SERVICE,
+        COMPONENT,
+        ns,
+        route_spec(stack.host(stack.identity.hosts.oauth2_proxy), SERVICE, SERVICE_PORT, path_prefixes("/oauth2")),
         crd_opts,
+        public=True,
     )
 
 
 def ext_auth_policy_spec(route: str) -> dict[str, Any]:
     return {
-        "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route}],
+        "targetRefs": [route_target(route)],
         "extAuth": {
             "failOpen": False,
             "timeout": "5s",
@@ -212,7 +204,7 @@ def reference_grant_spec(from_namespace: str) -> dict[str, Any]:
 
 
 def protect_with_sso(route: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
-    return custom(
+    return meta.custom_resource(
         f"{namespace}-{route}-sso",
         "gateway.envoyproxy.io/v1alpha1",
         "SecurityPolicy",

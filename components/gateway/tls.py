@@ -15,7 +15,7 @@ import pulumi_tls as tls
 
 from .. import config, meta
 from ..charts import helm_chart, resources
-from .edge import LETSENCRYPT_ISSUER, custom
+from .edge import LETSENCRYPT_ISSUER
 
 COMPONENT = "tls"
 NAMESPACE = "cert-manager"
@@ -106,7 +106,7 @@ def issuers(
         string_data={"tls.crt": certificate.cert_pem, "tls.key": key.private_key_pem},
         opts=opts,
     )
-    custom(
+    meta.custom_resource(
         "internal-ca-issuer",
         "cert-manager.io/v1",
         "ClusterIssuer",
@@ -124,7 +124,7 @@ def issuers(
         string_data={"api-token": cloudflare_token},
         opts=opts,
     )
-    custom(
+    meta.custom_resource(
         "letsencrypt",
         "cert-manager.io/v1",
         "ClusterIssuer",

@@ -30,7 +30,7 @@ from .. import config, endpoints, meta
 from ..charts import helm_chart, resources
 from ..versions import IMAGES
 from .clients import DexClient
-from .common import COMPONENT, Home, http_route, password, secret
+from .common import COMPONENT, Home, login_route, password, secret
 
 NAMESPACE = meta.ARGOCD_NAMESPACE
 RELEASE = "argocd"  # with the chart's nameOverride `argocd`, every object is `argocd-<component>`
@@ -155,7 +155,7 @@ def install(
         stack.is_production,  # carries the argoproj.io CRDs
     )
     host = stack.host(stack.identity.hosts.argocd)
-    http_route(home, RELEASE, host, (SERVER_SERVICE, SERVER_PORT), route_opts)  # its own login, through Dex
+    login_route(home, RELEASE, host, (SERVER_SERVICE, SERVER_PORT), route_opts)  # its own login, through Dex
     return chart
 
 

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from .. import config, meta
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
+from ..gateway.routes import gateway_parent_ref, public_route_labels
 from .blueprint import DEX_SECRET_ENV, blueprint_yaml
 from .common import (
     COMPONENT,
@@ -74,8 +75,8 @@ def authentik_values(stack: config.StackConfig, db: Database, secrets: list[Secr
                 "main": {
                     "enabled": True,
                     "hostnames": [stack.host(stack.identity.hosts.authentik)],
-                    "parentRefs": [meta.gateway_parent_ref()],
-                    "labels": meta.public_route_labels(True),  # the login page itself
+                    "parentRefs": [gateway_parent_ref()],
+                    "labels": public_route_labels(True),  # the login page itself
                 }
             },
         },

@@ -9,8 +9,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import endpoints, meta
+from .. import endpoints
 from ..charts import SecretData, stored_secret
+from ..gateway.routes import http_route, path_prefixes, route_spec
 
 COMPONENT = "identity"
 CNPG_NAMESPACE = "cnpg-system"
@@ -55,7 +56,7 @@ def env_from_secret(variable: str, secret_name: str, key: str) -> dict[str, Any]
     return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
 
 
-def http_route(
+def login_route(
     home: Home,
     name: str,
     host: str,
@@ -65,23 +66,8 @@ def http_route(
 ) -> k8s.apiextensions.CustomResource:
     """A login host on the shared Gateway: public on purpose, it is where people sign in."""
     service, port = backend
-    return k8s.apiextensions.CustomResource(
-        f"{home.name}-{name}-route",
-        api_version="gateway.networking.k8s.io/v1",
-        kind="HTTPRoute",
-        metadata=meta.object_meta(name, COMPONENT, home.ref, meta.public_route_labels(True)),
-        spec={
-            "parentRefs": [meta.gateway_parent_ref()],
-            "hostnames": [host],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": prefix}} for prefix in prefixes],
-                    "backendRefs": [{"name": service, "port": port}],
-                }
-            ],
-        },
-        opts=opts,
-    )
+    spec = route_spec(host, service, port, path_prefixes(*prefixes))
+    return http_route(f"{home.name}-{name}-route", name, COMPONENT, home.ref, spec, opts, public=True)
 
 
 # Pod Security `restricted` for the charts that let us say so.

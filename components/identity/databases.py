@@ -84,12 +84,12 @@ def database(
     )
     name = f"{app}-db"
     after_operator = pulumi.ResourceOptions(depends_on=[operator_chart, credentials.resource])
-    cluster = k8s.apiextensions.CustomResource(
+    cluster = meta.custom_resource(
         f"{home.name}-{name}",
-        api_version="postgresql.cnpg.io/v1",
-        kind="Cluster",
-        metadata=meta.object_meta(name, COMPONENT, home.ref, annotations=READY),
-        spec=cluster_spec(app, credentials.name, production),
-        opts=meta.stateful(pulumi.ResourceOptions.merge(opts, after_operator), production),
+        "postgresql.cnpg.io/v1",
+        "Cluster",
+        meta.object_meta(name, COMPONENT, home.ref, annotations=READY),
+        cluster_spec(app, credentials.name, production),
+        meta.stateful(pulumi.ResourceOptions.merge(opts, after_operator), production),
     )
     return Database(name, home.name, app, app, credentials, cluster)

@@ -36,7 +36,7 @@ from .common import (
     POD_SECURITY,
     Home,
     env_from_secret,
-    http_route,
+    login_route,
     secret,
 )
 from .databases import PORT, Database
@@ -283,5 +283,5 @@ def dex(
             pulumi.ResourceOptions(depends_on=[*inputs, db.resource, user_store]),
         ),
     )
-    http_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)
+    login_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)
     return chart

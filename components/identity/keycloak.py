@@ -25,7 +25,7 @@ import yaml
 from .. import config, endpoints
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from ..versions import IMAGES
-from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, http_route, kept, password, secret
+from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, kept, login_route, password, secret
 from .databases import PORT, Database
 
 RELEASE = endpoints.KEYCLOAK_NAME
@@ -112,5 +112,5 @@ def keycloak(
     )
     host = stack.host(stack.identity.hosts.keycloak)
     backend = (endpoints.KEYCLOAK_SERVICE, endpoints.KEYCLOAK_HTTP_PORT)
-    http_route(home, RELEASE, host, backend, route_opts, public_prefixes(stack))
+    login_route(home, RELEASE, host, backend, route_opts, public_prefixes(stack))
     return server

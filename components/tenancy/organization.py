@@ -32,19 +32,7 @@ class Organization(pulumi.ComponentResource):
         org = args.organization
         child = pulumi.ResourceOptions(parent=self)
         labels = {meta.ORGANIZATION_LABEL: org.name}
-        self.namespace = k8s.core.v1.Namespace(
-            org.namespace,
-            metadata=meta.object_meta(
-                org.namespace,
-                COMPONENT,
-                extra_labels={
-                    **labels,
-                    meta.PSA_ENFORCE_LABEL: "restricted",
-                    "pod-security.kubernetes.io/enforce-version": "latest",
-                },
-            ),
-            opts=meta.stateful(child, args.stack.is_production),
-        )
+        self.namespace = meta.namespace(org.namespace, COMPONENT, args.stack.is_production, child, extra_labels=labels)
         # Seed 002 pattern ^[a-zA-Z0-9_-]+$: letters and digits only.
         webhook = random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child)
         k8s.core.v1.Secret(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from policy import gatehouse_contract as contract
+
 READ = ["get", "list", "watch"]
 WRITE = ["create", "update", "patch", "delete"]
 DEPLOYER = "deployer"  # the tenant's ServiceAccount Argo CD impersonates, in its main namespace
@@ -85,8 +87,6 @@ DEPLOYER_PROFILES: dict[str, list[Rule]] = {
     "elevated": [*_DEPLOYS, _rule([""], ["secrets"], READ + WRITE)],
 }
 
-# Verbs and resources no tenant role may ever hold; the policy pack checks the same.
-FORBIDDEN_VERBS = frozenset({"*", "escalate", "bind", "impersonate"})
-GUARDRAIL_RESOURCES = frozenset(
-    {"resourcequotas", "limitranges", "networkpolicies", "roles", "rolebindings", "serviceaccounts/token"}
-)
+# Verbs and resources no tenant role may ever hold: the ones the policy pack checks.
+FORBIDDEN_VERBS = frozenset({"*", *contract.ESCALATION_VERBS})
+GUARDRAIL_RESOURCES = frozenset(contract.GUARDRAIL_RESOURCES)

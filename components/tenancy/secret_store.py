@@ -74,11 +74,11 @@ def secret_store(
         subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=READER, namespace=org.namespace)],
         opts=opts,
     )
-    return k8s.apiextensions.CustomResource(
+    return meta.custom_resource(
         f"{org.name}-store",
-        api_version="external-secrets.io/v1",
-        kind="ClusterSecretStore",
-        metadata=meta.object_meta(f"{org.namespace}-store", COMPONENT, extra_labels=labels),
-        spec=store_spec(org),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[operator])),
+        "external-secrets.io/v1",
+        "ClusterSecretStore",
+        meta.object_meta(f"{org.namespace}-store", COMPONENT, extra_labels=labels),
+        store_spec(org),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[operator])),
     )

@@ -5,7 +5,10 @@ Every tier allows zero LoadBalancer and NodePort Services: traffic enters only t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from policy import gatehouse_contract as contract
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,22 @@ class Size:
     services: int
     container_max_cpu: str
     container_max_memory: str
+
+    @classmethod
+    def from_quota(cls, hard: Mapping[str, str], container_max_cpu: str, container_max_memory: str) -> Size:
+        """The tier whose ResourceQuota is `hard` (what `quota` gives back)."""
+        return cls(
+            hard["requests.cpu"],
+            hard["requests.memory"],
+            hard["limits.cpu"],
+            hard["limits.memory"],
+            int(hard["pods"]),
+            int(hard["persistentvolumeclaims"]),
+            hard["requests.storage"],
+            int(hard["services"]),
+            container_max_cpu,
+            container_max_memory,
+        )
 
     def quota(self) -> dict[str, str]:
         return {
@@ -39,7 +58,8 @@ class Size:
 SIZES: dict[str, Size] = {
     "small": Size("2", "4Gi", "4", "8Gi", 20, 5, "50Gi", 10, "1", "2Gi"),
     "medium": Size("4", "8Gi", "8", "16Gi", 50, 10, "200Gi", 20, "2", "4Gi"),
-    "large": Size("8", "16Gi", "16", "32Gi", 100, 20, "500Gi", 40, "4", "8Gi"),
+    # the largest tier is the policy pack's ceiling: no tenant quota may exceed it
+    "large": Size.from_quota(contract.QUOTA_CEILINGS, "4", "8Gi"),
 }
 
 # What a container gets when it declares nothing (seed 002's LimitRange).

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from policy import gatehouse_contract as contract
+
 from .. import config, meta
 from .argocd import app_project_spec
 from .network import network_policies
@@ -23,9 +25,6 @@ COMPONENT = "tenant"
 SERVICE_ACCOUNT = DEPLOYER
 ROLE = "tenant"
 DEPLOYER_ROLE = f"{ROLE}-{DEPLOYER}"
-
-# Pod Security Admission level per permission profile.
-POD_SECURITY = {"standard": "restricted", "elevated": "baseline"}
 
 
 @dataclass(frozen=True)
@@ -40,20 +39,15 @@ class TenantArgs:
     argocd: pulumi.Resource | None = None
 
 
-def namespace_labels(tenant: config.Tenant, gateway_access: bool) -> dict[str, str]:
+def namespace_labels(tenant: config.Tenant) -> dict[str, str]:
+    """The tenant's own labels on each of its namespaces: who it is, and the repository it deploys from."""
     owner, repo = tenant.repo.split("/")
     return {
-        meta.TENANT_LABEL: tenant.name,
-        meta.ORGANIZATION_LABEL: tenant.organization,
-        meta.PROFILE_LABEL: tenant.profile,
-        f"{meta.LABEL_DOMAIN}/repo-owner": owner,
-        f"{meta.LABEL_DOMAIN}/repo-name": repo,
-        **({meta.GATEWAY_ACCESS_LABEL: "true"} if gateway_access else {}),
-        meta.PSA_ENFORCE_LABEL: POD_SECURITY[tenant.profile],
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        # warn and audit at restricted even for elevated tenants, so they see what they rely on
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted",
+        contract.TENANT_LABEL: tenant.name,
+        contract.ORGANIZATION_LABEL: tenant.organization,
+        contract.PROFILE_LABEL: tenant.profile,
+        contract.REPO_OWNER_LABEL: owner,
+        contract.REPO_NAME_LABEL: repo,
     }
 
 
@@ -61,22 +55,24 @@ class Tenant(pulumi.ComponentResource):
     namespaces: list[k8s.core.v1.Namespace]
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("gatehouse:tenancy:Tenant", name, None, opts)
+        super().__init__(contract.TENANT_TYPE, name, None, opts)
         self._tenant = args.tenant
         self._labels = {meta.TENANT_LABEL: args.tenant.name}
         child = pulumi.ResourceOptions(parent=self)
         tenant = args.tenant
 
         self.namespaces = [
-            k8s.core.v1.Namespace(
+            meta.namespace(
                 ns_name,
-                metadata=meta.object_meta(
-                    ns_name,
-                    COMPONENT,
-                    extra_labels=namespace_labels(tenant, ns_name in args.gateway_namespaces),
-                    annotations={f"{meta.LABEL_DOMAIN}/repo": tenant.repo_url},
-                ),
-                opts=meta.stateful(child, args.production),
+                COMPONENT,
+                args.production,
+                child,
+                pod_security=contract.POD_SECURITY_BY_PROFILE[tenant.profile],
+                # restricted warnings and audit even for elevated tenants, so they see what they rely on
+                warn_restricted=True,
+                gateway_access=ns_name in args.gateway_namespaces,
+                extra_labels=namespace_labels(tenant),
+                annotations={contract.REPO_ANNOTATION: tenant.repo_url},
             )
             for ns_name in tenant.namespace_names
         ]
@@ -91,13 +87,13 @@ class Tenant(pulumi.ComponentResource):
         for ns_name, namespace in zip(tenant.namespace_names, self.namespaces, strict=True):
             self._guardrails(ns_name, namespace, args.private_ranges, child)
             self._rbac(ns_name, namespace, child)
-        self.app_project = k8s.apiextensions.CustomResource(
+        self.app_project = meta.custom_resource(
             f"{tenant.name}-project",
-            api_version="argoproj.io/v1alpha1",
-            kind="AppProject",
-            metadata=meta.object_meta(tenant.name, COMPONENT, meta.ARGOCD_NAMESPACE, self._labels),
-            spec=app_project_spec(tenant),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.argocd] if args.argocd else None),
+            "argoproj.io/v1alpha1",
+            "AppProject",
+            meta.object_meta(tenant.name, COMPONENT, meta.ARGOCD_NAMESPACE, self._labels),
+            app_project_spec(tenant),
+            pulumi.ResourceOptions(parent=self, depends_on=[args.argocd] if args.argocd else None),
         )
         self.register_outputs(
             {

@@ -15,12 +15,13 @@ from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
+from gatehouse_contract import NAMESPACE_TYPE, ORGANIZATION_LABEL, ORGANIZATION_TYPE, TENANT_LABEL, TENANT_TYPE
 from pulumi_policy import PolicyResource, ResourceValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 # --- type tokens ----------------------------------------------------------------------------------
 
-NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+# Namespace, CustomResourceDefinition and CNPG Cluster: gatehouse_contract (what the program protects).
 SERVICE_TYPE = "kubernetes:core/v1:Service"
 SERVICE_ACCOUNT_TYPE = "kubernetes:core/v1:ServiceAccount"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
@@ -38,15 +39,11 @@ GATEWAY_TYPE = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 HTTP_ROUTE_TYPE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 SECURITY_POLICY_TYPE = "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy"
 CLIENT_TRAFFIC_POLICY_TYPE = "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy"
-CNPG_CLUSTER_TYPE = "kubernetes:postgresql.cnpg.io/v1:Cluster"
-CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 HELM_V4_CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 HELM_V3_CHART_TYPE = "kubernetes:helm.sh/v3:Chart"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 YAML_V2_CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
 DNS_RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord"
-TENANT_COMPONENT = "gatehouse:tenancy:Tenant"
-ORGANIZATION_COMPONENT = "gatehouse:tenancy:Organization"
 
 # Components whose children are rendered from templates or files, not declared by Gatehouse code.
 RENDERING_COMPONENTS = frozenset(
@@ -61,18 +58,6 @@ RENDERING_COMPONENTS = frozenset(
         "kubernetes:kustomize:Directory",
     }
 )
-
-# --- labels (the same strings as components/meta.py; the pack must not import the program) --------
-
-TENANT_LABEL = "gatehouse.dev/tenant"
-ORGANIZATION_LABEL = "gatehouse.dev/organization"
-PROFILE_LABEL = "gatehouse.dev/permission-profile"
-MANAGED_BY_LABEL = "gatehouse.dev/managed-by"
-PUBLIC_ROUTE_LABEL = "gatehouse.dev/public-route"
-REPO_OWNER_LABEL = "gatehouse.dev/repo-owner"
-REPO_NAME_LABEL = "gatehouse.dev/repo-name"
-REPO_ANNOTATION = "gatehouse.dev/repo"
-PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 
 # report(message, urn=None); the SDK types urn as required, which misleads type checkers.
 Report = Callable[..., None]
@@ -276,12 +261,12 @@ def tenant_of(props: Mapping[str, Any], urn: str, parent_urn: str | None = None)
     parent or the object is labelled; otherwise this returns "" (tenant unknown, see `require_tenant`).
     The parent wins over the label: the component tree is the program's, a label is just data.
     """
-    if parent_urn and urn_types(parent_urn)[-1:] == [TENANT_COMPONENT]:
+    if parent_urn and urn_types(parent_urn)[-1:] == [TENANT_TYPE]:
         return urn_name(parent_urn)
     label = labels(props).get(TENANT_LABEL)
     if label:
         return str(label)
-    if under_component(urn, TENANT_COMPONENT):
+    if under_component(urn, TENANT_TYPE):
         return ""
     return None
 
@@ -312,14 +297,14 @@ def is_organization_namespace(args: ResourceValidationArgs) -> bool:
     """A Namespace labelled with an organization (and no tenant) or declared under an Organization component."""
     if is_tenant_namespace(args):
         return False
-    return ORGANIZATION_LABEL in labels(args.props) or under_component(args.urn, ORGANIZATION_COMPONENT)
+    return ORGANIZATION_LABEL in labels(args.props) or under_component(args.urn, ORGANIZATION_TYPE)
 
 
 def resource_tenant(resource: PolicyResource) -> str | None:
     """tenant_of for a stack-policy resource: the nearest Tenant among its linked parents, else its label."""
     parent = resource.parent
     while parent is not None:
-        if parent.resource_type == TENANT_COMPONENT:
+        if parent.resource_type == TENANT_TYPE:
             return parent.name
         parent = parent.parent
     label = labels(resource.props).get(TENANT_LABEL)

@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import gatehouse_contract as contract
+from gatehouse_contract import NAMESPACE_TYPE, REPO_NAME_LABEL, REPO_OWNER_LABEL
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -31,9 +33,6 @@ from ._util import (
     HELM_RELEASE_TYPE,
     HELM_V3_CHART_TYPE,
     HELM_V4_CHART_TYPE,
-    NAMESPACE_TYPE,
-    REPO_NAME_LABEL,
-    REPO_OWNER_LABEL,
     Report,
     args_tenant,
     base_type,
@@ -52,26 +51,20 @@ from ._util import (
     sequence,
     string_list,
 )
-from .namespaces import RESERVED as RESERVED_NAMESPACES
 from .rbac import GROUP_PATTERNS
 
 ARGO = "Argo CD"
-IN_CLUSTER_SERVERS = ["https://kubernetes.default.svc"]
+IN_CLUSTER_SERVERS = [contract.IN_CLUSTER_SERVER]
 IN_CLUSTER_NAMES = ["in-cluster"]
-REPO_URL_PREFIXES = ["https://github.com/"]
-GUARDRAIL_KINDS = [
-    {"group": "", "kind": "ResourceQuota"},
-    {"group": "", "kind": "LimitRange"},
-    {"group": "networking.k8s.io", "kind": "NetworkPolicy"},
-    {"group": "rbac.authorization.k8s.io", "kind": "Role"},
-    {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
-]
+REPO_URL_PREFIXES = list(contract.REPO_URL_PREFIXES)
+GUARDRAIL_KINDS = [{"group": group, "kind": kind} for group, kind in contract.GUARDRAIL_KINDS]
+RESERVED_NAMESPACES = list(contract.RESERVED_NAMESPACES)
 WILDCARD_CHARS = re.compile(r"[*?\[\]]")
 DESCRIPTION_REPO_RE = re.compile(r"\(([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)\)\s*$")
 CHART_TYPES = (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE, HELM_RELEASE_TYPE)
-ARGOCD_RBAC_CONFIG_MAP = "argocd-rbac-cm"
-ARGOCD_CHART = "argo-cd"
-ADMIN_ROLE = "role:admin"
+ARGOCD_RBAC_CONFIG_MAP = contract.ARGOCD_RBAC_CONFIG_MAP
+ARGOCD_CHART = contract.ARGOCD_CHART
+ADMIN_ROLE = contract.ADMIN_ROLE
 # The platform admin group as each Dex connector names it: `authentik:platform-admins`, `<github-org>:platform-admins`.
 ADMIN_GROUP_PATTERNS = ["^[a-z0-9]([-a-z0-9]*[a-z0-9])?:platform-admins$"]
 POLICY_CSV_KEY_RE = re.compile(r"^policy(\.[^.]+)*\.csv$")

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gatehouse_contract import HTTP_LISTENER, PUBLIC_ROUTE_LABEL
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -29,7 +30,6 @@ from ._util import (
     DNS_RECORD_TYPE,
     GATEWAY_TYPE,
     HTTP_ROUTE_TYPE,
-    PUBLIC_ROUTE_LABEL,
     SECURITY_POLICY_TYPE,
     Report,
     base_type,
@@ -51,7 +51,7 @@ from ._util import (
 GATEWAY_API = "Gateway API"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 AUTH_METHODS = ["extAuth", "jwt", "apiKeyAuth", "oidc", "basicAuth"]
-REDIRECT_LISTENERS = ["http"]
+REDIRECT_LISTENERS = [HTTP_LISTENER]
 DNS_RECORD_TYPES = (DNS_RECORD_TYPE, "cloudflare:index/record:Record")
 
 DOMAINS_SCHEMA = string_list(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import gatehouse_contract as contract
+from gatehouse_contract import MANAGED_BY_LABEL, NAMESPACE_TYPE, PROFILE_LABEL, PSA_ENFORCE_LABEL, TENANT_LABEL
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -16,12 +18,7 @@ from ._kinds import scope_of
 from ._util import (
     HELM_V3_CHART_TYPE,
     HELM_V4_CHART_TYPE,
-    MANAGED_BY_LABEL,
-    NAMESPACE_TYPE,
     NON_OBJECT_TYPES,
-    PROFILE_LABEL,
-    PSA_ENFORCE_LABEL,
-    TENANT_LABEL,
     Report,
     args_tenant,
     base_type,
@@ -40,38 +37,20 @@ from ._util import (
     string_list,
 )
 
-# As components/config.py RESERVED_NAMESPACES: Kubernetes' own namespaces and the platform's.
-RESERVED = [
-    "default",
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "argocd",
-    "cert-manager",
-    "envoy-gateway-system",
-    "external-secrets",
-    "cnpg-system",
-    "gatehouse-system",
-    "identity",
-    "keycloak",
-    "monitoring",
-    "oauth2-proxy",
-    "pipeline-system",
-    "tekton-pipelines",
-    "cloudflared",
-]
-RESERVED_PREFIXES = ["kube-", "openshift-"]
-TENANT_RESERVED_PREFIXES = ["org-"]  # organization namespaces are `org-<name>`
+# Policy config defaults (lists and dicts, as the engine takes them), from the names the program shares.
+RESERVED = list(contract.RESERVED_NAMESPACES)
+RESERVED_PREFIXES = list(contract.RESERVED_PREFIXES)
+TENANT_RESERVED_PREFIXES = list(contract.TENANT_RESERVED_PREFIXES)  # organization namespaces are `org-<name>`
 REQUIRED_TENANT_LABELS = [
     TENANT_LABEL,
-    "gatehouse.dev/organization",
+    contract.ORGANIZATION_LABEL,
     PROFILE_LABEL,
     MANAGED_BY_LABEL,
     PSA_ENFORCE_LABEL,
 ]
 # Permission profile -> the Pod Security level its namespaces must enforce.
-PSA_BY_PROFILE = {"standard": "restricted", "elevated": "baseline"}
-ALLOWED_PSA_LEVELS = ["restricted", "baseline"]
+PSA_BY_PROFILE = dict(contract.POD_SECURITY_BY_PROFILE)
+ALLOWED_PSA_LEVELS = list(contract.POD_SECURITY_LEVELS)
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gatehouse_contract import NAMESPACE_TYPE
 from pulumi_policy import (
     PolicyComplianceFramework,
     ResourceValidationArgs,
@@ -19,7 +20,6 @@ from pulumi_policy import (
 )
 
 from ._util import (
-    NAMESPACE_TYPE,
     NETWORK_POLICY_TYPE,
     Report,
     args_tenant,

@@ -12,6 +12,7 @@ replace or delete any object it renders on an upgrade. Its CRDs are protected th
 
 from __future__ import annotations
 
+from gatehouse_contract import CNPG_CLUSTER_TYPE, CRD_TYPE, MANAGED_BY_LABEL, NAMESPACE_TYPE
 from pulumi_policy import (
     PolicyComplianceFramework,
     ResourceValidationArgs,
@@ -20,12 +21,8 @@ from pulumi_policy import (
 )
 
 from ._util import (
-    CNPG_CLUSTER_TYPE,
-    CRD_TYPE,
     HELM_V3_CHART_TYPE,
     HELM_V4_CHART_TYPE,
-    MANAGED_BY_LABEL,
-    NAMESPACE_TYPE,
     YAML_V2_CONFIG_FILE_TYPE,
     Report,
     describe,

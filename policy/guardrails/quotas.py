@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gatehouse_contract import NAMESPACE_TYPE, QUOTA_CEILINGS
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -21,7 +22,6 @@ from pulumi_policy import (
 
 from ._util import (
     LIMIT_RANGE_TYPE,
-    NAMESPACE_TYPE,
     RESOURCE_QUOTA_TYPE,
     Report,
     args_tenant,
@@ -38,19 +38,8 @@ from ._util import (
     tenant_namespaces,
 )
 
-# The largest size tier (components/tenancy/sizes.py "large"); no tenant quota may exceed it.
-CEILINGS: dict[str, str] = {
-    "requests.cpu": "8",
-    "requests.memory": "16Gi",
-    "limits.cpu": "16",
-    "limits.memory": "32Gi",
-    "pods": "100",
-    "persistentvolumeclaims": "20",
-    "requests.storage": "500Gi",
-    "services": "40",
-    "services.loadbalancers": "0",
-    "services.nodeports": "0",
-}
+# The largest size tier's quota; no tenant quota may exceed it.
+CEILINGS: dict[str, str] = dict(QUOTA_CEILINGS)
 REQUIRED_KEYS = [
     "requests.cpu",
     "requests.memory",

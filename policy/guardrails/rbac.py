@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import gatehouse_contract as contract
+from gatehouse_contract import CRD_TYPE, NAMESPACE_TYPE, ORGANIZATION_LABEL, ORGANIZATION_TYPE, PROFILE_LABEL
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -26,11 +28,7 @@ from ._kinds import scope_of
 from ._util import (
     CLUSTER_ROLE_BINDING_TYPE,
     CLUSTER_ROLE_TYPE,
-    CRD_TYPE,
-    NAMESPACE_TYPE,
     NON_OBJECT_TYPES,
-    ORGANIZATION_LABEL,
-    PROFILE_LABEL,
     ROLE_BINDING_TYPE,
     ROLE_TYPE,
     SERVICE_ACCOUNT_TYPE,
@@ -59,21 +57,12 @@ CIS_VERSION = "1.9"
 BINDING_TYPES = (ROLE_BINDING_TYPE, CLUSTER_ROLE_BINDING_TYPE)
 ROLE_TYPES = (ROLE_TYPE, CLUSTER_ROLE_TYPE)
 
-ESCALATION_VERBS = ("bind", "escalate", "impersonate")
+ESCALATION_VERBS = contract.ESCALATION_VERBS
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection", "*"})
 READ_VERBS = frozenset({"get", "list", "watch", "*"})
 # What no tenant may change: its own guardrails, RBAC, and its ServiceAccounts' tokens.
-GUARDRAIL_RESOURCES = [
-    "resourcequotas",
-    "limitranges",
-    "networkpolicies",
-    "roles",
-    "rolebindings",
-    "clusterroles",
-    "clusterrolebindings",
-    "serviceaccounts/token",
-]
-SECRET_READER_PROFILES = ["elevated"]
+GUARDRAIL_RESOURCES = list(contract.GUARDRAIL_RESOURCES)
+SECRET_READER_PROFILES = list(contract.SECRET_READER_PROFILES)
 FORBIDDEN_CLUSTER_ROLES = ["edit", "admin"]
 # Groups no binding may name: every (or no) identity, every ServiceAccount, the superusers.
 SYSTEM_GROUPS = [
@@ -370,7 +359,7 @@ def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
     owned = (
         args_tenant(args) is not None
         or ORGANIZATION_LABEL in labels(args.props)
-        or under_component(args.urn, "gatehouse:tenancy:Organization")
+        or under_component(args.urn, ORGANIZATION_TYPE)
     )
     automount = args.props.get("automountServiceAccountToken")
     if owned and (automount is True or (automount is not False and not is_patch(args.resource_type))):
