@@ -1,5 +1,6 @@
 """One test per stack that fails if the planes drift apart: issuers, client ids, secrets, redirect
-URIs and audiences must agree across Dex, oauth2-proxy, Grafana, Argo CD, Keycloak and the gateway."""
+URIs and audiences must agree across Dex, oauth2-proxy, Grafana, Argo CD, Keycloak and the gateway, and
+every namespace and route has the shape its one builder gives it."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+import gatehouse_contract as contract
 import pytest
 import yaml
 from conftest import REPO
 
+from components.gateway.routes import gateway_parent_ref
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
 from offline.runtime import ProgramRun, run_program
 from offline.stack_config import load_stack_config
@@ -144,3 +147,39 @@ def test_every_tenant_group_is_one_dex_emits(run: ProgramRun) -> None:
         assert org in listed and (not listed[org] or team in listed[org]), group
     assert projects["payments"]["spec"]["roles"][0]["groups"] == ["acme-corp:payments"]
     assert projects["storefront"]["spec"]["roles"][0]["groups"] == ["globex:storefront"]
+
+
+def test_every_namespace_has_the_pod_security_labels_of_its_kind(run: ProgramRun) -> None:
+    """One builder (components/meta.py `namespace`) writes the Pod Security labels of every namespace a
+    plane declares: the platform's and organizations' enforce restricted, a tenant's its profile's level
+    and warns and audits at restricted, all at the latest policy version."""
+    namespaces = objects(run, "Namespace")
+    assert namespaces
+    prefix = "pod-security.kubernetes.io/"
+    for namespace in namespaces:
+        labels = namespace["metadata"]["labels"]
+        pod_security = {k.removeprefix(prefix): v for k, v in labels.items() if k.startswith(prefix)}
+        expected = {"enforce": "restricted", "enforce-version": "latest"}
+        if contract.TENANT_LABEL in labels:
+            level = contract.POD_SECURITY_BY_PROFILE[labels[contract.PROFILE_LABEL]]
+            expected = {"enforce": level, "enforce-version": "latest", "warn": "restricted", "audit": "restricted"}
+        assert pod_security == expected, namespace["metadata"]["name"]
+
+
+def test_every_route_but_the_redirect_serves_one_host_on_the_https_listener(run: ProgramRun) -> None:
+    """components/gateway/routes.py builds every HTTPRoute: one host on the shared Gateway's HTTPS listener,
+    one backend; only the redirect sits on the plain listener, whose name the pack's httproute-hostnames
+    allows to omit hosts."""
+    (gateway,) = objects(run, "Gateway")
+    listeners = {x["name"]: x["protocol"] for x in gateway["spec"]["listeners"]}
+    assert listeners[contract.HTTP_LISTENER] == "HTTP"
+    routes = {route["metadata"]["name"]: route["spec"] for route in objects(run, "HTTPRoute")}
+    redirect = routes.pop("https-redirect")
+    assert [ref["sectionName"] for ref in redirect["parentRefs"]] == [contract.HTTP_LISTENER]
+    assert routes
+    for name, spec in routes.items():
+        assert spec["parentRefs"] == [gateway_parent_ref()], name
+        assert listeners[gateway_parent_ref()["sectionName"]] == "HTTPS"
+        assert len(spec["hostnames"]) == 1, name
+        (rule,) = spec["rules"]
+        assert len(rule["backendRefs"]) == 1, name
