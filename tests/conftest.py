@@ -11,6 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UPSTREAM = REPO.parent / "shared" / "upstream"
 
+# Test modules import this file as `conftest` (REPO, FIXTURES, UPSTREAM). A conftest.py in a sub-folder would
+# take that module name over (pytest imports each one as `conftest` in folders that are no packages), so
+# tests/policy and tests/components keep their shared code in modules of their own names.
 for path in (REPO, REPO / "policy"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))

@@ -1,0 +1,257 @@
+"""guardrails/rbac.py: per policy, a compliant fixture passes and a minimal failing fixture gives exactly its
+violation."""
+
+from __future__ import annotations
+
+import pytest
+from guardrails import rbac
+from policy_fixtures import (
+    CHART,
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
+    CONFIG_MAP,
+    DEPLOYER,
+    GROUP,
+    ROLE,
+    ROLE_BINDING,
+    SERVICE_ACCOUNT,
+    TENANT_URN,
+    binding,
+    covers,
+    meta,
+    role,
+    tenant_meta,
+    tenant_world,
+)
+from policy_harness import Res, check, stack_violations, urn_for
+
+
+@covers(rbac.no_cluster_admin_binding)
+def test_no_cluster_admin_binding() -> None:
+    props = binding([GROUP], role_ref={"kind": "ClusterRole", "name": "cluster-admin"}, metadata=meta("ops"))
+    assert check(rbac.no_cluster_admin_binding, CLUSTER_ROLE_BINDING, props) == [
+        "ClusterRoleBinding 'ops' grants cluster-admin"
+    ]
+    assert check(rbac.no_cluster_admin_binding, ROLE_BINDING, binding([GROUP])) == []
+
+
+@covers(rbac.no_builtin_edit_admin_binding)
+@pytest.mark.parametrize("name", ["edit", "admin"])
+def test_no_builtin_edit_admin_binding(name: str) -> None:
+    props = binding([GROUP], role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name})
+    assert check(rbac.no_builtin_edit_admin_binding, ROLE_BINDING, props) == [
+        f"RoleBinding 'payments/tenant-developers' binds the built-in ClusterRole '{name}'; "
+        "bind a Gatehouse profile Role instead"
+    ]
+    view = binding([GROUP], role_ref={"kind": "ClusterRole", "name": "view"})
+    assert check(rbac.no_builtin_edit_admin_binding, ROLE_BINDING, view) == []
+
+
+@covers(rbac.no_system_group_bindings)
+def test_no_system_group_bindings() -> None:
+    props = binding([GROUP, {"kind": "Group", "name": "system:masters"}], metadata=meta("break-glass", "ops"))
+    assert check(rbac.no_system_group_bindings, ROLE_BINDING, props) == [
+        "RoleBinding 'ops/break-glass' binds 'system:masters'"
+    ]
+    assert check(rbac.no_system_group_bindings, ROLE_BINDING, binding([GROUP, DEPLOYER])) == []
+
+
+def test_everyone_and_every_service_account_groups_are_system_groups() -> None:
+    subjects = [
+        {"kind": "Group", "name": "system:authenticated"},
+        {"kind": "Group", "name": "system:serviceaccounts"},
+        {"kind": "Group", "name": "system:serviceaccounts:storefront"},
+        {"kind": "Group", "name": "system:serviceaccounts:payments-batch"},  # the tenant's own namespace
+    ]
+    what = "RoleBinding 'payments/tenant-developers'"
+    assert check(rbac.no_system_group_bindings, ROLE_BINDING, binding(subjects)) == [
+        f"{what} binds 'system:authenticated'",
+        f"{what} binds 'system:serviceaccounts'",
+        f"{what} binds 'system:serviceaccounts:storefront', every ServiceAccount of a namespace outside tenant "
+        "'payments'",
+    ]
+    # a platform binding may name its own namespace's ServiceAccounts as a group
+    platform = binding([{"kind": "Group", "name": "system:serviceaccounts:keycloak"}], metadata=meta("ops", "keycloak"))
+    assert check(rbac.no_system_group_bindings, ROLE_BINDING, platform) == []
+
+
+def test_cluster_role_binding_patch_is_a_binding() -> None:
+    """Patch types are the same objects to every resource rule: a patch to cluster-admin is caught."""
+    props = binding([GROUP], role_ref={"kind": "ClusterRole", "name": "cluster-admin"}, metadata=meta("ops"))
+    assert check(rbac.no_cluster_admin_binding, CLUSTER_ROLE_BINDING + "Patch", props) == [
+        "ClusterRoleBindingPatch 'ops' grants cluster-admin"
+    ]
+    listed = {"items": [props, binding([GROUP], metadata=meta("fine"))]}
+    assert check(rbac.no_cluster_admin_binding, CLUSTER_ROLE_BINDING + "List", listed) == [
+        "ClusterRoleBinding 'ops' grants cluster-admin"
+    ]
+
+
+@covers(rbac.tenant_binding_subjects)
+def test_tenant_binding_subjects() -> None:
+    props = binding(
+        [
+            GROUP,
+            DEPLOYER,
+            {"kind": "ServiceAccount", "name": "deployer", "namespace": "payments-batch"},
+            {"kind": "User", "name": "alice@example.com"},
+            {"kind": "Group", "name": "system:authenticated"},
+            {"kind": "Group", "name": "globex:storefront"},
+            {"kind": "ServiceAccount", "name": "deployer", "namespace": "storefront"},
+        ]
+    )
+    what = "RoleBinding 'payments/tenant-developers'"
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props) == [
+        f"{what} binds the User 'alice@example.com'; tenants bind only their groups and ServiceAccounts",
+        f"{what} binds the system group 'system:authenticated'",
+        f"{what} binds the group 'globex:storefront', which is not a group of tenant 'payments'",
+        f"{what} binds the ServiceAccount 'storefront/deployer' from outside tenant 'payments'",
+    ]
+    # platform bindings (an organization's secret reader) are not tenant business
+    org = binding([{"kind": "ServiceAccount", "name": "eso-secrets-reader", "namespace": "org-acme"}])
+    org["metadata"] = meta("eso-secrets-reader", "org-acme", **{"gatehouse.dev/organization": "acme"})
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, org) == []
+
+
+def test_tenant_binding_found_by_parent_and_group_patterns_configurable() -> None:
+    props = binding([{"kind": "Group", "name": "payments-devs"}], metadata=meta("tenant-developers", "payments"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN) == [
+        "RoleBinding 'payments/tenant-developers' binds the group 'payments-devs', which is not a group of tenant "
+        "'payments'"
+    ]
+    config = {"groupPatterns": ["^{tenant}-devs$"]}
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN, config=config) == []
+
+
+def test_tenant_binding_nested_below_the_tenant_cannot_pass_unchecked() -> None:
+    """A resource policy sees only its parent: deeper than one level and unlabelled, the tenant is unknown."""
+    nested = urn_for("gatehouse:tenancy:TenantAccess", "payments-access", TENANT_URN)
+    props = binding([{"kind": "Group", "name": "globex:storefront"}], metadata=meta("tenant-developers", "payments"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=nested) == [
+        "RoleBinding 'payments/tenant-developers' is inside a Tenant but its tenant cannot be determined (no "
+        "gatehouse.dev/tenant label and not a direct child of the Tenant), so its scope cannot be checked"
+    ]
+    labelled = binding([GROUP], metadata=tenant_meta("tenant-developers"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, labelled, parent=nested) == []
+
+
+def test_the_tenant_parent_wins_over_the_label() -> None:
+    """A payments binding labelled as storefront's does not get to bind storefront's group."""
+    props = binding(
+        [{"kind": "Group", "name": "globex:storefront"}], metadata=tenant_meta("tenant-developers", tenant="storefront")
+    )
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN) == [
+        "RoleBinding 'payments/tenant-developers' binds the group 'globex:storefront', which is not a group of "
+        "tenant 'payments'"
+    ]
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props) == []  # no parent: the label is all there is
+
+
+@covers(rbac.tenant_role_least_privilege)
+def test_tenant_role_least_privilege() -> None:
+    props = role(
+        rules=[
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["*"]},
+            {"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]},
+            {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
+        ]
+    )
+    assert check(rbac.tenant_role_least_privilege, ROLE, props) == [
+        "Role 'payments/tenant' rule 1 uses '*' in verbs",
+        "Role 'payments/tenant' rule 2 uses '*' in apiGroups",
+        "Role 'payments/tenant' rule 2 uses '*' in resources",
+        "Role 'payments/tenant' rule 3 grants 'impersonate'",
+    ]
+    assert check(rbac.tenant_role_least_privilege, ROLE, role()) == []
+    platform = {"metadata": meta("cert-manager-controller"), "rules": [{"resources": ["*"], "verbs": ["*"]}]}
+    assert check(rbac.tenant_role_least_privilege, CLUSTER_ROLE, platform) == []
+
+
+@covers(rbac.tenant_role_no_guardrail_writes)
+def test_tenant_role_no_guardrail_writes() -> None:
+    props = role(
+        "elevated",
+        rules=[
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "create", "patch"]},
+            {"apiGroups": [""], "resources": ["resourcequotas", "limitranges"], "verbs": ["get", "list"]},
+            {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+        ],
+    )
+    assert check(rbac.tenant_role_no_guardrail_writes, ROLE, props) == [
+        "Role 'payments/tenant' rule 1 lets the tenant create/patch networkpolicies",
+        "Role 'payments/tenant' rule 3 lets the tenant create serviceaccounts/token",
+    ]
+
+
+@covers(rbac.standard_profile_no_secret_reads)
+def test_standard_profile_no_secret_reads() -> None:
+    rules = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "create"]}]
+    assert check(rbac.standard_profile_no_secret_reads, ROLE, role("standard", rules)) == [
+        "Role 'payments/tenant' (profile 'standard') rule 1 lets the tenant get/list secrets"
+    ]
+    assert check(rbac.standard_profile_no_secret_reads, ROLE, role("elevated", rules)) == []
+    unlabelled = role("standard", rules)
+    del unlabelled["metadata"]["labels"]["gatehouse.dev/permission-profile"]
+    assert len(check(rbac.standard_profile_no_secret_reads, ROLE, unlabelled)) == 1
+
+
+@covers(rbac.no_cluster_scoped_tenant_objects)
+def test_no_cluster_scoped_tenant_objects() -> None:
+    world = tenant_world()
+    component = world[0]
+    rogue = Res(CLUSTER_ROLE, "payments-clusterwide", {"metadata": meta("payments-clusterwide")}, component)
+    labelled = Res(CLUSTER_ROLE_BINDING, "loose", {"metadata": tenant_meta("loose", None)})
+    assert stack_violations(rbac.no_cluster_scoped_tenant_objects, [*world, rogue, labelled]) == [
+        (
+            "ClusterRole 'payments-clusterwide' is cluster-scoped but belongs to tenant 'payments'; only platform "
+            "components create cluster-scoped objects",
+            rogue.urn,
+        ),
+        (
+            "ClusterRoleBinding 'loose' is cluster-scoped but belongs to tenant 'payments'; only platform "
+            "components create cluster-scoped objects",
+            labelled.urn,
+        ),
+    ]
+
+
+def test_any_namespaceless_object_of_an_unknown_kind_under_a_tenant_is_cluster_scoped() -> None:
+    world = tenant_world(extra=())
+    component = world[0]
+    deep = Res("gatehouse:tenancy:TenantExtras", "payments-extras", parent=component)
+    unknown = Res("kubernetes:example.com/v1:Widget", "widget", {"metadata": meta("widget")}, deep)
+    issuer = Res("kubernetes:cert-manager.io/v1:ClusterIssuerPatch", "issuer", {"metadata": meta("le")}, component)
+    forgot = Res(CONFIG_MAP, "settings", {"metadata": meta("settings")}, component)  # namespaced: lands in default
+    placed = Res("kubernetes:example.com/v1:Widget", "placed", {"metadata": meta("placed", "payments")}, component)
+    chart = Res(CHART, "payments-chart", {"chart": "x", "version": "1.0.0"}, component)
+    resources = [*world, deep, unknown, issuer, forgot, placed, chart]
+    assert stack_violations(rbac.no_cluster_scoped_tenant_objects, resources) == [
+        (
+            "Widget 'widget' has no metadata.namespace and is not a known namespaced kind, so it counts as "
+            "cluster-scoped, but it belongs to tenant 'payments'; only platform components create cluster-scoped "
+            "objects",
+            unknown.urn,
+        ),
+        (
+            "ClusterIssuerPatch 'le' is cluster-scoped but belongs to tenant 'payments'; only platform components "
+            "create cluster-scoped objects",
+            issuer.urn,
+        ),
+    ]
+
+
+@covers(rbac.tenant_serviceaccount_no_automount)
+def test_tenant_serviceaccount_no_automount() -> None:
+    props = {"metadata": tenant_meta("deployer")}
+    assert check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, props) == [
+        "ServiceAccount 'payments/deployer' does not set automountServiceAccountToken: false"
+    ]
+    org = {"metadata": meta("eso-secrets-reader", "org-acme", **{"gatehouse.dev/organization": "acme"})}
+    assert len(check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, org)) == 1
+    chart_sa = {"metadata": {"name": "cert-manager", "namespace": "cert-manager"}}
+    assert check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, chart_sa) == []
+    org_urn = urn_for("gatehouse:tenancy:Organization", "acme")
+    tunnel_chart = urn_for(CHART, "acme-cloudflared", org_urn)
+    cloudflared = {"metadata": {"name": "cloudflared", "namespace": "org-acme"}}
+    assert len(check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, cloudflared, parent=org_urn)) == 1
+    assert check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, cloudflared, parent=tunnel_chart) == []
