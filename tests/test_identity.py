@@ -482,9 +482,22 @@ def test_dex_starts_while_an_upstream_issuer_is_unreachable(staging: ProgramRun)
     env = {e["name"]: e for e in chart(staging, "dex")["envVars"]}
     assert env["DEX_CONTINUE_ON_CONNECTOR_FAILURE"] == {"name": "DEX_CONTINUE_ON_CONNECTOR_FAILURE", "value": "true"}
 
-    # it still exits when no connector opens (a stack with Authentik alone): Authentik is up first
-    authentik_chart = reg(staging, "kubernetes:helm.sh/v4:Chart", "authentik")
-    assert authentik_chart.urn in reg(staging, "kubernetes:helm.sh/v4:Chart", "dex").dependencies
+
+@pytest.mark.parametrize("stack", ["staging", "dev"])
+def test_dex_outlasts_authentiks_start_instead_of_waiting_for_it(stack: str, staging: ProgramRun) -> None:
+    """dex v2.44.0 server/server.go: with DEX_CONTINUE_ON_CONNECTOR_FAILURE Dex still exits when no connector
+    opens ("failed to open all connectors"), as with Authentik alone (dev) until Authentik serves. Dex does
+    not wait for Authentik's install, which would lengthen `pulumi up`'s longest path: the kubelet restarts
+    it (at most 5 minutes apart), and Pulumi waits for its Deployment (`pulumi.com/timeoutSeconds`,
+    pulumi-kubernetes provider/pkg/metadata/overrides.go) longer than for Authentik's (10 minutes,
+    provider/pkg/await/deployment.go) plus one such back-off."""
+    run = staging if stack == "staging" else _run(REPO, "dev")
+    authentik_chart = reg(run, "kubernetes:helm.sh/v4:Chart", "authentik")
+    assert authentik_chart.urn not in reg(run, "kubernetes:helm.sh/v4:Chart", "dex").dependencies
+    wait = int(chart(run, "dex")["deploymentAnnotations"]["pulumi.com/timeoutSeconds"])
+    assert wait >= 10 * 60 + 5 * 60
+    connectors = [c["id"] for c in dex_config(run)["connectors"]]
+    assert connectors == (["authentik"] if stack == "dev" else ["authentik", "github", "google"])
 
 
 def test_dex_route(staging: ProgramRun) -> None:

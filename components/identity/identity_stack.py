@@ -66,8 +66,8 @@ class IdentityStack(pulumi.ComponentResource):
 
         self.clients = dex_clients(stack, child)
         connectors = connector_secret(stack, identity_ns, password("authentik-dex-client", child), child)
-        user_store = authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # it renders a route
-        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes, user_store)
+        authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # it renders a route
+        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes)
 
         keycloak_admin = admin_secret(keycloak_ns, production, child)
         keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
