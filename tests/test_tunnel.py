@@ -14,28 +14,21 @@ from typing import Any
 import pytest
 import yaml
 from conftest import REPO
-from helpers import program_with_stack, stack_config
+from helpers import program_with_stack, run_stack, stack_config
 
 from components.tenancy import tunnel
 from components.versions import CHARTS, IMAGES
 from offline.manifests import is_kubernetes_object, manifest_of
 from offline.records import Registration, Secret
-from offline.runtime import ProgramRun, run_program
-from offline.stack_config import load_stack_config
+from offline.runtime import ProgramRun
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 ORGANIZATION = "gatehouse:tenancy:Organization"
 
 
-def _run(program: Path, stack: str) -> ProgramRun:
-    run = run_program(program, load_stack_config(program, stack))
-    assert run.error is None, run.error
-    return run
-
-
 @pytest.fixture(scope="module")
 def staging() -> ProgramRun:
-    return _run(REPO, "staging")
+    return run_stack(REPO, "staging")
 
 
 def _organizations(stack: str = "staging") -> list[str]:
@@ -73,7 +66,7 @@ def test_charts_per_preview_do_not_grow_with_organizations(staging: ProgramRun, 
         {"name": f"extra{i}", "displayName": f"Extra {i}", "adminUsers": [f"admin@extra{i}.example.com"]}
         for i in range(4)
     ]
-    bigger = _run(program_with_stack(tmp_path, "staging", config), "staging")
+    bigger = run_stack(program_with_stack(tmp_path, "staging", config), "staging")
     charts = [r.urn for r in staging.registrations if r.type == CHART]
     assert [r.urn for r in bigger.registrations if r.type == CHART] == charts
     assert "cloudflare-tunnel" not in CHARTS
@@ -197,6 +190,6 @@ def test_nothing_in_an_organization_namespace_limits_cloudflareds_egress(staging
 
 
 def test_a_stack_without_cloudflare_runs_no_cloudflared() -> None:
-    dev = _run(REPO, "dev")
+    dev = run_stack(REPO, "dev")
     names = [manifest_of(r).obj["metadata"]["name"] for r in dev.registrations if is_kubernetes_object(r)]
     assert tunnel.NAME not in names and not [n for n in names if n.startswith("cloudflared-")]
