@@ -8,9 +8,18 @@ from pathlib import Path
 from conftest import REPO, UPSTREAM
 
 from offline.preview import Options, PreviewResult, preview
+from offline.runtime import ProgramRun, run_program
 from offline.scratch import program_with_stack, stack_config
+from offline.stack_config import load_stack_config
 
-__all__ = ["program_with_stack", "run_preview", "stack_config"]
+__all__ = ["program_with_stack", "run_preview", "run_stack", "stack_config"]
+
+
+def run_stack(program: Path, stack: str) -> ProgramRun:
+    """The program under the mocks with the stack's config, which must run without an error."""
+    run = run_program(program, load_stack_config(program, stack))
+    assert run.error is None, run.error
+    return run
 
 
 def run_preview(

@@ -481,9 +481,23 @@ def test_dex_starts_while_an_upstream_issuer_is_unreachable(staging: ProgramRun)
     and reopen the connector when it is first used."""
     env = {e["name"]: e for e in chart(staging, "dex")["envVars"]}
     assert env["DEX_CONTINUE_ON_CONNECTOR_FAILURE"] == {"name": "DEX_CONTINUE_ON_CONNECTOR_FAILURE", "value": "true"}
-    # it still exits when no connector opens (a stack with Authentik alone): Authentik is up first
-    authentik_chart = reg(staging, "kubernetes:helm.sh/v4:Chart", "authentik")
-    assert authentik_chart.urn in reg(staging, "kubernetes:helm.sh/v4:Chart", "dex").dependencies
+
+
+@pytest.mark.parametrize("stack", ["staging", "dev"])
+def test_dex_outlasts_authentiks_start_instead_of_waiting_for_it(stack: str, staging: ProgramRun) -> None:
+    """dex v2.44.0 server/server.go: with DEX_CONTINUE_ON_CONNECTOR_FAILURE Dex still exits when no connector
+    opens ("failed to open all connectors"), as with Authentik alone (dev) until Authentik serves. Dex does
+    not wait for Authentik's install, which would lengthen `pulumi up`'s longest path: the kubelet restarts
+    it (at most 5 minutes apart), and Pulumi waits for its Deployment (`pulumi.com/timeoutSeconds`,
+    pulumi-kubernetes provider/pkg/metadata/overrides.go) longer than for Authentik's (10 minutes,
+    provider/pkg/await/deployment.go) plus one such back-off."""
+    run = staging if stack == "staging" else _run(REPO, "dev")
+    authentik_chart = reg(run, "kubernetes:helm.sh/v4:Chart", "authentik")
+    assert authentik_chart.urn not in reg(run, "kubernetes:helm.sh/v4:Chart", "dex").dependencies
+    wait = int(chart(run, "dex")["deploymentAnnotations"]["pulumi.com/timeoutSeconds"])
+    assert wait >= 10 * 60 + 5 * 60
+    connectors = [c["id"] for c in dex_config(run)["connectors"]]
+    assert connectors == (["authentik"] if stack == "dev" else ["authentik", "github", "google"])
 
 
 def test_dex_route(staging: ProgramRun) -> None:
@@ -812,12 +826,36 @@ def test_the_realm_is_reconciled_by_keycloak_config_cli(staging: ProgramRun) -> 
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes[mounts["/config"]]["configMap"] == {"name": "keycloak-realm"}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True and "emptyDir" in volumes[mounts["/tmp"]]
-    job_reg = reg(staging, "kubernetes:batch/v1:Job", "keycloak-realm-sync")
-    assert reg(staging, "kubernetes:helm.sh/v4:Chart", "keycloak").urn in job_reg.dependencies
     # a user profile goes in through the top-level key while the attribute is set (adorsys#979)
     realm = the_realm(staging)
     assert realm["attributes"] == {"userProfileEnabled": "true"} and "components" not in realm
     assert {a["name"] for a in realm["userProfile"]["attributes"]} >= {"tenant_ids", "preferred_org"}
+
+
+def test_the_realm_job_waits_for_keycloak_itself(staging: ProgramRun) -> None:
+    """adorsys/keycloak-config-cli v6.5.0, src/main/java/de/adorsys/keycloak/config/provider/KeycloakProvider.java
+    `getKeycloakWithRetry`: with `keycloak.availability-check.enabled` it retries signing in and reading the
+    server info, whatever fails (a Failsafe policy without an exception filter), every `retry-delay` until
+    `availability-check.timeout` (application.properties: off, 120s, 2s by default). pulumi-kubernetes
+    (provider/pkg/await: deployment.go, statefulset.go, job.go, await.go) waits 10 minutes for each
+    workload and awaited resource unless `pulumi.com/timeoutSeconds` says otherwise (metadata/overrides.go).
+    So the Job need not wait for the Keycloak install, which would lengthen `pulumi up`'s longest path: it
+    waits out the three awaits Keycloak's pods come after on an empty cluster (the CloudNativePG chart,
+    the database, Keycloak), and its deadline and Pulumi's wait for it outlast that and the import."""
+    job_reg = reg(staging, "kubernetes:batch/v1:Job", "keycloak-realm-sync")
+    keycloak_chart = reg(staging, "kubernetes:helm.sh/v4:Chart", "keycloak")
+    database = reg(staging, "kubernetes:postgresql.cnpg.io/v1:Cluster", "keycloak-keycloak-db")
+    assert not {keycloak_chart.urn, database.urn} & set(job_reg.dependencies)
+    job = one(staging, "Job", job_reg.inputs["metadata"]["name"])
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["KEYCLOAK_AVAILABILITYCHECK_ENABLED"] == "true"
+    keycloak_wait = int(env["KEYCLOAK_AVAILABILITYCHECK_TIMEOUT"].removesuffix("s"))
+    default_await = 10 * 60
+    assert keycloak_wait >= 3 * default_await
+    deadline = job["spec"]["activeDeadlineSeconds"]
+    assert int(job["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]) == deadline
+    assert deadline > keycloak_wait and job["spec"]["backoffLimit"] >= 1
 
 
 def test_realm_secrets_are_substituted_from_the_client_secrets_secret(staging: ProgramRun) -> None:

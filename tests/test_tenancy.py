@@ -416,26 +416,8 @@ def test_organization_gets_store_tunnel_and_webhook_secret(staging: ProgramRun) 
     credentials = json.loads(secrets["cloudflared-credentials-acme"]["stringData"]["credentials.json"])
     assert set(credentials) == {"AccountTag", "TunnelID", "TunnelSecret"}
     assert record.inputs["content"] == f"{credentials['TunnelID']}.cfargotunnel.com"
-    chart = next(r for r in children if r.type == "kubernetes:helm.sh/v4:Chart")
-    assert chart.inputs["values"]["cloudflare"]["secretName"] == "cloudflared-credentials-acme"
-    assert chart.inputs["namespace"] == "org-acme"
-
-
-def test_each_organization_has_its_own_cloudflared_release(staging: ProgramRun) -> None:
-    organizations = [o["name"] for o in stack_config("staging")["gatehouse:organizations"]]
-    charts = {
-        r.name: r
-        for r in staging.registrations
-        if r.type == "kubernetes:helm.sh/v4:Chart" and r.inputs.get("chart") == "cloudflare-tunnel"
-    }
-    # the Pulumi name (and URN) stays `<org>-cloudflared`; only the Helm release is per organization
-    assert sorted(charts) == sorted(f"{org}-cloudflared" for org in organizations)
-    for org in organizations:
-        inputs = charts[f"{org}-cloudflared"].inputs
-        assert inputs["name"] == f"cloudflared-{org}"
-        # the chart's object names stay what the shared release gave them, whatever the org's length
-        assert inputs["values"]["fullnameOverride"] == "cloudflared-cloudflare-tunnel"
-        assert len(inputs["name"]) <= 53  # Helm's limit for a release name
+    # cloudflared runs the tunnel beside them (tests/test_tunnel.py)
+    assert {d["metadata"]["name"] for d in objects["Deployment"]} == {"cloudflared"}
 
 
 def test_external_secrets_operator_is_installed_once_before_every_store(staging: ProgramRun) -> None:

@@ -13,7 +13,13 @@ under `/tmp` before it execs Dex (cmd/docker-entrypoint/main.go), so the read-on
 writable `/tmp`. Dex exits when a connector fails to open (server/server.go), and the Authentik connector
 fetches its issuer's discovery document at open, through the gateway that may not serve it yet on a first
 `pulumi up`: `DEX_CONTINUE_ON_CONNECTOR_FAILURE` (pkg/featureflags/set.go, off by default before v2.45)
-lets it start and reopen the connector at its first use.
+lets it start and reopen the connector at its first use. It still exits when no connector opens
+(server.go: "failed to open all connectors"), as on a stack with Authentik alone until Authentik serves.
+Dex does not wait for Authentik's install, which would put a step after Authentik's on the longest path of
+`pulumi up` (namespace, CloudNativePG, the database, Authentik): with GitHub or Google it starts at once;
+with Authentik alone it restarts until Authentik serves, and Pulumi waits for it (`WAIT`) longer than
+for Authentik (10 minutes by default, pulumi-kubernetes provider/pkg/await/deployment.go) plus the
+kubelet's longest back-off between restarts (5 minutes).
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ CA_DIR = "/etc/gatehouse-ca"
 CA_FILE = f"{CA_DIR}/ca.crt"
 # Start even when a connector's issuer cannot be reached yet (retried when someone signs in with it).
 CONTINUE_ON_CONNECTOR_FAILURE = {"name": "DEX_CONTINUE_ON_CONNECTOR_FAILURE", "value": "true"}
+# How long Pulumi waits for Dex's pods: Authentik's 10 minutes, one 5-minute back-off and a start
+WAIT = 20 * 60
 GITHUB_SECRET_KEY = "github-client-secret"
 GOOGLE_SECRET_KEY = "google-client-secret"
 # Seed 002's lifetimes.
@@ -211,6 +219,8 @@ def dex_values(
     env = environment(stack, db, clients)
     return {
         "replicaCount": 2 if stack.is_production else 1,
+        # Pulumi's wait for the Deployment (pulumi-kubernetes provider/pkg/metadata/overrides.go)
+        "deploymentAnnotations": {"pulumi.com/timeoutSeconds": str(WAIT)},
         "configSecret": {"create": False, "name": CONFIG_SECRET},
         "envVars": [*env, CONTINUE_ON_CONNECTOR_FAILURE],
         # the config is not the chart's, so the chart's own checksum never changes: roll pods on ours
@@ -254,10 +264,8 @@ def dex(
     private_ca: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
-    user_store: pulumi.Resource,
 ) -> k8s.helm.v4.Chart:
-    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`. `user_store`: Authentik,
-    whose connector Dex opens at start (it exits when no connector opens): the chart waits for it."""
+    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`."""
     config_text = dex_config_yaml(stack, db, clients)
     config_secret = secret(home, CONFIG_SECRET, {"config.yaml": config_text}, opts)
     clients_secret = secret(home, CLIENTS_SECRET, {c.id: c.secret for c in clients.values()}, opts)
@@ -280,7 +288,7 @@ def dex(
         pulumi.ResourceOptions.merge(
             opts,
             # Dex runs its migrations at start and exits if the database is unreachable
-            pulumi.ResourceOptions(depends_on=[*inputs, db.resource, user_store]),
+            pulumi.ResourceOptions(depends_on=[*inputs, db.resource]),
         ),
     )
     login_route(home, RELEASE, stack.host(stack.identity.hosts.dex), (RELEASE, HTTP_PORT), route_opts)

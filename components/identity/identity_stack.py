@@ -66,12 +66,12 @@ class IdentityStack(pulumi.ComponentResource):
 
         self.clients = dex_clients(stack, child)
         connectors = connector_secret(stack, identity_ns, password("authentik-dex-client", child), child)
-        user_store = authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # it renders a route
-        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes, user_store)
+        authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # it renders a route
+        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes)
 
         keycloak_admin = admin_secret(keycloak_ns, production, child)
-        server = keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
-        realm_sync(stack, keycloak_ns, server, keycloak_admin, child)
+        keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
+        realm_sync(stack, keycloak_ns, keycloak_admin, child)  # it waits for Keycloak itself
 
         # what tenants' AppProjects wait for: the Argo CD install (its CRDs), or None for an existing one
         self.argocd: pulumi.Resource | None = None

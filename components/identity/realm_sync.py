@@ -14,7 +14,10 @@ Keycloak's in-cluster Service (never the public host, which does not serve /admi
   way, from a Secret, so the realm itself (a ConfigMap) holds none.
 - The realm is skipped when its checksum is unchanged and the cache is on: the cache is off, so every run
   applies the whole file (and reverts changes made by hand).
-- `keycloak.availability-check` retries until Keycloak answers (the chart's pods Ready is awaited first).
+- `keycloak.availability-check` retries signing in (and reading the server info) until Keycloak answers
+  or its timeout passes, whatever fails meanwhile (src/main/java/.../provider/KeycloakProvider.java
+  `getKeycloakWithRetry`, a Failsafe policy without an exception filter): no Service yet, connection
+  refused, 401 before Keycloak has made its bootstrap admin, 503.
 - A user profile is imported from the top-level `userProfile` key, only with the realm attribute
   `userProfileEnabled` (UserProfileImportService).
 
@@ -22,6 +25,15 @@ The Job's name carries a digest of everything it applies (the realm file, the im
 its pod template a digest of the secrets it substitutes, so a change to either replaces the Job, which
 runs once; `pulumi up` waits for it to complete and fails if the realm cannot be applied. The Keycloak
 install itself does not depend on the realm: a new organization changes only this Job.
+
+Nor does the Job depend on the Keycloak install: it waits for Keycloak itself, so it does not add a step
+after Keycloak's to the longest path of `pulumi up` (namespace, CloudNativePG, the database awaited until
+Ready, Keycloak). On an empty cluster it starts with its namespace and waits while those come up: Pulumi
+awaits each of them for 10 minutes by default (pulumi-kubernetes provider/pkg/await), so the wait
+(`KEYCLOAK_WAIT`) covers all three, and the Job's deadline and Pulumi's wait for the Job cover that and
+the import's retries. The price: a `pulumi up` that fails on Keycloak returns only when the Job gives up.
+On an upgrade that changes both, the realm may be applied while Keycloak's pods roll; an import cut off
+is retried (`backoffLimit`), and applying the same file again is harmless.
 """
 
 from __future__ import annotations
@@ -42,10 +54,16 @@ from .realm import CLIENT_SECRETS, GOOGLE_SECRET_KEY, m2m_clients, realm, substi
 REALM_CONFIGMAP = "keycloak-realm"
 REALM_FILE = "realm.json"
 CONFIG_DIR = "/config"
+# Keycloak's path on an empty cluster: the CloudNativePG chart, the database, Keycloak, each awaited by
+# Pulumi for up to 10 minutes
+KEYCLOAK_WAIT = 30 * 60
+BACKOFF_LIMIT = 2  # a failed import is retried twice
+# what the Job may take in all, and Pulumi waits for: the wait, then the import and its retries
+DEADLINE = KEYCLOAK_WAIT + 10 * 60
 SETTINGS = {
     "KEYCLOAK_URL": endpoints.keycloak_internal_url(),
     "KEYCLOAK_AVAILABILITYCHECK_ENABLED": "true",
-    "KEYCLOAK_AVAILABILITYCHECK_TIMEOUT": "300s",
+    "KEYCLOAK_AVAILABILITYCHECK_TIMEOUT": f"{KEYCLOAK_WAIT}s",
     "IMPORT_FILES_LOCATIONS": f"file:{CONFIG_DIR}/*",
     "IMPORT_VARSUBSTITUTION_ENABLED": "true",
     "IMPORT_CACHE_ENABLED": "false",
@@ -90,11 +108,7 @@ def client_secrets(stack: config.StackConfig, home: Home, opts: pulumi.ResourceO
 
 
 def realm_sync(
-    stack: config.StackConfig,
-    home: Home,
-    keycloak: pulumi.Resource,
-    admin: SecretData,
-    opts: pulumi.ResourceOptions,
+    stack: config.StackConfig, home: Home, admin: SecretData, opts: pulumi.ResourceOptions
 ) -> k8s.batch.v1.Job:
     secrets = client_secrets(stack, home, opts)
     text = realm_text(stack)
@@ -125,9 +139,11 @@ def realm_sync(
     )
     return k8s.batch.v1.Job(
         f"{home.name}-realm-sync",
-        metadata=meta.object_meta(name, COMPONENT, home.ref),
+        # Pulumi's wait for the Job (pulumi-kubernetes provider/pkg/metadata/overrides.go)
+        metadata=meta.object_meta(name, COMPONENT, home.ref, annotations={"pulumi.com/timeoutSeconds": str(DEADLINE)}),
         spec=k8s.batch.v1.JobSpecArgs(
-            backoff_limit=2,
+            backoff_limit=BACKOFF_LIMIT,
+            active_deadline_seconds=DEADLINE,
             template=k8s.core.v1.PodTemplateSpecArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     labels=labels,
@@ -157,6 +173,6 @@ def realm_sync(
             ),
         ),
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[keycloak, realm_file, secrets.resource, admin.resource])
+            opts, pulumi.ResourceOptions(depends_on=[realm_file, secrets.resource, admin.resource])
         ),
     )
