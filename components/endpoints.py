@@ -1,13 +1,21 @@
 """URLs and hosts more than one plane must agree on, computed once from the config.
 
 Dex's issuer must match byte for byte wherever it is used (oauth2-proxy, Argo CD, Grafana); the
-Keycloak issuer and JWKS URI must match between the realm and the gateway's JWT providers.
+Keycloak issuer and JWKS URI must match between the realm and the gateway's JWT providers. The identity
+plane computes them here and hands the gateway the ones it needs as `IdentityEndpoints`.
 """
 
 from __future__ import annotations
 
-from .config import StackConfig
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
 from .meta import service_host
+
+if TYPE_CHECKING:
+    from .config import Site
+    from .identity.settings import IdentitySettings
 
 DEX_NAMESPACE = "identity"
 DEX_SERVICE = "dex"  # the dex chart names its Service after the release
@@ -18,11 +26,39 @@ KEYCLOAK_SERVICE = f"{KEYCLOAK_NAME}-http"  # keycloakx templates/service-http.y
 KEYCLOAK_HTTP_PORT = 80  # the chart's `service.httpPort`, to the container's 8080
 
 
-def https(stack: StackConfig, label: str) -> str:
-    return f"https://{stack.host(label)}"
+class IdentityEndpoints(BaseModel):
+    """What the gateway needs of the identity plane: the issuers it checks tokens against, the identity
+    hosts it routes, oauth2-proxy's sign-in host and callback, and the portal's origin (the APIs' CORS
+    default)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dex_issuer: str
+    keycloak_issuer: str
+    keycloak_jwks_uri: str
+    portal_origin: str
+    oauth2_proxy_host: str
+    oauth2_proxy_redirect_uri: str
+    public_hosts: list[str]
 
 
-def dex_issuer(stack: StackConfig) -> str:
+def identity_endpoints(stack: IdentitySettings) -> IdentityEndpoints:
+    return IdentityEndpoints(
+        dex_issuer=dex_issuer(stack),
+        keycloak_issuer=keycloak_issuer(stack),
+        keycloak_jwks_uri=keycloak_jwks_uri(stack),
+        portal_origin=portal_origin(stack),
+        oauth2_proxy_host=stack.host(stack.identity.hosts.oauth2_proxy),
+        oauth2_proxy_redirect_uri=oauth2_proxy_redirect_uri(stack),
+        public_hosts=identity_hosts(stack),
+    )
+
+
+def https(site: Site, label: str) -> str:
+    return f"https://{site.host(label)}"
+
+
+def dex_issuer(stack: IdentitySettings) -> str:
     return https(stack, stack.identity.hosts.dex)
 
 
@@ -33,20 +69,20 @@ def dex_internal_url(path: str) -> str:
     return f"http://{service_host(DEX_SERVICE, DEX_NAMESPACE)}:{DEX_HTTP_PORT}{path}"
 
 
-def oauth2_proxy_redirect_uri(stack: StackConfig) -> str:
+def oauth2_proxy_redirect_uri(stack: IdentitySettings) -> str:
     return f"{https(stack, stack.identity.hosts.oauth2_proxy)}/oauth2/callback"
 
 
-def portal_origin(stack: StackConfig) -> str:
+def portal_origin(stack: IdentitySettings) -> str:
     """The tenants' single-page app: the Keycloak PKCE client's web origin, and the APIs' CORS default."""
     return https(stack, stack.identity.hosts.portal)
 
 
-def keycloak_issuer(stack: StackConfig) -> str:
+def keycloak_issuer(stack: IdentitySettings) -> str:
     return f"{https(stack, stack.identity.hosts.keycloak)}/realms/{stack.identity.realm}"
 
 
-def keycloak_jwks_uri(stack: StackConfig) -> str:
+def keycloak_jwks_uri(stack: IdentitySettings) -> str:
     """In-cluster, so the gateway fetches keys without hairpinning through the load balancer."""
     return f"{keycloak_internal_url()}/realms/{stack.identity.realm}/protocol/openid-connect/certs"
 
@@ -56,7 +92,7 @@ def keycloak_internal_url() -> str:
     return f"http://{service_host(KEYCLOAK_SERVICE, KEYCLOAK_NAMESPACE)}:{KEYCLOAK_HTTP_PORT}"
 
 
-def identity_hosts(stack: StackConfig) -> list[str]:
+def identity_hosts(stack: IdentitySettings) -> list[str]:
     """Identity hosts served through the Gateway (public on purpose: they are the login pages), Argo CD's
     among them when Gatehouse installs it."""
     hosts = stack.identity.hosts

@@ -1,4 +1,5 @@
-"""The platform: every plane, built from one stack config in the order their dependencies need.
+"""The platform: every plane, built from one stack config in the order their dependencies need. Each
+plane gets the parts of the config it reads (`identity_settings`, `gateway_settings`), never the whole.
 
 Identity comes before the gateway (the gateway's oauth2-proxy is one of Dex's clients), yet identity's
 routes wait for the Gateway API CRDs the gateway installs, and on a stack with its own CA Dex and Argo CD
@@ -17,9 +18,12 @@ import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
 from . import config
+from .endpoints import IdentityEndpoints
 from .gateway import AuthGateway, AuthGatewayArgs
+from .gateway.settings import GatewaySettings
 from .identity import IdentityStack, IdentityStackArgs
 from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
+from .identity.settings import IdentitySettings
 from .tenancy import Organization, OrganizationArgs, SecretsOperator, SecretsOperatorArgs, Tenant, TenantArgs
 
 
@@ -38,18 +42,46 @@ def providers(
     return found
 
 
+def identity_settings(stack: config.StackConfig) -> IdentitySettings:
+    return IdentitySettings(
+        environment=stack.environment,
+        domain=stack.domain,
+        identity=stack.identity,
+        argocd=stack.argocd,
+        apps=stack.apps,
+        apis=stack.apis,
+        organizations=stack.organizations,
+        tenants=stack.tenants,
+        uses_private_ca=stack.uses_private_ca,
+    )
+
+
+def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> GatewaySettings:
+    return GatewaySettings(
+        environment=stack.environment,
+        domain=stack.domain,
+        edge=stack.edge,
+        network=stack.network,
+        resolve_domain_to_gateway=stack.cluster.resolve_domain_to_gateway,
+        apps=stack.apps,
+        apis=stack.apis,
+        identity=identity,
+    )
+
+
 def prerequisites(stack: config.StackConfig) -> list[dict[str, Any]]:
     """What the stack expects the cluster to have already (the offline preview states it)."""
     return [] if stack.argocd.install else [EXISTING_ARGOCD]
 
 
 def build(stack: config.StackConfig) -> None:
+    site = stack.site
     cloudflare_token = config.secret("cloudflareApiToken") if stack.edge.cloudflare else None
     opts = pulumi.ResourceOptions(providers=providers(stack, cloudflare_token))
 
-    secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(stack.is_production), opts)
+    secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(site.is_production), opts)
     organizations = [
-        Organization(org.name, OrganizationArgs(org, stack, secrets_operator.chart), opts)
+        Organization(org.name, OrganizationArgs(org, site, stack.edge.cloudflare, secrets_operator.chart), opts)
         for org in stack.organizations
     ]
     gateway_crds: pulumi.Output[list[pulumi.Resource]]
@@ -63,7 +95,9 @@ def build(stack: config.StackConfig) -> None:
         identity = IdentityStack(
             "identity",
             IdentityStackArgs(
-                stack, gateway_crds=gateway_crds, private_ca=private_ca if stack.uses_private_ca else None
+                identity_settings(stack),
+                gateway_crds=gateway_crds,
+                private_ca=private_ca if stack.uses_private_ca else None,
             ),
             opts,
         )
@@ -72,7 +106,7 @@ def build(stack: config.StackConfig) -> None:
         tenants = [
             Tenant(
                 t.name,
-                TenantArgs(t, stack.is_production, stack.network.private_ranges, routed, identity.argocd),
+                TenantArgs(t, site.is_production, stack.network.private_ranges, routed, identity.argocd),
                 opts,
             )
             for t in stack.tenants
@@ -80,7 +114,12 @@ def build(stack: config.StackConfig) -> None:
         tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
         gateway = AuthGateway(
             "gateway",
-            AuthGatewayArgs(stack, cloudflare_token, identity.clients["oauth2-proxy"].secret, tenant_namespaces),
+            AuthGatewayArgs(
+                gateway_settings(stack, identity.endpoints),
+                cloudflare_token,
+                identity.clients["oauth2-proxy"].secret,
+                tenant_namespaces,
+            ),
             opts,
         )
     finally:

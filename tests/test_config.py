@@ -13,6 +13,7 @@ import yaml
 from conftest import REPO
 
 from components import config
+from components.platform import identity_settings
 from offline.stack_config import load_stack_config
 
 SECRETS = {f"gatehouse:{k}": f"secret-{k}" for k in config.SECRET_KEYS}
@@ -53,7 +54,7 @@ def test_real_stacks_load(stack: str) -> None:
     apis = {a.name: a for a in parsed.apis}
     assert apis["tickets"].scopes == ["read", "write", "admin"]
     assert any(a.auth == "apiKey" and a.api_key_tiers for a in parsed.apis)
-    assert parsed.is_production is (stack == "prod")
+    assert parsed.site.is_production is (stack == "prod")
 
 
 def test_defaults_fill_in(staging: dict[str, Any]) -> None:
@@ -548,20 +549,38 @@ def test_invalid_config_names_the_path(
 
 
 def test_every_problem_is_reported_at_once(staging: dict[str, Any]) -> None:
+    """Field errors in every section, and each entry's own rules (a tenant's namespaces, an API's tiers)."""
     staging["tenants"][0]["name"] = "Bad"
-    staging["tenants"][1]["organization"] = "nobody"
+    staging["tenants"][1]["name"] = "kube-system"
     staging["organizations"][0]["adminUsers"] = ["nope"]
+    staging["apis"][2]["apiKeyTiers"] = []
     staging["domain"] = "nodots"
     with pytest.raises(config.ConfigError) as caught:
         _load(staging)
     paths = {p for p, _ in caught.value.problems}
     assert paths >= {
         "gatehouse:tenants[0].name",
-        "gatehouse:tenants[1].organization",
+        "gatehouse:tenants[1].name",
         "gatehouse:organizations[0].adminUsers[0]",
+        "gatehouse:apis[2].apiKeyTiers",
         "gatehouse:domain",
     }
     assert str(caught.value).startswith(f"invalid stack configuration ({len(caught.value.problems)} problems):")
+
+
+def test_rules_across_entries_wait_for_every_field(staging: dict[str, Any]) -> None:
+    """Deliberate: the rules across entries (a tenant's organization, unique names and hosts, the gateway's
+    joined names) run on the typed config, so only once every field is valid. The entry with a bad field
+    may be the one a reference meant, so judging without it could report a reference that is fine."""
+    staging["tenants"][1]["organization"] = "nobody"
+    staging["organizations"][0]["adminUsers"] = ["nope"]
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert [p for p, _ in caught.value.problems] == ["gatehouse:organizations[0].adminUsers[0]"]
+    staging["organizations"][0]["adminUsers"] = ["ops@acme.example.com"]
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert [p for p, _ in caught.value.problems] == ["gatehouse:tenants[1].organization"]
 
 
 def test_config_error_prints_without_traceback() -> None:
@@ -593,6 +612,23 @@ def test_secrets_must_be_set_and_secret(staging: dict[str, Any]) -> None:
     assert "gatehouse:googleClientSecret" not in reported
 
 
+def test_which_secrets_are_required_waits_for_a_valid_config(staging: dict[str, Any]) -> None:
+    """Deliberate: the secrets a config needs are read from the typed config, so a config with field errors
+    is told only which secrets are set in clear text; the missing ones follow once it is valid."""
+    staging["domain"] = "nodots"
+    secrets = {"gatehouse:githubClientSecret": "x"}
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging, secrets=secrets, secret_keys=[])
+    assert sorted(dict(caught.value.problems)) == ["gatehouse:domain", "gatehouse:githubClientSecret"]
+    staging["domain"] = "staging.platform.example.com"
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging, secrets=secrets, secret_keys=[])
+    reported = dict(caught.value.problems)
+    assert reported["gatehouse:cloudflareApiToken"].startswith("is required")
+    assert reported["gatehouse:googleClientSecret"].startswith("is required")
+    assert reported["gatehouse:githubClientSecret"].startswith("must be a secret")
+
+
 def test_connector_secrets_only_needed_when_configured(staging: dict[str, Any]) -> None:
     staging["identity"]["connectors"] = {}
     parsed = _load(staging, secrets={"gatehouse:cloudflareApiToken": "t"}, secret_keys=["gatehouse:cloudflareApiToken"])
@@ -609,7 +645,7 @@ def test_a_partner_named_under_two_apis_is_one_client(staging: dict[str, Any]) -
     from components.identity.realm import m2m_clients
 
     staging["apis"][0]["m2mClients"] = [{"name": "partner-logistics", "scopes": ["read"]}]
-    assert m2m_clients(_load(staging)) == {"partner-logistics": ["assets:write", "tickets:read"]}
+    assert m2m_clients(identity_settings(_load(staging))) == {"partner-logistics": ["assets:write", "tickets:read"]}
 
 
 def test_the_same_key_client_under_two_apis(staging: dict[str, Any]) -> None:
@@ -627,7 +663,7 @@ def test_private_ranges_may_be_set(staging: dict[str, Any]) -> None:
 def test_the_realm_s_own_clients_are_reserved(staging: dict[str, Any]) -> None:
     from components.identity.realm import GOOGLE_SECRET_KEY, m2m_clients, realm
 
-    parsed = _load(staging)
+    parsed = identity_settings(_load(staging))
     own = {c["clientId"] for c in realm(parsed)["clients"]} - set(m2m_clients(parsed))
     assert own == {"organizations", "portal"}
     assert own | {GOOGLE_SECRET_KEY} <= config.RESERVED_CLIENT_IDS

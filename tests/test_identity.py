@@ -17,6 +17,7 @@ from helpers import program_with_stack, run_preview, stack_config
 
 from components import charts, config
 from components.identity import blueprint, dex, realm, realm_flows
+from components.platform import identity_settings
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
 from offline.preview import PreviewResult
 from offline.records import Registration, Secret, reveal
@@ -426,7 +427,7 @@ def test_github_orgs_merge_configured_teams_with_the_tenants_teams() -> None:
         {"name": "globex", "teams": []},
     ]
     assert stack.identity.connectors.github is not None
-    assert dex.github_orgs(stack, stack.identity.connectors.github) == expected
+    assert dex.github_orgs(identity_settings(stack), stack.identity.connectors.github) == expected
     assert {t.name: t.oidc_groups for t in stack.tenants} == {
         "helpdesk": ["acme-corp:helpdesk"],
         "payments": ["acme-corp:payments"],
@@ -439,7 +440,7 @@ def test_github_orgs_merge_configured_teams_with_the_tenants_teams() -> None:
     cfg["gatehouse:identity"]["connectors"]["github"]["orgs"].reverse()
     reordered = _parsed_with(cfg)
     assert reordered.identity.connectors.github is not None
-    assert dex.github_orgs(reordered, reordered.identity.connectors.github) == expected
+    assert dex.github_orgs(identity_settings(reordered), reordered.identity.connectors.github) == expected
 
 
 def test_dex_secrets_only_through_environment_variables(staging: ProgramRun) -> None:
@@ -957,7 +958,7 @@ def test_an_admin_of_several_organizations_is_one_user() -> None:
     cfg = copy.deepcopy(stack_config("staging"))
     orgs = {o["name"]: o for o in cfg["gatehouse:organizations"]}
     orgs["globex"]["adminUsers"].append("Admin@ACME.example.com")  # Keycloak keeps addresses lowercase
-    users = realm.admin_users(_parsed_with(cfg))
+    users = realm.admin_users(identity_settings(_parsed_with(cfg)))
     assert users[0] == _user("admin@acme.example.com", "acme", "globex")
     assert [u["username"] for u in users] == [
         "admin@acme.example.com",

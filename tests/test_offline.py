@@ -124,7 +124,7 @@ def test_mandatory_policy_violation_fails_the_preview(tmp_path: Path) -> None:
 def test_config_error_stops_before_any_resource_without_traceback(tmp_path: Path) -> None:
     config = stack_config("staging")
     config["gatehouse:tenants"][2]["name"] = "Not_A_Label"
-    config["gatehouse:tenants"][0]["organization"] = "nobody"
+    config["gatehouse:apis"][2]["apiKeyTiers"] = []
     program = program_with_stack(tmp_path, "bad", config)
     proc = subprocess.run(
         [sys.executable, "-m", "offline", "--stack", "bad", "--program", str(program), "--out", str(tmp_path / "out")],
@@ -135,7 +135,7 @@ def test_config_error_stops_before_any_resource_without_traceback(tmp_path: Path
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "gatehouse:tenants[2].name: must be a DNS label" in proc.stdout
-    assert "gatehouse:tenants[0].organization: unknown organization 'nobody'" in proc.stdout
+    assert "gatehouse:apis[2].apiKeyTiers: an apiKey API needs at least one tier" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (tmp_path / "out" / "resources.json").exists()
 

@@ -18,9 +18,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import config, endpoints, meta
+from .. import config, meta
+from . import names
 from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
 from .routes import correlation_filters, http_route, route_spec, route_target
+from .settings import GatewaySettings
 
 COMPONENT = "api"
 JWT_PROVIDER = "keycloak"
@@ -75,7 +77,7 @@ def cors_spec(api: config.Api, default_origin: str) -> dict[str, Any]:
 def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str, cors_origin: str) -> dict[str, Any]:
     """`cors_origin`: allowed when the API configures no `corsOrigins`."""
     return {
-        "targetRefs": [route_target(api.name)],
+        "targetRefs": [route_target(names.route_name(api.name))],
         "cors": cors_spec(api, cors_origin),
         "jwt": {
             "providers": [
@@ -92,16 +94,13 @@ def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str, cors_origin: st
     }
 
 
-def tier_secret_name(api: config.Api, tier: config.ApiKeyTier) -> str:
-    return f"{api.name}-apikeys-{tier.name}"
-
-
 def api_key_policy_spec(api: config.Api) -> dict[str, Any]:
     return {
-        "targetRefs": [route_target(api.name)],
+        "targetRefs": [route_target(names.route_name(api.name))],
         "apiKeyAuth": {
             "credentialRefs": [
-                {"group": "", "kind": "Secret", "name": tier_secret_name(api, t)} for t in api.api_key_tiers
+                {"group": "", "kind": "Secret", "name": names.api_key_secret_name(api.name, t.name)}
+                for t in api.api_key_tiers
             ],
             "extractFrom": [{"headers": [API_KEY_HEADER]}],
             "forwardClientIDHeader": API_CLIENT_HEADER,  # the rate limiter and the backend see the client
@@ -130,7 +129,7 @@ def rate_limit_spec(api: config.Api) -> dict[str, Any]:
         for tier in api.api_key_tiers
     ]
     return {
-        "targetRefs": [route_target(api.name)],
+        "targetRefs": [route_target(names.route_name(api.name))],
         "rateLimit": {"global": {"rules": rules}},
     }
 
@@ -140,7 +139,7 @@ def read_only_matches() -> list[dict[str, Any]]:
 
 
 def protected_api(
-    stack: config.StackConfig,
+    stack: GatewaySettings,
     api: config.Api,
     keycloak_issuer: str,
     jwks_uri: str,
@@ -152,7 +151,7 @@ def protected_api(
     read_only = api.auth == "apiKey" and api.scopes == ["read"]
     http_route(
         f"api-{api.name}",
-        api.name,
+        names.route_name(api.name),
         COMPONENT,
         ns,
         route_spec(
@@ -171,22 +170,22 @@ def protected_api(
             "gateway.envoyproxy.io/v1alpha1",
             "SecurityPolicy",
             meta.object_meta(f"{api.name}-jwt", COMPONENT, ns),
-            jwt_policy_spec(api, keycloak_issuer, jwks_uri, endpoints.portal_origin(stack)),
+            jwt_policy_spec(api, keycloak_issuer, jwks_uri, stack.identity.portal_origin),
             opts,
         )
     elif api.auth == "apiKey":
         for tier in api.api_key_tiers:
             keys = {
                 client: random.RandomPassword(
-                    f"api-{api.name}-key-{client}", length=40, special=False, opts=secret_opts
+                    names.api_key_resource(api.name, client), length=40, special=False, opts=secret_opts
                 )
                 for client in tier.clients
             }
             # the key name is the client id; the value is the key, without a "Bearer" prefix
             k8s.core.v1.Secret(
-                f"api-{api.name}-keys-{tier.name}",
+                names.api_key_secret_resource(api.name, tier.name),
                 metadata=meta.object_meta(
-                    tier_secret_name(api, tier), COMPONENT, ns, {"gatehouse.dev/api-tier": tier.name}
+                    names.api_key_secret_name(api.name, tier.name), COMPONENT, ns, {"gatehouse.dev/api-tier": tier.name}
                 ),
                 type="Opaque",
                 string_data={client: key.result for client, key in keys.items()},

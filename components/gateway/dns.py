@@ -6,11 +6,11 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from .. import config
+from .settings import GatewaySettings
 
 
 def dns_records(
-    stack: config.StackConfig, hosts: list[str], opts: pulumi.ResourceOptions
+    stack: GatewaySettings, hosts: list[str], opts: pulumi.ResourceOptions
 ) -> dict[str, cloudflare.DnsRecord]:
     cf, address = stack.edge.cloudflare, stack.edge.load_balancer.address
     if cf is None or address is None:  # config requires the address with Cloudflare

@@ -18,6 +18,7 @@ from ..versions import IMAGES
 from .control_plane_tls import control_plane_secrets
 from .headers import REDIRECT_HEADER, SPOOFABLE
 from .routes import GATEWAY_API_GROUP, GATEWAY_API_VERSION, http_route, https_redirect_spec
+from .settings import GatewaySettings
 
 COMPONENT = "gateway"
 GATEWAY_CLASS = "gatehouse"
@@ -163,7 +164,7 @@ def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
 
 
 def edge_objects(
-    stack: config.StackConfig, namespace: k8s.core.v1.Namespace, issuer: str, opts: pulumi.ResourceOptions
+    stack: GatewaySettings, namespace: k8s.core.v1.Namespace, issuer: str, opts: pulumi.ResourceOptions
 ) -> None:
     """EnvoyProxy, GatewayClass, Gateway, HTTPS redirect and ClientTrafficPolicy; `opts` carries the CRD
     dependency. `issuer`: the ClusterIssuer of the Gateway's certificate."""

@@ -15,6 +15,7 @@ import pulumi_random as random
 from .. import config, meta
 from ..charts import helm_chart, resources
 from ..versions import IMAGES
+from .settings import GatewaySettings
 
 COMPONENT = "grafana"
 ADMIN_SECRET = "grafana-admin"
@@ -23,7 +24,7 @@ HTTP_PORT = 3000  # Grafana's container port
 LOGIN_HEADER = "X-Auth-Request-Email"
 
 
-def grafana_values(stack: config.StackConfig, app: config.App) -> dict[str, Any]:
+def grafana_values(stack: GatewaySettings, app: config.App) -> dict[str, Any]:
     image = IMAGES["grafana"]
     return {
         "image": {"repository": image.repository, "tag": image.tag},
@@ -53,7 +54,7 @@ def grafana_values(stack: config.StackConfig, app: config.App) -> dict[str, Any]
 
 
 def grafana(
-    stack: config.StackConfig, app: config.App, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions
+    stack: GatewaySettings, app: config.App, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions
 ) -> None:
     ns = namespace.metadata.name
     password = random.RandomPassword("grafana-admin", length=32, special=False, opts=opts)

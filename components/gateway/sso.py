@@ -24,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import config, endpoints, meta
+from .. import endpoints, meta
 from ..charts import (
     SECRETS_CHECKSUM,
     helm_chart,
@@ -37,6 +37,7 @@ from ..charts import (
 from ..versions import IMAGES
 from .headers import REDIRECT_HEADER, SSO_HEADERS
 from .routes import http_route, path_prefixes, route_spec, route_target
+from .settings import GatewaySettings
 
 COMPONENT = "sso"
 NAMESPACE = "oauth2-proxy"
@@ -58,19 +59,19 @@ EXT_AUTH_PATH = "/_extauth"
 COOKIE_NAME = "_gatehouse_sso"  # never `__Host-`: that prefix forbids the Domain attribute SSO needs
 
 
-def oauth2_proxy_config(stack: config.StackConfig) -> str:
+def oauth2_proxy_config(stack: GatewaySettings) -> str:
     """oauth2-proxy's config file (legacy TOML style, as the chart's `config.configFile` takes it)."""
     domain = f".{stack.domain}"
     settings: dict[str, Any] = {
         "provider": "oidc",
         "provider_display_name": "Gatehouse SSO",
-        "oidc_issuer_url": endpoints.dex_issuer(stack),
+        "oidc_issuer_url": stack.identity.dex_issuer,
         "skip_oidc_discovery": True,
-        "login_url": f"{endpoints.dex_issuer(stack)}/auth",
+        "login_url": f"{stack.identity.dex_issuer}/auth",
         "redeem_url": endpoints.dex_internal_url("/token"),
         "oidc_jwks_url": endpoints.dex_internal_url("/keys"),
         "profile_url": endpoints.dex_internal_url("/userinfo"),
-        "redirect_url": endpoints.oauth2_proxy_redirect_uri(stack),
+        "redirect_url": stack.identity.oauth2_proxy_redirect_uri,
         "scope": "openid email profile groups offline_access",
         "code_challenge_method": "S256",
         "email_domains": ["*"],
@@ -102,7 +103,7 @@ def _toml(value: Any) -> str:
 
 
 def oauth2_proxy(
-    stack: config.StackConfig,
+    stack: GatewaySettings,
     namespace: k8s.core.v1.Namespace,
     client_secret: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
@@ -164,7 +165,7 @@ def oauth2_proxy(
         SERVICE,
         COMPONENT,
         ns,
-        route_spec(stack.host(stack.identity.hosts.oauth2_proxy), SERVICE, SERVICE_PORT, path_prefixes("/oauth2")),
+        route_spec(stack.identity.oauth2_proxy_host, SERVICE, SERVICE_PORT, path_prefixes("/oauth2")),
         crd_opts,
         public=True,
     )

@@ -16,6 +16,7 @@ import pulumi_tls as tls
 from .. import config, meta
 from ..charts import helm_chart, resources
 from .edge import LETSENCRYPT_ISSUER
+from .settings import GatewaySettings
 
 COMPONENT = "tls"
 NAMESPACE = "cert-manager"
@@ -55,12 +56,12 @@ def cert_manager_chart(
     )
 
 
-def gateway_issuer(stack: config.StackConfig) -> str:
+def gateway_issuer(stack: GatewaySettings) -> str:
     """The ClusterIssuer of the Gateway's wildcard certificate."""
     return LETSENCRYPT_ISSUER if stack.edge.acme else INTERNAL_ISSUER
 
 
-def letsencrypt_spec(stack: config.StackConfig, acme: config.Acme) -> dict[str, Any]:
+def letsencrypt_spec(stack: GatewaySettings, acme: config.Acme) -> dict[str, Any]:
     return {
         "acme": {
             "server": acme.server,
@@ -79,7 +80,7 @@ def letsencrypt_spec(stack: config.StackConfig, acme: config.Acme) -> dict[str, 
 
 
 def issuers(
-    stack: config.StackConfig,
+    stack: GatewaySettings,
     namespace: k8s.core.v1.Namespace,
     cloudflare_token: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,

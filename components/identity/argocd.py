@@ -26,11 +26,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import config, endpoints, meta
+from .. import endpoints, meta
 from ..charts import helm_chart, resources
 from ..versions import IMAGES
 from .clients import DexClient
 from .common import COMPONENT, Home, login_route, password, secret
+from .settings import IdentitySettings
 
 NAMESPACE = meta.ARGOCD_NAMESPACE
 RELEASE = "argocd"  # with the chart's nameOverride `argocd`, every object is `argocd-<component>`
@@ -46,7 +47,7 @@ PATCH_ANNOTATIONS = {"pulumi.com/patchForce": "true"}
 PREREQUISITE = {"what": "Argo CD", "namespaces": [NAMESPACE], "apiGroups": ["argoproj.io"]}
 
 
-def connector_groups(stack: config.StackConfig, group: str) -> list[str]:
+def connector_groups(stack: IdentitySettings, group: str) -> list[str]:
     """A platform group as each Dex connector names it: `authentik:<group>`, `<github-org>:<team>`."""
     names = [f"authentik:{group}"]
     github = stack.identity.connectors.github
@@ -55,14 +56,14 @@ def connector_groups(stack: config.StackConfig, group: str) -> list[str]:
     return names
 
 
-def policy_csv(stack: config.StackConfig) -> str:
+def policy_csv(stack: IdentitySettings) -> str:
     groups = stack.identity.platform_groups
     roles = {groups.admins: "role:admin", groups.operators: "role:readonly", groups.engineering: "role:readonly"}
     lines = [f"g, {name}, {role}" for group, role in roles.items() for name in connector_groups(stack, group)]
     return "\n".join(lines) + "\n"
 
 
-def oidc_config(stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None) -> pulumi.Output[str]:
+def oidc_config(stack: IdentitySettings, client: DexClient, root_ca: pulumi.Input[str] | None) -> pulumi.Output[str]:
     """`oidc.config`; `root_ca`: the CA Dex's certificate chains to, when it is not publicly trusted."""
     oidc: dict[str, Any] = {
         "name": "Platform SSO",
@@ -77,7 +78,7 @@ def oidc_config(stack: config.StackConfig, client: DexClient, root_ca: pulumi.In
 
 
 def argocd_cm(
-    stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None
+    stack: IdentitySettings, client: DexClient, root_ca: pulumi.Input[str] | None
 ) -> dict[str, pulumi.Input[str]]:
     return {
         "url": endpoints.https(stack, stack.identity.hosts.argocd),  # Argo CD appends /auth/callback
@@ -88,7 +89,7 @@ def argocd_cm(
     }
 
 
-def argocd_rbac_cm(stack: config.StackConfig) -> dict[str, str]:
+def argocd_rbac_cm(stack: IdentitySettings) -> dict[str, str]:
     # `policy.default` ("": no role) and `scopes` ([groups]) are Argo CD's defaults
     return {"policy.csv": policy_csv(stack)}
 
@@ -104,7 +105,7 @@ def oidc_secret(home: Home | None, client: DexClient, opts: pulumi.ResourceOptio
     )
 
 
-def argocd_values(stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None) -> dict[str, Any]:
+def argocd_values(stack: IdentitySettings, client: DexClient, root_ca: pulumi.Input[str] | None) -> dict[str, Any]:
     image, redis = IMAGES["argocd"], IMAGES["argocd-redis"]
     small = resources("50m", "128Mi", "512Mi")
     return {
@@ -136,7 +137,7 @@ def argocd_values(stack: config.StackConfig, client: DexClient, root_ca: pulumi.
 
 
 def install(
-    stack: config.StackConfig,
+    stack: IdentitySettings,
     home: Home,
     client: DexClient,
     root_ca: pulumi.Input[str] | None,
@@ -160,7 +161,7 @@ def install(
 
 
 def patch_existing(
-    stack: config.StackConfig, client: DexClient, root_ca: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
+    stack: IdentitySettings, client: DexClient, root_ca: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
 ) -> None:
     """Only the keys Gatehouse owns, applied to an install's ConfigMaps."""
     oidc_secret(None, client, opts)

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import config, meta
+from .. import meta
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from ..gateway.routes import gateway_parent_ref, public_route_labels
 from .blueprint import DEX_SECRET_ENV, blueprint_yaml
@@ -27,6 +27,7 @@ from .common import (
     secret,
 )
 from .databases import PORT, Database
+from .settings import IdentitySettings
 
 RELEASE = "authentik"
 CREDENTIALS = "authentik-credentials"
@@ -35,7 +36,7 @@ CONNECTORS = "dex-connectors"  # shared with Dex: the secret of Dex's OAuth2 cli
 AUTHENTIK_CLIENT_SECRET_KEY = "authentik-client-secret"
 
 
-def environment(stack: config.StackConfig, db: Database) -> list[dict[str, Any]]:
+def environment(stack: IdentitySettings, db: Database) -> list[dict[str, Any]]:
     """Server and worker alike (`global.env`)."""
     return [
         env_from_secret("AUTHENTIK_SECRET_KEY", CREDENTIALS, "secret-key"),
@@ -49,7 +50,7 @@ def environment(stack: config.StackConfig, db: Database) -> list[dict[str, Any]]
     ]
 
 
-def authentik_values(stack: config.StackConfig, db: Database, secrets: list[SecretData]) -> dict[str, Any]:
+def authentik_values(stack: IdentitySettings, db: Database, secrets: list[SecretData]) -> dict[str, Any]:
     """`secrets`: the Secrets `global.env` reads, with their values."""
     production = stack.is_production
     env = environment(stack, db)
@@ -85,7 +86,7 @@ def authentik_values(stack: config.StackConfig, db: Database, secrets: list[Secr
 
 
 def authentik(
-    stack: config.StackConfig,
+    stack: IdentitySettings,
     home: Home,
     db: Database,
     connectors_secret: SecretData,

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from .. import config, endpoints
+from .. import endpoints
+from .settings import IdentitySettings
 
 DEX_SLUG = "dex"  # the application's slug; with issuer_mode per_provider it is part of the issuer URL
 DEX_CLIENT_ID = "dex"
@@ -57,7 +58,7 @@ BlueprintDumper.add_representer(KeyOf, lambda d, k: d.represent_scalar("!KeyOf",
 BlueprintDumper.add_representer(Env, lambda d, e: d.represent_scalar("!Env", e.variable))
 
 
-def authentik_issuer(stack: config.StackConfig) -> str:
+def authentik_issuer(stack: IdentitySettings) -> str:
     """Per-provider issuer, trailing slash included: Dex compares it byte for byte."""
     return f"{endpoints.https(stack, stack.identity.hosts.authentik)}/application/o/{DEX_SLUG}/"
 
@@ -68,7 +69,7 @@ def _scope(managed: str) -> Find:
     )
 
 
-def blueprint(stack: config.StackConfig) -> dict[str, Any]:
+def blueprint(stack: IdentitySettings) -> dict[str, Any]:
     groups = stack.identity.platform_groups
     group_ids = {name: f"group-{name}" for name in (groups.admins, groups.operators, groups.engineering)}
     entries: list[dict[str, Any]] = [
@@ -152,5 +153,5 @@ def blueprint(stack: config.StackConfig) -> dict[str, Any]:
     }
 
 
-def blueprint_yaml(stack: config.StackConfig) -> str:
+def blueprint_yaml(stack: IdentitySettings) -> str:
     return yaml.dump(blueprint(stack), Dumper=BlueprintDumper, sort_keys=False, default_flow_style=False, width=1000)

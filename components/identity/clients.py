@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import pulumi
 
-from .. import config, endpoints
+from .. import endpoints
 from .common import password
+from .settings import IdentitySettings
 
 GRAFANA_APP = "grafana"  # the app entry whose host Grafana is served on (default host label: grafana)
 
@@ -28,12 +29,12 @@ class DexClient:
         return "DEX_CLIENT_" + self.id.upper().replace("-", "_") + "_SECRET"
 
 
-def grafana_host(stack: config.StackConfig) -> str:
+def grafana_host(stack: IdentitySettings) -> str:
     app = next((a for a in stack.apps if a.name == GRAFANA_APP), None)
     return stack.host(app.host_label if app else GRAFANA_APP)
 
 
-def redirect_uris(stack: config.StackConfig) -> dict[str, list[str]]:
+def redirect_uris(stack: IdentitySettings) -> dict[str, list[str]]:
     """Client id -> redirect URIs, exactly as each consumer sends them."""
     argocd = endpoints.https(stack, stack.identity.hosts.argocd)
     return {
@@ -46,7 +47,7 @@ def redirect_uris(stack: config.StackConfig) -> dict[str, list[str]]:
     }
 
 
-def dex_clients(stack: config.StackConfig, opts: pulumi.ResourceOptions) -> dict[str, DexClient]:
+def dex_clients(stack: IdentitySettings, opts: pulumi.ResourceOptions) -> dict[str, DexClient]:
     """Every static client with a generated secret. Rotating one means replacing its RandomPassword: Dex and
     oauth2-proxy then roll by themselves (`checksum/secrets`); clients outside Gatehouse do not (README)."""
     return {

@@ -46,6 +46,7 @@ from .common import (
     secret,
 )
 from .databases import PORT, Database
+from .settings import IdentitySettings
 
 RELEASE = endpoints.DEX_SERVICE  # the chart names its Service after the release
 HTTP_PORT = endpoints.DEX_HTTP_PORT
@@ -77,7 +78,7 @@ CLIENT_NAMES = {
 }
 
 
-def tenant_teams(stack: config.StackConfig) -> dict[str, set[str]]:
+def tenant_teams(stack: IdentitySettings) -> dict[str, set[str]]:
     """GitHub org -> the teams tenants' default groups name (`<org>:<team>`, see `Tenant.oidc_groups`).
 
     Tenants with explicit `groups` need nothing here: whoever chose those groups says where they come from.
@@ -91,7 +92,7 @@ def tenant_teams(stack: config.StackConfig) -> dict[str, set[str]]:
     return teams
 
 
-def github_orgs(stack: config.StackConfig, github: config.GitHubConnector) -> list[dict[str, Any]]:
+def github_orgs(stack: IdentitySettings, github: config.GitHubConnector) -> list[dict[str, Any]]:
     """The configured orgs and teams merged with every tenant repo's org and the teams its tenants need.
 
     Dex admits only members of a listed team (or of the org, when it lists no teams) and emits only
@@ -107,7 +108,7 @@ def github_orgs(stack: config.StackConfig, github: config.GitHubConnector) -> li
     return [{"name": org, "teams": [] if org in all_teams else sorted(teams[org])} for org in sorted(teams)]
 
 
-def connectors(stack: config.StackConfig) -> list[dict[str, Any]]:
+def connectors(stack: IdentitySettings) -> list[dict[str, Any]]:
     callback = f"{endpoints.dex_issuer(stack)}/callback"
     found: list[dict[str, Any]] = [
         {
@@ -160,7 +161,7 @@ def connectors(stack: config.StackConfig) -> list[dict[str, Any]]:
     return found
 
 
-def dex_config(stack: config.StackConfig, db: Database, clients: dict[str, DexClient]) -> dict[str, Any]:
+def dex_config(stack: IdentitySettings, db: Database, clients: dict[str, DexClient]) -> dict[str, Any]:
     return {
         "issuer": endpoints.dex_issuer(stack),  # every client must use exactly this string
         "storage": {
@@ -191,11 +192,11 @@ def dex_config(stack: config.StackConfig, db: Database, clients: dict[str, DexCl
     }
 
 
-def dex_config_yaml(stack: config.StackConfig, db: Database, clients: dict[str, DexClient]) -> str:
+def dex_config_yaml(stack: IdentitySettings, db: Database, clients: dict[str, DexClient]) -> str:
     return yaml.safe_dump(dex_config(stack, db, clients), sort_keys=False)
 
 
-def environment(stack: config.StackConfig, db: Database, clients: dict[str, DexClient]) -> list[dict[str, Any]]:
+def environment(stack: IdentitySettings, db: Database, clients: dict[str, DexClient]) -> list[dict[str, Any]]:
     env = [
         env_from_secret("DEX_DB_PASSWORD", db.credentials, "password"),
         env_from_secret("AUTHENTIK_CLIENT_SECRET", CONNECTORS, AUTHENTIK_CLIENT_SECRET_KEY),
@@ -209,7 +210,7 @@ def environment(stack: config.StackConfig, db: Database, clients: dict[str, DexC
 
 
 def dex_values(
-    stack: config.StackConfig,
+    stack: IdentitySettings,
     db: Database,
     clients: dict[str, DexClient],
     config_text: str,
@@ -244,7 +245,7 @@ def dex_values(
 
 
 def connector_secret(
-    stack: config.StackConfig, home: Home, authentik_client_secret: pulumi.Output[str], opts: pulumi.ResourceOptions
+    stack: IdentitySettings, home: Home, authentik_client_secret: pulumi.Output[str], opts: pulumi.ResourceOptions
 ) -> SecretData:
     """Upstream credentials: Dex's client secret in Authentik (generated), GitHub's and Google's (config)."""
     data: dict[str, pulumi.Input[str]] = {AUTHENTIK_CLIENT_SECRET_KEY: authentik_client_secret}
@@ -256,7 +257,7 @@ def connector_secret(
 
 
 def dex(
-    stack: config.StackConfig,
+    stack: IdentitySettings,
     home: Home,
     db: Database,
     clients: dict[str, DexClient],

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from .. import config, endpoints, meta
+from .. import endpoints, meta
+from ..endpoints import IdentityEndpoints
 from . import argocd
 from .authentik import authentik
 from .clients import DexClient, dex_clients
@@ -24,20 +25,22 @@ from .databases import database, operator
 from .dex import connector_secret, dex
 from .keycloak import admin_secret, keycloak
 from .realm_sync import realm_sync
+from .settings import IdentitySettings
 
 
 @dataclass(frozen=True)
 class IdentityStackArgs:
-    stack: config.StackConfig
+    settings: IdentitySettings  # what the plane reads of the stack config
     # What installs the Gateway API CRDs (the gateway's CRDs chart): the routes wait for it. An
     # Output is fine, so the gateway may be built after this plane (`pulumi.deferred_output()`).
     gateway_crds: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
-    # The stack's own CA (PEM), for a stack whose gateway certificate it signs (`uses_private_ca`): Dex and
-    # Argo CD, which call public hosts, trust it. May also be an Output resolved later.
+    # The stack's own CA (PEM), for a stack whose gateway certificate it signs (`settings.uses_private_ca`):
+    # Dex and Argo CD, which call public hosts, trust it. May also be an Output resolved later.
     private_ca: pulumi.Input[str] | None = None
 
 
 class IdentityStack(pulumi.ComponentResource):
+    endpoints: IdentityEndpoints  # what the gateway needs of this plane
     issuer: str
     clients: dict[str, DexClient]
     keycloak_issuer: str
@@ -46,7 +49,7 @@ class IdentityStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IdentityStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("gatehouse:identity:IdentityStack", name, None, opts)
-        stack = args.stack
+        stack = args.settings
         production = stack.is_production
         child = pulumi.ResourceOptions(parent=self)
         routes = pulumi.ResourceOptions(parent=self, depends_on=args.gateway_crds)
@@ -81,10 +84,11 @@ class IdentityStack(pulumi.ComponentResource):
         else:
             argocd.patch_existing(stack, self.clients["argocd"], args.private_ca, child)
 
-        self.issuer = endpoints.dex_issuer(stack)
-        self.keycloak_issuer = endpoints.keycloak_issuer(stack)
-        self.keycloak_jwks_uri = endpoints.keycloak_jwks_uri(stack)
-        self.public_hosts = endpoints.identity_hosts(stack)
+        self.endpoints = endpoints.identity_endpoints(stack)
+        self.issuer = self.endpoints.dex_issuer
+        self.keycloak_issuer = self.endpoints.keycloak_issuer
+        self.keycloak_jwks_uri = self.endpoints.keycloak_jwks_uri
+        self.public_hosts = self.endpoints.public_hosts
         self.register_outputs(
             {
                 "issuer": self.issuer,

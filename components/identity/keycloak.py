@@ -22,11 +22,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import config, endpoints
+from .. import endpoints
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from ..versions import IMAGES
 from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, kept, login_route, password, secret
 from .databases import PORT, Database
+from .settings import IdentitySettings
 
 RELEASE = endpoints.KEYCLOAK_NAME
 ADMIN_SECRET = "keycloak-admin"
@@ -35,11 +36,11 @@ ADMIN_USER = "gatehouse-admin"
 PUBLIC_PREFIXES = ("/resources/", "/.well-known/")
 
 
-def public_prefixes(stack: config.StackConfig) -> tuple[str, ...]:
+def public_prefixes(stack: IdentitySettings) -> tuple[str, ...]:
     return (f"/realms/{stack.identity.realm}/", *PUBLIC_PREFIXES)
 
 
-def environment(stack: config.StackConfig, db: Database) -> list[dict[str, Any]]:
+def environment(stack: IdentitySettings, db: Database) -> list[dict[str, Any]]:
     """What `extraEnv` adds: the public URL, the database user, the bootstrap admin (read only when the
     master realm is created, i.e. on the first start against an empty database)."""
     return [
@@ -50,7 +51,7 @@ def environment(stack: config.StackConfig, db: Database) -> list[dict[str, Any]]
     ]
 
 
-def keycloak_values(stack: config.StackConfig, db: Database, secrets: list[SecretData]) -> dict[str, Any]:
+def keycloak_values(stack: IdentitySettings, db: Database, secrets: list[SecretData]) -> dict[str, Any]:
     """`secrets`: the Secrets the pods read, with their values (their digest rolls the pods)."""
     image = IMAGES["keycloak"]
     env = environment(stack, db)
@@ -92,7 +93,7 @@ def admin_secret(home: Home, production: bool, opts: pulumi.ResourceOptions) -> 
 
 
 def keycloak(
-    stack: config.StackConfig,
+    stack: IdentitySettings,
     home: Home,
     db: Database,
     admin: SecretData,

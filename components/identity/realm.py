@@ -47,6 +47,7 @@ from .realm_scopes import (
     client_scopes,
     jwt_apis,
 )
+from .settings import IdentitySettings
 
 ORG_ROLES = ("ORG_ADMIN", "ORG_MANAGER", "ORG_USER")
 ORGS_GROUP = "orgs"
@@ -59,7 +60,7 @@ GOOGLE_VARIABLE = "GOOGLE_CLIENT_SECRET"
 # --- names shared with the component and the tests ---------------------------------------------------
 
 
-def m2m_clients(stack: config.StackConfig) -> dict[str, list[str]]:
+def m2m_clients(stack: IdentitySettings) -> dict[str, list[str]]:
     """Partner client id -> its scopes: a partner named under several APIs is one client with all of them."""
     scopes: dict[str, set[str]] = defaultdict(set)
     for api in jwt_apis(stack):
@@ -78,16 +79,12 @@ def substituted(variable: str) -> str:
     return f"$(env:{variable})"
 
 
-def substitutions(stack: config.StackConfig) -> dict[str, str]:
+def substitutions(stack: IdentitySettings) -> dict[str, str]:
     """Environment variable of the reconcile Job -> its key in the client secrets Secret."""
     keys = {secret_variable(name): name for name in m2m_clients(stack)}
     if stack.identity.connectors.google:
         keys[GOOGLE_VARIABLE] = GOOGLE_SECRET_KEY
     return dict(sorted(keys.items()))
-
-
-def portal_origin(stack: config.StackConfig) -> str:
-    return endpoints.https(stack, stack.identity.hosts.portal)
 
 
 # --- groups and roles -----------------------------------------------------------------------------
@@ -105,12 +102,12 @@ def org_group(org: config.Organization) -> dict[str, Any]:
     }
 
 
-def groups(stack: config.StackConfig) -> list[dict[str, Any]]:
+def groups(stack: IdentitySettings) -> list[dict[str, Any]]:
     orgs = sorted(stack.organizations, key=lambda o: o.name)
     return [{"name": ORGS_GROUP, "path": f"/{ORGS_GROUP}", "subGroups": [org_group(o) for o in orgs]}]
 
 
-def admin_users(stack: config.StackConfig) -> list[dict[str, Any]]:
+def admin_users(stack: IdentitySettings) -> list[dict[str, Any]]:
     """Every organization's `adminUsers`, one user per address (Keycloak keeps both lowercase) in the
     ORG_ADMIN group of each organization naming it. No credentials: they sign in through Google."""
     memberships: dict[str, set[str]] = defaultdict(set)
@@ -142,8 +139,8 @@ NO_FLOWS = {
 }
 
 
-def clients(stack: config.StackConfig) -> list[dict[str, Any]]:
-    origin = portal_origin(stack)
+def clients(stack: IdentitySettings) -> list[dict[str, Any]]:
+    origin = endpoints.portal_origin(stack)
     found: list[dict[str, Any]] = [
         {
             "clientId": ROLES_CLIENT,
@@ -193,7 +190,7 @@ def clients(stack: config.StackConfig) -> list[dict[str, Any]]:
     return found
 
 
-def identity_providers(stack: config.StackConfig) -> list[dict[str, Any]]:
+def identity_providers(stack: IdentitySettings) -> list[dict[str, Any]]:
     google = stack.identity.connectors.google
     if not google:
         return []
@@ -222,7 +219,7 @@ def identity_providers(stack: config.StackConfig) -> list[dict[str, Any]]:
 # --- the realm ------------------------------------------------------------------------------------
 
 
-def realm(stack: config.StackConfig) -> dict[str, Any]:
+def realm(stack: IdentitySettings) -> dict[str, Any]:
     authentication_flows, authenticator_config = flows()
     return {
         "realm": stack.identity.realm,

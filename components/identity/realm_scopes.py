@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import config
+from .settings import IdentitySettings
 
 ROLES_CLIENT = "organizations"  # holds the per-organization role names; nothing signs in with it
 ADMIN_ROLE = "ORG_ADMIN"
@@ -20,12 +21,12 @@ TOKENS = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.toke
 TOKENS_INTROSPECTION = {**TOKENS, "introspection.token.claim": "true"}
 
 
-def jwt_apis(stack: config.StackConfig) -> list[config.Api]:
+def jwt_apis(stack: IdentitySettings) -> list[config.Api]:
     """APIs whose tokens Keycloak issues (API-key and public APIs never see one)."""
     return sorted((a for a in stack.apis if a.auth == "jwt"), key=lambda a: a.name)
 
 
-def api_scope_names(stack: config.StackConfig) -> list[str]:
+def api_scope_names(stack: IdentitySettings) -> list[str]:
     return [api.scope_name(s) for api in jwt_apis(stack) for s in sorted(api.scopes)]
 
 
@@ -166,11 +167,11 @@ def api_scopes(api: config.Api) -> list[dict[str, Any]]:
     ]
 
 
-def client_scopes(stack: config.StackConfig) -> list[dict[str, Any]]:
+def client_scopes(stack: IdentitySettings) -> list[dict[str, Any]]:
     return [*builtin_scopes(), tenant_claims_scope(), *(s for api in jwt_apis(stack) for s in api_scopes(api))]
 
 
-def admin_scope_mappings(stack: config.StackConfig) -> dict[str, list[dict[str, Any]]]:
+def admin_scope_mappings(stack: IdentitySettings) -> dict[str, list[dict[str, Any]]]:
     """Only ORG_ADMINs may hold an admin scope (and ORG_ADMINs always sign in with a second factor)."""
     admin_scopes = [api.scope_name("admin") for api in jwt_apis(stack) if "admin" in api.scopes]
     return {ROLES_CLIENT: [{"clientScope": scope, "roles": [ADMIN_ROLE]} for scope in admin_scopes]}

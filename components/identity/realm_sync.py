@@ -50,6 +50,7 @@ from ..versions import IMAGES
 from .common import COMPONENT, Home, password, secret
 from .keycloak import ADMIN_SECRET
 from .realm import CLIENT_SECRETS, GOOGLE_SECRET_KEY, m2m_clients, realm, substitutions
+from .settings import IdentitySettings
 
 REALM_CONFIGMAP = "keycloak-realm"
 REALM_FILE = "realm.json"
@@ -73,7 +74,7 @@ SETTINGS = {
 }
 
 
-def realm_text(stack: config.StackConfig) -> str:
+def realm_text(stack: IdentitySettings) -> str:
     return json.dumps(realm(stack), indent=2, sort_keys=True) + "\n"
 
 
@@ -83,14 +84,14 @@ def job_name(realm_file: str) -> str:
     return f"{REALM_CONFIGMAP}-{hashlib.sha256(applied.encode()).hexdigest()[:10]}"
 
 
-def secret_environment(stack: config.StackConfig) -> dict[str, tuple[str, str]]:
+def secret_environment(stack: IdentitySettings) -> dict[str, tuple[str, str]]:
     """Variable -> (Secret, key): the admin it signs in as, and the secrets it substitutes into the realm."""
     variables = {"KEYCLOAK_USER": (ADMIN_SECRET, "username"), "KEYCLOAK_PASSWORD": (ADMIN_SECRET, "password")}
     variables.update({var: (CLIENT_SECRETS, key) for var, key in substitutions(stack).items()})
     return variables
 
 
-def environment(stack: config.StackConfig) -> list[k8s.core.v1.EnvVarArgs]:
+def environment(stack: IdentitySettings) -> list[k8s.core.v1.EnvVarArgs]:
     def from_secret(variable: str, secret_name: str, key: str) -> k8s.core.v1.EnvVarArgs:
         ref = k8s.core.v1.SecretKeySelectorArgs(name=secret_name, key=key)
         return k8s.core.v1.EnvVarArgs(name=variable, value_from=k8s.core.v1.EnvVarSourceArgs(secret_key_ref=ref))
@@ -99,7 +100,7 @@ def environment(stack: config.StackConfig) -> list[k8s.core.v1.EnvVarArgs]:
     return plain + [from_secret(var, *ref) for var, ref in secret_environment(stack).items()]
 
 
-def client_secrets(stack: config.StackConfig, home: Home, opts: pulumi.ResourceOptions) -> SecretData:
+def client_secrets(stack: IdentitySettings, home: Home, opts: pulumi.ResourceOptions) -> SecretData:
     """Partner clients' secrets (generated) and Google's (config), substituted into the realm."""
     data: dict[str, pulumi.Input[str]] = {name: password(f"keycloak-m2m-{name}", opts) for name in m2m_clients(stack)}
     if stack.identity.connectors.google:
@@ -108,7 +109,7 @@ def client_secrets(stack: config.StackConfig, home: Home, opts: pulumi.ResourceO
 
 
 def realm_sync(
-    stack: config.StackConfig, home: Home, admin: SecretData, opts: pulumi.ResourceOptions
+    stack: IdentitySettings, home: Home, admin: SecretData, opts: pulumi.ResourceOptions
 ) -> k8s.batch.v1.Job:
     secrets = client_secrets(stack, home, opts)
     text = realm_text(stack)

@@ -19,7 +19,8 @@ WEBHOOK_SECRET = "github-webhook-secret"
 @dataclass(frozen=True)
 class OrganizationArgs:
     organization: config.Organization
-    stack: config.StackConfig
+    site: config.Site
+    cloudflare: config.Cloudflare | None  # its tunnel delivers the organization's webhooks; none without it
     # the External Secrets operator (SecretsOperator.chart): the org's ClusterSecretStore waits for it
     secrets_operator: pulumi.Resource
 
@@ -32,7 +33,7 @@ class Organization(pulumi.ComponentResource):
         org = args.organization
         child = pulumi.ResourceOptions(parent=self)
         labels = {meta.ORGANIZATION_LABEL: org.name}
-        self.namespace = meta.namespace(org.namespace, COMPONENT, args.stack.is_production, child, extra_labels=labels)
+        self.namespace = meta.namespace(org.namespace, COMPONENT, args.site.is_production, child, extra_labels=labels)
         # Seed 002 pattern ^[a-zA-Z0-9_-]+$: letters and digits only.
         webhook = random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child)
         k8s.core.v1.Secret(
@@ -44,9 +45,9 @@ class Organization(pulumi.ComponentResource):
         )
         self.secret_store = secret_store(org, self.namespace, args.secrets_operator, child)
         # webhooks reach the cluster through Cloudflare: a stack without it (a laptop) has no webhook URL
-        cf = args.stack.edge.cloudflare
-        self.webhook_record = org_tunnel(org, args.stack, cf, self.namespace, child) if cf else None
-        self.webhook_url = f"https://{args.stack.host(org.name)}" if cf else None
+        cf = args.cloudflare
+        self.webhook_record = org_tunnel(org, args.site, cf, self.namespace, child) if cf else None
+        self.webhook_url = f"https://{args.site.host(org.name)}" if cf else None
         self.register_outputs(
             {
                 "namespace": self.namespace.metadata.name,

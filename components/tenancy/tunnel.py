@@ -80,7 +80,7 @@ def cloudflared_config(tunnel_id: str, host: str, origin: str) -> str:
 
 def org_tunnel(
     org: config.Organization,
-    stack: config.StackConfig,
+    stack: config.Site,
     cf: config.Cloudflare,
     namespace: k8s.core.v1.Namespace,
     opts: pulumi.ResourceOptions,

@@ -1,0 +1,75 @@
+"""The stack configuration, parsed once at start into typed models.
+
+A bad value stops the program before any resource is registered, with one message that names every
+bad field by its config path (`gatehouse:tenants[2].name: must be a DNS label ...`).
+
+- `fields`: the field types (a DNS label, a domain, a CIDR block ...), each with its validator.
+- `cluster`, `edge`, `identity`, `apps`, `tenancy`: the sections, one model per key; a rule within one
+  entry (an API's key tiers and partners, a tenant's namespaces) is that model's validator.
+- `stack`: `StackConfig`, every key, and `Site` (environment and domain); `rules`: the rules across
+  entries, run on the typed StackConfig.
+- `problems`: config paths, and `ConfigError`, which lists every problem at once.
+- `loading`: `load` from Pulumi's config, and the secrets.
+
+Field errors and each entry's own rules are all reported together; the rules across entries run once
+those pass (see `rules`).
+"""
+
+from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, ServiceRef
+from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
+from .edge import Acme, Cloudflare, Edge, LoadBalancer
+from .identity import (
+    RESERVED_CLIENT_IDS,
+    ArgoCd,
+    Connectors,
+    GitHubConnector,
+    GitHubOrg,
+    GoogleConnector,
+    Identity,
+    IdentityHosts,
+    PlatformGroups,
+)
+from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret
+from .problems import NAMESPACE, ConfigError, config_path
+from .stack import Site, StackConfig
+from .tenancy import RESERVED_NAMESPACES, RESERVED_PREFIXES, Organization, Tenant
+
+__all__ = [
+    "APP_PLATFORM_NAMESPACES",
+    "DEFAULT_PRIVATE_RANGES",
+    "NAMESPACE",
+    "RESERVED_CLIENT_IDS",
+    "RESERVED_NAMESPACES",
+    "RESERVED_PREFIXES",
+    "SCALAR_KEYS",
+    "SECRET_KEYS",
+    "Acme",
+    "Api",
+    "ApiKeyTier",
+    "App",
+    "ArgoCd",
+    "Cloudflare",
+    "Cluster",
+    "ConfigError",
+    "Connectors",
+    "Edge",
+    "GitHubConnector",
+    "GitHubOrg",
+    "GoogleConnector",
+    "Identity",
+    "IdentityHosts",
+    "LoadBalancer",
+    "M2MClient",
+    "Network",
+    "Organization",
+    "PlatformGroups",
+    "ServiceRef",
+    "Site",
+    "StackConfig",
+    "Tenant",
+    "config_path",
+    "load",
+    "optional_secret",
+    "parse_raw",
+    "secret",
+]

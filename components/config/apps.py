@@ -1,0 +1,110 @@
+"""Apps and APIs the gateway serves: browser apps behind single sign-on, APIs behind tokens or keys."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .fields import DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
+from .identity import RESERVED_CLIENT_IDS
+from .problems import Problem, duplicates, reject
+
+# Platform namespaces apps and APIs may live in (besides tenants' namespaces); the gateway creates them.
+APP_PLATFORM_NAMESPACES = ("monitoring",)
+
+
+class ServiceRef(Model):
+    name: DnsLabel
+    port: int = Field(ge=1, le=65535)
+
+
+class App(Model):
+    """A browser app behind single sign-on (or explicitly public)."""
+
+    name: DnsLabel
+    host: DnsLabel | None = None  # defaults to the name
+    namespace: DnsLabel
+    service: ServiceRef
+    auth: Literal["sso", "public"] = "sso"
+
+    @property
+    def host_label(self) -> str:
+        return self.host or self.name
+
+
+class M2MClient(Model):
+    """A partner system using client_credentials."""
+
+    name: DnsLabel
+    scopes: list[M2MScope] = Field(min_length=1)
+
+
+class ApiKeyTier(Model):
+    name: DnsLabel
+    requests_per_minute: int = Field(ge=1)
+    clients: list[DnsLabel] = Field(min_length=1)
+
+
+class Api(Model):
+    name: DnsLabel
+    host: DnsLabel | None = None
+    namespace: DnsLabel
+    service: ServiceRef
+    auth: Literal["jwt", "apiKey", "public"]
+    scopes: list[Scope] = ["read", "write", "admin"]
+    admin_paths: list[PathPrefix] = ["/admin"]
+    m2m_clients: list[M2MClient] = Field(default=[], alias="m2mClients")
+    api_key_tiers: list[ApiKeyTier] = []
+    cors_origins: list[Origin] = []  # jwt APIs only; default: the portal's origin
+
+    @property
+    def host_label(self) -> str:
+        return self.host or self.name
+
+    @property
+    def audience(self) -> str:
+        """The `aud` Keycloak puts in tokens for this API, and the gateway requires."""
+        return f"{self.name}-api"
+
+    def scope_name(self, scope: str) -> str:
+        """`read` -> `tickets:read`: the OAuth scope as Keycloak issues it."""
+        return f"{self.name}:{scope}"
+
+    @model_validator(mode="after")
+    def _fits_its_auth(self) -> Api:
+        """Key tiers only on apiKey APIs (which need one), partners and CORS only on jwt APIs; names
+        unique within the API; partners' scopes among the API's, their names free in the realm."""
+        tiers, partners, cors = self.key("api_key_tiers"), self.key("m2m_clients"), self.key("cors_origins")
+        problems = []
+        if self.auth == "apiKey" and not self.api_key_tiers:
+            problems.append(Problem((tiers,), "an apiKey API needs at least one tier"))
+        if self.auth != "apiKey" and self.api_key_tiers:
+            problems.append(Problem((tiers,), "only apiKey APIs have key tiers"))
+        if self.auth != "jwt" and self.m2m_clients:
+            problems.append(Problem((partners,), "only jwt APIs have client_credentials clients"))
+        if self.auth != "jwt" and self.cors_origins:
+            problems.append(Problem((cors,), "only jwt APIs have CORS origins"))
+        problems += duplicates(
+            (((tiers, t, "name"), tier.name) for t, tier in enumerate(self.api_key_tiers)), "API key tier"
+        )
+        keys = [
+            ((tiers, t, "clients", c), client)
+            for t, tier in enumerate(self.api_key_tiers)
+            for c, client in enumerate(tier.clients)
+        ]
+        problems += duplicates(keys, "API key client")
+        # Across APIs a partner's entries are one Keycloak client (identity/realm.py m2m_clients merges them).
+        problems += duplicates((((partners, m, "name"), c.name) for m, c in enumerate(self.m2m_clients)), "m2m client")
+        for m, client in enumerate(self.m2m_clients):
+            if client.name in RESERVED_CLIENT_IDS:
+                reserved = ", ".join(sorted(RESERVED_CLIENT_IDS))
+                message = f"'{client.name}' is taken in the Keycloak realm (reserved: {reserved})"
+                problems.append(Problem((partners, m, "name"), message))
+            for s, scope in enumerate(client.scopes):
+                if scope not in self.scopes:
+                    problems.append(
+                        Problem((partners, m, "scopes", s), f"scope '{scope}' is not one of the API's scopes")
+                    )
+        reject(problems, "Api")
+        return self

@@ -1,0 +1,75 @@
+"""The identity section: host labels, sign-in connectors, platform groups, the Keycloak realm; Argo CD."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .fields import DnsLabel, Domain, Email, Model
+
+# Client ids the Keycloak realm already has (Keycloak's own; `organizations` and `portal` from
+# components/identity), and the Google secret's key in the client-secrets Secret, which also holds one
+# key per partner: no m2m client may take one.
+RESERVED_CLIENT_IDS = frozenset(
+    {
+        "account",
+        "account-console",
+        "admin-cli",
+        "broker",
+        "realm-management",
+        "security-admin-console",
+        "organizations",
+        "portal",
+        "google-client-secret",
+    }
+)
+
+
+class IdentityHosts(Model):
+    """Host labels under the environment's domain (`<label>.<domain>`)."""
+
+    dex: DnsLabel = "dex"
+    authentik: DnsLabel = "authentik"
+    keycloak: DnsLabel = "sso"
+    oauth2_proxy: DnsLabel = "auth"
+    argocd: DnsLabel = "argocd"
+    portal: DnsLabel = "app"  # origin of the tenants' single-page app (Keycloak PKCE client)
+    tekton: DnsLabel = "tekton"  # the Tekton dashboard, behind its own oauth2-proxy (a Dex client)
+
+
+class GitHubOrg(Model):
+    name: DnsLabel
+    teams: list[DnsLabel] = []
+
+
+class GitHubConnector(Model):
+    client_id: str = Field(min_length=1)
+    orgs: list[GitHubOrg] = Field(min_length=1)
+
+
+class GoogleConnector(Model):
+    client_id: str = Field(min_length=1)
+    hosted_domains: list[Domain] = Field(min_length=1)
+
+
+class Connectors(Model):
+    github: GitHubConnector | None = None
+    google: GoogleConnector | None = None
+
+
+class PlatformGroups(Model):
+    admins: DnsLabel = "platform-admins"
+    operators: DnsLabel = "platform-operators"
+    engineering: DnsLabel = "platform-engineering"
+
+
+class Identity(Model):
+    admin_email: Email
+    hosts: IdentityHosts = IdentityHosts()
+    connectors: Connectors = Connectors()
+    platform_groups: PlatformGroups = PlatformGroups()
+    realm: DnsLabel = "tenants"
+
+
+class ArgoCd(Model):
+    # false: an Argo CD the cluster already has, in namespace `argocd` (the preview states the prerequisite)
+    install: bool = True

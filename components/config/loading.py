@@ -1,0 +1,110 @@
+"""Loading the stack configuration from Pulumi's config, and reading its secrets.
+
+Every key lives under the project namespace (`gatehouse:<key>`) in `Pulumi.<stack>.yaml`. Secrets are
+never part of the models: `load` only checks that the ones the config needs are set, and set as secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pydantic import ValidationError
+
+from .problems import NAMESPACE, ConfigError, config_path, problems_in
+from .stack import StackConfig
+
+# Secret config keys: always read as secrets, never in clear text in a stack file. `kubeconfig` is
+# optional (the cluster's kubeconfig itself, instead of the ambient file).
+SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret", "kubeconfig")
+
+# Root keys whose values are plain strings; every other key is structured (JSON from the engine).
+SCALAR_KEYS = frozenset({"environment", "domain", "kubernetesVersion"})
+
+
+def parse_raw(raw: Mapping[str, Any]) -> StackConfig:
+    """Validate already-decoded config values (root key -> value); raise ConfigError if bad."""
+    try:
+        return StackConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(problems_in(exc)) from None
+
+
+def load(config: pulumi.Config | None = None) -> StackConfig:
+    """Read every `gatehouse:*` key from the Pulumi config and validate the whole of it."""
+    config = config or pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    known = _root_keys()
+    for key in sorted(_present_keys()):
+        if key in SECRET_KEYS:
+            continue
+        if key not in known:
+            problems.append((config_path([key]), "unknown configuration key"))
+            continue
+        value = config.get(key)
+        if value is None or key in SCALAR_KEYS:
+            raw[key] = value
+            continue
+        try:
+            raw[key] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            problems.append((config_path([key]), f"is not valid structured config ({exc.msg})"))
+    parsed: StackConfig | None = None
+    try:
+        parsed = parse_raw(raw)
+    except ConfigError as exc:
+        problems += exc.problems
+    problems += _secret_problems(parsed)
+    if problems:
+        raise ConfigError(problems)
+    assert parsed is not None
+    return parsed
+
+
+def secret(key: str) -> pulumi.Output[str]:
+    """A secret config value; `load` has already checked it is set, and set as a secret."""
+    return pulumi.Config(NAMESPACE).require_secret(key)
+
+
+def optional_secret(key: str) -> pulumi.Output[str] | None:
+    """A secret config value that may be unset; `load` has checked it is a secret when set."""
+    return pulumi.Config(NAMESPACE).get_secret(key)
+
+
+def _needed_secrets(stack: StackConfig) -> set[str]:
+    """The secret keys the config uses: Cloudflare's token with Cloudflare, each connector's client secret."""
+    connectors = stack.identity.connectors
+    needed = {"cloudflareApiToken"} if stack.edge.cloudflare else set()
+    needed |= {"githubClientSecret"} if connectors.github else set()
+    needed |= {"googleClientSecret"} if connectors.google else set()
+    return needed
+
+
+def _secret_problems(parsed: StackConfig | None) -> list[tuple[str, str]]:
+    """Every secret that is set must be a secret; which ones must be set, only a valid config tells."""
+    needed = _needed_secrets(parsed) if parsed else set()
+    problems = []
+    for key in SECRET_KEYS:
+        # runtime.get_config, not config.get: reading a secret in clear would log a warning
+        if pulumi.runtime.get_config(f"{NAMESPACE}:{key}") is None:
+            if key in needed:
+                problems.append((config_path([key]), f"is required: pulumi config set --secret {NAMESPACE}:{key}"))
+        elif not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"):
+            problems.append((config_path([key]), f"must be a secret: pulumi config set --secret {NAMESPACE}:{key}"))
+    return problems
+
+
+def _root_keys() -> set[str]:
+    return {field.alias or name for name, field in StackConfig.model_fields.items()}
+
+
+def _present_keys() -> set[str]:
+    """Every `gatehouse:*` key the engine handed to the program (explicit config and env)."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    prefix = NAMESPACE + ":"
+    return {k[len(prefix) :] for k in keys if k.startswith(prefix)}

@@ -1,0 +1,126 @@
+"""Rules across the stack's entries: unique names, known organizations, namespaces, hosts, and the names
+the gateway joins from two entries.
+
+They run on the typed StackConfig, from its validator, so only once every field and every entry's own
+rule has passed: a rule across entries never judges an entry that is itself wrong (a tenant with a bad
+name may be the one a reference meant). A config with field errors gets these on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .apps import APP_PLATFORM_NAMESPACES, Api, App
+from .problems import Loc, Problem, clashes, duplicates
+
+if TYPE_CHECKING:
+    from .stack import StackConfig
+
+
+def check(stack: StackConfig) -> list[Problem]:
+    return [
+        *_unique_names(stack),
+        *_known_organizations(stack),
+        *_namespaces(stack),
+        *_workload_namespaces(stack),
+        *_hosts(stack),
+        *_gateway_names(stack),
+    ]
+
+
+def _workloads(stack: StackConfig) -> list[tuple[str, Sequence[App | Api]]]:
+    return [("apps", stack.apps), ("apis", stack.apis)]
+
+
+def _unique_names(stack: StackConfig) -> list[Problem]:
+    problems = duplicates(
+        ((("organizations", i, "name"), o.name) for i, o in enumerate(stack.organizations)), "organization"
+    )
+    problems += duplicates(((("tenants", i, "name"), t.name) for i, t in enumerate(stack.tenants)), "tenant")
+    for section, entries in _workloads(stack):
+        problems += duplicates((((section, i, "name"), e.name) for i, e in enumerate(entries)), section[:-1])
+    return problems
+
+
+def _known_organizations(stack: StackConfig) -> list[Problem]:
+    known = {o.name for o in stack.organizations}
+    listed = ", ".join(sorted(known))
+    return [
+        Problem(("tenants", i, "organization"), f"unknown organization '{t.organization}' (known: {listed})")
+        for i, t in enumerate(stack.tenants)
+        if t.organization not in known
+    ]
+
+
+def _namespaces(stack: StackConfig) -> list[Problem]:
+    """Every namespace has one owner, and no tenant lives under another's `<tenant>-*` (its AppProject's reach)."""
+    claimed: list[tuple[Loc, str]] = [
+        (("organizations", i, "name"), o.namespace) for i, o in enumerate(stack.organizations)
+    ]
+    for i, tenant in enumerate(stack.tenants):
+        claimed.append((("tenants", i, "name"), tenant.name))
+        claimed += [(("tenants", i, "namespaces", j), full) for j, full in enumerate(tenant.namespace_names[1:])]
+    problems = duplicates(claimed, "namespace")
+    tenants = {t.name: i for i, t in enumerate(stack.tenants)}
+    for name, i in tenants.items():
+        owners = (name[:dash] for dash, char in enumerate(name) if char == "-")
+        problems += [
+            Problem(("tenants", i, "name"), f"'{name}' falls under tenant '{owner}''s namespaces ({owner}-*)")
+            for owner in owners
+            if owner in tenants
+        ]
+    return problems
+
+
+def _workload_namespaces(stack: StackConfig) -> list[Problem]:
+    """Apps and APIs live in a tenant's namespace, or in a platform namespace the gateway creates."""
+    allowed = set(APP_PLATFORM_NAMESPACES) | {ns for t in stack.tenants for ns in t.namespace_names}
+    platform = ", ".join(APP_PLATFORM_NAMESPACES)
+    return [
+        Problem((section, i, "namespace"), f"'{e.namespace}' is neither a tenant namespace nor one of {platform}")
+        for section, entries in _workloads(stack)
+        for i, e in enumerate(entries)
+        if e.namespace not in allowed
+    ]
+
+
+def _hosts(stack: StackConfig) -> list[Problem]:
+    """One owner per host under the domain: identity's, apps', APIs' and organizations' (their tunnels)."""
+    hosts: list[tuple[Loc, str]] = [
+        (("identity", "hosts", key), label) for key, label in stack.identity.hosts.model_dump(by_alias=True).items()
+    ]
+    for section, entries in _workloads(stack):
+        hosts += [((section, i, "host"), e.host_label) for i, e in enumerate(entries)]
+    hosts += [(("organizations", i, "name"), o.name) for i, o in enumerate(stack.organizations)]
+    return duplicates(hosts, "host")
+
+
+def _gateway_names(stack: StackConfig) -> list[Problem]:
+    """Names the gateway joins from two config names, which two entries can meet on. Clashes within one
+    entry are reported as duplicate names already."""
+    from ..gateway import names  # here, not at the top: the gateway package imports this one
+
+    routes = [
+        ((section, i, "name"), section, names.namespaced(e.namespace, names.route_name(e.name)))
+        for section, entries in _workloads(stack)
+        for i, e in enumerate(entries)
+    ]
+    secrets, secret_resources, key_resources = [], [], []
+    for i, api in enumerate(stack.apis):
+        tiers = Api.key("api_key_tiers")
+        for t, tier in enumerate(api.api_key_tiers):
+            loc: Loc = ("apis", i, tiers, t, "name")
+            secret = names.api_key_secret_name(api.name, tier.name)
+            secrets.append((loc, i, names.namespaced(api.namespace, secret)))
+            secret_resources.append((loc, i, names.api_key_secret_resource(api.name, tier.name)))
+            key_resources += [
+                (("apis", i, tiers, t, "clients", c), i, names.api_key_resource(api.name, client))
+                for c, client in enumerate(tier.clients)
+            ]
+    return [
+        *clashes(routes, "HTTPRoute"),
+        *clashes(secrets, "API key Secret"),
+        *clashes(secret_resources, "Secret resource name"),
+        *clashes(key_resources, "RandomPassword resource name"),
+    ]

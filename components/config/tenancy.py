@@ -1,0 +1,115 @@
+"""Organizations and their tenants, and the namespaces no tenant may take."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .apps import ServiceRef
+from .fields import DisplayName, DnsLabel, Email, Group, Model, Repo
+from .problems import Problem, reject
+
+# Namespaces no tenant or organization may take: Kubernetes' own and the platform's.
+RESERVED_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "argocd",
+        "cert-manager",
+        "envoy-gateway-system",
+        "external-secrets",
+        "cnpg-system",
+        "gatehouse-system",
+        "identity",
+        "keycloak",
+        "monitoring",
+        "oauth2-proxy",
+        "pipeline-system",
+        "tekton-pipelines",
+        "cloudflared",
+    }
+)
+RESERVED_PREFIXES = ("kube-", "org-", "openshift-")
+
+
+class Organization(Model):
+    # its tunnel's Helm release `cloudflared-<name>` must fit Helm's 53 characters, hence 41
+    name: DnsLabel = Field(max_length=41)
+    display_name: DisplayName
+    admin_users: list[Email] = Field(min_length=1)
+    plan: Literal["free", "pro", "enterprise"] = "free"
+    features: list[DnsLabel] = []
+    # where the organization's tunnel (`<name>.<domain>`) delivers webhooks, in its namespace
+    webhook_service: ServiceRef = ServiceRef(name="el-github-listener", port=8080)
+
+    @property
+    def namespace(self) -> str:
+        return f"org-{self.name}"
+
+    @property
+    def org_id(self) -> str:
+        """A stable id derived from the immutable slug (never from the display name)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.name}.organizations.gatehouse"))
+
+
+class Tenant(Model):
+    name: DnsLabel
+    organization: DnsLabel
+    repo: Repo
+    profile: Literal["standard", "elevated"]
+    size: Literal["small", "medium", "large"]
+    namespaces: list[DnsLabel] = []  # extra namespaces, each `<name>-<suffix>`
+    groups: list[Group] = []  # OIDC groups bound to the tenant role; default in `oidc_groups`
+
+    @property
+    def repo_url(self) -> str:
+        return f"https://github.com/{self.repo}"
+
+    @property
+    def namespace_names(self) -> list[str]:
+        return [self.name, *(f"{self.name}-{suffix}" for suffix in self.namespaces)]
+
+    @property
+    def oidc_groups(self) -> list[str]:
+        """Explicit `groups`, or `<repo's GitHub org>:<name>`: the group Dex's GitHub connector emits for
+        the team named after the tenant in the org owning its repo (Dex lists that team, see dex.py)."""
+        return self.groups or [f"{self.repo.split('/', 1)[0]}:{self.name}"]
+
+    @model_validator(mode="after")
+    def _namespaces_are_free(self) -> Tenant:
+        """No namespace of the tenant is, or (through its AppProject's `<name>-*`) reaches, a reserved one."""
+        name = self.name
+        problems = []
+        reached = reserved_reach(name, with_glob=True)
+        if reached:
+            message = f"tenant '{name}' (namespaces '{name}', '{name}-*') would reach {_reserved(reached)}"
+            problems.append(Problem(("name",), message))
+        for j, full in enumerate(self.namespace_names[1:]):
+            if len(full) > 63:
+                problems.append(Problem(("namespaces", j), f"namespace '{full}' is longer than 63 characters"))
+            reached = reserved_reach(full, with_glob=False)  # `<full>-*` is inside the tenant's glob
+            if reached:
+                problems.append(Problem(("namespaces", j), f"namespace '{full}' would be {_reserved(reached)}"))
+        reject(problems, "Tenant")
+        return self
+
+
+def reserved_reach(namespace: str, with_glob: bool) -> list[str]:
+    """Reserved namespaces and `<prefix>*` globs that `namespace` (and, with_glob, `<namespace>-*`) reaches."""
+    under = f"{namespace}-"
+    prefixes = tuple(p for p in RESERVED_PREFIXES if namespace.startswith(p) or (with_glob and p.startswith(under)))
+    names = [
+        n
+        for n in sorted(RESERVED_NAMESPACES)
+        if n == namespace or (with_glob and n.startswith(under) and not n.startswith(prefixes))
+    ]
+    return names + [f"{p}*" for p in prefixes]
+
+
+def _reserved(reached: list[str]) -> str:
+    quoted = ", ".join(f"'{n}'" for n in reached)
+    return f"the reserved namespace{'s' if len(reached) > 1 else ''} {quoted}"
