@@ -292,7 +292,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "gatehouse:organizations[1].name",
         "duplicate organization 'acme'",
     ),
-    ("org name too long", _set("organizations[2].name", "o" * 42), "gatehouse:organizations[2].name", "at most 41"),
+    ("org name too long", _set("organizations[2].name", "o" * 60), "gatehouse:organizations[2].name", "at most 59"),
     (
         "cors origin with a path",
         _set("apis[0].corsOrigins", ["https://app.example.com/spa"]),

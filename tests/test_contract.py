@@ -2,7 +2,7 @@
 
 Both sides import its names. These tests prove that the pack still loads alone with it and that the
 program reaches it without loading the pack, and they hold equal the pairs the program still spells
-itself (components/config.py, the organization component, the Argo CD install, the image pins): a
+itself (a tenant's profiles, the size tiers, the image pins) or holds only on its output: a
 failing test here names a pair that drifted apart.
 
 How the two sides load it: pulumi (sdk/python/cmd/pulumi-language-python/main.go, RunPlugin) runs a
@@ -126,18 +126,11 @@ def test_the_contract_needs_only_the_standard_library() -> None:
     assert {name.partition(".")[0] for name in imported} <= set(sys.stdlib_module_names) | {"__future__"}
 
 
-# --- pairs the program still spells itself (components/config.py, ...) ------------------------------------
-
-
-def test_config_reserves_the_contracts_namespaces_and_prefixes() -> None:
-    """components/config.py RESERVED_NAMESPACES / RESERVED_PREFIXES, which refuse a tenant's or an
-    organization's name, against the pack's tenant-namespace-not-reserved defaults."""
-    assert frozenset(contract.RESERVED_NAMESPACES) == config.RESERVED_NAMESPACES
-    assert set(config.RESERVED_PREFIXES) == {*contract.RESERVED_PREFIXES, *contract.TENANT_RESERVED_PREFIXES}
+# --- pairs the program still spells itself (config profiles, sizes, image pins) -------------------------
 
 
 def test_config_profiles_are_the_contracts() -> None:
-    """A tenant's `profile` (components/config.py) picks its Pod Security level and its Roles: every
+    """A tenant's `profile` (components/config/tenancy.py) picks its Pod Security level and its Roles: every
     profile has both, and the profiles whose Roles read Secrets are the ones the pack lets read them."""
     profiles = set(typing.get_args(config.Tenant.model_fields["profile"].annotation))
     assert profiles == set(contract.POD_SECURITY_BY_PROFILE) == set(PROFILES) == set(DEPLOYER_PROFILES)
@@ -212,7 +205,7 @@ def test_every_platform_namespace_is_reserved(run: ProgramRun) -> None:
 
 
 def test_organizations_are_what_the_pack_looks_for(run: ProgramRun) -> None:
-    """components/tenancy/organization.py's type token, and its namespace `org-<name>` (components/config.py
+    """components/tenancy/organization.py's type token, and its namespace `org-<name>` (components/config/tenancy.py
     Organization.namespace), which the pack reserves for organizations."""
     organizations = [r for r in run.registrations if r.type == contract.ORGANIZATION_TYPE]
     assert organizations
@@ -223,7 +216,7 @@ def test_organizations_are_what_the_pack_looks_for(run: ProgramRun) -> None:
 
 
 def test_app_projects_name_repositories_as_the_pack_expects(run: ProgramRun) -> None:
-    """components/config.py Tenant.repo_url against appproject-source-repos' `repoUrlPrefixes`."""
+    """components/config/tenancy.py Tenant.repo_url against appproject-source-repos' `repoUrlPrefixes`."""
     projects = [obj for _, obj in _objects(run, "AppProject")]
     assert projects
     for project in projects:

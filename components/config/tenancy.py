@@ -7,38 +7,22 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from policy import gatehouse_contract as contract
+
 from .apps import ServiceRef
 from .fields import DisplayName, DnsLabel, Email, Group, Model, Repo
 from .problems import Problem, reject
 
 # Namespaces no tenant or organization may take: Kubernetes' own and the platform's.
-RESERVED_NAMESPACES = frozenset(
-    {
-        "default",
-        "kube-system",
-        "kube-public",
-        "kube-node-lease",
-        "argocd",
-        "cert-manager",
-        "envoy-gateway-system",
-        "external-secrets",
-        "cnpg-system",
-        "gatehouse-system",
-        "identity",
-        "keycloak",
-        "monitoring",
-        "oauth2-proxy",
-        "pipeline-system",
-        "tekton-pipelines",
-        "cloudflared",
-    }
-)
-RESERVED_PREFIXES = ("kube-", "org-", "openshift-")
+# Shared with the policy pack (policy/gatehouse_contract.py), which refuses the same names.
+RESERVED_NAMESPACES = frozenset(contract.RESERVED_NAMESPACES)
+RESERVED_PREFIXES = (*contract.RESERVED_PREFIXES, *contract.TENANT_RESERVED_PREFIXES)
+ORGANIZATION_NAME_MAX = 63 - len(contract.ORGANIZATION_NAMESPACE_PREFIX)
 
 
 class Organization(Model):
-    # its tunnel's Helm release `cloudflared-<name>` must fit Helm's 53 characters, hence 41
-    name: DnsLabel = Field(max_length=41)
+    # its namespace `org-<name>` must fit Kubernetes' 63-character DNS label, hence 59
+    name: DnsLabel = Field(max_length=ORGANIZATION_NAME_MAX)
     display_name: DisplayName
     admin_users: list[Email] = Field(min_length=1)
     plan: Literal["free", "pro", "enterprise"] = "free"
@@ -48,7 +32,7 @@ class Organization(Model):
 
     @property
     def namespace(self) -> str:
-        return f"org-{self.name}"
+        return f"{contract.ORGANIZATION_NAMESPACE_PREFIX}{self.name}"
 
     @property
     def org_id(self) -> str:
@@ -67,7 +51,7 @@ class Tenant(Model):
 
     @property
     def repo_url(self) -> str:
-        return f"https://github.com/{self.repo}"
+        return f"{contract.REPO_URL_PREFIXES[0]}{self.repo}"
 
     @property
     def namespace_names(self) -> list[str]:

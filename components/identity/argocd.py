@@ -26,6 +26,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from policy import gatehouse_contract as contract
+
 from .. import endpoints, meta
 from ..charts import helm_chart, resources
 from ..versions import IMAGES
@@ -58,7 +60,7 @@ def connector_groups(stack: IdentitySettings, group: str) -> list[str]:
 
 def policy_csv(stack: IdentitySettings) -> str:
     groups = stack.identity.platform_groups
-    roles = {groups.admins: "role:admin", groups.operators: "role:readonly", groups.engineering: "role:readonly"}
+    roles = {groups.admins: contract.ADMIN_ROLE, groups.operators: "role:readonly", groups.engineering: "role:readonly"}
     lines = [f"g, {name}, {role}" for group, role in roles.items() for name in connector_groups(stack, group)]
     return "\n".join(lines) + "\n"
 
@@ -148,7 +150,7 @@ def install(
     oidc = oidc_secret(home, client, opts)
     chart = helm_chart(
         "argocd",
-        "argo-cd",
+        contract.ARGOCD_CHART,
         RELEASE,
         home.ref,
         argocd_values(stack, client, root_ca),
@@ -165,7 +167,8 @@ def patch_existing(
 ) -> None:
     """Only the keys Gatehouse owns, applied to an install's ConfigMaps."""
     oidc_secret(None, client, opts)
-    for name, data in (("argocd-cm", argocd_cm(stack, client, root_ca)), ("argocd-rbac-cm", argocd_rbac_cm(stack))):
+    patches = {"argocd-cm": argocd_cm(stack, client, root_ca), contract.ARGOCD_RBAC_CONFIG_MAP: argocd_rbac_cm(stack)}
+    for name, data in patches.items():
         k8s.core.v1.ConfigMapPatch(
             f"{NAMESPACE}-{name}",
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=name, namespace=NAMESPACE, annotations=PATCH_ANNOTATIONS),

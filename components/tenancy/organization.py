@@ -8,6 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from policy import gatehouse_contract as contract
+
 from .. import config, meta
 from .secret_store import secret_store
 from .tunnel import org_tunnel
@@ -29,7 +31,7 @@ class Organization(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
 
     def __init__(self, name: str, args: OrganizationArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("gatehouse:tenancy:Organization", name, None, opts)
+        super().__init__(contract.ORGANIZATION_TYPE, name, None, opts)
         org = args.organization
         child = pulumi.ResourceOptions(parent=self)
         labels = {meta.ORGANIZATION_LABEL: org.name}

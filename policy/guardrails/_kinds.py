@@ -2,7 +2,7 @@
 
 A policy sees only a resource's inputs, not the API server's discovery, so scope comes from this table:
 the built-in kinds of Kubernetes 1.33 and the CRDs the platform installs (their `spec.scope` in
-../shared/upstream/crds; tests/test_policies.py checks the table against them). A kind in neither set is
+../shared/upstream/crds; tests/policy/test_kinds.py checks the table against them). A kind in neither set is
 unknown: rules that need its scope treat it conservatively (see `rbac.no-cluster-scoped-tenant-objects`).
 """
 

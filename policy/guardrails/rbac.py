@@ -355,7 +355,7 @@ no_cluster_scoped_tenant_objects = StackValidationPolicy(
 @for_types(SERVICE_ACCOUNT_TYPE)
 def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
     if rendered_by(args.urn):
-        return  # a chart's own ServiceAccounts (e.g. cloudflared's, under an Organization) are the chart's business
+        return  # a chart's own ServiceAccounts are the chart's business
     owned = (
         args_tenant(args) is not None
         or ORGANIZATION_LABEL in labels(args.props)
