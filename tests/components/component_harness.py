@@ -12,9 +12,9 @@ config.py), and `build` runs in a copy of the caller's context. Inside, it reset
 config first, as offline/runtime.py's run_program does, so what an earlier preview left is not seen here.
 
 Adding a component's test: tests/components/test_<component>.py calling
-`build(lambda: Component("name", ComponentArgs(...)))`, and its name in test_harness.py's WAITING taken out
-if it was there. A component that reads stack config or secrets (`components.config.secret`) gets them
-with `build(make, config={"gatehouse:key": "value"}, secrets={"gatehouse:key"})`; a whole stack's with
+`build(lambda: Component("name", ComponentArgs(...)))`; test_harness.py checks every component has one. A
+component that reads stack config or secrets (`components.config.secret`) gets them with
+`build(make, config={"gatehouse:key": "value"}, secrets={"gatehouse:key"})`; a whole stack's with
 `offline.stack_config.load_stack_config(REPO, "staging")`'s `values` and `secret_keys`. Resources it is
 handed (a chart to wait for) are created inside `make`; they come back as `Built.handed`.
 """

@@ -195,6 +195,8 @@ def test_the_stacks_own_ca_may_arrive_after_the_stack_is_built() -> None:
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
     def make() -> IdentityStack:
+        private_ca: pulumi.Output[str]
+        resolve: Callable[[pulumi.Output[str]], None]
         private_ca, resolve = pulumi.deferred_output()
         identity = IdentityStack("identity", IdentityStackArgs(settings(uses_private_ca=True), private_ca=private_ca))
         resolve(pulumi.Output.from_input(pem))

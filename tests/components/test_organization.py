@@ -16,6 +16,7 @@ import yaml
 from component_harness import Built, build, in_clear
 
 from components import config
+from components.config.fields import Environment
 from components.tenancy import Organization, OrganizationArgs
 from offline.records import Secret, reveal
 
@@ -162,7 +163,7 @@ def test_outputs_name_the_namespace_the_store_and_the_webhook_url(
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])
-def test_only_the_namespace_is_kept_and_only_in_production(environment: str) -> None:
+def test_only_the_namespace_is_kept_and_only_in_production(environment: Environment) -> None:
     built = build_organization(CLOUDFLARE, config.Site(environment=environment, domain="example.test"))
     production = environment == "prod"
     for registration in built.children:
