@@ -12,9 +12,9 @@ config.py), and `build` runs in a copy of the caller's context. Inside, it reset
 config first, as offline/runtime.py's run_program does, so what an earlier preview left is not seen here.
 
 Adding a component's test: tests/components/test_<component>.py calling
-`build(lambda: Component("name", ComponentArgs(...)))`, and its name in test_harness.py's WAITING taken out
-if it was there. A component that reads stack config or secrets (`components.config.secret`) gets them
-with `build(make, config={"gatehouse:key": "value"}, secrets={"gatehouse:key"})`; a whole stack's with
+`build(lambda: Component("name", ComponentArgs(...)))`; test_harness.py checks every component has one. A
+component that reads stack config or secrets (`components.config.secret`) gets them with
+`build(make, config={"gatehouse:key": "value"}, secrets={"gatehouse:key"})`; a whole stack's with
 `offline.stack_config.load_stack_config(REPO, "staging")`'s `values` and `secret_keys`. Resources it is
 handed (a chart to wait for) are created inside `make`; they come back as `Built.handed`.
 """
@@ -29,7 +29,7 @@ from typing import Any
 import pulumi
 
 from offline.manifests import is_kubernetes_object, manifest_of
-from offline.records import Registration
+from offline.records import Registration, Secret
 from offline.runtime import OfflineMocks, RecordingMonitor
 
 PROJECT = "gatehouse"
@@ -48,15 +48,20 @@ class Built:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.children if r.type == type_]
 
-    def named(self, name: str) -> Registration:
-        """The one child with Pulumi name `name`."""
-        (found,) = [r for r in self.children if r.name == name]
+    def named(self, name: str, type_: str | None = None) -> Registration:
+        """The one child with Pulumi name `name` (and type `type_`: a Secret and its generator may share one)."""
+        (found,) = [r for r in self.children if r.name == name and type_ in (None, r.type)]
         return found
 
     def objects(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The Kubernetes objects among the children (those of `kind`), as plain manifests."""
         manifests = [manifest_of(r).obj for r in self.children if is_kubernetes_object(r)]
         return [m for m in manifests if kind in (None, m.get("kind"))]
+
+    def object(self, kind: str, name: str) -> dict[str, Any]:
+        """The one Kubernetes object of `kind` named `name` (in any namespace) among the children."""
+        (found,) = [m for m in self.objects(kind) if m["metadata"]["name"] == name]
+        return found
 
 
 def build(
@@ -91,3 +96,14 @@ def _build(make: Callable[[], pulumi.ComponentResource], config: dict[str, str],
             children.append(registration)
     handed = [r for r in monitor.registrations if r.urn not in below and r.parent]
     return Built(registrations[urn], children, monitor.component_outputs.get(urn, {}), handed)
+
+
+def in_clear(value: Any, needles: set[str]) -> bool:
+    """Whether a string holding one of `needles` (secret values) lies in `value` outside a secret wrapper."""
+    if isinstance(value, Secret):
+        return False
+    if isinstance(value, dict):
+        return any(in_clear(v, needles) for v in value.values())
+    if isinstance(value, list):
+        return any(in_clear(v, needles) for v in value)
+    return isinstance(value, str) and any(n in value for n in needles)

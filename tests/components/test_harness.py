@@ -1,5 +1,5 @@
 """The component harness: a build sees only its own runtime state and leaves none behind, and every
-component of the program has its component test (or is listed as waiting for one)."""
+component of the program has its component test."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from components import config
 from components.tenancy import Tenant, TenantArgs
 
 HERE = Path(__file__).resolve().parent
-# Components whose Args issue 17 rewrites: their tests come once the new Args land.
-WAITING = {"AuthGateway", "IdentityStack", "Organization"}
 TENANT = config.Tenant(
     name="payments", organization="acme", repo="acme-corp/payments", profile="standard", size="small"
 )
@@ -85,8 +83,6 @@ def component_test_file(component: str) -> Path:
 
 def test_every_component_has_its_component_test() -> None:
     found = component_classes()
-    assert {"Tenant", "SecretsOperator"} <= found
-    assert sorted(WAITING - found) == [], "WAITING names a component that is gone"
-    missing = sorted(c for c in found - WAITING if not component_test_file(c).exists())
+    assert {"AuthGateway", "IdentityStack", "Organization", "SecretsOperator", "Tenant"} <= found
+    missing = sorted(c for c in found if not component_test_file(c).exists())
     assert missing == [], "components without tests/components/test_<component>.py"
-    assert sorted(c for c in WAITING if component_test_file(c).exists()) == [], "tested now: take off WAITING"
