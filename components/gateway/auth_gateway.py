@@ -32,6 +32,11 @@ class AuthGatewayArgs:
     # namespace name -> the Namespace resource (tenants'), so routes wait for their namespace
     namespaces: dict[str, k8s.core.v1.Namespace] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The Gateway would name a Let's Encrypt issuer that, without the DNS-01 token, nothing creates.
+        if self.settings.edge.acme is not None and self.cloudflare_token is None:
+            raise ValueError("AuthGatewayArgs: edge.acme needs cloudflare_token (its DNS-01 solver)")
+
 
 class AuthGateway(pulumi.ComponentResource):
     def __init__(self, name: str, args: AuthGatewayArgs, opts: pulumi.ResourceOptions | None = None):

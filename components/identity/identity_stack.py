@@ -38,6 +38,11 @@ class IdentityStackArgs:
     # Dex and Argo CD, which call public hosts, trust it. May also be an Output resolved later.
     private_ca: pulumi.Input[str] | None = None
 
+    def __post_init__(self) -> None:
+        # One fact, two fields: Dex would mount a CA ConfigMap nothing creates, or Argo CD alone trust it.
+        if self.settings.uses_private_ca != (self.private_ca is not None):
+            raise ValueError("IdentityStackArgs: private_ca must be given exactly when settings.uses_private_ca")
+
 
 class IdentityStack(pulumi.ComponentResource):
     endpoints: IdentityEndpoints  # what the gateway needs of this plane

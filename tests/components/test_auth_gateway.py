@@ -296,3 +296,10 @@ def test_in_production_namespaces_and_control_plane_keys_are_kept_and_nothing_el
     assert {r.name for r in built.children if r.retain_on_delete} == protected
     transforming = {r.name for r in built.of_type("kubernetes:helm.sh/v4:Chart") if r.transforms}
     assert transforming == ({"gateway-crds", "cert-manager"} if production else set())  # the CRD-bearing charts
+
+
+def test_acme_without_the_cloudflare_token_is_refused() -> None:
+    """The Gateway would ask for the Let's Encrypt ClusterIssuer, which tls.issuers only makes with the
+    DNS-01 token: no certificate would ever be issued."""
+    with pytest.raises(ValueError, match="edge.acme needs cloudflare_token"):
+        AuthGatewayArgs(settings(), None, pulumi.Output.secret(CLIENT_SECRET))

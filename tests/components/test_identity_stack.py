@@ -279,3 +279,13 @@ def test_a_connector_without_its_client_secret_in_the_stack_config_stops_the_bui
     given = {k: v for k, v in CONNECTOR_SECRETS.items() if k != missing}
     with pytest.raises(pulumi.ConfigMissingError, match=missing):
         build_identity(stack, secrets=given)
+
+
+@pytest.mark.parametrize("uses_private_ca, private_ca", [(True, None), (False, "-----BEGIN CERTIFICATE-----")])
+def test_the_private_ca_is_given_exactly_when_the_settings_use_one(
+    uses_private_ca: bool, private_ca: str | None
+) -> None:
+    """Given alone, Argo CD would trust a CA Dex does not; flagged alone, Dex would mount `gatehouse-ca`,
+    a ConfigMap nothing creates, and never start: refused before anything is registered."""
+    with pytest.raises(ValueError, match="private_ca must be given exactly when settings.uses_private_ca"):
+        IdentityStackArgs(settings(uses_private_ca=uses_private_ca), private_ca=private_ca)
