@@ -38,8 +38,9 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """MockMonitor that keeps the whole registration, as the engine would receive it."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks):
+    def __init__(self, mocks: pulumi.runtime.Mocks, project: str, stack: str):
         super().__init__(mocks)
+        self.project, self.stack = project, stack  # not the SDK's settings: the SDK may call from another thread
         self.registrations: list[Registration] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self._urns: set[str] = set()
@@ -51,7 +52,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         qualified = parent.split("::")[2] if parent else ""
         if qualified and qualified != STACK_TYPE:
             type_ = f"{qualified}${type_}"
-        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+        return "urn:pulumi:" + "::".join([self.stack, self.project, type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)

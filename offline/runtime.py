@@ -87,7 +87,9 @@ def run_program(program_dir: Path, config: StackConfig, accelerators: accel.Sele
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     pulumi.runtime.reset_options(project=config.project, stack=config.stack, preview=False)
     mocks = OfflineMocks()
-    monitor = (RecordingMonitor if shortcuts is None else shortcuts.ShortcutMonitor)(mocks)
+    monitor = (RecordingMonitor if shortcuts is None else shortcuts.ShortcutMonitor)(
+        mocks, config.project, config.stack
+    )
     pulumi.runtime.set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
     main = program_dir.resolve() / "__main__.py"
     exports: dict[str, Any] = {}

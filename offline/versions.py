@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from importlib import metadata
 
 STOCK_PATH: dict[str, dict[str, str]] = {
-    "offline runtime": {"pulumi": ">=3.259.0,<=3.272.0"},
-    "policy runner": {"pulumi": ">=3.259.0,<=3.272.0", "pulumi-policy": ">=1.19.0,<=1.21.0"},
+    # 3.260.0 is the first SDK whose mock monitor takes transforms (before it, a program with one fails)
+    "offline runtime": {"pulumi": ">=3.260.0,<=3.272.0"},
+    "policy runner": {"pulumi": ">=3.260.0,<=3.272.0", "pulumi-policy": ">=1.19.0,<=1.21.0"},
 }
 
 

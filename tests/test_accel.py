@@ -3,7 +3,6 @@ only at the versions their equivalence tests ran against; every failure to start
 
 from __future__ import annotations
 
-import filecmp
 import io
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, UPSTREAM
+from helpers import assert_same_tree
 from packaging.specifiers import SpecifierSet
 
 from offline import __main__ as cli
@@ -22,21 +22,6 @@ from offline.stack_config import StackConfig
 
 NAMES = [a.name for a in REGISTRY]
 PINS = dict(line.split("==", 1) for line in (REPO / "requirements.txt").read_text().splitlines() if "==" in line)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def assert_same_tree(ours: Path, theirs: Path) -> None:
-    """Byte for byte: every file, and no file more or less. The reports hold no timings (stdout has them)."""
-    compared = filecmp.dircmp(ours, theirs)
-    assert compared.left_list == compared.right_list
-    mine, other = tree(ours), tree(theirs)
-    assert sorted(mine) == sorted(other)
-    different = [name for name in mine if mine[name] != other[name]]
-    assert not different, different[:10]
-    assert {"resources.json", "validation-report.json", "policy-report.json"} <= set(mine)
 
 
 def offline(*args: str) -> subprocess.CompletedProcess[str]:

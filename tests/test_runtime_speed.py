@@ -282,7 +282,7 @@ def test_aliases_reach_the_monitor_as_they_would_without_client_side_urns(tmp_pa
 @sdk_helpers
 def test_the_monitor_takes_aliases_as_specs() -> None:
     """Why `Resource._aliases` (client-side alias URNs) need not be worked out: see sdk_swaps.alias_urn_left_out."""
-    recording = monitor.RecordingMonitor(OfflineMocks())
+    recording = monitor.RecordingMonitor(OfflineMocks(), "echo", "dev")
     assert recording.SupportsFeature(SupportsFeatureRequest(id="aliasSpecs")).hasSupport
 
 
