@@ -137,4 +137,5 @@ if __name__ == "__main__":
     tenants, mode = int(sys.argv[1]), sys.argv[2]
     if mode not in MODES:
         raise SystemExit(f"unknown mode {mode!r}: {' or '.join(MODES)}")
-    print(json.dumps(measure(tenants, mode)))
+    print(json.dumps(measure(tenants, mode)), flush=True)
+    os._exit(0)  # as `python -m offline`: the stock SDK's per-thread event loops print noise at teardown

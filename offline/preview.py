@@ -68,7 +68,7 @@ class PreviewResult:
     charts: list[mf.ChartValues] = field(default_factory=list)
     objects: list[ValidationEntry] = field(default_factory=list)
     chart_results: list[ValidationEntry] = field(default_factory=list)
-    order: OrderReport | None = None  # the deploy-order check (offline/order.py)
+    order: OrderReport | None = None  # the deploy-order check (offline/order/)
     policy: PolicyReport | None = None
     accelerators: accel.Selection = accel.STOCK  # those the run used
     error: str = ""

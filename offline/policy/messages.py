@@ -104,16 +104,31 @@ def provider_of(reference: str, by_urn: dict[str, Registration]) -> proto.Analyz
     return proto.AnalyzerProviderResource(type=type_, properties=properties, urn=urn, name=name)
 
 
-def stack_resource(
+def _resource(
     reg: Registration, properties: struct_pb2.Struct, provider: proto.AnalyzerProviderResource | None
+) -> dict[str, Any]:
+    """What the engine tells an analyzer of a resource in `Analyze` and `AnalyzeStack` alike."""
+    return {
+        "type": reg.type,
+        "properties": properties,
+        "urn": reg.urn,
+        "name": reg.name,
+        "options": resource_options(reg),
+        "provider": provider,
+    }
+
+
+def analyze_request(
+    reg: Registration, inputs: struct_pb2.Struct, provider: proto.AnalyzerProviderResource | None
+) -> proto.AnalyzeRequest:
+    return proto.AnalyzeRequest(**_resource(reg, inputs, provider))
+
+
+def stack_resource(
+    reg: Registration, outputs: struct_pb2.Struct, provider: proto.AnalyzerProviderResource | None
 ) -> proto.AnalyzerResource:
     return proto.AnalyzerResource(
-        type=reg.type,
-        properties=properties,
-        urn=reg.urn,
-        name=reg.name,
-        options=resource_options(reg),
-        provider=provider,
+        **_resource(reg, outputs, provider),
         parent=reg.parent,
         dependencies=list(reg.dependencies),
         propertyDependencies={

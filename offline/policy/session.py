@@ -26,7 +26,7 @@ from pulumi.runtime import proto
 from .. import accel
 from ..records import Registration
 from .config import effective_config, read_user_config
-from .messages import configure, provider_of, resource_options, stack_resource, struct, violations
+from .messages import analyze_request, configure, provider_of, stack_resource, struct, violations
 from .pack import LoadedPack, StockServicer, load_pack
 from .report import PolicyReport, Violation, report_order
 
@@ -98,14 +98,7 @@ class PolicySession:
     def _analyze(
         self, reg: Registration, inputs: struct_pb2.Struct, provider: proto.AnalyzerProviderResource | None
     ) -> list[Violation]:
-        request = proto.AnalyzeRequest(
-            type=reg.type,
-            properties=inputs,
-            urn=reg.urn,
-            name=reg.name,
-            options=resource_options(reg),
-            provider=provider,
-        )
+        request = analyze_request(reg, inputs, provider)
         try:
             response = self.servicer.Analyze(request, None)
         except Exception as exc:
