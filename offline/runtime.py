@@ -8,6 +8,7 @@ SDK functions for as long as it lasts and answer for the monitor; the stock path
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import runpy
@@ -55,6 +56,42 @@ async def _cancel_when_stalled(keep: set[asyncio.Task[Any]]) -> None:
         task.cancel()
 
 
+class _LoopClosingPool(concurrent.futures.ThreadPoolExecutor):
+    """A thread pool, as asyncio's default executor is, that remembers the event loop each of its threads
+    has after a call (the SDK opens one in each, `_ensure_event_loop`, and never closes it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loops: set[asyncio.AbstractEventLoop] = set()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        return super().submit(self._noting_the_loop, fn, *args, **kwargs)
+
+    def _noting_the_loop(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with contextlib.suppress(RuntimeError):  # no loop in this thread
+                self.loops.add(asyncio.get_event_loop_policy().get_event_loop())
+
+
+@contextlib.contextmanager
+def pooled_calls(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """The monitor calls of a stock run on a thread pool, as asyncio runs them; after the run the pool's
+    threads end and the event loops the SDK opened in them are closed (left to the collector, they fail
+    to close, and say so, wherever it finds them). Then `loop` gets a fresh pool, as asyncio makes one."""
+    pool = _LoopClosingPool()
+    loop.set_default_executor(pool)
+    try:
+        yield
+    finally:
+        pool.shutdown(wait=True)
+        for opened in pool.loops:
+            if not opened.is_closed():
+                opened.close()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor())
+
+
 @contextlib.contextmanager
 def _program_context(program_dir: Path, accelerators: accel.Selection) -> Iterator[None]:
     """Like the language host: the program's folder is the working directory and on sys.path. The SDK
@@ -96,11 +133,11 @@ def run_program(program_dir: Path, config: StackConfig, accelerators: accel.Sele
 
     failures: list[BaseException] = []
     watchdogs: list[asyncio.Task[None]] = []  # at most one, started when the program fails
-    inline = contextlib.ExitStack()  # the monitor calls made inline, on the loop the program runs on
+    executor = contextlib.ExitStack()  # what runs the monitor calls, on the loop the program runs on
 
     def program() -> Any:
-        if shortcuts is not None:
-            inline.enter_context(shortcuts.calls_inline(asyncio.get_event_loop()))
+        calls = pooled_calls if shortcuts is None else shortcuts.calls_inline
+        executor.enter_context(calls(asyncio.get_event_loop()))
         try:
             runpy.run_path(str(main), run_name="__main__")
         except BaseException as exc:
@@ -131,6 +168,6 @@ def run_program(program_dir: Path, config: StackConfig, accelerators: accel.Sele
             # the event loop outlives this run: a watchdog left waiting would cancel the next run's work
             for watchdog in watchdogs:
                 watchdog.cancel()
-            inline.close()
+            executor.close()
     registrations = sorted(monitor.registrations, key=lambda r: r.urn)
     return ProgramRun(registrations, dict(monitor.component_outputs), exports, error)
