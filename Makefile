@@ -19,7 +19,8 @@ install: $(STAMP)
 preview: $(STAMP)
 	$(BIN)/python -m offline --stack $(STACK)
 
-# Code quality gates first (ruff, mypy), then the tests.
+# Code quality gates first (ruff, mypy), then the tests (the slow ones too: they build throwaway
+# virtualenvs with older pulumi and pulumi-policy under build/venvs/, once).
 test: lint
 	$(BIN)/python -m pytest -q
 
@@ -29,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/mypy components offline bench
 	$(BIN)/mypy policy/guardrails  # apart: it imports the contract as the pack does, not as policy.*
 
-# Offline preview at 10, 100 and 1,000 tenants vs the bare SDK; writes bench/results.json.
+# Offline preview at 10, 100 and 1,000 tenants, accelerated and stock, against the targets; writes bench/results.json.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

@@ -1,10 +1,8 @@
-"""One measurement, in a fresh process so peak memory is its own: `python -m bench.measure ...`.
+"""One measurement, in a fresh process so peak memory is its own: `python -m bench.measure TENANTS MODE`.
 
-`gatehouse N`: the whole offline preview of a generated stack with N tenants.
-`floor R`: the bare SDK, as shipped, registering R trivial resources under the same mocks, timed the
-same way as Gatehouse's render phase.
-`floor-swapped R`: the same with the SDK helpers the offline runtime swaps for cheaper ones
-(offline/sdk_swaps.py): the floor no program can go below under Gatehouse's runtime.
+The whole offline preview of a generated stack with TENANTS tenants, `accelerated` (the accelerators at
+tested versions, as `python -m offline` runs) or `stock` (`--no-accel`: the SDK and pulumi-policy as
+shipped). Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -19,21 +17,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from offline import manifests as mf
 from offline.preview import Options, preview
 from offline.records import Registration
-from offline.runtime import run_program
-from offline.stack_config import StackConfig
 
 REPO = Path(__file__).resolve().parents[1]
-# Provider SDK modules the programs import, loaded before either clock starts: both measure registering
-# resources, not a one-off import (pulumi_cloudflare alone takes seconds).
+MODES = ("accelerated", "stock")
+# Provider SDK modules the program imports, loaded before the clock starts: the bench measures a
+# preview, not a one-off import (pulumi_cloudflare alone is a slow one).
 WARM_IMPORTS = (
     "pulumi_cloudflare",
     "pulumi_random",
     "pulumi_tls",
     # pulumi_kubernetes loads each API group version on first use; these are the ones the program
-    # uses, with the older versions its kinds name as aliases (a test holds the list complete); core.v1
-    # is also the floor's
+    # uses, with the older versions its kinds name as aliases (a test holds the list complete)
     *(
         f"pulumi_kubernetes.{group}"
         for group in (
@@ -59,11 +56,9 @@ WARM_IMPORTS = (
         )
     ),
 )
-FLOOR_PROGRAM = """
-import pulumi_kubernetes as k8s
-for i in range({count}):
-    k8s.core.v1.ConfigMap(f"cm{{i}}", metadata={{"name": f"cm{{i}}", "namespace": "bench"}}, data={{"i": str(i)}})
-"""
+# Gatehouse's own modules, which its program imports (and with them pydantic): loaded before the clock
+# starts too (a test holds the lists complete).
+PROGRAM_MODULES = ("components.config", "components.platform")
 
 
 def peak_memory_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -85,80 +80,62 @@ def longest_chain(registrations: list[Registration]) -> int:
     return max((visit(urn) for urn in deps), default=0)
 
 
-# Gatehouse's own modules, which its program imports (and with them pydantic): loaded before its
-# clock starts too, as the floor's one module is (a test holds the lists complete).
-PROGRAM_MODULES = ("components.config", "components.platform")
+def chart_count(registrations: list[Registration]) -> int:
+    """Helm chart registrations: what a real `pulumi preview` renders, each one, on every run."""
+    return sum(1 for r in registrations if mf.is_helm_chart(r))
 
 
-def warm_imports(program_modules: bool = False) -> None:
-    for name in WARM_IMPORTS + (PROGRAM_MODULES if program_modules else ()):
+def warm_imports() -> None:
+    for name in WARM_IMPORTS + PROGRAM_MODULES:
         importlib.import_module(name)
 
 
 def output_root() -> str | None:
-    """Where the preview writes: memory (tmpfs) when the machine has it, else the temp directory.
-
-    On the shared machines this is measured on, creating build/'s 19,000 small files on disk costs
-    from 3 to 20 s at 1,000 tenants depending on the disk's state, in the kernel, not in Gatehouse;
-    in memory it is steady, so runs compare. A laptop's disk is nearer the memory figure.
-    """
+    """Where the preview writes: memory (tmpfs) when the machine has it, else the temp directory, so that
+    runs compare: creating build/'s many small files on a shared disk costs what the disk's state says,
+    in the kernel, not in Gatehouse (bench/NOTES.md). A laptop's disk is nearer the memory figure."""
     shm = Path("/dev/shm")
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-def measure_gatehouse(tenants: int) -> dict[str, Any]:
+def measure(tenants: int, mode: str) -> dict[str, Any]:
     from bench.generate import generated_config
     from offline.scratch import program_with_stack
 
-    warm_imports(program_modules=True)
-    with tempfile.TemporaryDirectory(dir=output_root()) as tmp:
+    warm_imports()
+    with tempfile.TemporaryDirectory(dir=output_root()) as tmp, open(os.devnull, "w") as quiet:
         program = program_with_stack(Path(tmp), "bench", generated_config(tenants))
-        start = time.perf_counter()
-        result = preview(
-            Options(stack="bench", program=program, policy_config=REPO / "policy" / "prod.json", out=Path(tmp) / "out"),
-            stream=open("/dev/null", "w"),  # noqa: SIM115 - the summary is not part of the measurement
+        options = Options(
+            stack="bench",
+            program=program,
+            policy_config=REPO / "policy" / "prod.json",
+            out=Path(tmp) / "out",
+            accelerate=mode == "accelerated",
         )
+        start = time.perf_counter()
+        result = preview(options, stream=quiet)  # the summary is not part of the measurement
         wall = time.perf_counter() - start
     assert result.run is not None
-    registrations = len(result.run.registrations)
+    registrations = result.run.registrations
     return {
         "tenants": tenants,
+        "mode": mode,
+        "accelerators": sorted(result.accelerators.on),
         "exit_code": result.exit_code,
-        "resources": registrations,
+        "resources": len(registrations),
         "objects": len(result.manifests),
+        "charts": chart_count(registrations),
         "seconds": {**{k: round(v, 3) for k, v in result.timings.items()}, "total": round(wall, 3)},
-        "render_ms_per_resource": round(1000 * result.timings["render"] / registrations, 3),
-        "total_ms_per_resource": round(1000 * wall / registrations, 3),
         "peak_memory_mb": round(peak_memory_mb(), 1),
         # the forked policy run's own peak, pages it shares with the preview included
         "policy_process_peak_memory_mb": round(peak_memory_mb(resource.RUSAGE_CHILDREN), 1),
-        "longest_dependency_chain": longest_chain(result.run.registrations),
-    }
-
-
-def measure_floor(count: int, swap_sdk_helpers: bool = False) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        program = Path(tmp)
-        (program / "Pulumi.yaml").write_text("name: floor\nruntime: python\n")
-        (program / "__main__.py").write_text(FLOOR_PROGRAM.format(count=count))
-        warm_imports()
-        start = time.perf_counter()
-        run = run_program(program, StackConfig("floor", "bench", {}), swap_sdk_helpers)
-        seconds = time.perf_counter() - start
-    assert run.error is None, run.error
-    return {
-        "resources": len(run.registrations),
-        "seconds": round(seconds, 3),
-        "ms_per_resource": round(1000 * seconds / len(run.registrations), 3),
+        "longest_dependency_chain": longest_chain(registrations),
     }
 
 
 if __name__ == "__main__":
-    kind, number = sys.argv[1], int(sys.argv[2])
-    if kind == "gatehouse":
-        out = measure_gatehouse(number)
-    elif kind in ("floor", "floor-swapped"):
-        out = measure_floor(number, swap_sdk_helpers=kind == "floor-swapped")
-    else:
-        raise SystemExit(f"unknown measurement {kind!r}: gatehouse, floor or floor-swapped")
-    print(json.dumps(out))
+    tenants, mode = int(sys.argv[1]), sys.argv[2]
+    if mode not in MODES:
+        raise SystemExit(f"unknown mode {mode!r}: {' or '.join(MODES)}")
+    print(json.dumps(measure(tenants, mode)), flush=True)
+    os._exit(0)  # as `python -m offline`: the stock SDK's per-thread event loops print noise at teardown

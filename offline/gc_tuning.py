@@ -1,10 +1,10 @@
 """Garbage collection tuned for one large, short-lived run: a program and its offline preview.
 
-The SDK allocates millions of objects that live to the end of the run (2.4 million at 1,000
-tenants). At the default thresholds (700, 10, 10) the collector runs every 700 allocations and each
-older collection walks every survivor, so its cost grew with the stack: half of render time, and half
-of the policy run, at 1,000 tenants. Rarer collections find the same young garbage, and survivors
-that live to the end (the SDK's resources, the registrations) need not be walked again.
+The SDK allocates a great many objects that live to the end of the run. At the default thresholds
+(700, 10, 10) the collector runs every 700 allocations and each older collection walks every survivor,
+so its cost grows with the stack. Rarer collections find the same young garbage, and survivors that
+live to the end (the SDK's resources, the registrations) need not be walked again. None of this changes
+what a run computes; bench/NOTES.md has what it bought.
 """
 
 from __future__ import annotations
@@ -43,10 +43,9 @@ def survivors_frozen() -> Iterator[None]:
 def young_survivors_frozen() -> Iterator[None]:
     """After each young collection, what survived it is frozen too, so older collections have nothing
     to walk; on exit everything is unfrozen. For a program run: what survives a young collection
-    mostly lives to its end (its resources), and at 1,000 tenants collections of the middle
-    generation were 5 of render's 40 seconds. Cycles that die after surviving one (1.1 million objects
-    at 1,000 tenants, mostly the SDK's finished tasks) wait for a collection after the run: collecting
-    them during it cost 8 s and left peak memory where it was."""
+    mostly lives to its end (its resources), so collections of the middle generation would walk it
+    again and again. Cycles that die after surviving one (mostly the SDK's finished tasks) wait for a
+    collection after the run: collecting them during it costs time and does not lower peak memory."""
 
     def freeze_survivors(phase: str, info: dict[str, int]) -> None:
         if phase == "stop" and info["generation"] == 0:

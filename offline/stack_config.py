@@ -30,6 +30,11 @@ class StackConfig:
     placeholders: list[str] = field(default_factory=list)  # secret keys given placeholder values
 
 
+def kubernetes_version(config: StackConfig) -> str:
+    """The cluster's Kubernetes version the stack names (what objects are validated for)."""
+    return config.values.get(f"{config.project}:kubernetesVersion", "1.33")
+
+
 def placeholder(key: str) -> str:
     return f"offline-placeholder-{key.replace(':', '-')}"
 
@@ -42,7 +47,7 @@ def _qualify(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-# libyaml's parser, PyYAML's safe constructor: a 1,000-tenant stack file took a second in pure Python.
+# libyaml's parser, PyYAML's safe constructor: large stack files parse far slower in pure Python.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

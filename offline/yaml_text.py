@@ -1,11 +1,11 @@
 """Manifests as YAML text, as `yaml.dump(..., sort_keys=False, default_flow_style=False)` writes them.
 
-PyYAML's fast dumper still represents every node in Python, a third of the preview's writing at
-1,000 tenants. Most manifests hold only maps, lists, integers, booleans and short strings without
-spaces, whose block form is certain: those are written here directly, each string in the style
-PyYAML's own emitter analysis picks for it (worked out once per distinct string). Anything else (a
-string with a space or a line break, one that needs double quotes, a float, a long key) and the
-whole document goes to yaml.dump. tests/test_yaml_text.py holds the two to the same text.
+PyYAML's fast dumper still represents every node in Python, much of the preview's writing. Most
+manifests hold only maps, lists, integers, booleans and short strings without spaces, whose block form
+is certain: those are written here directly, each string in the style PyYAML's own emitter analysis
+picks for it (worked out once per distinct string). Anything else (a string with a space or a line
+break, one that needs double quotes, a float, a long key) and the whole document goes to yaml.dump.
+tests/test_yaml_text.py holds the two to the same text.
 """
 
 from __future__ import annotations

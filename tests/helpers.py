@@ -12,7 +12,7 @@ from offline.runtime import ProgramRun, run_program
 from offline.scratch import program_with_stack, stack_config
 from offline.stack_config import load_stack_config
 
-__all__ = ["program_with_stack", "run_preview", "run_stack", "stack_config"]
+__all__ = ["assert_same_tree", "program_with_stack", "run_preview", "run_stack", "stack_config"]
 
 
 def run_stack(program: Path, stack: str) -> ProgramRun:
@@ -41,3 +41,16 @@ def run_preview(
         secrets=secrets or {},
     )
     return preview(options, stream), stream.getvalue()
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(ours: Path, theirs: Path) -> None:
+    """Byte for byte: every file, and no file more or less. The reports hold no timings (stdout has them)."""
+    mine, other = tree(ours), tree(theirs)
+    assert sorted(mine) == sorted(other)
+    different = [name for name in mine if mine[name] != other[name]]
+    assert not different, different[:10]
+    assert {"resources.json", "validation-report.json", "policy-report.json"} <= set(mine)

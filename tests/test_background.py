@@ -7,7 +7,7 @@ import os
 import pytest
 
 from offline.background import Background, BackgroundError
-from offline.policy_runner import PolicyConfigError
+from offline.policy import PolicyConfigError
 
 
 def test_the_result_comes_from_another_process() -> None:

@@ -1,4 +1,5 @@
-"""make bench's own pieces: the generated stacks are valid, and the critical path is measured right."""
+"""make bench's own pieces: the generated stacks are valid, both modes measure the same preview, the
+critical path and the charts are counted right, and each target is judged on the run it concerns."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.__main__ import median
+from bench.__main__ import TARGET_TENANTS, TARGETS, median, verdicts
 from bench.generate import generated_config
-from bench.measure import longest_chain, measure_floor
+from bench.measure import chart_count, longest_chain, measure
 from components import config
 from offline.records import Registration
-from offline.runtime import run_program
-from offline.stack_config import StackConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,20 +40,46 @@ def test_the_median_run_is_reported_whole() -> None:
     assert median(runs[:1], lambda r: r["total"]) == runs[0]
 
 
-def test_the_floor_runs_the_sdk_as_shipped_or_with_the_runtimes_swaps() -> None:
-    bare, swapped = measure_floor(40), measure_floor(40, swap_sdk_helpers=True)
-    assert bare["resources"] == swapped["resources"] == 41  # 40 ConfigMaps and the stack
+def test_charts_are_the_helm_chart_registrations() -> None:
+    chart = Registration("urn:c", "kubernetes:helm.sh/v4:Chart", "c", "", False, True, "", {}, {})
+    release = Registration("urn:r", "kubernetes:helm.sh/v3:Release", "r", "", True, False, "", {}, {})
+    assert chart_count([chart, release, _reg("urn:a"), _reg("urn:b", "urn:a")]) == 2
 
 
-def test_a_run_can_leave_the_sdk_helpers_alone(tmp_path: Path) -> None:
-    (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
-    (tmp_path / "__main__.py").write_text(
-        "import pulumi\nfrom pulumi.runtime import rpc\n"
-        "pulumi.export('serializer', rpc.serialize_property.__module__)\n"
-    )
-    config = StackConfig("probe", "dev", {})
-    assert run_program(tmp_path, config).exports == {"serializer": "offline.sdk_wire"}
-    assert run_program(tmp_path, config, swap_sdk_helpers=False).exports == {"serializer": "pulumi.runtime.rpc"}
+def test_both_modes_measure_the_same_preview() -> None:
+    accelerated, stock = measure(10, "accelerated"), measure(10, "stock")
+    assert accelerated["accelerators"] and stock["accelerators"] == []
+    for key in ("exit_code", "resources", "objects", "charts", "longest_dependency_chain"):
+        assert accelerated[key] == stock[key], key
+    assert accelerated["exit_code"] == 0 and accelerated["charts"] > 0
+    assert set(accelerated["seconds"]) >= {"render", "validation", "order", "write", "policy_here", "policy", "total"}
+
+
+def test_each_target_is_judged_on_the_median_run_it_concerns() -> None:
+    def row(tenants: int, mode: str, seconds: float, chain: int) -> dict:
+        return {
+            "tenants": tenants,
+            "mode": mode,
+            "seconds": {"total": seconds},
+            "peak_memory_mb": 900.0,
+            "charts": 12,
+            "longest_dependency_chain": chain,
+        }
+
+    rows = [
+        row(10, "accelerated", 1.0, 9),
+        row(TARGET_TENANTS, "stock", 99.0, 4),
+        row(TARGET_TENANTS, "accelerated", 30.0, 5),
+    ]
+    met = {v["target"]: v["met"] for v in verdicts(rows)}
+    assert met == {"seconds": True, "peak_memory_mb": True, "charts": True, "dependency_chain": False}
+    assert all(v["met"] is None for v in verdicts(rows[:1]))  # no 1,000-tenant run: not measured
+    assert {name: limit for name, (_, _, limit) in TARGETS.items()} == {
+        "seconds": 35,
+        "peak_memory_mb": 1536,
+        "charts": 20,
+        "dependency_chain": 4,
+    }
 
 
 def test_the_modules_the_program_imports_are_loaded_before_the_clock_starts() -> None:
@@ -63,7 +88,7 @@ def test_the_modules_the_program_imports_are_loaded_before_the_clock_starts() ->
         "from bench.measure import warm_imports\n"
         "from offline.runtime import run_program\n"
         "from offline.stack_config import load_stack_config\n"
-        "warm_imports(program_modules=True); before = set(sys.modules)\n"
+        "warm_imports(); before = set(sys.modules)\n"
         "run = run_program(Path('.'), load_stack_config(Path('.'), 'prod', {}))\n"
         "assert run.error is None, run.error\n"
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"

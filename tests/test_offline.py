@@ -16,10 +16,11 @@ from helpers import program_with_stack, run_preview, stack_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from offline import outputs, validate
 from offline import preview as preview_module
-from offline import validate
-from offline.policy_runner import run_policies
+from offline.policy import run_policies
 from offline.records import REDACTED, Secret
+from offline.validate import crds
 
 PROGRAMS = FIXTURES / "programs"
 
@@ -343,7 +344,7 @@ def test_component_outputs_keep_a_nested_secret_on_its_leaf(tmp_path: Path) -> N
 def test_the_crds_are_read_beside_the_program_and_nothing_is_left_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, main: str
 ) -> None:
-    monkeypatch.setattr(validate, "_CATALOGS", {})  # as in a fresh process: the CRDs not read yet
+    monkeypatch.setattr(crds, "_CATALOGS", {})  # as in a fresh process: the CRDs not read yet
     result, printed = run_preview(_program(tmp_path, main), tmp_path / "out")
     assert result.exit_code == (2 if "raise" in main else 0), printed
     assert validate.has_crd_catalog(UPSTREAM / "crds") is (result.exit_code == 0)  # handed over from the fork
@@ -363,14 +364,14 @@ json_values = st.recursive(
 def test_reports_are_written_as_json_with_indent_2_would_write_them(value: object) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.json"
-        preview_module._dump_json(path, value)
+        outputs.dump_json(path, value)
         assert (
             path.read_text(encoding="utf-8") == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         )
 
 
 def test_a_value_orjson_refuses_is_written_by_json(tmp_path: Path) -> None:
-    preview_module._dump_json(tmp_path / "big.json", {"n": 2**70, "s": "é"})
+    outputs.dump_json(tmp_path / "big.json", {"n": 2**70, "s": "é"})
     assert json.loads((tmp_path / "big.json").read_text(encoding="utf-8")) == {"n": 2**70, "s": "é"}
 
 

@@ -13,8 +13,7 @@ import yaml
 from conftest import FIXTURES, UPSTREAM
 from helpers import run_preview
 
-from offline import chart_facts
-from offline.order import RULES, check_order, prerequisites_of
+from offline.order import RULES, chart_facts, check_order, prerequisites_of
 from offline.records import Registration, Secret
 
 PROGRAMS = FIXTURES / "programs"

@@ -1,4 +1,4 @@
-"""The lazy policy proxies behave exactly like pulumi-policy's eager ones (offline/policy_proxy.py)."""
+"""The lazy policy proxies behave exactly like pulumi-policy's eager ones (offline/accel/policy_proxy.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from pulumi_policy import proxy as eager
 from pulumi_policy.deserialize import serialize_properties
 
-from offline.policy_proxy import unknown_checking_proxy as lazy
+from offline.accel.policy_proxy import unknown_checking_proxy as lazy
+
+pytestmark = pytest.mark.accel(name="policy-proxy")
 
 UNKNOWNS = [eager.UNKNOWN_STRING_VALUE, eager.UNKNOWN_NUMBER_VALUE, eager.UNKNOWN_OBJECT_VALUE]
 leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.sampled_from(UNKNOWNS))

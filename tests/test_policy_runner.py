@@ -1,4 +1,8 @@
-"""offline.policy_runner: the real pulumi-policy servicer driven in-process with a tiny fixture pack."""
+"""offline.policy: the real pulumi-policy servicer driven in-process with a tiny fixture pack.
+
+Every test runs twice: with pulumi-policy's own servicer (stock) and with the `policy-servicer` and
+`policy-proxy` accelerators (the same expectations: their equivalence tests). Tests of what only the
+accelerated servicer does carry an `accel` mark of their own and run accelerated only."""
 
 from __future__ import annotations
 
@@ -18,19 +22,21 @@ from pulumi.output import Unknown
 from pulumi.runtime import proto
 from pulumi.runtime.rpc import UNKNOWN
 
-from offline.analyzer import OfflineAnalyzerServicer
-from offline.policy_runner import (
+from offline import accel
+from offline.accel.analyzer import OfflineAnalyzerServicer
+from offline.policy import (
     LoadedPack,
     PolicyConfigError,
     PolicyPackLoadError,
     PolicyReport,
+    StockServicer,
     Violation,
-    _configure,
-    _struct,
     effective_config,
     load_pack,
     run_policies,
 )
+from offline.policy.messages import configure, struct
+from offline.policy.session import servicer_for
 from offline.records import Registration, Secret, to_wire
 
 PACK = Path(__file__).resolve().parent / "fixtures" / "policy_runner" / "pack"
@@ -39,6 +45,22 @@ ALL_POLICIES = ["every-namespace-has-quota", "namespace-needs-team-label", "no-d
 STACK_URN = "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev"
 PROVIDER_URN = "urn:pulumi:dev::proj::pulumi:providers:kubernetes::cluster"
 NS = "kubernetes:core/v1:Namespace"
+
+
+ACCELERATED = [pytest.mark.accel(name="policy-servicer"), pytest.mark.accel(name="policy-proxy")]
+
+
+@pytest.fixture(autouse=True, params=[pytest.param("accelerated", marks=ACCELERATED), "stock"])
+def servicer_class(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type:
+    """The servicer the runs of this test use (runs that name no accelerators use all or none)."""
+    if request.param == "stock":
+        if request.node.get_closest_marker("accel") is not None:
+            pytest.skip("a test of the accelerated servicer alone")
+        monkeypatch.setenv(accel.NO_ACCEL, "1")
+        return StockServicer
+    monkeypatch.delenv(accel.NO_ACCEL, raising=False)
+    monkeypatch.setenv(accel.IGNORE_RANGE, "1")
+    return OfflineAnalyzerServicer
 
 
 def urn(type_: str, name: str) -> str:
@@ -108,16 +130,16 @@ def found(report: PolicyReport) -> list[tuple[str, str, str]]:
 # --- running the pack -------------------------------------------------------------------------------
 
 
-def requests_to(monkeypatch: pytest.MonkeyPatch, method: str) -> list[Any]:
+def requests_to(monkeypatch: pytest.MonkeyPatch, servicer_class: type, method: str) -> list[Any]:
     """Every request the servicer's `method` ("Analyze", "AnalyzeStack") receives, in order."""
     seen: list[Any] = []
-    original = getattr(OfflineAnalyzerServicer, method)
+    original = getattr(servicer_class, method)
 
     def spy(self: Any, request: Any, context: Any) -> Any:
         seen.append(request)
         return original(self, request, context)
 
-    monkeypatch.setattr(OfflineAnalyzerServicer, method, spy)
+    monkeypatch.setattr(servicer_class, method, spy)
     return seen
 
 
@@ -256,9 +278,9 @@ def test_report_json_shape() -> None:
     json.dumps(report.to_json())
 
 
-def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = requests_to(monkeypatch, "Analyze")
-    stack_seen = requests_to(monkeypatch, "AnalyzeStack")
+def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch, servicer_class: type) -> None:
+    seen = requests_to(monkeypatch, servicer_class, "Analyze")
+    stack_seen = requests_to(monkeypatch, servicer_class, "AnalyzeStack")
 
     provider = registration(
         "pulumi:providers:kubernetes", "cluster", {"namespace": "team-a"}, urn=PROVIDER_URN, outputs={}
@@ -298,8 +320,8 @@ def test_requests_look_like_the_engines(monkeypatch: pytest.MonkeyPatch) -> None
     assert resources[urn("kubernetes:core/v1:ResourceQuota", "team-a-quota")].properties["spec"]["hard"]["pods"] == 20.0
 
 
-def test_secrets_travel_wire_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = requests_to(monkeypatch, "Analyze")
+def test_secrets_travel_wire_encoded(monkeypatch: pytest.MonkeyPatch, servicer_class: type) -> None:
+    seen = requests_to(monkeypatch, servicer_class, "Analyze")
     run_policies(PACK, None, [secret("db", "long-enough-password")])
     string_data = seen[0].properties["stringData"]
     assert string_data["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
@@ -531,6 +553,7 @@ def test_same_named_helper_modules_of_two_packs_do_not_mix(tmp_path: Path) -> No
         sys.modules.pop("fixture_rules", None)
 
 
+@pytest.mark.accel(name="policy-servicer")
 def test_properties_are_converted_once_per_request_and_the_servicer_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     original = _pp.deserialize_properties
@@ -601,10 +624,10 @@ def test_every_stack_policy_gets_linked_resources_of_its_own(tmp_path: Path) -> 
 
 
 def test_a_provider_listed_after_its_resources_still_lends_them_its_properties(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, servicer_class: type
 ) -> None:
     """Registrations come sorted by URN, and `pulumi:providers:...` sorts after `gatehouse:...`."""
-    seen = requests_to(monkeypatch, "Analyze")
+    seen = requests_to(monkeypatch, servicer_class, "Analyze")
     provider = registration(
         "pulumi:providers:kubernetes", "cluster", {"namespace": "team-a"}, urn=PROVIDER_URN, outputs={}
     )
@@ -614,15 +637,16 @@ def test_a_provider_listed_after_its_resources_still_lends_them_its_properties(
     assert dict(seen[0].provider.properties) == {"namespace": "team-a"}
 
 
+@pytest.mark.accel(name="policy-servicer")
 def test_a_servicer_configured_again_runs_by_the_new_levels() -> None:
     """The servicer works out which policies run once per configuration: a new one must count."""
     pack = load_pack(PACK)
-    servicer = pack.servicer()
+    servicer = servicer_for(pack, accel.ALL)
     bare = namespace("team-b", labels={})
-    request = proto.AnalyzeRequest(type=bare.type, properties=_struct(bare.inputs), urn=bare.urn, name=bare.name)
+    request = proto.AnalyzeRequest(type=bare.type, properties=struct(bare.inputs), urn=bare.urn, name=bare.name)
 
     def policies_reporting(levels: str) -> set[str]:
-        _configure(servicer, effective_config(pack, {"all": levels}))
+        configure(servicer, effective_config(pack, {"all": levels}))
         with pack.importable():
             return {d.policyName for d in servicer.Analyze(request, None).diagnostics}
 
@@ -663,5 +687,5 @@ def _plain(value: Any) -> Any:
 def test_properties_reach_the_servicer_as_struct_update_would_build_them(values: dict[str, Any]) -> None:
     expected = struct_pb2.Struct()
     expected.update(_plain(to_wire(values)))
-    assert _struct(values) == expected
-    assert _struct(values).SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True)
+    assert struct(values) == expected
+    assert struct(values).SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True)

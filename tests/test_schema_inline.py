@@ -1,4 +1,4 @@
-"""offline.schema_inline: schemas with inlined $refs validate exactly as the originals do."""
+"""offline.validate.schema_inline: schemas with inlined $refs validate exactly as the originals do."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from conftest import REPO, UPSTREAM
 
 from offline import manifests as mf
 from offline.runtime import run_program
-from offline.schema_inline import Inliner
 from offline.stack_config import load_stack_config
-from offline.validate import _DEFINITIONS_ID, Validator, _fast_check, normalise
+from offline.validate import Validator, normalise
+from offline.validate.builtin import DEFINITIONS_ID
+from offline.validate.schema_inline import Inliner
+from offline.validate.validator import fast_check
 
 Path = tuple[str | int, ...]
 
@@ -92,10 +94,10 @@ def test_a_recursive_definition_keeps_an_absolute_reference() -> None:
             "Holder": {"properties": {"schema": {"$ref": "#/$defs/Props", "description": "doc"}}},
         }
     }
-    inliner = Inliner(_DEFINITIONS_ID, definitions)
-    holder = inliner.schema({"$ref": f"{_DEFINITIONS_ID}#/$defs/Holder", "x-kubernetes-map-type": "atomic"})
+    inliner = Inliner(DEFINITIONS_ID, definitions)
+    holder = inliner.schema({"$ref": f"{DEFINITIONS_ID}#/$defs/Holder", "x-kubernetes-map-type": "atomic"})
     props = holder["properties"]["schema"]
-    assert props["properties"]["not"] == {"$ref": f"{_DEFINITIONS_ID}#/$defs/Props"}
+    assert props["properties"]["not"] == {"$ref": f"{DEFINITIONS_ID}#/$defs/Props"}
     assert props["properties"]["$ref"] == {"type": "string"}  # a property named $ref is not a reference
     assert "description" not in props and inliner.schema({"$ref": "#/$defs/Props"}) == {"$ref": "#/$defs/Props"}
 
@@ -103,7 +105,7 @@ def test_a_recursive_definition_keeps_an_absolute_reference() -> None:
 def test_jsonschema_rs_answers_valid_exactly_when_jsonschema_does(
     staging_objects: list[dict[str, Any]], validators: tuple[Validator, Validator]
 ) -> None:
-    """The fast check (offline.validate._fast_check) decides alone only that an object is valid."""
+    """The fast check (offline.validate.validator.fast_check) decides alone only that an object is valid."""
     inlined, _ = validators
     checks = [inlined.object_check(obj["apiVersion"], obj["kind"]) for obj in staging_objects]
     assert sum(check is not None and check.fast is not None for check in checks) >= len(checks) - 2
@@ -121,6 +123,6 @@ def test_jsonschema_rs_answers_valid_exactly_when_jsonschema_does(
 
 
 def test_a_schema_with_a_reference_left_is_checked_by_jsonschema_alone() -> None:
-    assert _fast_check({"properties": {"spec": {"$ref": f"{_DEFINITIONS_ID}#/$defs/Props"}}}) is None
-    assert _fast_check({"properties": {"name": {"type": "string", "pattern": "[a-z]\\Z"}}}) is None
-    assert _fast_check({"properties": {"name": {"type": "string"}}}) is not None
+    assert fast_check({"properties": {"spec": {"$ref": f"{DEFINITIONS_ID}#/$defs/Props"}}}) is None
+    assert fast_check({"properties": {"name": {"type": "string", "pattern": "[a-z]\\Z"}}}) is None
+    assert fast_check({"properties": {"name": {"type": "string"}}}) is not None

@@ -1,4 +1,4 @@
-"""The property (de)serialisers swapped in while a program runs (offline/sdk_wire.py) answer exactly as
+"""The property (de)serialisers swapped in while a program runs (offline/accel/sdk_wire.py) answer exactly as
 the SDK's own: same values, same types, same key order, same dependencies, same errors."""
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ from typing import Any, Optional, Union
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 from google.protobuf import struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from offline import sdk_wire
+from offline import accel
+from offline.accel import sdk_wire, swapped
 from offline.runtime import run_program
-from offline.sdk_swaps import swapped
 from offline.stack_config import load_stack_config
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.accel(name="sdk-wire")
 meta_in, net_in = k8s.meta.v1, k8s.networking.v1
 meta_out, net_out = k8s.meta.v1.outputs, k8s.networking.v1.outputs
 
@@ -235,14 +237,13 @@ def test_a_dict_of_the_wrong_type_is_reported_with_its_path_as_the_sdk_does() ->
 # --- the whole program ------------------------------------------------------------------------------
 
 
-def registrations(stack: str) -> Iterator[tuple[Any, ...]]:
-    run = run_program(REPO, load_stack_config(REPO, stack, {}))
+def registrations(stack: str, accelerators: accel.Selection) -> Iterator[tuple[Any, ...]]:
+    run = run_program(REPO, load_stack_config(REPO, stack, {}), accelerators)
     assert run.error is None
     for r in run.registrations:
         yield r.urn, shape(r.inputs), shape(r.outputs), r.dependencies, r.property_dependencies
 
 
-def test_the_staging_program_registers_the_same_with_the_sdks_own_serialisers(monkeypatch: Any) -> None:
-    ours = list(registrations("staging"))
-    monkeypatch.setattr(sdk_wire, "SWAPS", ())
-    assert ours == list(registrations("staging"))
+def test_the_staging_program_registers_the_same_with_the_sdks_own_serialisers() -> None:
+    ours = list(registrations("staging", accel.Selection(frozenset({"sdk-wire"}))))
+    assert ours == list(registrations("staging", accel.STOCK))

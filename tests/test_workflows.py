@@ -105,3 +105,18 @@ def test_workflows_point_the_kubeconfig_at_a_file_of_their_own() -> None:
         for step in _steps(_load(path)):
             if "KUBECONFIG_DATA" in step.get("env", {}):
                 assert "~/.kube/config" not in step["run"] and "KUBECONFIG=$RUNNER_TEMP/kubeconfig" in step["run"]
+
+
+def test_a_weekly_canary_runs_the_accelerators_equivalence_tests_against_the_newest_sdk() -> None:
+    """offline/accel/__init__.py: each accelerator is on only at the versions its equivalence tests ran
+    against; the canary says, every week, which of them still hold on the newest releases."""
+    workflow = _load(REPO / ".github" / "workflows" / "accel-canary.yml")
+    (schedule,) = workflow[True]["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert (day, month) == ("*", "*") and weekday.isdigit()  # once a week
+    steps = _steps(workflow)
+    install = next(s["run"] for s in steps if "pip install --upgrade pulumi pulumi-policy" in s.get("run", ""))
+    assert install.index("pip install -r requirements.txt") < install.index("--upgrade pulumi pulumi-policy")
+    canary = next(s for s in steps if "-m offline.accel.canary" in s.get("run", ""))
+    assert canary["env"] == {"GATEHOUSE_ACCEL_IGNORE_RANGE": "1"}
+    assert any(s.get("with", {}).get("path") == "shared" for s in steps)  # the upstream schemas, as in preview.yml

@@ -20,6 +20,7 @@ resolves such references only in Secrets labelled `app.kubernetes.io/part-of: ar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -167,8 +168,11 @@ def patch_existing(
 ) -> None:
     """Only the keys Gatehouse owns, applied to an install's ConfigMaps."""
     oidc_secret(None, client, opts)
-    patches = {"argocd-cm": argocd_cm(stack, client, root_ca), contract.ARGOCD_RBAC_CONFIG_MAP: argocd_rbac_cm(stack)}
-    for name, data in patches.items():
+    patches: list[tuple[str, Mapping[str, pulumi.Input[str]]]] = [
+        ("argocd-cm", argocd_cm(stack, client, root_ca)),
+        (contract.ARGOCD_RBAC_CONFIG_MAP, argocd_rbac_cm(stack)),
+    ]
+    for name, data in patches:
         k8s.core.v1.ConfigMapPatch(
             f"{NAMESPACE}-{name}",
             metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=name, namespace=NAMESPACE, annotations=PATCH_ANNOTATIONS),

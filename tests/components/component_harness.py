@@ -2,9 +2,10 @@
 
 `build(make)` calls `pulumi.runtime.set_mocks`, then runs `make()` (which constructs the component, and
 whatever it is handed) inside `pulumi.runtime.test`, the SDK's test decorator, and returns what the
-component registered. The mocks are the offline preview's own (offline/runtime.py): OfflineMocks echoes
-inputs and fills in what providers compute (auto-names, generated passwords and keys); RecordingMonitor
-keeps each registration whole (parent, dependencies, protect, secrets), as the engine would get it.
+component registered. The mocks are the offline preview's own (offline/mocks.py, offline/monitor.py):
+OfflineMocks echoes inputs and fills in what providers compute (auto-names, generated passwords and
+keys); RecordingMonitor keeps each registration whole (parent, dependencies, protect, secrets), as the
+engine would get it.
 
 No state leaks either way: the SDK keeps its runtime state (settings with the monitor, the root stack
 resource, config) in context variables (pulumi 3.272 sdk/python/lib/pulumi/runtime/settings.py and
@@ -29,8 +30,9 @@ from typing import Any
 import pulumi
 
 from offline.manifests import is_kubernetes_object, manifest_of
+from offline.mocks import OfflineMocks
+from offline.monitor import RecordingMonitor
 from offline.records import Registration, Secret
-from offline.runtime import OfflineMocks, RecordingMonitor
 
 PROJECT = "gatehouse"
 STACK = "component-test"
@@ -77,7 +79,7 @@ def _build(make: Callable[[], pulumi.ComponentResource], config: dict[str, str],
     pulumi.runtime.set_all_config(config, secrets)
     pulumi.runtime.reset_options(project=PROJECT, stack=STACK, preview=False)
     mocks = OfflineMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, PROJECT, STACK)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     urns: list[str] = []
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pulumi_policy.policy as _pp
 import pytest
 import yaml
 from conftest import FIXTURES, REPO
@@ -22,9 +21,8 @@ from guardrails import POLICIES
 from helpers import run_preview
 from pulumi.output import Unknown
 
-from offline import policy_runner
-from offline.analyzer import OfflineAnalyzerServicer
-from offline.policy_runner import PolicyReport, effective_config, load_pack, run_policies
+from offline import accel
+from offline.policy import PolicyReport, effective_config, load_pack, run_policies
 from offline.records import Registration
 from offline.runtime import ProgramRun, run_program
 from offline.stack_config import load_stack_config
@@ -378,10 +376,10 @@ PolicyPack(name="recorder", enforcement_level=EnforcementLevel.MANDATORY, polici
 """
 
 
-def test_policies_see_what_pulumi_policys_own_servicer_gives_them(
-    runs: dict[str, ProgramRun], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """offline/analyzer.py derives what policies see once per resource instead of once per policy:
+@pytest.mark.accel(name="policy-servicer")
+@pytest.mark.accel(name="policy-proxy")
+def test_policies_see_what_pulumi_policys_own_servicer_gives_them(runs: dict[str, ProgramRun], tmp_path: Path) -> None:
+    """offline/accel/analyzer.py derives what policies see once per resource instead of once per policy:
     over a whole stack, every argument, report and diagnostic is what pulumi-policy's servicer gives."""
     (tmp_path / "__main__.py").write_text(RECORDING_PACK, encoding="utf-8")
     config = tmp_path / "config.json"
@@ -389,12 +387,11 @@ def test_policies_see_what_pulumi_policys_own_servicer_gives_them(
     registrations = copy.deepcopy(runs["staging"].registrations)
     _reg(registrations, ":ResourceQuota", "payments-quota").inputs["spec"]["hard"]["pods"] = Unknown()
 
-    def seen_with(servicer: type) -> tuple[PolicyReport, Any]:
-        monkeypatch.setattr(policy_runner, "OfflineAnalyzerServicer", servicer)
-        report = run_policies(tmp_path, config, registrations, _tags("staging"))
+    def seen_with(accelerators: accel.Selection) -> tuple[PolicyReport, Any]:
+        report = run_policies(tmp_path, config, registrations, _tags("staging"), accelerators=accelerators)
         return report, json.loads((tmp_path / "seen.json").read_text())
 
-    ours, theirs = seen_with(OfflineAnalyzerServicer), seen_with(UpstreamServicer)
+    ours, theirs = seen_with(accel.ALL), seen_with(accel.STOCK)
     assert ours == theirs
     report, seen = ours
     assert {v.policy for v in report.violations} == {"see", "see-stack", "reads-unknowns"}  # unknowns: advisory
@@ -402,18 +399,14 @@ def test_policies_see_what_pulumi_policys_own_servicer_gives_them(
     assert [entry[2] for entry in seen[:-1] if str(entry[3]).startswith("unknown: ")] == ["payments-quota"] * 2
 
 
-class UpstreamServicer(_pp._PolicyAnalyzerServicer):
-    def _configure_runtime_settings(self) -> None:  # it would reconfigure this test's pulumi runtime
-        return None
-
-
-def test_the_real_pack_reports_as_with_pulumi_policys_own_servicer(bad, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Skipping the calls a `for_types` policy declines (offline/analyzer.py) changes no report: over
+@pytest.mark.accel(name="policy-servicer")
+def test_the_real_pack_reports_as_with_pulumi_policys_own_servicer(bad) -> None:
+    """Skipping the calls a `for_types` policy declines (offline/accel/analyzer.py) changes no report: over
     a program that breaks every mandatory policy, the pack's report is the same as pulumi-policy's."""
     result, _ = bad
     reports = []
-    for servicer in (OfflineAnalyzerServicer, UpstreamServicer):
-        monkeypatch.setattr(policy_runner, "OfflineAnalyzerServicer", servicer)
-        reports.append(run_policies(PACK, PACK / "prod.json", result.run.registrations, _tags("prod")))
+    for accelerators in (accel.ALL, accel.STOCK):
+        registrations = result.run.registrations
+        reports.append(run_policies(PACK, PACK / "prod.json", registrations, _tags("prod"), accelerators=accelerators))
     assert reports[0] == reports[1]
     assert {v.policy for v in reports[0].mandatory} == set(EXPECTED)  # every mandatory policy fired

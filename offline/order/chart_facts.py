@@ -1,5 +1,5 @@
 """What the pinned upstream charts install, guard and read, given their values: the facts the deploy-order
-check (offline/order.py) needs about a chart it cannot render offline.
+check (offline/order/check.py) needs about a chart it cannot render offline.
 
 One entry per chart in `FACTS`, keyed by the vendored chart folder name (`offline.manifests.chart_values_of`
 gives it as `chart`). Each fact names where it was read: project, tag and file. Values are looked up as

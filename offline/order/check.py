@@ -28,7 +28,7 @@ The replay also sorts objects and charts into waves: a wave is one more than the
 what it depends on (0 for none); resources outside the cluster (passwords, keys, DNS records) have no
 wave of their own and pass their dependencies' waves on.
 
-Chart facts come from offline/chart_facts.py. Patch resources (`...Patch` types) are checked like
+Chart facts come from offline/order/chart_facts.py. Patch resources (`...Patch` types) are checked like
 objects but declare nothing: they modify objects that must already exist.
 """
 
@@ -42,13 +42,13 @@ from typing import Any
 
 import yaml
 
+from .. import manifests as mf
+from ..records import Registration, reveal
 from . import chart_facts
-from . import manifests as mf
 from .chart_facts import Read
-from .records import Registration, reveal
 
 RULES = ("namespace", "crd", "webhook", "reads")
-DEFAULT_UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
+DEFAULT_UPSTREAM = Path(__file__).resolve().parents[3] / "shared" / "upstream"
 
 # Namespaces every cluster has (created by the API server itself).
 CLUSTER_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -334,7 +334,7 @@ class _Replay:
             return True
         if self.schemas is not None and urn in self.schemas:
             return self.schemas[urn].startswith("crd:")
-        from .validate import crd_catalog  # only without validation results (tests, benchmarks)
+        from ..validate import crd_catalog  # only without validation results (tests, benchmarks)
 
         return (group, kind) in crd_catalog(self.upstream / "crds")
 

@@ -1,10 +1,10 @@
-"""A lazy stand-in for pulumi-policy's `unknown_checking_proxy`, for the in-process policy run.
+"""The `policy-proxy` accelerator: a lazy stand-in for pulumi-policy's `unknown_checking_proxy`, for the
+in-process policy run.
 
 pulumi-policy wraps a resource's properties, once per policy, in proxies that raise
 `UnknownValueError` when a policy reads a value unknown during preview. Its proxies are built
 eagerly: the whole property tree is copied, with a path list per node, for every policy and every
-resource, although a policy reads a handful of fields. Over 20,000 resources and 50 policies that
-copying was most of the policy run. These proxies wrap a node only when a policy reads it, and
+resource, although a policy reads a handful of fields. These proxies wrap a node only when a policy reads it, and
 behave the same: the same classes (subclasses, so pulumi-policy's own `isinstance` checks and
 `["__target"]` unwrapping hold), the same errors with the same paths, and writes that stay inside the
 one proxy tree (the shared, deserialised properties are never changed).

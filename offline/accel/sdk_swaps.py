@@ -1,14 +1,14 @@
-"""SDK helpers swapped while a program runs offline: same answers, less work per resource.
+"""The `sdk-helpers` accelerator: SDK helpers swapped while a program runs offline, for ones with the
+same answers and less work per resource.
 
 Each swap is tested against the SDK's own helper (tests/test_runtime_speed.py). None changes what a
-program registers; together they were about a third of render time at 1,000 tenants.
+program registers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pulumi
@@ -18,12 +18,12 @@ from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto import source_pb2
 
-from .records import SCALAR_TYPES
+from ..records import SCALAR_TYPES
 
 R = TypeVar("R")
 
 # Pure functions of a type annotation (or a resource class) that the SDK works out again for every
-# property of every resource: unwrapping Input[Optional[T]] alone was a twentieth of render.
+# property of every resource.
 TYPE_HELPERS = (
     (_types, "unwrap_type"),
     (_types, "unwrap_optional_type"),
@@ -38,8 +38,8 @@ def contains_unknowns(val: Any) -> bool:
     """The SDK's `rpc.contains_unknowns`, same answer, without its garbage.
 
     The SDK's version defines a recursive closure on every call (a reference cycle: function, cell,
-    annotation objects) and runs for every Output: at 1,000 tenants millions of cyclic objects, most of
-    what the garbage collector worked through during render. This one walks the same values (dict
+    annotation objects) and runs for every Output: cyclic garbage that only the collector frees, most of
+    what it works through during render. This one walks the same values (dict
     values, list items, each object once) without recursion, and stops at the first unknown.
     """
     if type(val) in SCALAR_TYPES:
@@ -81,7 +81,7 @@ def urn_left_to_the_monitor(sdk_create_urn: Callable[..., Any]) -> Callable[...,
     """`create_urn` as the SDK's runtime calls it while a program runs here.
 
     register_resource and read_resource work out each resource's URN client-side (an Output.all and an
-    apply, a twentieth of render) but use it only when there is no monitor, to fake the engine's answer;
+    apply per resource) but use it only when there is no monitor, to fake the engine's answer;
     the monitor answers with the URN. The runtime's other calls are for engines without alias specs,
     which the monitor is not (see alias_urn_left_out). So with a monitor the URN is left to it, and the
     call gets an Output of "" that nothing reads."""
@@ -98,7 +98,7 @@ def alias_urn_left_out(alias: Any, name: str, type_: str, parent: Any) -> Any:
     """Stands in for the SDK's `collapse_alias_to_urn` in `Resource.__init__`.
 
     There the SDK works out every alias's URN client-side, an Output chain per alias (pulumi_kubernetes
-    gives most kinds several type aliases): a fifth of render at 1,000 tenants. The result,
+    gives most kinds several type aliases). The result,
     `Resource._aliases`, is read only for an engine without alias specs; the monitor here supports
     them, as today's engine does, so the aliases reach it as specs built from the resource's options,
     exactly as before (tests/test_runtime_speed.py holds both facts)."""
@@ -123,35 +123,18 @@ def memoised_by_identity(fn: Callable[[Any], R]) -> Callable[[Any], R]:
     return remembered
 
 
-@contextlib.contextmanager
-def swapped(module: Any, name: str, value: Any) -> Iterator[None]:
-    saved = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, saved)
-
-
-@contextlib.contextmanager
-def sdk_helpers_swapped() -> Iterator[None]:
-    """The swaps, undone on exit. The SDK records each resource's Python stack for the engine's UI
-    (`traceback.extract_stack` reads source lines: over a tenth of render time); mocks drop it, so it
-    is not captured. `rpc.contains_unknowns` leaves no garbage, alias URNs and mock URNs no one reads
-    are not worked out, the type helpers answer from memory after their first call per annotation, and
-    debug messages no logger takes are not built. Properties are (de)serialised with fast paths for
-    plain values (offline/sdk_wire.py)."""
-    from . import sdk_wire  # it builds on memoised_by_identity above
-
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(swapped(sdk_resource, "_get_stack_trace", source_pb2.StackTrace))
-        stack.enter_context(swapped(rpc, "contains_unknowns", contains_unknowns))
-        stack.enter_context(swapped(pulumi.output, "contains_unknowns", contains_unknowns))  # calls rpc's
-        stack.enter_context(swapped(pulumi.log, "debug", quiet_debug(pulumi.log.debug)))
-        stack.enter_context(swapped(pulumi.resource, "collapse_alias_to_urn", alias_urn_left_out))
-        stack.enter_context(swapped(sdk_resource, "create_urn", urn_left_to_the_monitor(sdk_resource.create_urn)))
-        for module, name in TYPE_HELPERS:
-            stack.enter_context(swapped(module, name, memoised_by_identity(getattr(module, name))))
-        for module, name, value in sdk_wire.SWAPS:
-            stack.enter_context(swapped(module, name, value))
-        yield
+def swaps() -> list[tuple[Any, str, Any]]:
+    """(module, name, replacement) for each SDK helper replaced. The SDK records each resource's Python
+    stack for the engine's UI (`traceback.extract_stack` reads source lines); mocks drop it, so it is
+    not captured. `rpc.contains_unknowns` leaves no garbage, alias URNs and mock URNs no one reads are
+    not worked out, the type helpers answer from memory after their first call per annotation, and
+    debug messages no logger takes are not built."""
+    return [
+        (sdk_resource, "_get_stack_trace", source_pb2.StackTrace),
+        (rpc, "contains_unknowns", contains_unknowns),
+        (pulumi.output, "contains_unknowns", contains_unknowns),  # calls rpc's
+        (pulumi.log, "debug", quiet_debug(pulumi.log.debug)),
+        (pulumi.resource, "collapse_alias_to_urn", alias_urn_left_out),
+        (sdk_resource, "create_urn", urn_left_to_the_monitor(sdk_resource.create_urn)),
+        *((module, name, memoised_by_identity(getattr(module, name))) for module, name in TYPE_HELPERS),
+    ]

@@ -1,24 +1,26 @@
-"""The policy pack's analyzer servicer for an in-process run (pulumi-policy 1.21.0, private API).
+"""The `policy-servicer` accelerator: the policy pack's analyzer servicer for an in-process run, with
+pulumi-policy's `Analyze` and `AnalyzeStack` replaced (it reads the servicer's private names).
 
-`Analyze` and `AnalyzeStack` do what pulumi-policy's do, diagnostics and not-applicable reports
-included, with differences in cost only. pulumi-policy derives everything a policy is given from
-the protobuf request once per policy (properties converted to a dict and deserialised, options,
-provider; for a stack, every resource). Over 50 policies and 20,000 resources that was most of the
-policy run. Here properties are derived once per distinct message for the whole run (a resource's
-inputs for `Analyze` are mostly its outputs for `AnalyzeStack`; a provider's serve all its
-resources) and shared by the policies; what a policy could write to stays its own: properties (its
-own resource's and its provider's) reach every policy through proxies of its own (lazy ones,
-offline/policy_proxy.py), every stack policy gets resource objects of its own (one provider object
-per provider among them). Only a resource's options object (protect, parent, ...) is shared, as
-policies read it. A resource policy is not called for a type its validation declares it does nothing
-for (an `applies_to` attribute, which guardrails' `for_types` sets), and Structs are read field by
-field rather than through json_format's generic printer (same values).
+They do what pulumi-policy's do, diagnostics and not-applicable reports included, with differences in
+cost only. pulumi-policy derives everything a policy is given from the protobuf request once per
+policy (properties converted to a dict and deserialised, options, provider; for a stack, every
+resource): over every policy and every resource of a large stack, most of the policy run. Here
+properties are derived once per distinct message for the whole run (a resource's inputs for `Analyze`
+are mostly its outputs for `AnalyzeStack`; a provider's serve all its resources) and shared by the
+policies; what a policy could write to stays its own: properties (its own resource's and its
+provider's) reach every policy through proxies of its own (lazy ones with the `policy-proxy`
+accelerator, offline/accel/policy_proxy.py), every stack policy gets resource objects of its own (one
+provider object per provider among them). Only a resource's options object (protect, parent, ...) is
+shared, as policies read it. A resource policy is not called for a type its validation declares it
+does nothing for (an `applies_to` attribute, which guardrails' `for_types` sets), and Structs are read
+field by field rather than through json_format's generic printer (same values).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any
 
@@ -34,8 +36,11 @@ from pulumi_policy.policy import (
     _NotApplicableError,
 )
 from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import unknown_checking_proxy as eager_proxy
 
-from .policy_proxy import unknown_checking_proxy
+from ..policy.pack import StockServicer
+
+Proxy = Callable[[Any], Any]  # properties -> what a policy reads them through
 
 
 def _values(properties: Any) -> Any:
@@ -45,7 +50,7 @@ def _values(properties: Any) -> Any:
 
 def struct_as_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
     """`json_format.MessageToDict` of a Struct (numbers stay floats, nulls stay None), reading the fields
-    directly: the generic printer was the largest single cost of the policy run."""
+    directly rather than through the generic printer, which costs far more."""
     return {key: _value_as_python(value) for key, value in struct.fields.items()}
 
 
@@ -74,20 +79,20 @@ def _provider_parts(request: Any) -> tuple[str, Any, str, str] | None:
     return provider.type, _values(provider.properties), provider.urn, provider.name
 
 
-def _provider(parts: tuple[str, Any, str, str] | None) -> PolicyProviderResource | None:
+def _provider(parts: tuple[str, Any, str, str] | None, proxy: Proxy) -> PolicyProviderResource | None:
     """A policy's own provider resource, from values derived once."""
     if parts is None:
         return None
     type_, values, urn, name = parts
-    return PolicyProviderResource(type_, unknown_checking_proxy(values), urn, name)
+    return PolicyProviderResource(type_, proxy(values), urn, name)
 
 
 def _provider_once(
-    providers: dict[int, PolicyProviderResource | None], parts: tuple[str, Any, str, str] | None
+    providers: dict[int, PolicyProviderResource | None], parts: tuple[str, Any, str, str] | None, proxy: Proxy
 ) -> PolicyProviderResource | None:
     """`_provider(parts)`, made once per provider for one policy's resources."""
     if id(parts) not in providers:
-        providers[id(parts)] = _provider(parts)
+        providers[id(parts)] = _provider(parts, proxy)
     return providers[id(parts)]
 
 
@@ -120,20 +125,16 @@ def _declines(policy: Any, resource_type: str) -> bool:
     return bool(checks) and all(check is not None and not check(resource_type) for check in checks)
 
 
-class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
-    def _configure_runtime_settings(self) -> None:
-        """Does nothing here. pulumi-policy's copies PULUMI_CONFIG into the global config and, when
-        PULUMI_PROJECT, PULUMI_STACK and PULUMI_DRY_RUN are set, calls `pulumi.runtime.configure`, which
-        replaces every runtime setting (monitor, mocks...): harmless in its own plugin process, it
-        would clobber the caller's runtime in this one."""
-        return None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+class OfflineAnalyzerServicer(StockServicer):
+    def __init__(self, *args: Any, proxy: Proxy = eager_proxy, remember_properties: bool = True, **kwargs: Any) -> None:
+        """pulumi-policy's arguments; `proxy` wraps the properties each policy reads; `remember_properties`:
+        keep what `Analyze` derives for an `AnalyzeStack` to come (see `_values`)."""
         super().__init__(*args, **kwargs)
         self._enabled_by_kind: dict[type, list[tuple[Any, EnforcementLevel]]] = {}
         self._by_type: dict[str, list[tuple[Any, EnforcementLevel]]] = {}
         self._decoded: dict[bytes, Any] = {}  # properties by their wire form: see _values
-        self.remember_properties = True
+        self._proxy = proxy
+        self.remember_properties = remember_properties
         self._providers: dict[bytes, tuple[str, Any, str, str] | None] = {}
 
     def _values(self, properties: struct_pb2.Struct) -> Any:
@@ -203,11 +204,11 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
             values, options, provider = shared
             args = ResourceValidationArgs(
                 request.type,
-                unknown_checking_proxy(values),
+                self._proxy(values),
                 request.urn,
                 request.name,
                 options,
-                _provider(provider),
+                _provider(provider, self._proxy),
                 self._get_policy_config(policy.name),
                 self._PolicyAnalyzerServicer__stack_tags,  # type: ignore[attr-defined]
             )
@@ -238,11 +239,11 @@ class OfflineAnalyzerServicer(_pp._PolicyAnalyzerServicer):
             resources = [
                 PolicyResource(
                     type_,
-                    unknown_checking_proxy(values),
+                    self._proxy(values),
                     urn,
                     name,
                     options,
-                    _provider_once(providers, provider),
+                    _provider_once(providers, provider, self._proxy),
                     None,
                     [],
                     {},

@@ -1,12 +1,11 @@
 """JSON schemas with their `$ref`s to shared definitions inlined and annotations dropped.
 
 jsonschema resolves a `$ref` on every visit (a registry lookup, URL joins and a new validator per
-step) and walks every key of every subschema, `description` included: at 1,000 tenants that was
-over a third of validation. Inlining shares each definition's (processed) dict between its uses, so
-the schema does not grow; a definition met again inside its own expansion (JSONSchemaProps) keeps
-an absolute `$ref`, which the registry still resolves. Validation answers, and its messages and
-instance paths, are unchanged: only keywords that never validate are dropped (`format` too, as no
-format checker is used).
+step) and walks every key of every subschema, `description` included. Inlining shares each
+definition's (processed) dict between its uses, so the schema does not grow; a definition met again
+inside its own expansion (JSONSchemaProps) keeps an absolute `$ref`, which the registry still resolves.
+Validation answers, and its messages and instance paths, are unchanged: only keywords that never
+validate are dropped (`format` too, as no format checker is used).
 """
 
 from __future__ import annotations
