@@ -1,5 +1,5 @@
-"""The deploy-order check of the offline preview (offline/order.py, offline/chart_facts.py): an empty cluster
-replayed in dependency order, each rule with a program that breaks it and one that does not."""
+"""The deploy-order check of the offline preview (offline/order/check.py, offline/order/chart_facts.py): an
+empty cluster replayed in dependency order, each rule with a program that breaks it and one that does not."""
 
 from __future__ import annotations
 
@@ -358,8 +358,6 @@ def test_argo_cd_needs_the_redis_secret_its_skipped_hook_would_make() -> None:
         # valkey-io/valkey-helm valkey-0.11.0 valkey/templates/deploy_valkey.yaml (only with auth.enabled)
         ("valkey", {"auth": {"enabled": True, "usersExistingSecret": "users"}}, {("Secret", "users")}),
         ("valkey", {"auth": {"usersExistingSecret": "users"}}, set()),
-        # cloudflare/helm-charts cloudflare-tunnel-0.3.2 templates/deployment.yaml
-        ("cloudflare-tunnel", {"cloudflare": {"secretName": "tunnel"}}, {("Secret", "tunnel")}),
         # codecentric/helm-charts keycloakx-7.1.11 templates/statefulset.yaml: extraEnv is a YAML string
         (
             "keycloakx",

@@ -417,10 +417,6 @@ def _valkey_reads(v: Values) -> list[Read]:
     return reads
 
 
-def _cloudflare_tunnel_reads(v: Values) -> list[Read]:
-    return _named("Secret", v.text("cloudflare.secretName"), "values cloudflare.secretName")
-
-
 def _keycloakx_reads(v: Values) -> list[Read]:
     reads = _service_account(v)
     reads += _named("Secret", v.text("database.existingSecret"), "values database.existingSecret")
@@ -548,14 +544,6 @@ FACTS: dict[str, ChartFacts] = {
     "valkey": ChartFacts(
         source="valkey-io/valkey-helm valkey-0.11.0 valkey/templates/{deploy_valkey.yaml,_helpers.tpl}",
         reads=_valkey_reads,
-    ),
-    # cloudflare/helm-charts cloudflare-tunnel-0.3.2, charts/cloudflare-tunnel/templates/deployment.yaml
-    # mounts `cloudflare.secretName | default <fullname>`; templates/secret.yaml creates the default one
-    # only when secretName is unset. Its ServiceAccount is always the chart's own (serviceaccount.yaml).
-    "cloudflare-tunnel": ChartFacts(
-        source="cloudflare/helm-charts cloudflare-tunnel-0.3.2 charts/cloudflare-tunnel/templates/"
-        "{deployment.yaml,secret.yaml}",
-        reads=_cloudflare_tunnel_reads,
     ),
     # codecentric/helm-charts keycloakx-7.1.11, charts/keycloakx/templates/statefulset.yaml: KC_DB_PASSWORD
     # from secretKeyRef `database.existingSecret` (templates/_helpers.tpl keycloak.databasePasswordEnv),
