@@ -1,4 +1,4 @@
-"""The deploy-order check of the offline preview (offline/order/check.py, offline/order/chart_facts.py): an
+"""The deploy-order check of the offline preview (offline/order/: check.py, replay.py, chart_facts/): an
 empty cluster replayed in dependency order, each rule with a program that breaks it and one that does not."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from conftest import FIXTURES, UPSTREAM
 from helpers import run_preview
 
 from offline.order import RULES, chart_facts, check_order, prerequisites_of
+from offline.order.values import Values
 from offline.records import Registration, Secret
 
 PROGRAMS = FIXTURES / "programs"
@@ -302,7 +303,7 @@ def _reads(chart: str, values: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def test_values_coalesce_like_helm() -> None:
-    values = chart_facts.Values({"a": {"b": None, "c": 2}, "d": "x"}, {"a": {"b": 1, "e": 3}, "d": {"f": 1}, "g": 4})
+    values = Values({"a": {"b": None, "c": 2}, "d": "x"}, {"a": {"b": 1, "e": 3}, "d": {"f": 1}, "g": 4})
     assert values.get("a.b") is None and values.get("a.c") == 2 and values.get("a.e") == 3
     assert values.get("d") == "x" and values.get("d.f") is None and values.get("g") == 4
     assert values.get("missing.path", "fallback") == "fallback"

@@ -12,7 +12,7 @@ from offline.runtime import ProgramRun, run_program
 from offline.stack_config import load_stack_config
 
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
-# The pinned charts that install CRDs with the values Gatehouse gives them (offline/order/chart_facts.py).
+# The pinned charts that install CRDs with the values Gatehouse gives them (offline/order/chart_facts/api_charts.py).
 CRD_CHARTS = {"gateway-crds-helm", "cert-manager", "cloudnative-pg", "external-secrets", "argo-cd"}
 
 
