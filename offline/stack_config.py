@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from .yaml_read import SafeLoader
+
 
 class StackConfigError(Exception):
     """The project or stack file itself is unusable (missing, not YAML, clear-text secret)."""
@@ -48,12 +50,11 @@ def _qualify(project: str, key: str) -> str:
 
 
 # libyaml's parser, PyYAML's safe constructor: large stack files parse far slower in pure Python.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(), Loader=_Loader) or {}
+        data = yaml.load(path.read_text(), Loader=SafeLoader) or {}
     except FileNotFoundError:
         raise StackConfigError(f"{path}: no such file") from None
     except yaml.YAMLError as exc:

@@ -28,6 +28,7 @@ import yaml
 
 from .. import manifests as mf
 from ..records import Registration, reveal
+from ..yaml_read import SafeLoader
 from . import chart_facts
 from .graph import DependencyGraph
 from .reads import POD_SPEC_PATHS, Read, object_reads, value_at
@@ -46,7 +47,6 @@ _CRD_FILE = (
     re.compile(r"^(?P<group>[a-z0-9-]+(?:\.[a-z0-9-]+)+)_(?P<plural>[a-z0-9-]+)\.ya?ml$"),
 )
 _VERSION_SUFFIX = re.compile(r"-v\d+[a-z0-9]*(?=\.ya?ml$)")  # keycloaks.k8s.keycloak.org-v1.yml
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Replay:
@@ -151,7 +151,7 @@ class Replay:
         texts = inputs.get("yaml")
         for text in [texts] if isinstance(texts, str) else texts if isinstance(texts, list) else []:
             try:
-                objs = [*objs, *(d for d in yaml.load_all(text, Loader=_Loader) if d)]
+                objs = [*objs, *(d for d in yaml.load_all(text, Loader=SafeLoader) if d)]
             except (yaml.YAMLError, TypeError):
                 continue
         for obj in objs:

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from ..yaml_read import SafeLoader
+
 _MISSING = object()
 
 
@@ -54,7 +55,7 @@ class Values:
 @cache
 def _defaults_at(values_file: Path) -> Mapping[str, Any]:
     try:
-        loaded = yaml.load(values_file.read_text(), Loader=_Loader)
+        loaded = yaml.load(values_file.read_text(), Loader=SafeLoader)
     except (OSError, yaml.YAMLError):
         return {}
     return loaded if isinstance(loaded, dict) else {}
@@ -72,6 +73,6 @@ def yaml_value(text: Any) -> Any:
     if not isinstance(text, str) or not text.strip():
         return None
     try:
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return None

@@ -14,9 +14,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..yaml_read import SafeLoader
 from .problems import Problem, type_name
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Chart paths whose content is free-form: anything below them is accepted by the values.yaml check.
 # Only paths the chart's values.yaml documents (by comment or structure) as arbitrary maps rendered
@@ -165,7 +164,7 @@ def commented_keys(text: str) -> dict[tuple[str, ...], set[str]]:
                 if isinstance(key, yaml.ScalarNode):
                     visit(child, (*path, key.value), key.start_mark.line + 1)
 
-    root = yaml.compose(text, Loader=_Loader)
+    root = yaml.compose(text, Loader=SafeLoader)
     if root is not None:
         visit(root, (), 0)
     found: dict[tuple[str, ...], set[str]] = {}
@@ -181,7 +180,7 @@ def commented_keys(text: str) -> dict[tuple[str, ...], set[str]]:
 
 
 def load_values(path: Path) -> dict[str, Any]:
-    loaded = yaml.load(path.read_text(), Loader=_Loader)  # e.g. gateway-helm's ${GatewayImage} is a plain string
+    loaded = yaml.load(path.read_text(), Loader=SafeLoader)  # e.g. gateway-helm's ${GatewayImage} is a plain string
     return loaded if isinstance(loaded, dict) else {}
 
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import yaml
 
+from ..yaml_read import SafeLoader
 from .builtin import OBJECT_META_REF
-
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses big CRDs fast
 
 
 @dataclass(frozen=True)
@@ -147,4 +146,4 @@ def _allow_null(schema: dict[str, Any]) -> None:
 
 def _load_all(path: Path) -> list[Any]:
     with path.open() as fh:
-        return list(yaml.load_all(fh, Loader=_Loader))
+        return list(yaml.load_all(fh, Loader=SafeLoader))
