@@ -2,9 +2,45 @@
 
 from pulumi_policy import Policy
 
-from . import argocd, edge, helm, namespaces, network, protection, quotas, rbac, secrets, services, workloads
+from . import (
+    appproject_destinations,
+    appproject_kinds,
+    appproject_roles,
+    appproject_sources,
+    argocd,
+    authentication,
+    gateways,
+    helm,
+    hostnames,
+    namespaces,
+    network,
+    protection,
+    quotas,
+    rbac,
+    secrets,
+    services,
+    workloads,
+)
 
-MODULES = [rbac, namespaces, network, quotas, services, argocd, workloads, edge, secrets, protection, helm]
+MODULES = [
+    rbac,
+    namespaces,
+    network,
+    quotas,
+    services,
+    appproject_destinations,
+    appproject_kinds,
+    appproject_sources,
+    appproject_roles,
+    argocd,
+    workloads,
+    gateways,
+    hostnames,
+    authentication,
+    secrets,
+    protection,
+    helm,
+]
 
 POLICIES: list[Policy] = [policy for module in MODULES for policy in module.POLICIES]
 

@@ -44,6 +44,8 @@ HELM_V3_CHART_TYPE = "kubernetes:helm.sh/v3:Chart"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 YAML_V2_CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
 DNS_RECORD_TYPE = "cloudflare:index/dnsRecord:DnsRecord"
+# What installs a Helm chart: its `namespace` and `values` are the chart's.
+CHART_TYPES = (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE, HELM_RELEASE_TYPE)
 
 # Components whose children are rendered from templates or files, not declared by Gatehouse code.
 RENDERING_COMPONENTS = frozenset(
@@ -168,6 +170,10 @@ def sequence(value: Any) -> Sequence[Any]:
     return value if isinstance(value, Sequence) and not isinstance(value, str) else []
 
 
+def strings(value: Any) -> list[str]:
+    return [str(v) for v in sequence(value)]
+
+
 def dig(props: Mapping[str, Any], *path: str) -> Any:
     """props[path[0]][path[1]]..., None when any step is missing or not a mapping."""
     value: Any = props
@@ -180,6 +186,10 @@ def dig(props: Mapping[str, Any], *path: str) -> Any:
 
 def metadata(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(props.get("metadata"))
+
+
+def object_spec(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping(props.get("spec"))
 
 
 def labels(props: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -28,6 +28,7 @@ from ._util import (
     mapping,
     object_name,
     object_namespace,
+    object_spec,
     sequence,
     tenant_namespaces,
 )
@@ -40,13 +41,9 @@ def _empty_selector(selector: Any) -> bool:
     return not mapping(selector.get("matchLabels")) and not sequence(selector.get("matchExpressions"))
 
 
-def _spec(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    return mapping(props.get("spec"))
-
-
 def is_default_deny(props: Mapping[str, Any]) -> bool:
     """podSelector {}, policyTypes Ingress and Egress, and no rule that allows anything."""
-    spec = _spec(props)
+    spec = object_spec(props)
     types = {str(t) for t in sequence(spec.get("policyTypes"))}
     return (
         _empty_selector(spec.get("podSelector"))
@@ -65,7 +62,7 @@ def _is_dns_port(port: Mapping[str, Any]) -> bool:
 
 def allows_dns(props: Mapping[str, Any]) -> bool:
     """An egress rule to UDP port 53 (named or numbered) for every pod of the namespace."""
-    spec = _spec(props)
+    spec = object_spec(props)
     if not _empty_selector(spec.get("podSelector")):
         return False
     return any(
@@ -107,7 +104,7 @@ tenant_namespace_network_isolation = StackValidationPolicy(
 
 
 def _peers(props: Mapping[str, Any]) -> list[tuple[str, int, Mapping[str, Any]]]:
-    spec = _spec(props)
+    spec = object_spec(props)
     found: list[tuple[str, int, Mapping[str, Any]]] = []
     for direction, field, peers in (("ingress", "ingress", "from"), ("egress", "egress", "to")):
         for index, rule in enumerate(sequence(spec.get(field)), start=1):
@@ -140,7 +137,7 @@ def _no_open_ingress(args: ResourceValidationArgs, report: Report) -> None:
     if args_tenant(args) is None:
         return
     what = describe(args.resource_type, args.props, args.name)
-    for index, rule in enumerate(sequence(_spec(args.props).get("ingress")), start=1):
+    for index, rule in enumerate(sequence(object_spec(args.props).get("ingress")), start=1):
         sources = sequence(mapping(rule).get("from"))
         if not sources:
             report(f"{what} ingress rule {index} admits every source (no 'from')")

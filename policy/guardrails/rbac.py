@@ -49,6 +49,7 @@ from ._util import (
     resource_tenant,
     sequence,
     string_list,
+    strings,
     under_component,
 )
 
@@ -100,10 +101,6 @@ def _role_ref(props: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _rules(props: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
     return [(i, mapping(rule)) for i, rule in enumerate(sequence(props.get("rules")), start=1)]
-
-
-def _strings(value: Any) -> list[str]:
-    return [str(v) for v in sequence(value)]
 
 
 # --- bindings ------------------------------------------------------------------------------------------
@@ -235,10 +232,10 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
     what = describe(args.resource_type, args.props, args.name)
     for index, rule in _rules(args.props):
         for field in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
-            if "*" in _strings(rule.get(field)):
+            if "*" in strings(rule.get(field)):
                 report(f"{what} rule {index} uses '*' in {field}")
         for verb in ESCALATION_VERBS:
-            if verb in _strings(rule.get("verbs")):
+            if verb in strings(rule.get("verbs")):
                 report(f"{what} rule {index} grants '{verb}'")
 
 
@@ -259,8 +256,8 @@ def _no_guardrail_writes(args: ResourceValidationArgs, report: Report) -> None:
     what = describe(args.resource_type, args.props, args.name)
     guarded = config_value(args, "guardrailResources", GUARDRAIL_RESOURCES)
     for index, rule in _rules(args.props):
-        verbs = set(_strings(rule.get("verbs")))
-        for resource in _strings(rule.get("resources")):
+        verbs = set(strings(rule.get("verbs")))
+        for resource in strings(rule.get("resources")):
             if resource not in guarded:
                 continue
             # a token is minted by creating it, and nothing else can be done with one
@@ -289,8 +286,8 @@ def _no_secret_reads(args: ResourceValidationArgs, report: Report) -> None:
         return
     what = describe(args.resource_type, args.props, args.name)
     for index, rule in _rules(args.props):
-        resources = set(_strings(rule.get("resources")))
-        reads = set(_strings(rule.get("verbs"))) & READ_VERBS
+        resources = set(strings(rule.get("resources")))
+        reads = set(strings(rule.get("verbs"))) & READ_VERBS
         if reads and resources & {"secrets", "*"}:
             report(f"{what} (profile '{profile}') rule {index} lets the tenant {'/'.join(sorted(reads))} secrets")
 

@@ -31,10 +31,8 @@ from pulumi_policy import (
 )
 
 from ._util import (
+    CHART_TYPES,
     CONFIG_MAP_TYPE,
-    HELM_RELEASE_TYPE,
-    HELM_V3_CHART_TYPE,
-    HELM_V4_CHART_TYPE,
     SECRET_TYPE,
     Report,
     base_type,
@@ -58,7 +56,6 @@ GENERATOR_TYPES = [
 CREDENTIAL_SUFFIXES = ["password", "passwd", "secret", "token", "apikey", "privatekey", "credential", "credentials"]
 # ... unless they name where one is kept (existingSecret: grafana-admin).
 REFERENCE_SUFFIXES = ["existingsecret", "secretname", "secretref", "secretkeyref"]
-CHART_TYPES = (HELM_V4_CHART_TYPE, HELM_V3_CHART_TYPE, HELM_RELEASE_TYPE)
 
 
 def _normal(key: str) -> str:

@@ -1,0 +1,207 @@
+"""Authentication before every backend: every HTTPS route behind a SecurityPolicy that authenticates, external
+authorization failing closed, and the identity headers auth filters forward stripped from client requests.
+
+Anchors: Envoy Gateway's SecurityPolicy (a policy targeting a route replaces the Gateway's for that route) and
+ClientTrafficPolicy (`earlyRequestHeaders` run before every auth filter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gatehouse_contract import PUBLIC_ROUTE_LABEL
+from pulumi_policy import (
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from ._util import (
+    CLIENT_TRAFFIC_POLICY_TYPE,
+    GATEWAY_TYPE,
+    SECURITY_POLICY_TYPE,
+    Report,
+    base_type,
+    config_value,
+    describe,
+    for_types,
+    labels,
+    mapping,
+    object_name,
+    object_namespace,
+    object_spec,
+    sequence,
+    string_list,
+    strings,
+    truthy,
+)
+from .gateways import http_routes, managed_gateways, on_https, route_attachments
+
+AUTH_METHODS = ["extAuth", "jwt", "apiKeyAuth", "oidc", "basicAuth"]
+
+
+def _targets(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    spec = object_spec(policy)
+    refs = [mapping(t) for t in sequence(spec.get("targetRefs"))]
+    if spec.get("targetRef"):
+        refs.append(mapping(spec.get("targetRef")))
+    return refs
+
+
+def _selects(policy: Mapping[str, Any], kind: str, target: Mapping[str, Any]) -> bool:
+    """Whether a policy (SecurityPolicy / ClientTrafficPolicy) in the same namespace targets this object."""
+    if object_namespace(policy) != object_namespace(target):
+        return False
+    name = object_name(target)
+    if any(t.get("kind") == kind and t.get("name") == name for t in _targets(policy)):
+        return True
+    found = labels(target)
+    for selector in (mapping(s) for s in sequence(object_spec(policy).get("targetSelectors"))):
+        wanted = mapping(selector.get("matchLabels"))
+        if selector.get("kind") == kind and wanted and all(found.get(k) == v for k, v in wanted.items()):
+            return True
+    return False
+
+
+def _authenticates(policy: Mapping[str, Any], methods: list[str]) -> bool:
+    return any(mapping(object_spec(policy).get(method)) for method in methods)
+
+
+def _auth_required(args: StackValidationArgs, report: Report) -> None:
+    methods = list(config_value(args, "authMethods", AUTH_METHODS))
+    gateways = managed_gateways(args.resources)
+    policies = [r.props for r in args.resources if base_type(r.resource_type) == SECURITY_POLICY_TYPE]
+    gateway_objects = {
+        (object_namespace(r.props), object_name(r.props)): r.props
+        for r in args.resources
+        if r.resource_type == GATEWAY_TYPE
+    }
+    for route in http_routes(args.resources):
+        if truthy(labels(route.props).get(PUBLIC_ROUTE_LABEL)):
+            continue
+        https = [a for a in route_attachments(route.props, gateways) if on_https(a)]
+        if not https:
+            continue
+        what = describe(route.resource_type, route.props, route.name)
+        # Envoy Gateway: a SecurityPolicy targeting the route replaces the Gateway's for that route (no merge),
+        # so then the route's own policies decide; the Gateway's counts only for routes nobody targets.
+        own = [p for p in policies if _selects(p, "HTTPRoute", route.props)]
+        if own:
+            for policy in own:
+                if not _authenticates(policy, methods):
+                    report(
+                        f"{what} is targeted by {describe(SECURITY_POLICY_TYPE, policy, object_name(policy))}, "
+                        f"which overrides the Gateway's SecurityPolicy but uses none of {', '.join(methods)}",
+                        route.urn,
+                    )
+            continue
+        protected = False
+        for attachment in https:
+            gateway = gateway_objects.get((attachment.namespace, attachment.name))
+            if gateway is not None and any(
+                _selects(p, "Gateway", gateway) and _authenticates(p, methods) for p in policies
+            ):
+                protected = True
+        if not protected:
+            report(
+                f"{what} is served over HTTPS without a SecurityPolicy using {', '.join(methods)}, and is not "
+                f'labelled {PUBLIC_ROUTE_LABEL}: "true"',
+                route.urn,
+            )
+
+
+httproute_auth_required = StackValidationPolicy(
+    name="httproute-auth-required",
+    description="Every HTTPRoute on an HTTPS listener is protected by a SecurityPolicy with extAuth (SSO), jwt, "
+    "apiKeyAuth, oidc or basicAuth: every policy targeting the route has one (it overrides the Gateway's), or none "
+    'targets it and the Gateway\'s has one; unless it is deliberately labelled gatehouse.dev/public-route: "true".',
+    validate=_auth_required,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="Envoy Gateway", reference="SecurityPolicy"),
+    config_schema=PolicyConfigSchema(properties={"authMethods": string_list(AUTH_METHODS)}),
+)
+
+
+def forwarded_headers(policy: Mapping[str, Any]) -> list[str]:
+    """Headers a SecurityPolicy sets on requests to the backend: the identity a backend will trust."""
+    spec = object_spec(policy)
+    ext = mapping(spec.get("extAuth"))
+    headers = [*strings(ext.get("headersToBackend")), *strings(mapping(ext.get("http")).get("headersToBackend"))]
+    for provider in (mapping(p) for p in sequence(mapping(spec.get("jwt")).get("providers"))):
+        headers += [str(mapping(c).get("header")) for c in sequence(provider.get("claimToHeaders"))]
+    for method, field in (("apiKeyAuth", "forwardClientIDHeader"), ("basicAuth", "forwardUsernameHeader")):
+        value = mapping(spec.get(method)).get(field)
+        if value:
+            headers.append(str(value))
+    return sorted({h.lower() for h in headers if h and h != "None"})
+
+
+def _stripped(policy: Mapping[str, Any]) -> set[str]:
+    early = mapping(mapping(object_spec(policy).get("headers")).get("earlyRequestHeaders"))
+    return {h.lower() for h in strings(early.get("remove"))}
+
+
+def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
+    traffic = [r.props for r in args.resources if r.resource_type == CLIENT_TRAFFIC_POLICY_TYPE]
+    gateways = [r.props for r in args.resources if r.resource_type == GATEWAY_TYPE]
+    if gateways:
+        edges = {
+            describe(GATEWAY_TYPE, g, object_name(g)): set().union(
+                *(_stripped(t) for t in traffic if _selects(t, "Gateway", g))
+            )
+            for g in gateways
+        }
+    else:  # Gateways managed elsewhere: whatever any ClientTrafficPolicy strips for a Gateway
+        edges = {
+            "the Gateway": set().union(
+                *(_stripped(t) for t in traffic if any(x.get("kind") == "Gateway" for x in _targets(t)))
+            )
+        }
+    for r in sorted(args.resources, key=lambda r: r.urn):
+        if base_type(r.resource_type) != SECURITY_POLICY_TYPE:
+            continue
+        for header in forwarded_headers(r.props):
+            for gateway, stripped in sorted(edges.items()):
+                if header not in stripped:
+                    report(
+                        f"{describe(r.resource_type, r.props, r.name)} forwards '{header}' to the backend, but no "
+                        f"ClientTrafficPolicy of {gateway} removes it from client requests "
+                        "(headers.earlyRequestHeaders.remove)",
+                        r.urn,
+                    )
+
+
+edge_strips_identity_headers = StackValidationPolicy(
+    name="edge-strips-identity-headers",
+    description="Every header an auth filter forwards to backends (extAuth headersToBackend, jwt claimToHeaders, "
+    "apiKeyAuth forwardClientIDHeader) is removed from client requests at the edge, before any auth filter.",
+    validate=_headers_stripped,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="Envoy Gateway", reference="ClientTrafficPolicy earlyRequestHeaders"),
+)
+
+
+@for_types(SECURITY_POLICY_TYPE)
+def _fail_closed(args: ResourceValidationArgs, report: Report) -> None:
+    if mapping(object_spec(args.props).get("extAuth")).get("failOpen") is True:
+        report(
+            f"{describe(args.resource_type, args.props, args.name)} sets extAuth.failOpen: true; requests would "
+            "pass unauthenticated whenever the auth service is down"
+        )
+
+
+securitypolicy_fail_closed = ResourceValidationPolicy(
+    name="securitypolicy-fail-closed",
+    description="External authorization fails closed: extAuth.failOpen is never true.",
+    validate=_fail_closed,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="Envoy Gateway", reference="SecurityPolicy extAuth.failOpen"),
+)
+
+
+POLICIES = [httproute_auth_required, edge_strips_identity_headers, securitypolicy_fail_closed]
