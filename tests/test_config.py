@@ -532,6 +532,26 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "at least 1 entry",
     ),
     ("host label", _set("identity.hosts.keycloak", "SSO"), "gatehouse:identity.hosts.keycloak", "must be a DNS label"),
+    (
+        "no platform org",
+        _set("identity.connectors.github.platformOrg", DELETE),
+        "gatehouse:identity.connectors.github.platformOrg",
+        "is required",
+    ),
+    (
+        "platform org Dex does not admit",
+        _set("identity.connectors.github.platformOrg", "other-org"),
+        "gatehouse:identity.connectors.github.platformOrg",
+        "'other-org' is not one of orgs (example-org)",
+    ),
+    (
+        "a tenant's org as the platform org",
+        _set(
+            "identity.connectors.github", {"clientId": "x", "platformOrg": "acme-corp", "orgs": [{"name": "acme-corp"}]}
+        ),
+        "gatehouse:identity.connectors.github.platformOrg",
+        "'acme-corp' owns the repositories of tenants 'helpdesk', 'payments': it must be the platform's own",
+    ),
 ]
 
 

@@ -16,7 +16,7 @@ from conftest import FIXTURES, REPO, UPSTREAM
 from helpers import program_with_stack, run_preview, stack_config
 
 from components import charts, config
-from components.identity import blueprint, dex, realm, realm_flows
+from components.identity import argocd, blueprint, dex, realm, realm_flows
 from components.platform import identity_settings
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
 from offline.preview import PreviewResult
@@ -409,6 +409,19 @@ def test_dex_config(staging: ProgramRun) -> None:
 
 def _parsed_with(cfg: dict[str, Any]) -> config.StackConfig:
     return config.parse_raw({k.split(":", 1)[1]: v for k, v in cfg.items()})
+
+
+def test_platform_groups_come_only_from_the_platform_github_org() -> None:
+    """Dex's GitHub connector (dexidp/dex v2.44.0 connector/github/github.go, `groupsForOrgs`, `formatTeamName`)
+    emits `<org>:<team>` for every org it lists, tenants' included: a tenant org's own team named
+    `platform-admins` is `globex:platform-admins`, which must grant nothing in Argo CD. Only the declared
+    platform org (and Authentik, which the platform runs) names platform groups."""
+    cfg = copy.deepcopy(stack_config("staging"))
+    cfg["gatehouse:identity"]["connectors"]["github"]["orgs"].append({"name": "globex"})  # every team a group
+    stack = _parsed_with(cfg)
+    lines = set(argocd.policy_csv(identity_settings(stack)).strip().splitlines())
+    assert lines == PLATFORM_GROUP_LINES
+    assert not [line for line in lines if "globex" in line]
 
 
 def test_github_orgs_merge_configured_teams_with_the_tenants_teams() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .fields import DnsLabel, Domain, Email, Model
+from .problems import Problem, reject
 
 # Client ids the Keycloak realm already has (Keycloak's own; `organizations` and `portal` from
 # components/identity), and the Google secret's key in the client-secrets Secret, which also holds one
@@ -44,6 +45,17 @@ class GitHubOrg(Model):
 class GitHubConnector(Model):
     client_id: str = Field(min_length=1)
     orgs: list[GitHubOrg] = Field(min_length=1)
+    # The platform's own GitHub organization: the only one whose teams are platform groups. Any other org
+    # Dex admits (a tenant's) may have teams of the same names, which must grant nothing on the platform.
+    platform_org: DnsLabel
+
+    @model_validator(mode="after")
+    def _platform_org_is_listed(self) -> GitHubConnector:
+        listed = [org.name for org in self.orgs]
+        if self.platform_org not in listed:
+            message = f"'{self.platform_org}' is not one of orgs ({', '.join(listed)}): Dex would not admit its teams"
+            reject([Problem((self.key("platform_org"),), message)], "GitHubConnector")
+        return self
 
 
 class GoogleConnector(Model):

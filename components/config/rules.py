@@ -22,6 +22,7 @@ def check(stack: StackConfig) -> list[Problem]:
     return [
         *_unique_names(stack),
         *_known_organizations(stack),
+        *_platform_org(stack),
         *_namespaces(stack),
         *_workload_namespaces(stack),
         *_hosts(stack),
@@ -51,6 +52,21 @@ def _known_organizations(stack: StackConfig) -> list[Problem]:
         for i, t in enumerate(stack.tenants)
         if t.organization not in known
     ]
+
+
+def _platform_org(stack: StackConfig) -> list[Problem]:
+    """The platform's GitHub organization holds no tenant's repository: whoever runs a tenant's org could
+    otherwise name a team `platform-admins` and be the platform's admins."""
+    github = stack.identity.connectors.github
+    if github is None:
+        return []
+    tenants = sorted({t.name for t in stack.tenants if t.repo.split("/", 1)[0] == github.platform_org})
+    if not tenants:
+        return []
+    where = ("identity", "connectors", "github", "platformOrg")
+    named = ", ".join(f"'{t}'" for t in tenants)
+    message = f"'{github.platform_org}' owns the repositories of tenants {named}: it must be the platform's own"
+    return [Problem(where, message)]
 
 
 def _namespaces(stack: StackConfig) -> list[Problem]:

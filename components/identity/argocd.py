@@ -51,11 +51,12 @@ PREREQUISITE = {"what": "Argo CD", "namespaces": [NAMESPACE], "apiGroups": ["arg
 
 
 def connector_groups(stack: IdentitySettings, group: str) -> list[str]:
-    """A platform group as each Dex connector names it: `authentik:<group>`, `<github-org>:<team>`."""
+    """A platform group as each Dex connector names it: `authentik:<group>`, and `<platform-org>:<team>` for
+    the platform's own GitHub organization only (a tenant's org may have a team of the same name)."""
     names = [f"authentik:{group}"]
     github = stack.identity.connectors.github
     if github:
-        names += [f"{org.name}:{group}" for org in sorted(github.orgs, key=lambda o: o.name)]
+        names.append(f"{github.platform_org}:{group}")
     return names
 
 

@@ -249,7 +249,9 @@ def test_in_production_exactly_the_namespaces_databases_and_keys_never_regenerat
 
 
 CONNECTORS = config.Connectors(
-    github=config.GitHubConnector(client_id="gh-client", orgs=[config.GitHubOrg(name="acme-corp")]),
+    github=config.GitHubConnector(
+        client_id="gh-client", orgs=[config.GitHubOrg(name="platform-team")], platform_org="platform-team"
+    ),
     google=config.GoogleConnector(client_id="google-client", hosted_domains=["example.test"]),
 )
 CONNECTOR_SECRETS = {
