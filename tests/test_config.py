@@ -545,6 +545,18 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "'other-org' is not one of orgs (example-org)",
     ),
     (
+        "a GitHub org named like Authentik's groups",
+        _set("identity.connectors.github.orgs", [{"name": "example-org"}, {"name": "authentik"}]),
+        "gatehouse:identity.connectors.github.orgs[1].name",
+        "GitHub org 'authentik' would emit the groups Dex gives Authentik's",
+    ),
+    (
+        "a tenant repository in a GitHub org named like Authentik's groups",
+        _set("tenants[1].repo", "authentik/payments"),
+        "gatehouse:tenants[1].repo",
+        "GitHub org 'authentik' would emit the groups Dex gives Authentik's",
+    ),
+    (
         "a tenant's org as the platform org",
         _set(
             "identity.connectors.github", {"clientId": "x", "platformOrg": "acme-corp", "orgs": [{"name": "acme-corp"}]}

@@ -19,6 +19,7 @@ from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, Serv
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
 from .identity import (
+    AUTHENTIK_GROUP_PREFIX,
     RESERVED_CLIENT_IDS,
     ArgoCd,
     Connectors,
@@ -36,6 +37,7 @@ from .tenancy import RESERVED_NAMESPACES, RESERVED_PREFIXES, Organization, Tenan
 
 __all__ = [
     "APP_PLATFORM_NAMESPACES",
+    "AUTHENTIK_GROUP_PREFIX",
     "DEFAULT_PRIVATE_RANGES",
     "NAMESPACE",
     "RESERVED_CLIENT_IDS",

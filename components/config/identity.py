@@ -25,6 +25,10 @@ RESERVED_CLIENT_IDS = frozenset(
 )
 
 
+# Dex prefixes Authentik's groups `authentik:`, as GitHub's are `<org>:` (components/identity/dex.py).
+AUTHENTIK_GROUP_PREFIX = "authentik"
+
+
 class IdentityHosts(Model):
     """Host labels under the environment's domain (`<label>.<domain>`)."""
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .apps import APP_PLATFORM_NAMESPACES, Api, App
+from .identity import AUTHENTIK_GROUP_PREFIX
 from .problems import Loc, Problem, clashes, duplicates
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def check(stack: StackConfig) -> list[Problem]:
         *_unique_names(stack),
         *_known_organizations(stack),
         *_platform_org(stack),
+        *_github_orgs_apart_from_authentik(stack),
         *_namespaces(stack),
         *_workload_namespaces(stack),
         *_hosts(stack),
@@ -67,6 +69,27 @@ def _platform_org(stack: StackConfig) -> list[Problem]:
     named = ", ".join(f"'{t}'" for t in tenants)
     message = f"'{github.platform_org}' owns the repositories of tenants {named}: it must be the platform's own"
     return [Problem(where, message)]
+
+
+def _github_orgs_apart_from_authentik(stack: StackConfig) -> list[Problem]:
+    """Dex names GitHub teams `<org>:<team>` and Authentik's groups `authentik:<group>`: a GitHub org called
+    `authentik` (configured, or owning a tenant's repository, which Dex then lists) would emit Authentik's
+    group names, platform groups included."""
+    github = stack.identity.connectors.github
+    if github is None:
+        return []
+    message = f"GitHub org '{AUTHENTIK_GROUP_PREFIX}' would emit the groups Dex gives Authentik's"
+    problems = [
+        Problem(("identity", "connectors", "github", "orgs", j, "name"), message)
+        for j, org in enumerate(github.orgs)
+        if org.name == AUTHENTIK_GROUP_PREFIX
+    ]
+    problems += [
+        Problem(("tenants", i, "repo"), message)
+        for i, t in enumerate(stack.tenants)
+        if not t.groups and t.repo.split("/", 1)[0] == AUTHENTIK_GROUP_PREFIX
+    ]
+    return problems
 
 
 def _namespaces(stack: StackConfig) -> list[Problem]:

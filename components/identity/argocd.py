@@ -29,7 +29,7 @@ import yaml
 
 from policy import gatehouse_contract as contract
 
-from .. import endpoints, meta
+from .. import config, endpoints, meta
 from ..charts import helm_chart, resources
 from ..versions import IMAGES
 from .clients import DexClient
@@ -53,7 +53,7 @@ PREREQUISITE = {"what": "Argo CD", "namespaces": [NAMESPACE], "apiGroups": ["arg
 def connector_groups(stack: IdentitySettings, group: str) -> list[str]:
     """A platform group as each Dex connector names it: `authentik:<group>`, and `<platform-org>:<team>` for
     the platform's own GitHub organization only (a tenant's org may have a team of the same name)."""
-    names = [f"authentik:{group}"]
+    names = [f"{config.AUTHENTIK_GROUP_PREFIX}:{group}"]
     github = stack.identity.connectors.github
     if github:
         names.append(f"{github.platform_org}:{group}")

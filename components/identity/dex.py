@@ -122,7 +122,7 @@ def connectors(stack: IdentitySettings) -> list[dict[str, Any]]:
                 "redirectURI": callback,
                 "scopes": ["profile", "email", "offline_access"],  # Dex adds openid; `groups` comes with profile
                 "insecureEnableGroups": True,  # the oidc connector drops groups unless told otherwise
-                "claimModifications": {"modifyGroupNames": {"prefix": "authentik:"}},
+                "claimModifications": {"modifyGroupNames": {"prefix": f"{config.AUTHENTIK_GROUP_PREFIX}:"}},
                 **({"rootCAs": [CA_FILE]} if stack.uses_private_ca else {}),
             },
         }
