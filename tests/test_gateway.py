@@ -13,6 +13,8 @@ import pytest
 from conftest import REPO
 from helpers import program_with_stack, run_preview, stack_config
 
+from components import config
+from components.gateway import apis
 from components.gateway.headers import SPOOFABLE
 from offline.preview import PreviewResult
 from offline.records import Secret, redact
@@ -398,6 +400,32 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
     assert rules["read"]["principal"]["jwt"]["scopes"] == ["tickets:read"]
     assets = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", "assets", "helpdesk"))[0]
     assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["write", "read"]
+
+
+@pytest.mark.parametrize(
+    ("path", "admin"),
+    [
+        ("/admin", True),
+        ("/admin/users", True),
+        ("/admin?page=2", True),
+        ("/admin;jsessionid=1", True),
+        ("/admin#top", True),
+        ("/administrators", False),
+        ("/v1/admin", False),
+    ],
+)
+def test_a_query_or_parameter_does_not_take_a_path_out_of_the_admin_rule(path: str, admin: bool) -> None:
+    """envoyproxy/gateway v1.9.0 internal/xds/translator/authorization.go `buildPathPredicate`: a
+    RegularExpression `operation.path` is matched, unchanged, against `:path`, which carries the query
+    (Envoy matches the whole string). The admin rule must hold `/admin?x` as `/admin` does, or the inverted
+    read rule lets `GET /admin?x` through with the read scope alone."""
+    api = config.Api(name="tickets", namespace="helpdesk", service=config.ServiceRef(name="t", port=80), auth="jwt")
+    rules = {r["name"]: r["operation"] for r in apis.authorization_rules(api)}
+    admin_path = rules["admin"]["path"]
+    assert admin_path["type"] == "RegularExpression"
+    assert bool(re.fullmatch(admin_path["value"], path)) is admin
+    read_path = rules["read"]["path"]  # the same expression, inverted
+    assert (read_path["value"], read_path["invert"]) == (admin_path["value"], True)
 
 
 CORS_HEADERS = ["authorization", "content-type", "x-correlation-id"]

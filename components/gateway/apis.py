@@ -32,9 +32,16 @@ WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 CORS_MAX_AGE = "1h"  # browsers cap preflight caching anyway (Chromium: 2h)
 
 
+# What may follow a path prefix in `:path`, which carries the query too: Envoy Gateway's own PathPrefix
+# suffix (envoyproxy/gateway v1.9.0 internal/utils/regex/regex.go PathSeparatedPrefixRegex). A
+# RegularExpression is matched raw against `:path`, so without `?`, `#` and `;` a query would take an
+# admin path out of the admin rule and into the inverted read and write rules.
+AFTER_PREFIX = r"(/.*|\?.*|#.*|;.*|$)"
+
+
 def admin_path_regex(api: config.Api) -> str:
-    """Matches every admin path prefix: `/admin`, `/admin/...`."""
-    return "^(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")(/.*)?$"
+    """Matches every admin path prefix as `:path` carries it: `/admin`, `/admin/...`, `/admin?...`, `/admin;...`."""
+    return "^(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
 
 
 def authorization_rules(api: config.Api) -> list[dict[str, Any]]:
