@@ -16,7 +16,7 @@ from conftest import FIXTURES, REPO, UPSTREAM
 from helpers import program_with_stack, run_preview, stack_config
 
 from components import charts, config
-from components.identity import argocd, blueprint, dex, realm, realm_flows
+from components.identity import argocd, blueprint, dex, realm
 from components.platform import identity_settings
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
 from offline.preview import PreviewResult
@@ -405,6 +405,9 @@ def test_dex_config(staging: ProgramRun) -> None:
     for connector in connectors.values():
         assert connector["config"]["redirectURI"] == f"{cfg['issuer']}/callback"
     assert stack.identity.connectors.github is not None
+
+
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def _parsed_with(cfg: dict[str, Any]) -> config.StackConfig:
@@ -843,7 +846,7 @@ def test_the_realm_is_reconciled_by_keycloak_config_cli(staging: ProgramRun) -> 
     # a user profile goes in through the top-level key while the attribute is set (adorsys#979)
     realm = the_realm(staging)
     assert realm["attributes"] == {"userProfileEnabled": "true"} and "components" not in realm
-    assert {a["name"] for a in realm["userProfile"]["attributes"]} >= {"tenant_ids", "preferred_org"}
+    assert "preferred_org" in {a["name"] for a in realm["userProfile"]["attributes"]}
 
 
 def test_the_realm_job_waits_for_keycloak_itself(staging: ProgramRun) -> None:
@@ -930,15 +933,41 @@ def test_api_scopes_claims_and_audiences(staging: ProgramRun) -> None:
     assert set(mappers) == {"org_memberships", "tenant_ids", "preferred_org"}
     assert mappers["org_memberships"]["protocolMapper"] == "oidc-group-membership-mapper"
     assert mappers["org_memberships"]["config"]["full.path"] == "true"
-    assert mappers["tenant_ids"]["config"]["multivalued"] == "true"
     assert mappers["preferred_org"]["config"]["user.attribute"] == "preferred_org"
     # Keycloak 24+ drops attributes its user profile does not declare
     attributes = {a["name"]: a for a in r["userProfile"]["attributes"]}
-    assert {"username", "email", "tenant_ids", "preferred_org"} <= set(attributes)
-    assert attributes["tenant_ids"]["multivalued"] is True
+    assert {"username", "email", "preferred_org"} <= set(attributes)
     # the built-in scopes the clients use are declared (declaring any scope drops Keycloak's own)
     assert {"basic", "profile", "email", "roles", "web-origins", "acr"} <= set(scopes)
     assert [m["protocolMapper"] for m in scopes["basic"]["protocolMappers"]][0] == "oidc-sub-mapper"
+
+
+def test_tenant_ids_are_the_ids_of_the_users_organizations_from_their_groups(staging: ProgramRun) -> None:
+    """Seed 003: `tenant_ids` is "a convenience list of the user's org IDs". keycloak/keycloak
+    server-spi-private KeycloakModelUtils.resolveAttribute (the same in every stored version): with the
+    user-attribute mapper's `aggregate.attrs` (ProtocolMapperUtils.AGGREGATE_ATTRS) it unites the user's own
+    values with each of the user's groups' and, for each, its parents', so a member of `/orgs/acme/ORG_USER`
+    gets the `org_id` of `/orgs/acme`. Nothing else may add one: `org_id` and `tenant_ids` are on no user
+    profile (Keycloak keeps no undeclared user attribute), so no user or admin can give a user a value."""
+    r = the_realm(staging)
+    scopes = {s["name"]: s for s in r["clientScopes"]}
+    mappers = {m["name"]: m for m in scopes["tenant-claims"]["protocolMappers"]}
+    tenant_ids = mappers["tenant_ids"]
+    assert tenant_ids["protocolMapper"] == "oidc-usermodel-attribute-mapper"
+    assert {k: tenant_ids["config"][k] for k in ("user.attribute", "claim.name", "multivalued", "aggregate.attrs")} == {
+        "user.attribute": "org_id",
+        "claim.name": "tenant_ids",
+        "multivalued": "true",
+        "aggregate.attrs": "true",
+    }
+    stack = parsed("staging")
+    (orgs,) = r["groups"]
+    ids = {g["path"]: g["attributes"]["org_id"] for g in orgs["subGroups"]}
+    assert ids == {f"/orgs/{o.name}": [o.org_id] for o in stack.organizations}
+    for group in orgs["subGroups"]:  # the role groups people join inherit it, and hold no other value
+        assert all("org_id" not in role.get("attributes", {}) for role in group["subGroups"])
+    assert not {"org_id", "tenant_ids"} & {a["name"] for a in r["userProfile"]["attributes"]}
+    assert "unmanagedAttributePolicy" not in r["userProfile"]  # undeclared attributes are dropped
 
 
 def test_google_is_an_identity_provider(staging: ProgramRun) -> None:
@@ -1113,7 +1142,7 @@ def test_the_realm_for_n_organizations(bigger: tuple[dict[str, Any], ProgramRun]
     assert [role["name"] for role in r["roles"]["client"]["organizations"]] == ORG_ROLES
     assert set(_clients(r)) == {"organizations", "portal", "partner-logistics"}
     ids = [g["attributes"]["org_id"][0] for g in r["groups"][0]["subGroups"]]
-    assert len(set(ids)) == 7 and all(re.fullmatch(realm_flows.UUID_PATTERN, i) for i in ids)
+    assert len(set(ids)) == 7 and all(re.fullmatch(UUID, i) for i in ids)
     # every organization's admins, each in that organization's ORG_ADMIN group
     admins = {(email, f"/orgs/{o.name}/ORG_ADMIN") for o in stack.organizations for email in o.admin_users}
     assert {(u["username"], group) for u in r["users"] for group in u["groups"]} == admins

@@ -23,7 +23,6 @@ REGISTRATION_FLOW = "registration"
 POST_BROKER_FLOW = "gatehouse post broker login"
 FIRST_BROKER_FLOW = "gatehouse first broker login"
 SLUG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 def _step(
@@ -209,13 +208,6 @@ def user_profile() -> dict[str, Any]:
                 "required": {"roles": ["user"]},
                 "permissions": everyone,
                 "multivalued": False,
-            },
-            {
-                "name": "tenant_ids",
-                "displayName": "Organization ids",
-                "validations": {"pattern": {"pattern": UUID_PATTERN, "error-message": "must be an organization id"}},
-                "permissions": admins,
-                "multivalued": True,
             },
             {
                 "name": "preferred_org",

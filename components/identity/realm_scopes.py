@@ -137,19 +137,23 @@ def tenant_claims_scope() -> dict[str, Any]:
         "The user's organizations: memberships with their roles, ids, and the one they work in",
         [
             _mapper("org_memberships", "oidc-group-membership-mapper", memberships),  # /orgs/<slug>/<ROLE>
-            _mapper("tenant_ids", "oidc-usermodel-attribute-mapper", _multivalued("tenant_ids")),
+            # the `org_id` of every organization group the user is in (as ORG_ADMIN, ...): Keycloak aggregates
+            # group attributes up the group tree; `org_id` is on no user profile, so no user can add one
+            _mapper("tenant_ids", "oidc-usermodel-attribute-mapper", _aggregated("org_id", "tenant_ids")),
             _attribute("preferred_org", "preferred_org", "preferred_org"),
         ],
         in_token=False,
     )
 
 
-def _multivalued(attribute: str) -> dict[str, str]:
+def _aggregated(attribute: str, claim: str) -> dict[str, str]:
+    """Every value of `attribute` on the user and on each of the user's groups and their parents."""
     return {
         "user.attribute": attribute,
-        "claim.name": attribute,
+        "claim.name": claim,
         "jsonType.label": "String",
         "multivalued": "true",
+        "aggregate.attrs": "true",
         **TOKENS_INTROSPECTION,
     }
 
