@@ -986,14 +986,15 @@ def _user(email: str, *orgs: str) -> dict[str, Any]:
 
 def test_organization_admins_are_users_in_their_admin_groups(staging: ProgramRun) -> None:
     r = the_realm(staging)
-    assert r["users"] == [
+    people = [u for u in r["users"] if "serviceAccountClientId" not in u]
+    assert people == [
         _user("admin@acme.example.com", "acme"),
         _user("bill@initech.example.com", "initech"),
         _user("it@globex.example.com", "globex"),
         _user("ops@acme.example.com", "acme"),
     ]  # no credentials: they sign in through Google
     groups = {g["path"] for org in r["groups"][0]["subGroups"] for g in org["subGroups"]}
-    assert {group for user in r["users"] for group in user["groups"]} <= groups
+    assert {group for user in people for group in user["groups"]} <= groups
 
 
 def test_an_admin_of_several_organizations_is_one_user() -> None:
@@ -1034,14 +1035,37 @@ def test_a_first_google_login_links_to_the_user_with_that_email(staging: Program
     assert r["registrationAllowed"] is False and r["duplicateEmailsAllowed"] is False
 
 
+def test_read_and_write_scopes_need_an_organization_role_or_a_partner_client(staging: ProgramRun) -> None:
+    """keycloak/keycloak 26.5 services/src/main/java/org/keycloak/services/util/DefaultClientSessionContext.java
+    `isClientScopePermittedForUser`: a client scope with role mappings is granted only to a user (or a
+    service account) holding one of them, and left out silently otherwise; without any it is granted to
+    anyone, such as a user a first Google login created. adorsys/keycloak-config-cli v6.5.0
+    (service/RealmImportService.java) imports clients, then roles, then users, so the service account a
+    partner client's import made exists when its `users` entry sets its client roles
+    (service/UserImportService.java `handleClientRoles`)."""
+    r = the_realm(staging)
+    mappings = {m["clientScope"]: m["roles"] for m in r["clientScopeMappings"]["organizations"]}
+    api_scopes = [s["name"] for s in r["clientScopes"] if ":" in s["name"]]
+    assert sorted(mappings) == sorted(api_scopes)  # every API scope is restricted: none is anyone's
+    for scope, roles in mappings.items():
+        expected = ["ORG_ADMIN"] if scope.endswith(":admin") else [*ORG_ROLES, "PARTNER"]
+        assert roles == expected, scope
+    partners = {c["clientId"] for c in r["clients"] if c.get("serviceAccountsEnabled")}
+    accounts = {u["serviceAccountClientId"]: u for u in r["users"] if "serviceAccountClientId" in u}
+    assert partners and set(accounts) == partners
+    for client_id, account in accounts.items():
+        assert account["username"] == f"service-account-{client_id}"
+        assert account["clientRoles"] == {"organizations": ["PARTNER"]}
+        assert "groups" not in account and "realmRoles" not in account  # no organization, no person's role
+
+
 def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
     r = the_realm(staging)
     admin_scopes = [s["name"] for s in r["clientScopes"] if s["name"].endswith(":admin")]
     assert admin_scopes == ["tickets:admin"]
     # only ORG_ADMINs are ever granted an admin scope ...
-    assert r["clientScopeMappings"] == {
-        "organizations": [{"clientScope": scope, "roles": ["ORG_ADMIN"]} for scope in admin_scopes]
-    }
+    mappings = {m["clientScope"]: m["roles"] for m in r["clientScopeMappings"]["organizations"]}
+    assert {scope: mappings[scope] for scope in admin_scopes} == {scope: ["ORG_ADMIN"] for scope in admin_scopes}
     flows = {f["alias"]: f for f in r["authenticationFlows"]}
     configs = {c["alias"]: c["config"] for c in r["authenticatorConfig"]}
 
@@ -1139,14 +1163,15 @@ def test_the_realm_for_n_organizations(bigger: tuple[dict[str, Any], ProgramRun]
     expected = [_org_group(o) for o in sorted(stack.organizations, key=lambda o: o.name)]
     assert r["groups"] == [{"name": "orgs", "path": "/orgs", "subGroups": expected}]
     assert list(r["roles"]) == ["client"] and list(r["roles"]["client"]) == ["organizations"]
-    assert [role["name"] for role in r["roles"]["client"]["organizations"]] == ORG_ROLES
+    assert [role["name"] for role in r["roles"]["client"]["organizations"]] == [*ORG_ROLES, "PARTNER"]
     assert set(_clients(r)) == {"organizations", "portal", "partner-logistics"}
     ids = [g["attributes"]["org_id"][0] for g in r["groups"][0]["subGroups"]]
     assert len(set(ids)) == 7 and all(re.fullmatch(UUID, i) for i in ids)
     # every organization's admins, each in that organization's ORG_ADMIN group
     admins = {(email, f"/orgs/{o.name}/ORG_ADMIN") for o in stack.organizations for email in o.admin_users}
-    assert {(u["username"], group) for u in r["users"] for group in u["groups"]} == admins
-    assert len(admins) == 8 and {"admin@umbrella-3.example.com"} <= {u["email"] for u in r["users"]}
+    people = [u for u in r["users"] if "serviceAccountClientId" not in u]
+    assert {(u["username"], group) for u in people for group in u["groups"]} == admins
+    assert len(admins) == 8 and {"admin@umbrella-3.example.com"} <= {u["email"] for u in people}
 
 
 def test_adding_an_organization_adds_its_group_tree_and_admins_and_nothing_else(

@@ -5,7 +5,9 @@
 - One client scope per API scope (`tickets:read` ...), each adding the API's audience to the token.
 - `tenant-claims` maps `org_memberships`, `tenant_ids` and `preferred_org`.
 - Clients: the tenants' single-page app (public, code + PKCE S256) and one client_credentials client
-  per partner system.
+  per partner system, whose service account holds the role `organizations/PARTNER`.
+- Every API scope is restricted by role (`realm_scopes.scope_mappings`): read and write to organization
+  members and partners, admin to ORG_ADMINs; a user in no organization gets none.
 - Google as an identity provider, when its connector is configured.
 - Each organization's `adminUsers` as users in `/orgs/<slug>/ORG_ADMIN`, without credentials: they sign
   in through Google, whose first login links to the account with the same e-mail (`realm_flows`).
@@ -40,16 +42,17 @@ from .realm_flows import (
 from .realm_scopes import (
     ADMIN_ROLE,
     DEFAULT_SCOPES,
+    ORG_ROLES,
+    PARTNER_ROLE,
     ROLES_CLIENT,
     TENANT_CLAIMS,
-    admin_scope_mappings,
     api_scope_names,
     client_scopes,
     jwt_apis,
+    scope_mappings,
 )
 from .settings import IdentitySettings
 
-ORG_ROLES = ("ORG_ADMIN", "ORG_MANAGER", "ORG_USER")
 ORGS_GROUP = "orgs"
 SPA_CLIENT = "portal"
 CLIENT_SECRETS = "keycloak-client-secrets"  # Secret in the keycloak namespace the substitutions read
@@ -120,13 +123,30 @@ def admin_users(stack: IdentitySettings) -> list[dict[str, Any]]:
     ]
 
 
+def partner_service_accounts(stack: IdentitySettings) -> list[dict[str, Any]]:
+    """Each partner client's service account (Keycloak names it `service-account-<client>`), holding the
+    partner role its scopes need. keycloak-config-cli v6.5.0 (service/UserImportService.java) finds the
+    account the client import created by that name and sets its client roles."""
+    return [
+        {
+            "username": f"service-account-{client_id}",
+            "serviceAccountClientId": client_id,
+            "enabled": True,
+            "clientRoles": {ROLES_CLIENT: [PARTNER_ROLE]},
+        }
+        for client_id in m2m_clients(stack)
+    ]
+
+
 def roles() -> dict[str, Any]:
     descriptions = {
         "ORG_ADMIN": "Administers an organization (signs in with a second factor)",
         "ORG_MANAGER": "Manages an organization's resources",
         "ORG_USER": "Member of an organization",
+        PARTNER_ROLE: "A partner system (client credentials): the read and write scopes it is given",
     }
-    return {"client": {ROLES_CLIENT: [{"name": r, "description": descriptions[r]} for r in ORG_ROLES]}}
+    names = [*ORG_ROLES, PARTNER_ROLE]
+    return {"client": {ROLES_CLIENT: [{"name": r, "description": descriptions[r]} for r in names]}}
 
 
 # --- clients and identity providers ---------------------------------------------------------------
@@ -243,11 +263,11 @@ def realm(stack: IdentitySettings) -> dict[str, Any]:
         "authenticatorConfig": authenticator_config,
         "roles": roles(),
         "groups": groups(stack),
-        "users": admin_users(stack),
+        "users": [*admin_users(stack), *partner_service_accounts(stack)],
         "clientScopes": client_scopes(stack),
         "defaultDefaultClientScopes": DEFAULT_SCOPES,
         "defaultOptionalClientScopes": ["offline_access"],
-        "clientScopeMappings": admin_scope_mappings(stack),
+        "clientScopeMappings": scope_mappings(stack),
         "clients": clients(stack),
         "identityProviders": identity_providers(stack),
         # keycloak-config-cli imports `userProfile` only while this attribute is set (adorsys#979: a

@@ -1,7 +1,7 @@
 """How people sign in to the tenants' realm: authentication flows and the user profile.
 
 Organization admins give a second factor on every way in (browser, password grant, after Google); the
-admin scopes are only ever granted to them (see `realm_scopes.admin_scope_mappings`). Keycloak keeps
+admin scopes are only ever granted to them (see `realm_scopes.scope_mappings`). Keycloak keeps
 only the browser, registration and direct-grant flows an import gives it, so all three are declared.
 
 A first Google login links to the existing user with the same e-mail, without asking (Keycloak's

@@ -13,6 +13,8 @@ from .settings import IdentitySettings
 
 ROLES_CLIENT = "organizations"  # holds the per-organization role names; nothing signs in with it
 ADMIN_ROLE = "ORG_ADMIN"
+ORG_ROLES = (ADMIN_ROLE, "ORG_MANAGER", "ORG_USER")
+PARTNER_ROLE = "PARTNER"  # every partner client's service account holds it, and no person
 TENANT_CLAIMS = "tenant-claims"
 # the built-in scopes the clients use (Keycloak 26 defaults, minus the ones nothing here asks for)
 DEFAULT_SCOPES = ["basic", "web-origins", "acr", "profile", "roles", "email"]
@@ -175,7 +177,17 @@ def client_scopes(stack: IdentitySettings) -> list[dict[str, Any]]:
     return [*builtin_scopes(), tenant_claims_scope(), *(s for api in jwt_apis(stack) for s in api_scopes(api))]
 
 
-def admin_scope_mappings(stack: IdentitySettings) -> dict[str, list[dict[str, Any]]]:
-    """Only ORG_ADMINs may hold an admin scope (and ORG_ADMINs always sign in with a second factor)."""
-    admin_scopes = [api.scope_name("admin") for api in jwt_apis(stack) if "admin" in api.scopes]
-    return {ROLES_CLIENT: [{"clientScope": scope, "roles": [ADMIN_ROLE]} for scope in admin_scopes]}
+def scope_mappings(stack: IdentitySettings) -> dict[str, list[dict[str, Any]]]:
+    """Who may hold each API scope (`clientScopeMappings` of the `organizations` client's roles).
+
+    Keycloak puts a client scope that has role mappings in a token only when its user (or a client's
+    service account) holds one of those roles, and leaves it out silently otherwise (keycloak/keycloak
+    26.5 services/.../util/DefaultClientSessionContext.java `isClientScopePermittedForUser`): read and
+    write need an organization role or a partner's, admin needs ORG_ADMIN (whose sign-ins always ask a
+    second factor). A user in no organization, such as one a first Google login created, holds none."""
+    mappings = []
+    for api in jwt_apis(stack):
+        for scope in sorted(api.scopes):
+            roles = [ADMIN_ROLE] if scope == "admin" else [*ORG_ROLES, PARTNER_ROLE]
+            mappings.append({"clientScope": api.scope_name(scope), "roles": roles})
+    return {ROLES_CLIENT: mappings}
