@@ -24,6 +24,17 @@ KEYCLOAK_NAMESPACE = "keycloak"
 KEYCLOAK_NAME = "keycloak"  # the keycloakx release (and fullname)
 KEYCLOAK_SERVICE = f"{KEYCLOAK_NAME}-http"  # keycloakx templates/service-http.yaml: `<fullname>-http`
 KEYCLOAK_HTTP_PORT = 80  # the chart's `service.httpPort`, to the container's 8080
+# Per-organization roles as the realm's tokens carry them (`org_memberships`: group paths), which the
+# gateway matches to let an organization's members, or only its admins, through.
+ORGS_GROUP = "orgs"
+ADMIN_ROLE = "ORG_ADMIN"
+ORG_ROLES = (ADMIN_ROLE, "ORG_MANAGER", "ORG_USER")
+MEMBERSHIPS_CLAIM = "org_memberships"
+
+
+def organization_group(organization: str, role: str | None = None) -> str:
+    """`/orgs/<slug>`, or the group of one of its roles, `/orgs/<slug>/<ROLE>`."""
+    return f"/{ORGS_GROUP}/{organization}" + (f"/{role}" if role else "")
 
 
 class IdentityEndpoints(BaseModel):
@@ -40,6 +51,7 @@ class IdentityEndpoints(BaseModel):
     oauth2_proxy_host: str
     oauth2_proxy_redirect_uri: str
     public_hosts: list[str]
+    organizations: list[str] = []  # the organizations' slugs, whose role groups tokens carry
 
 
 def identity_endpoints(stack: IdentitySettings) -> IdentityEndpoints:
@@ -51,6 +63,7 @@ def identity_endpoints(stack: IdentitySettings) -> IdentityEndpoints:
         oauth2_proxy_host=stack.host(stack.identity.hosts.oauth2_proxy),
         oauth2_proxy_redirect_uri=oauth2_proxy_redirect_uri(stack),
         public_hosts=identity_hosts(stack),
+        organizations=sorted(org.name for org in stack.organizations),
     )
 
 

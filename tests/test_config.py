@@ -533,6 +533,12 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ),
     ("host label", _set("identity.hosts.keycloak", "SSO"), "gatehouse:identity.hosts.keycloak", "must be a DNS label"),
     (
+        "an organization-scoped API key API",
+        _set("apis[2].organizationScoped", True),
+        "gatehouse:apis[2].organizationScoped",
+        "only jwt APIs are organization-scoped",
+    ),
+    (
         "no platform org",
         _set("identity.connectors.github.platformOrg", DELETE),
         "gatehouse:identity.connectors.github.platformOrg",

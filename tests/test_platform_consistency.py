@@ -83,6 +83,10 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
         if mapper["protocolMapper"] == "oidc-audience-mapper"
     }
     scopes = {scope["name"] for scope in tenants["clientScopes"]}
+    mappers = {m["name"]: m for s in tenants["clientScopes"] for m in s.get("protocolMappers", [])}
+    assert mappers["org_memberships"]["config"]["claim.name"] == "org_memberships"
+    groups = {sub["path"] for org in tenants["groups"][0]["subGroups"] for sub in org["subGroups"]}
+    realm_claim_values = {"org_memberships": groups, "azp": {c["clientId"] for c in tenants["clients"]}}
     # keycloakx templates/service-http.yaml: `<fullname>-http`, in the release's namespace
     (chart,) = [c for c in map(chart_values_of, filter(is_helm_chart, run.registrations)) if c.chart == "keycloakx"]
     service = f"{keycloak['fullnameOverride']}-http.{chart.namespace}.svc.cluster.local"
@@ -94,7 +98,12 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
         assert urlparse(provider["remoteJWKS"]["uri"]).hostname == service
         assert set(provider["audiences"]) <= audiences
         for rule in policy["spec"]["authorization"]["rules"]:
+            if "jwt" not in rule["principal"]:  # a Deny for everyone (an organization-scoped API's admin paths)
+                assert rule["action"] == "Deny"
+                continue
             assert set(rule["principal"]["jwt"]["scopes"]) <= scopes
+            for claim in rule["principal"]["jwt"].get("claims", []):  # the groups and clients the realm has
+                assert set(claim["values"]) <= realm_claim_values[claim["name"]], claim
 
 
 def test_apis_accept_the_portal_origin_keycloak_issues_tokens_to(run: ProgramRun) -> None:

@@ -57,6 +57,9 @@ class Api(Model):
     m2m_clients: list[M2MClient] = Field(default=[], alias="m2mClients")
     api_key_tiers: list[ApiKeyTier] = []
     cors_origins: list[Origin] = []  # jwt APIs only; default: the portal's origin
+    # jwt APIs only: each organization's data under `/orgs/<slug>/`, where only its members (and, for
+    # admin paths, its admins) may go; false: one platform-wide API, whose scopes hold everywhere
+    organization_scoped: bool = False
 
     @property
     def host_label(self) -> str:
@@ -85,6 +88,9 @@ class Api(Model):
             problems.append(Problem((partners,), "only jwt APIs have client_credentials clients"))
         if self.auth != "jwt" and self.cors_origins:
             problems.append(Problem((cors,), "only jwt APIs have CORS origins"))
+        if self.auth != "jwt" and self.organization_scoped:
+            message = "only jwt APIs are organization-scoped: the organization comes from the token"
+            problems.append(Problem((self.key("organization_scoped"),), message))
         problems += duplicates(
             (((tiers, t, "name"), tier.name) for t, tier in enumerate(self.api_key_tiers)), "API key tier"
         )

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, meta
+from ..endpoints import ADMIN_ROLE, MEMBERSHIPS_CLAIM, ORG_ROLES, ORGS_GROUP, organization_group
 from . import names
 from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
 from .routes import correlation_filters, http_route, route_spec, route_target
@@ -26,6 +27,7 @@ from .settings import GatewaySettings
 
 COMPONENT = "api"
 JWT_PROVIDER = "keycloak"
+PARTNER_CLAIM = "azp"  # the client a token was issued to: a partner's client id
 API_KEY_HEADER = "x-api-key"
 READ_METHODS = ["GET", "HEAD"]
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
@@ -44,26 +46,70 @@ def admin_path_regex(api: config.Api) -> str:
     return "^(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
 
 
-def authorization_rules(api: config.Api) -> list[dict[str, Any]]:
+def _rule(name: str, operation: dict[str, Any], principal: dict[str, Any], action: str = "Allow") -> dict[str, Any]:
+    return {"name": name, "action": action, "operation": operation, "principal": principal}
+
+
+def _token(api: config.Api, scope: str, claims: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A principal: a valid token with the API's `scope` (and every claim of `claims`)."""
+    return {
+        "jwt": {"provider": JWT_PROVIDER, "scopes": [api.scope_name(scope)], **({"claims": claims} if claims else {})}
+    }
+
+
+def _memberships(groups: list[str]) -> list[dict[str, Any]]:
+    """The token's `org_memberships` (group paths) holds one of `groups`."""
+    return [{"name": MEMBERSHIPS_CLAIM, "valueType": "StringArray", "values": groups}]
+
+
+def _regex(expression: str) -> dict[str, Any]:
+    return {"type": "RegularExpression", "value": expression}
+
+
+def authorization_rules(api: config.Api, organizations: list[str]) -> list[dict[str, Any]]:
     """First match wins; anything unmatched is denied."""
-    admin: dict[str, Any] = {"type": "RegularExpression", "value": admin_path_regex(api)}
+    if api.organization_scoped:
+        return organization_rules(api, organizations)
+    admin = _regex(admin_path_regex(api))
     not_admin = {**admin, "invert": True}
-    rules: list[tuple[str, dict[str, Any]]] = []
+    rules = []
     if "admin" in api.scopes:
-        rules.append(("admin", {"path": admin}))
+        rules.append(_rule("admin", {"path": admin}, _token(api, "admin")))
     if "write" in api.scopes:
-        rules.append(("write", {"methods": WRITE_METHODS, "path": not_admin}))
+        rules.append(_rule("write", {"methods": WRITE_METHODS, "path": not_admin}, _token(api, "write")))
     if "read" in api.scopes:
-        rules.append(("read", {"methods": READ_METHODS, "path": not_admin}))
-    return [
-        {
-            "name": scope,
-            "action": "Allow",
-            "operation": operation,
-            "principal": {"jwt": {"provider": JWT_PROVIDER, "scopes": [api.scope_name(scope)]}},
-        }
-        for scope, operation in rules
-    ]
+        rules.append(_rule("read", {"methods": READ_METHODS, "path": not_admin}, _token(api, "read")))
+    return rules
+
+
+def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[str, Any]]:
+    """An organization-scoped API: `/orgs/<slug>/...` only for a token whose `org_memberships` names that
+    organization, its admin paths only with its ORG_ADMIN group and the admin scope; partner clients
+    (by `azp`) with their scopes on any organization's paths but the admin ones. Envoy Gateway's claim
+    values are fixed strings (no claim-to-path comparison), hence one rule per organization."""
+    admin_paths = "(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
+    rules = []
+    if "admin" in api.scopes:
+        for org in organizations:
+            path = _regex("^" + re.escape(organization_group(org)) + admin_paths)
+            admins = _memberships([organization_group(org, ADMIN_ROLE)])
+            rules.append(_rule(f"{org}-admin", {"path": path}, _token(api, "admin", admins)))
+    anyone = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
+    every_admin_path = {"path": _regex("^" + re.escape(organization_group("")) + "[^/?#;]+" + admin_paths)}
+    rules.append(_rule("admin-paths", every_admin_path, anyone, action="Deny"))  # all but the admins above
+    for scope, methods in (("write", WRITE_METHODS), ("read", READ_METHODS)):
+        if scope not in api.scopes:
+            continue
+        for org in organizations:
+            members = _memberships([organization_group(org, role) for role in ORG_ROLES])
+            operation = {"methods": methods, "path": {"type": "PathPrefix", "value": organization_group(org)}}
+            rules.append(_rule(f"{org}-{scope}", operation, _token(api, scope, members)))
+        partners = sorted(c.name for c in api.m2m_clients if scope in c.scopes)
+        if partners:
+            operation = {"methods": methods, "path": {"type": "PathPrefix", "value": f"/{ORGS_GROUP}"}}
+            clients = [{"name": PARTNER_CLAIM, "values": partners}]
+            rules.append(_rule(f"partners-{scope}", operation, _token(api, scope, clients)))
+    return rules
 
 
 def cors_spec(api: config.Api, default_origin: str) -> dict[str, Any]:
@@ -81,8 +127,10 @@ def cors_spec(api: config.Api, default_origin: str) -> dict[str, Any]:
     }
 
 
-def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str, cors_origin: str) -> dict[str, Any]:
-    """`cors_origin`: allowed when the API configures no `corsOrigins`."""
+def jwt_policy_spec(
+    api: config.Api, issuer: str, jwks_uri: str, cors_origin: str, organizations: list[str]
+) -> dict[str, Any]:
+    """`cors_origin`: allowed when the API configures no `corsOrigins`; `organizations`: their slugs."""
     return {
         "targetRefs": [route_target(names.route_name(api.name))],
         "cors": cors_spec(api, cors_origin),
@@ -97,7 +145,7 @@ def jwt_policy_spec(api: config.Api, issuer: str, jwks_uri: str, cors_origin: st
                 }
             ]
         },
-        "authorization": {"defaultAction": "Deny", "rules": authorization_rules(api)},
+        "authorization": {"defaultAction": "Deny", "rules": authorization_rules(api, organizations)},
     }
 
 
@@ -177,7 +225,7 @@ def protected_api(
             "gateway.envoyproxy.io/v1alpha1",
             "SecurityPolicy",
             meta.object_meta(f"{api.name}-jwt", COMPONENT, ns),
-            jwt_policy_spec(api, keycloak_issuer, jwks_uri, stack.identity.portal_origin),
+            jwt_policy_spec(api, keycloak_issuer, jwks_uri, stack.identity.portal_origin, stack.identity.organizations),
             opts,
         )
     elif api.auth == "apiKey":

@@ -30,6 +30,7 @@ from collections import defaultdict
 from typing import Any
 
 from .. import config, endpoints
+from ..endpoints import ADMIN_ROLE, ORG_ROLES, ORGS_GROUP, organization_group
 from .realm_flows import (
     BROWSER_FLOW,
     DIRECT_GRANT_FLOW,
@@ -40,9 +41,7 @@ from .realm_flows import (
     user_profile,
 )
 from .realm_scopes import (
-    ADMIN_ROLE,
     DEFAULT_SCOPES,
-    ORG_ROLES,
     PARTNER_ROLE,
     ROLES_CLIENT,
     TENANT_CLAIMS,
@@ -53,7 +52,6 @@ from .realm_scopes import (
 )
 from .settings import IdentitySettings
 
-ORGS_GROUP = "orgs"
 SPA_CLIENT = "portal"
 CLIENT_SECRETS = "keycloak-client-secrets"  # Secret in the keycloak namespace the substitutions read
 GOOGLE_SECRET_KEY = "google-client-secret"
@@ -94,13 +92,14 @@ def substitutions(stack: IdentitySettings) -> dict[str, str]:
 
 
 def org_group(org: config.Organization) -> dict[str, Any]:
-    path = f"/{ORGS_GROUP}/{org.name}"
+    path = organization_group(org.name)
     return {
         "name": org.name,
         "path": path,
         "attributes": {"org_id": [org.org_id], "plan": [org.plan], "features": sorted(org.features)},
         "subGroups": [
-            {"name": role, "path": f"{path}/{role}", "clientRoles": {ROLES_CLIENT: [role]}} for role in ORG_ROLES
+            {"name": role, "path": organization_group(org.name, role), "clientRoles": {ROLES_CLIENT: [role]}}
+            for role in ORG_ROLES
         ],
     }
 
@@ -116,7 +115,7 @@ def admin_users(stack: IdentitySettings) -> list[dict[str, Any]]:
     memberships: dict[str, set[str]] = defaultdict(set)
     for org in stack.organizations:
         for email in org.admin_users:
-            memberships[email.lower()].add(f"/{ORGS_GROUP}/{org.name}/{ADMIN_ROLE}")
+            memberships[email.lower()].add(organization_group(org.name, ADMIN_ROLE))
     return [
         {"username": email, "email": email, "emailVerified": True, "enabled": True, "groups": sorted(paths)}
         for email, paths in sorted(memberships.items())

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .realm_scopes import ADMIN_ROLE, ROLES_CLIENT
+from ..endpoints import ADMIN_ROLE
+from .realm_scopes import ROLES_CLIENT
 
 BROWSER_FLOW = "gatehouse browser"
 DIRECT_GRANT_FLOW = "gatehouse direct grant"

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import config
+from ..endpoints import ADMIN_ROLE, MEMBERSHIPS_CLAIM, ORG_ROLES
 from .settings import IdentitySettings
 
 ROLES_CLIENT = "organizations"  # holds the per-organization role names; nothing signs in with it
-ADMIN_ROLE = "ORG_ADMIN"
-ORG_ROLES = (ADMIN_ROLE, "ORG_MANAGER", "ORG_USER")
 PARTNER_ROLE = "PARTNER"  # every partner client's service account holds it, and no person
 TENANT_CLAIMS = "tenant-claims"
 # the built-in scopes the clients use (Keycloak 26 defaults, minus the ones nothing here asks for)
@@ -133,7 +132,7 @@ def builtin_scopes() -> list[dict[str, Any]]:
 
 
 def tenant_claims_scope() -> dict[str, Any]:
-    memberships = {"claim.name": "org_memberships", "full.path": "true", **TOKENS_INTROSPECTION}
+    memberships = {"claim.name": MEMBERSHIPS_CLAIM, "full.path": "true", **TOKENS_INTROSPECTION}
     return _scope(
         TENANT_CLAIMS,
         "The user's organizations: memberships with their roles, ids, and the one they work in",

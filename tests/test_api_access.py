@@ -1,0 +1,139 @@
+"""Who reaches what on a jwt API: the SecurityPolicy's authorization rules, evaluated per persona.
+
+`decide` evaluates rules as Envoy Gateway v1.9.0 makes Envoy evaluate them
+(envoyproxy/gateway internal/xds/translator/authorization.go, internal/utils/regex/regex.go): the first
+rule whose operation and principal both match decides, and with none the default action (Deny) does;
+`operation.path` is matched against `:path` with its query, a PathPrefix as
+`^<prefix>(/.*|\\?.*|#.*|;.*|$)` and a RegularExpression as written; methods are any-of; a jwt principal
+needs every listed scope in the token's `scope` and, per claim, one of its values (a StringArray claim:
+one of its elements); clientCIDRs here always match (every rule that uses them lists 0.0.0.0/0 and ::/0).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from components import config
+from components.gateway import apis
+
+ORGS = ["acme", "globex"]
+
+
+@dataclass(frozen=True)
+class Token:
+    scopes: tuple[str, ...]
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+def _path_matches(match: dict[str, Any], path: str) -> bool:
+    if match["type"] == "PathPrefix":
+        expression = "^" + re.escape(match["value"].rstrip("/")) + r"(/.*|\?.*|#.*|;.*|$)"
+    else:
+        expression = match["value"]
+    found = re.fullmatch(expression, path) is not None
+    return found != bool(match.get("invert"))
+
+
+def _principal_matches(principal: dict[str, Any], token: Token | None) -> bool:
+    if "clientCIDRs" in principal:
+        return True
+    if token is None:
+        return False
+    jwt = principal["jwt"]
+    if not set(jwt.get("scopes", [])) <= set(token.scopes):
+        return False
+    for claim in jwt.get("claims", []):
+        value = token.claims.get(claim["name"])
+        held = value if claim.get("valueType") == "StringArray" and isinstance(value, list) else [value]
+        if not set(held) & set(claim["values"]):
+            return False
+    return True
+
+
+def decide(rules: list[dict[str, Any]], method: str, path: str, token: Token | None) -> str:
+    """`token` None: no valid token (the jwt filter has already answered 401 before authorization)."""
+    for rule in rules:
+        operation = rule["operation"]
+        if "methods" in operation and method not in operation["methods"]:
+            continue
+        if "path" in operation and not _path_matches(operation["path"], path):
+            continue
+        if _principal_matches(rule["principal"], token):
+            return str(rule["action"])
+    return "Deny"
+
+
+def member(org: str, role: str = "ORG_USER", *scopes: str) -> Token:
+    return Token(
+        tuple(f"tickets:{s}" for s in scopes or ("read", "write")), {"org_memberships": [f"/orgs/{org}/{role}"]}
+    )
+
+
+def admin(org: str) -> Token:
+    return Token(("tickets:read", "tickets:write", "tickets:admin"), {"org_memberships": [f"/orgs/{org}/ORG_ADMIN"]})
+
+
+PARTNER = Token(("tickets:read",), {"azp": "partner-logistics"})
+STRANGER = Token(("tickets:read", "tickets:write"), {"org_memberships": []})  # a token with no organization
+
+API = config.Api(
+    name="tickets",
+    namespace="helpdesk",
+    service=config.ServiceRef(name="tickets-api", port=8080),
+    auth="jwt",
+    organization_scoped=True,
+    m2m_clients=[config.M2MClient(name="partner-logistics", scopes=["read"])],
+)
+
+CASES = [
+    # (who, token, method, path, expected)
+    ("acme member reads acme", member("acme"), "GET", "/orgs/acme/tickets", "Allow"),
+    ("acme member writes acme", member("acme"), "POST", "/orgs/acme/tickets", "Allow"),
+    ("acme member reads globex", member("acme"), "GET", "/orgs/globex/tickets", "Deny"),
+    ("acme member on a look-alike org", member("acme"), "GET", "/orgs/acmex/tickets", "Deny"),
+    ("acme member outside any org", member("acme"), "GET", "/tickets", "Deny"),
+    ("acme member on acme's admin path", member("acme"), "GET", "/orgs/acme/admin", "Deny"),
+    ("acme member, admin path with a query", member("acme"), "GET", "/orgs/acme/admin?all=1", "Deny"),
+    ("acme manager on acme's admin path", member("acme", "ORG_MANAGER"), "DELETE", "/orgs/acme/admin/x", "Deny"),
+    ("acme admin on acme's admin path", admin("acme"), "DELETE", "/orgs/acme/admin/users/7", "Allow"),
+    ("acme admin on globex's admin path", admin("acme"), "GET", "/orgs/globex/admin", "Deny"),
+    ("acme admin reads globex", admin("acme"), "GET", "/orgs/globex/tickets", "Deny"),
+    ("globex member reads globex", member("globex", "ORG_USER", "read"), "GET", "/orgs/globex/t", "Allow"),
+    ("globex reader writes globex", member("globex", "ORG_USER", "read"), "PUT", "/orgs/globex/t", "Deny"),
+    ("partner reads any org", PARTNER, "GET", "/orgs/globex/tickets", "Allow"),
+    ("partner writes", PARTNER, "POST", "/orgs/globex/tickets", "Deny"),
+    ("partner on an admin path", PARTNER, "GET", "/orgs/acme/admin", "Deny"),
+    ("a token with no organization", STRANGER, "GET", "/orgs/acme/tickets", "Deny"),
+    ("no token", None, "GET", "/orgs/acme/tickets", "Deny"),
+]
+
+
+@pytest.mark.parametrize(("who", "token", "method", "path", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_an_organization_scoped_api_admits_only_that_organizations_people(
+    who: str, token: Token | None, method: str, path: str, expected: str
+) -> None:
+    assert decide(apis.authorization_rules(API, ORGS), method, path, token) == expected
+
+
+def test_a_platform_wide_api_checks_scopes_but_no_organization() -> None:
+    """Without `organizationScoped`, the scope is the whole check (and the admin path holds with a query)."""
+    platform = API.model_copy(update={"organization_scoped": False})
+    rules = apis.authorization_rules(platform, ORGS)
+    assert decide(rules, "GET", "/tickets/1", member("globex")) == "Allow"
+    assert decide(rules, "GET", "/admin?x=1", member("globex")) == "Deny"
+    assert decide(rules, "GET", "/admin?x=1", admin("globex")) == "Allow"
+
+
+def test_only_jwt_apis_are_organization_scoped() -> None:
+    with pytest.raises(ValueError, match="only jwt APIs are organization-scoped"):
+        config.Api(
+            name="weather",
+            namespace="docs",
+            service=config.ServiceRef(name="w", port=80),
+            auth="public",
+            organization_scoped=True,
+        )
