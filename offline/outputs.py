@@ -13,6 +13,7 @@ import orjson
 
 from . import manifests as mf
 from . import yaml_text
+from .access import access_report
 from .order import OrderReport
 from .records import Registration, redact
 from .stack_config import kubernetes_version
@@ -20,7 +21,14 @@ from .stack_config import kubernetes_version
 if TYPE_CHECKING:
     from .preview import PreviewResult
 
-OUTPUT_NAMES = ("resources.json", "manifests", "charts", "validation-report.json", "policy-report.json")
+OUTPUT_NAMES = (
+    "resources.json",
+    "manifests",
+    "charts",
+    "validation-report.json",
+    "access-report.json",
+    "policy-report.json",
+)
 
 
 def clear_outputs(out: Path) -> None:
@@ -87,6 +95,7 @@ def write_outputs(out: Path, result: PreviewResult) -> None:
     (out / "charts").mkdir(exist_ok=True)
     for c in result.charts:
         _dump_yaml(out / "charts" / f"{c.release}.values.yaml", c.redacted)
+    dump_json(out / "access-report.json", access_report(result.manifests))
     counts = Counter(e.result.status for e in result.objects + result.chart_results)
     dump_json(
         out / "validation-report.json",

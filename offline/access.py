@@ -1,0 +1,129 @@
+"""The access matrix: for every HTTPRoute the stack declares, who may enter and which identity headers
+the app behind it receives, and from where (`access-report.json`).
+
+Read from the rendered objects only, as a reviewer would read them: each route's hosts and backend, the
+Envoy Gateway policies that target it (SecurityPolicy: ext_authz through oauth2-proxy, JWT with its
+authorization rules, API keys; BackendTrafficPolicy: rate limits) and the edge's ClientTrafficPolicy,
+whose `earlyRequestHeaders.remove` runs before every auth filter (envoyproxy/gateway v1.9.0
+internal/xds/translator/listener.go, early header mutation): a header it removes can reach an app only
+as the gateway set it. Routes a Helm chart renders (Authentik's login page) are not among the objects.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from policy.gatehouse_contract import PUBLIC_ROUTE_LABEL
+
+from .manifests import Manifest
+
+GATEWAY_SET = "the gateway (route filter, replacing any client value)"
+
+
+def _key(namespace: str, name: str) -> str:
+    return f"{namespace}/{name}"
+
+
+def _policies(manifests: list[Manifest]) -> dict[str, dict[str, dict[str, Any]]]:
+    """`<namespace>/<route>` -> policy kind -> the policy's spec (one of each kind per route)."""
+    found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for m in manifests:
+        if m.kind in ("SecurityPolicy", "BackendTrafficPolicy"):
+            for target in m.redacted["spec"].get("targetRefs", []):
+                if target.get("kind") == "HTTPRoute":
+                    found[_key(m.namespace or "", target["name"])][m.kind] = m.redacted["spec"]
+    return found
+
+
+def _stripped(manifests: list[Manifest]) -> set[str]:
+    removed: set[str] = set()
+    for m in manifests:
+        if m.kind == "ClientTrafficPolicy":
+            early = m.redacted["spec"].get("headers", {}).get("earlyRequestHeaders", {})
+            removed |= {h.lower() for h in early.get("remove", [])}
+    return removed
+
+
+def _rule(rule: dict[str, Any]) -> dict[str, Any]:
+    jwt = rule["principal"].get("jwt", {})
+    operation = rule.get("operation", {})
+    return {
+        "name": rule["name"],
+        "action": rule["action"],
+        "methods": operation.get("methods", ["*"]),
+        "path": operation.get("path", {"type": "PathPrefix", "value": "/"}),
+        "scopes": jwt.get("scopes", []),
+        "claims": {c["name"]: c["values"] for c in jwt.get("claims", [])},
+        **({"clients": rule["principal"]["clientCIDRs"]} if "clientCIDRs" in rule["principal"] else {}),
+    }
+
+
+def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    spec = route.redacted["spec"]
+    security = policies.get("SecurityPolicy", {})
+    headers: dict[str, str] = {}
+    who: dict[str, Any]
+    if "extAuth" in security:
+        who = {"access": "sso", "who": "anyone signed in through oauth2-proxy (any identity Dex accepts)"}
+        headers |= {h: "oauth2-proxy's answer (ext_authz)" for h in security["extAuth"]["http"]["headersToBackend"]}
+    elif "jwt" in security:
+        (provider,) = security["jwt"]["providers"]
+        rules = security.get("authorization", {})
+        who = {
+            "access": "jwt",
+            "issuer": provider["issuer"],
+            "audiences": provider.get("audiences", []),
+            "defaultAction": rules.get("defaultAction", "Deny"),
+            "rules": [_rule(r) for r in rules.get("rules", [])],
+        }
+        headers |= {c["header"]: f"verified token claim '{c['claim']}'" for c in provider.get("claimToHeaders", [])}
+    elif "apiKeyAuth" in security:
+        keys = security["apiKeyAuth"]
+        who = {"access": "apiKey", "keySecrets": [ref["name"] for ref in keys["credentialRefs"]]}
+        if "forwardClientIDHeader" in keys:
+            headers[keys["forwardClientIDHeader"]] = "the API key's client id"
+    elif all(not rule.get("backendRefs") for rule in spec.get("rules", [])):
+        who = {"access": "redirect", "who": "anyone: no backend, every request is answered with a redirect"}
+    elif route.redacted["metadata"].get("labels", {}).get(PUBLIC_ROUTE_LABEL) == "true":
+        who = {"access": "public", "who": "anyone"}
+    else:
+        who = {"access": "unprotected", "who": "anyone (no policy, not labelled public)"}
+    limits = policies.get("BackendTrafficPolicy", {}).get("rateLimit", {}).get("global", {}).get("rules", [])
+    if limits:
+        who["rateLimits"] = [rule["limit"] for rule in limits]
+    for rule in spec.get("rules", []):
+        for f in rule.get("filters", []):
+            for change in f.get("requestHeaderModifier", {}).get("set", []):
+                headers[change["name"].lower()] = GATEWAY_SET
+    return {
+        "route": _key(route.namespace or "", route.name),
+        "hosts": spec.get("hostnames", ["*"]),
+        "listeners": sorted({ref.get("sectionName", "") for ref in spec.get("parentRefs", [])}),
+        "backends": sorted(
+            f"{ref['name']}:{ref['port']}" for rule in spec.get("rules", []) for ref in rule.get("backendRefs", [])
+        ),
+        **who,
+        "identityHeaders": dict(sorted(headers.items())),
+    }
+
+
+def access_report(manifests: list[Manifest]) -> dict[str, Any]:
+    policies = _policies(manifests)
+    routes = [m for m in manifests if m.kind == "HTTPRoute"]
+    entries = sorted(
+        (_entry(r, policies.get(_key(r.namespace or "", r.name), {})) for r in routes), key=lambda e: e["route"]
+    )
+    return {"strippedFromClients": sorted(_stripped(manifests)), "routes": entries}
+
+
+def client_reachable(report: dict[str, Any]) -> list[str]:
+    """`<route>: <header>` for each identity header an app receives that a client could send too: neither
+    removed at the edge nor replaced by the gateway (JWT `claimToHeaders` appends to a client's value)."""
+    stripped = set(report["strippedFromClients"])
+    return [
+        f"{entry['route']}: {header}"
+        for entry in report["routes"]
+        for header, source in entry["identityHeaders"].items()
+        if header.lower() not in stripped and source != GATEWAY_SET
+    ]
