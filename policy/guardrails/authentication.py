@@ -204,4 +204,29 @@ securitypolicy_fail_closed = ResourceValidationPolicy(
 )
 
 
-POLICIES = [httproute_auth_required, edge_strips_identity_headers, securitypolicy_fail_closed]
+@for_types(SECURITY_POLICY_TYPE)
+def _denies_by_default(args: ResourceValidationArgs, report: Report) -> None:
+    authorization = mapping(object_spec(args.props).get("authorization"))
+    if authorization and authorization.get("defaultAction", "Deny") != "Deny":
+        report(
+            f"{describe(args.resource_type, args.props, args.name)} sets authorization.defaultAction: "
+            f"{authorization.get('defaultAction')}; a request no rule matches must be denied"
+        )
+
+
+securitypolicy_denies_by_default = ResourceValidationPolicy(
+    name="securitypolicy-denies-by-default",
+    description="Authorization denies what no rule allows: a SecurityPolicy's authorization.defaultAction is Deny "
+    "(Envoy Gateway's default when unset).",
+    validate=_denies_by_default,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="Envoy Gateway", reference="SecurityPolicy authorization.defaultAction"),
+)
+
+
+POLICIES = [
+    httproute_auth_required,
+    edge_strips_identity_headers,
+    securitypolicy_fail_closed,
+    securitypolicy_denies_by_default,
+]

@@ -3,6 +3,8 @@ violation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from edge_fixtures import edge_world, sso_policy
 from guardrails import authentication
 from policy_fixtures import DOMAIN, SECURITY_POLICY, covers, meta, named, without
@@ -133,3 +135,22 @@ def test_securitypolicy_fail_closed() -> None:
         "SecurityPolicy 'storefront/shop-sso' sets extAuth.failOpen: true; requests would pass unauthenticated "
         "whenever the auth service is down"
     ]
+
+
+def _authorizing(authorization: dict[str, Any] | None) -> dict[str, Any]:
+    policy = sso_policy()
+    if authorization is not None:
+        policy["spec"]["authorization"] = authorization
+    return policy
+
+
+@covers(authentication.securitypolicy_denies_by_default)
+def test_securitypolicy_denies_by_default() -> None:
+    policy = authentication.securitypolicy_denies_by_default
+    assert check(policy, SECURITY_POLICY, _authorizing({"defaultAction": "Allow", "rules": []})) == [
+        "SecurityPolicy 'storefront/shop-sso' sets authorization.defaultAction: Allow; a request no rule matches "
+        "must be denied"
+    ]
+    assert check(policy, SECURITY_POLICY, _authorizing({"defaultAction": "Deny"})) == []
+    assert check(policy, SECURITY_POLICY, _authorizing({"rules": []})) == []  # unset: Envoy Gateway denies
+    assert check(policy, SECURITY_POLICY, _authorizing(None)) == []

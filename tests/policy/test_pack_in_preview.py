@@ -280,6 +280,7 @@ EXPECTED = {
     "edge-strips-identity-headers": "rogue-security-policy",
     "route-host-dns-and-tls": "rogue-route-steal-a",
     "securitypolicy-fail-closed": "rogue-security-policy",
+    "securitypolicy-denies-by-default": "rogue-security-policy",
     "dns-record-in-allowed-zone": "rogue-dns",
     "generated-credentials-only-in-secrets": "rogue-config",
     "no-credentials-in-configmaps": "rogue-config",
