@@ -137,3 +137,10 @@ def test_only_jwt_apis_are_organization_scoped() -> None:
             auth="public",
             organization_scoped=True,
         )
+
+
+def test_rule_names_stay_unique_whatever_the_organizations_are_called() -> None:
+    """envoyproxy/gateway v1.9.0 internal/xds/translator/authorization.go names each rule's RBAC matcher
+    action after the rule: organizations named like the shared rules must not make two alike."""
+    names = [rule["name"] for rule in apis.authorization_rules(API, ["admin", "partners", "paths", "acme"])]
+    assert len(names) == len(set(names))

@@ -394,10 +394,10 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
     if tickets.get("organizationScoped"):  # per organization: see test_api_access.py
         orgs = sorted(o["name"] for o in stack_config(stack)["gatehouse:organizations"])
         assert [r["name"] for r in spec["authorization"]["rules"]] == [
-            *(f"{o}-admin" for o in orgs),
+            *(f"org:{o}:admin" for o in orgs),
             "admin-paths",
-            *(f"{o}-write" for o in orgs),
-            *(f"{o}-read" for o in orgs),
+            *(f"org:{o}:write" for o in orgs),
+            *(f"org:{o}:read" for o in orgs),
         ]
     else:
         assert [r["name"] for r in spec["authorization"]["rules"]] == ["admin", "write", "read"]

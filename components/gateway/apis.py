@@ -41,9 +41,14 @@ CORS_MAX_AGE = "1h"  # browsers cap preflight caching anyway (Chromium: 2h)
 AFTER_PREFIX = r"(/.*|\?.*|#.*|;.*|$)"
 
 
+def _admin_paths(api: config.Api) -> str:
+    """Any admin path prefix, and what may follow it in `:path`."""
+    return "(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
+
+
 def admin_path_regex(api: config.Api) -> str:
     """Matches every admin path prefix as `:path` carries it: `/admin`, `/admin/...`, `/admin?...`, `/admin;...`."""
-    return "^(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
+    return "^" + _admin_paths(api)
 
 
 def _rule(name: str, operation: dict[str, Any], principal: dict[str, Any], action: str = "Allow") -> dict[str, Any]:
@@ -86,14 +91,16 @@ def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[s
     """An organization-scoped API: `/orgs/<slug>/...` only for a token whose `org_memberships` names that
     organization, its admin paths only with its ORG_ADMIN group and the admin scope; partner clients
     (by `azp`) with their scopes on any organization's paths but the admin ones. Envoy Gateway's claim
-    values are fixed strings (no claim-to-path comparison), hence one rule per organization."""
-    admin_paths = "(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
+    values are fixed strings (no claim-to-path comparison), hence one rule per organization. Rule names
+    are `org:<slug>:<scope>`, `partners:<scope>` and `admin-paths`: a slug (a DNS label) never makes two
+    alike."""
+    admin_paths = _admin_paths(api)
     rules = []
     if "admin" in api.scopes:
         for org in organizations:
             path = _regex("^" + re.escape(organization_group(org)) + admin_paths)
             admins = _memberships([organization_group(org, ADMIN_ROLE)])
-            rules.append(_rule(f"{org}-admin", {"path": path}, _token(api, "admin", admins)))
+            rules.append(_rule(f"org:{org}:admin", {"path": path}, _token(api, "admin", admins)))
     anyone = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
     every_admin_path = {"path": _regex("^" + re.escape(organization_group("")) + "[^/?#;]+" + admin_paths)}
     rules.append(_rule("admin-paths", every_admin_path, anyone, action="Deny"))  # all but the admins above
@@ -103,12 +110,12 @@ def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[s
         for org in organizations:
             members = _memberships([organization_group(org, role) for role in ORG_ROLES])
             operation = {"methods": methods, "path": {"type": "PathPrefix", "value": organization_group(org)}}
-            rules.append(_rule(f"{org}-{scope}", operation, _token(api, scope, members)))
+            rules.append(_rule(f"org:{org}:{scope}", operation, _token(api, scope, members)))
         partners = sorted(c.name for c in api.m2m_clients if scope in c.scopes)
         if partners:
             operation = {"methods": methods, "path": {"type": "PathPrefix", "value": f"/{ORGS_GROUP}"}}
             clients = [{"name": PARTNER_CLAIM, "values": partners}]
-            rules.append(_rule(f"partners-{scope}", operation, _token(api, scope, clients)))
+            rules.append(_rule(f"partners:{scope}", operation, _token(api, scope, clients)))
     return rules
 
 
