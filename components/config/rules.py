@@ -62,7 +62,7 @@ def _platform_org(stack: StackConfig) -> list[Problem]:
     github = stack.identity.connectors.github
     if github is None:
         return []
-    tenants = sorted({t.name for t in stack.tenants if t.repo.split("/", 1)[0] == github.platform_org})
+    tenants = sorted({t.name for t in stack.tenants if t.repo_owner == github.platform_org})
     if not tenants:
         return []
     where = ("identity", "connectors", "github", "platformOrg")
@@ -87,7 +87,7 @@ def _github_orgs_apart_from_authentik(stack: StackConfig) -> list[Problem]:
     problems += [
         Problem(("tenants", i, "repo"), message)
         for i, t in enumerate(stack.tenants)
-        if not t.groups and t.repo.split("/", 1)[0] == AUTHENTIK_GROUP_PREFIX
+        if not t.groups and t.repo_owner == AUTHENTIK_GROUP_PREFIX
     ]
     return problems
 

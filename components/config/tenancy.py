@@ -58,10 +58,15 @@ class Tenant(Model):
         return [self.name, *(f"{self.name}-{suffix}" for suffix in self.namespaces)]
 
     @property
+    def repo_owner(self) -> str:
+        """The GitHub organization (or user) owning the tenant's repository."""
+        return self.repo.split("/", 1)[0]
+
+    @property
     def oidc_groups(self) -> list[str]:
         """Explicit `groups`, or `<repo's GitHub org>:<name>`: the group Dex's GitHub connector emits for
         the team named after the tenant in the org owning its repo (Dex lists that team, see dex.py)."""
-        return self.groups or [f"{self.repo.split('/', 1)[0]}:{self.name}"]
+        return self.groups or [f"{self.repo_owner}:{self.name}"]
 
     @model_validator(mode="after")
     def _namespaces_are_free(self) -> Tenant:
