@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 DEX_NAMESPACE = "identity"
 DEX_SERVICE = "dex"  # the dex chart names its Service after the release
 DEX_HTTP_PORT = 5556
+GOOGLE_CONNECTOR = "google"  # Dex's connector id for Google (identity/dex.py), in `federated_claims`
 KEYCLOAK_NAMESPACE = "keycloak"
 KEYCLOAK_NAME = "keycloak"  # the keycloakx release (and fullname)
 KEYCLOAK_SERVICE = f"{KEYCLOAK_NAME}-http"  # keycloakx templates/service-http.yaml: `<fullname>-http`
@@ -30,6 +31,12 @@ ORGS_GROUP = "orgs"
 ADMIN_ROLE = "ORG_ADMIN"
 ORG_ROLES = (ADMIN_ROLE, "ORG_MANAGER", "ORG_USER")
 MEMBERSHIPS_CLAIM = "org_memberships"
+
+
+# Envoy Gateway's OIDC filter on an organization app's own host: where Keycloak returns the code, and
+# where the app's session ends (off the app's own `/logout`, which EG would otherwise intercept)
+APP_CALLBACK_PATH = "/oauth2/callback"
+APP_LOGOUT_PATH = "/oauth2/logout"
 
 
 def organization_group(organization: str, role: str | None = None) -> str:
@@ -52,6 +59,11 @@ class IdentityEndpoints(BaseModel):
     oauth2_proxy_redirect_uri: str
     public_hosts: list[str]
     organizations: list[str] = []  # the organizations' slugs, whose role groups tokens carry
+    # platform group -> its names in Dex's `groups` claim (staff apps admit by them)
+    staff_groups: dict[str, list[str]] = {}
+    admin_group: str = ""  # the platform group of the platform's admins (identity.platformGroups.admins)
+    operator_group: str = ""
+    workspace_connector: str | None = None  # Dex's Google connector, when staff sign in with Google
 
 
 def identity_endpoints(stack: IdentitySettings) -> IdentityEndpoints:
@@ -64,11 +76,36 @@ def identity_endpoints(stack: IdentitySettings) -> IdentityEndpoints:
         oauth2_proxy_redirect_uri=oauth2_proxy_redirect_uri(stack),
         public_hosts=identity_hosts(stack),
         organizations=sorted(org.name for org in stack.organizations),
+        staff_groups={group: connector_groups(stack, group) for group in platform_groups(stack)},
+        admin_group=stack.identity.platform_groups.admins,
+        operator_group=stack.identity.platform_groups.operators,
+        workspace_connector=GOOGLE_CONNECTOR if stack.identity.connectors.google else None,
     )
+
+
+def platform_groups(stack: IdentitySettings) -> list[str]:
+    groups = stack.identity.platform_groups
+    return [groups.admins, groups.operators, groups.engineering]
+
+
+def connector_groups(stack: IdentitySettings, group: str) -> list[str]:
+    """A platform group as each Dex connector names it: `authentik:<group>`, and `<platform-org>:<team>` for
+    the platform's own GitHub organization only (a tenant's org may have a team of the same name)."""
+    from .config import AUTHENTIK_GROUP_PREFIX  # here: config's rules import the gateway, which imports this
+
+    names = [f"{AUTHENTIK_GROUP_PREFIX}:{group}"]
+    github = stack.identity.connectors.github
+    if github:
+        names.append(f"{github.platform_org}:{group}")
+    return names
 
 
 def https(site: Site, label: str) -> str:
     return f"https://{site.host(label)}"
+
+
+def app_callback(site: Site, host_label: str) -> str:
+    return f"{https(site, host_label)}{APP_CALLBACK_PATH}"
 
 
 def dex_issuer(stack: IdentitySettings) -> str:

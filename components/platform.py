@@ -49,6 +49,7 @@ def identity_settings(stack: config.StackConfig) -> IdentitySettings:
         identity=stack.identity,
         argocd=stack.argocd,
         apps=stack.apps,
+        access=config.app_access(stack),
         apis=stack.apis,
         organizations=stack.organizations,
         tenants=stack.tenants,
@@ -64,6 +65,7 @@ def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> 
         network=stack.network,
         resolve_domain_to_gateway=stack.cluster.resolve_domain_to_gateway,
         apps=stack.apps,
+        access=config.app_access(stack),
         apis=stack.apis,
         identity=identity,
     )
@@ -119,6 +121,7 @@ def build(stack: config.StackConfig) -> None:
                 cloudflare_token,
                 identity.clients["oauth2-proxy"].secret,
                 tenant_namespaces,
+                identity.app_client_secrets,
             ),
             opts,
         )

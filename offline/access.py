@@ -2,8 +2,10 @@
 the app behind it receives, and from where (`access-report.json`).
 
 Read from the rendered objects only, as a reviewer would read them: each route's hosts and backend, the
-Envoy Gateway policies that target it (SecurityPolicy: ext_authz through oauth2-proxy, JWT with its
-authorization rules, API keys; BackendTrafficPolicy: rate limits) and the edge's ClientTrafficPolicy,
+Envoy Gateway policies that target it (SecurityPolicy: ext_authz through oauth2-proxy, OIDC, JWT with its
+authorization rules, API keys; BackendTrafficPolicy: rate limits; EnvoyExtensionPolicy: the identity
+filter, which sets headers from the verified token and removes session cookies) and the edge's
+ClientTrafficPolicy,
 whose `earlyRequestHeaders.remove` runs before every auth filter (envoyproxy/gateway v1.9.0
 internal/xds/translator/listener.go, early header mutation): a header it removes can reach an app only
 as the gateway set it. Routes a Helm chart renders (Authentik's login page) are not among the objects.
@@ -19,6 +21,9 @@ from policy.gatehouse_contract import PUBLIC_ROUTE_LABEL
 from .manifests import Manifest
 
 GATEWAY_SET = "the gateway (route filter, replacing any client value)"
+IDENTITY_FILTER = "the identity filter, from the verified token (replacing any client value)"
+REPLACED = (GATEWAY_SET, IDENTITY_FILTER)
+POLICY_KINDS = ("SecurityPolicy", "BackendTrafficPolicy", "EnvoyExtensionPolicy")
 
 
 def _key(namespace: str, name: str) -> str:
@@ -29,7 +34,7 @@ def _policies(manifests: list[Manifest]) -> dict[str, dict[str, dict[str, Any]]]
     """`<namespace>/<route>` -> policy kind -> the policy's spec (one of each kind per route)."""
     found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for m in manifests:
-        if m.kind in ("SecurityPolicy", "BackendTrafficPolicy"):
+        if m.kind in POLICY_KINDS:
             for target in m.redacted["spec"].get("targetRefs", []):
                 if target.get("kind") == "HTTPRoute":
                     found[_key(m.namespace or "", target["name"])][m.kind] = m.redacted["spec"]
@@ -59,43 +64,81 @@ def _rule(rule: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    spec = route.redacted["spec"]
-    security = policies.get("SecurityPolicy", {})
+def _token_rules(security: dict[str, Any]) -> dict[str, Any]:
+    (provider,) = security["jwt"]["providers"]
+    rules = security.get("authorization", {})
+    return {
+        "issuer": provider["issuer"],
+        "audiences": provider.get("audiences", []),
+        "defaultAction": rules.get("defaultAction", "Deny"),
+        "rules": [_rule(r) for r in rules.get("rules", [])],
+    }
+
+
+def _who(route: Manifest, security: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Who may enter, and the headers the SecurityPolicy sets (before the route and identity filter)."""
     headers: dict[str, str] = {}
-    who: dict[str, Any]
-    if "extAuth" in security:
-        who = {"access": "sso", "who": "anyone signed in through oauth2-proxy (any identity Dex accepts)"}
-        headers |= {h: "oauth2-proxy's answer (ext_authz)" for h in security["extAuth"]["http"]["headersToBackend"]}
-    elif "jwt" in security:
+    if "jwt" in security:
         (provider,) = security["jwt"]["providers"]
-        rules = security.get("authorization", {})
-        who = {
-            "access": "jwt",
-            "issuer": provider["issuer"],
-            "audiences": provider.get("audiences", []),
-            "defaultAction": rules.get("defaultAction", "Deny"),
-            "rules": [_rule(r) for r in rules.get("rules", [])],
-        }
         headers |= {c["header"]: f"verified token claim '{c['claim']}'" for c in provider.get("claimToHeaders", [])}
-    elif "apiKeyAuth" in security:
+    if "extAuth" in security:
+        headers |= {h: "oauth2-proxy's answer (ext_authz)" for h in security["extAuth"]["http"]["headersToBackend"]}
+        if "jwt" not in security:
+            return {"access": "sso", "who": "anyone signed in through oauth2-proxy (any identity Dex accepts)"}, headers
+        return {"access": "sso", "audience": "staff", "signIn": "oauth2-proxy (Dex)", **_token_rules(security)}, headers
+    if "oidc" in security:
+        signs_in = f"OIDC on this host (client {security['oidc']['clientID']})"
+        return {"access": "sso", "audience": "organization", "signIn": signs_in, **_token_rules(security)}, headers
+    if "jwt" in security:
+        return {"access": "jwt", **_token_rules(security)}, headers
+    if "apiKeyAuth" in security:
         keys = security["apiKeyAuth"]
-        who = {"access": "apiKey", "keySecrets": [ref["name"] for ref in keys["credentialRefs"]]}
         if "forwardClientIDHeader" in keys:
             headers[keys["forwardClientIDHeader"]] = "the API key's client id"
-    elif all(not rule.get("backendRefs") for rule in spec.get("rules", [])):
-        who = {"access": "redirect", "who": "anyone: no backend, every request is answered with a redirect"}
-    elif route.redacted["metadata"].get("labels", {}).get(PUBLIC_ROUTE_LABEL) == "true":
-        who = {"access": "public", "who": "anyone"}
-    else:
-        who = {"access": "unprotected", "who": "anyone (no policy, not labelled public)"}
+        return {"access": "apiKey", "keySecrets": [ref["name"] for ref in keys["credentialRefs"]]}, headers
+    spec = route.redacted["spec"]
+    if all(not rule.get("backendRefs") for rule in spec.get("rules", [])):
+        return {"access": "redirect", "who": "anyone: no backend, every request is answered with a redirect"}, headers
+    if route.redacted["metadata"].get("labels", {}).get(PUBLIC_ROUTE_LABEL) == "true":
+        return {"access": "public", "who": "anyone"}, headers
+    return {"access": "unprotected", "who": "anyone (no policy, not labelled public)"}, headers
+
+
+def _identity_filter(extension: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """The headers the identity filter sets (lua/identity.lua, from its filter context) and the cookie
+    prefixes it keeps from the app."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for lua in extension.get("lua", []):
+        context = lua.get("filterContext", {})
+        for key in ("groupsHeader", "roleHeader"):
+            if key in context:
+                headers[context[key]] = IDENTITY_FILTER
+        if "organizations" in context:
+            headers |= {"x-org-slug": IDENTITY_FILTER, "x-org-roles": IDENTITY_FILTER}
+        cookies += context.get("dropCookies", [])
+    return headers, cookies
+
+
+def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    spec = route.redacted["spec"]
+    who, headers = _who(route, policies.get("SecurityPolicy", {}))
+    filtered, cookies = _identity_filter(policies.get("EnvoyExtensionPolicy", {}))
+    headers |= filtered
     limits = policies.get("BackendTrafficPolicy", {}).get("rateLimit", {}).get("global", {}).get("rules", [])
     if limits:
         who["rateLimits"] = [rule["limit"] for rule in limits]
+    removed: list[set[str]] = []
     for rule in spec.get("rules", []):
+        dropped: set[str] = set()
         for f in rule.get("filters", []):
-            for change in f.get("requestHeaderModifier", {}).get("set", []):
+            modifier = f.get("requestHeaderModifier", {})
+            dropped |= {h.lower() for h in modifier.get("remove", [])}
+            for change in modifier.get("set", []):
                 headers[change["name"].lower()] = GATEWAY_SET
+        removed.append(dropped)
+    # a header every rule removes never reaches the app (route filters run after every auth filter)
+    kept_from_app = set.intersection(*removed) if removed else set()
     return {
         "route": _key(route.namespace or "", route.name),
         "hosts": spec.get("hostnames", ["*"]),
@@ -104,7 +147,12 @@ def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, An
             f"{ref['name']}:{ref['port']}" for rule in spec.get("rules", []) for ref in rule.get("backendRefs", [])
         ),
         **who,
-        "identityHeaders": dict(sorted(headers.items())),
+        "identityHeaders": {h: source for h, source in sorted(headers.items()) if h.lower() not in kept_from_app},
+        **(
+            {"keptFromApp": {"headers": sorted(kept_from_app), "cookies": sorted(cookies)}}
+            if kept_from_app or cookies
+            else {}
+        ),
     }
 
 
@@ -125,5 +173,5 @@ def client_reachable(report: dict[str, Any]) -> list[str]:
         f"{entry['route']}: {header}"
         for entry in report["routes"]
         for header, source in entry["identityHeaders"].items()
-        if header.lower() not in stripped and source != GATEWAY_SET
+        if header.lower() not in stripped and source not in REPLACED
     ]

@@ -47,7 +47,9 @@ def _principal_matches(principal: dict[str, Any], token: Token | None) -> bool:
     if not set(jwt.get("scopes", [])) <= set(token.scopes):
         return False
     for claim in jwt.get("claims", []):
-        value = token.claims.get(claim["name"])
+        value: Any = token.claims
+        for part in claim["name"].split("."):  # a nested claim's dot path
+            value = value.get(part) if isinstance(value, dict) else None
         held = value if claim.get("valueType") == "StringArray" and isinstance(value, list) else [value]
         if not set(held) & set(claim["values"]):
             return False
@@ -57,7 +59,7 @@ def _principal_matches(principal: dict[str, Any], token: Token | None) -> bool:
 def decide(rules: list[dict[str, Any]], method: str, path: str, token: Token | None) -> str:
     """`token` None: no valid token (the jwt filter has already answered 401 before authorization)."""
     for rule in rules:
-        operation = rule["operation"]
+        operation = rule.get("operation", {})
         if "methods" in operation and method not in operation["methods"]:
             continue
         if "path" in operation and not _path_matches(operation["path"], path):

@@ -570,6 +570,51 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "gatehouse:identity.connectors.github.platformOrg",
         "'acme-corp' owns the repositories of tenants 'helpdesk', 'payments': it must be the platform's own",
     ),
+    # who may enter an app (issue 18)
+    (
+        "staff group not a platform group",
+        _set("apps[0].staffGroups", ["platform-admins", "acme-admins"]),
+        "gatehouse:apps[0].staffGroups[1]",
+        "'acme-admins' is not a platform group",
+    ),
+    (
+        "unknown organization on an app",
+        _set("apps[2].organizations", ["umbrella"]),
+        "gatehouse:apps[2].organizations[0]",
+        "unknown organization 'umbrella'",
+    ),
+    (
+        "organization field on a staff app",
+        _set("apps[0].orgRoles", ["ORG_ADMIN"]),
+        "gatehouse:apps[0].orgRoles",
+        "a field of the other audience (this app's: staff, the default)",
+    ),
+    (
+        "staff field on an organization app",
+        _set("apps[2].staffGroups", ["platform-admins"]),
+        "gatehouse:apps[2].staffGroups",
+        "a field of the 'staff' audience (audience: organization)",
+    ),
+    ("nobody could enter", _set("apps[2].orgRoles", []), "gatehouse:apps[2].orgRoles", "empty: nobody could enter"),
+    ("unknown organization role", _set("apps[2].orgRoles", ["OWNER"]), "gatehouse:apps[2].orgRoles[0]", "ORG_ADMIN"),
+    (
+        "public app with an audience",
+        _set("apps[2].auth", "public"),
+        "gatehouse:apps[2].audience",
+        "a public app admits everyone: it has no audience",
+    ),
+    (
+        "organization app outside a tenant",
+        _set("apps[0].audience", "organization"),
+        "gatehouse:apps[0].audience",
+        "an organization app there names its organizations",
+    ),
+    (
+        "app client named like a partner",
+        _set("apis[1].m2mClients[0].name", "app-shop"),
+        "gatehouse:apps[1].name",
+        "its Keycloak client 'app-shop' is also a partner's name",
+    ),
 ]
 
 
@@ -699,10 +744,10 @@ def test_private_ranges_may_be_set(staging: dict[str, Any]) -> None:
 
 
 def test_the_realm_s_own_clients_are_reserved(staging: dict[str, Any]) -> None:
-    from components.identity.realm import GOOGLE_SECRET_KEY, m2m_clients, realm
+    from components.identity.realm import GOOGLE_SECRET_KEY, app_clients, m2m_clients, realm
 
     parsed = identity_settings(_load(staging))
-    own = {c["clientId"] for c in realm(parsed)["clients"]} - set(m2m_clients(parsed))
+    own = {c["clientId"] for c in realm(parsed)["clients"]} - set(m2m_clients(parsed)) - set(app_clients(parsed))
     assert own == {"organizations", "portal"}
     assert own | {GOOGLE_SECRET_KEY} <= config.RESERVED_CLIENT_IDS
 

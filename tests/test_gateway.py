@@ -309,7 +309,13 @@ def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None
             "earlyRequestHeaders"
         ]["remove"]
     )
-    sso_apps = [a for a in config["gatehouse:apps"] if a.get("auth", "sso") == "sso"]
+    tenant_namespaces = {ns for t in config["gatehouse:tenants"] for ns in [t["name"]]}
+    sso_apps = [
+        a
+        for a in config["gatehouse:apps"]
+        if a.get("auth", "sso") == "sso"
+        and a.get("audience", "staff" if a["namespace"] not in tenant_namespaces else "organization") == "staff"
+    ]
     assert sso_apps
     for app in sso_apps:
         host = f"{app.get('host', app['name'])}.{domain}"
@@ -327,7 +333,9 @@ def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None
         assert ext["http"]["path"] == "/_extauth"
         assert {"cookie", "x-auth-request-redirect"} <= set(ext["headersToExtAuth"])
         forwarded = set(ext["http"]["headersToBackend"])
-        assert forwarded <= stripped, "a header the app trusts could come from the client"
+        removed = set(route["spec"]["rules"][0]["filters"][0]["requestHeaderModifier"]["remove"])
+        assert forwarded - removed <= stripped, "a header the app trusts could come from the client"
+        assert "authorization" in removed  # the Dex ID token the gateway checked stays at the gateway
         grant = one(result, "ReferenceGrant", f"sso-from-{app['namespace']}", "oauth2-proxy")["spec"]
         assert grant["from"] == [
             {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": app["namespace"]}
@@ -339,7 +347,7 @@ def test_seed_004_every_sso_app_is_reachable_only_through_login(preview) -> None
             assert proxy["enabled"] is True
             assert proxy["header_name"].lower() in forwarded
             trusted = {h.split(":")[1].lower() for h in proxy["headers"].split()}
-            assert trusted <= forwarded
+            assert trusted <= stripped
             assert ini["server"]["root_url"] == f"https://{host}"
             netpol = one(result, "NetworkPolicy", "grafana-from-gateway-only", app["namespace"])
             peer = netpol["spec"]["ingress"][0]["from"][0]
@@ -551,7 +559,7 @@ def test_sso_apps_in_many_namespaces_each_get_their_own_grant(tmp_path: Path) ->
     ]
     config["gatehouse:tenants"] += [{**t, "size": "small"} for t in tenants]
     config["gatehouse:apps"] += [
-        {"name": f"web{i:02d}", "namespace": t["name"], "service": {"name": "web", "port": 8080}}
+        {"name": f"web{i:02d}", "namespace": t["name"], "service": {"name": "web", "port": 8080}, "audience": "staff"}
         for i, t in enumerate(tenants)
     ]
     result, printed = run_preview(program_with_stack(tmp_path, "staging", config), tmp_path / "out", stack="staging")

@@ -880,7 +880,12 @@ def test_realm_secrets_are_substituted_from_the_client_secrets_secret(staging: P
     (container,) = job["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e for e in container["env"]}
     used = set(re.findall(r"\$\(env:([A-Z0-9_]+)\)", json.dumps(the_realm(staging))))
-    assert used == {"GOOGLE_CLIENT_SECRET", "M2M_PARTNER_LOGISTICS_SECRET"}
+    assert used == {
+        "GOOGLE_CLIENT_SECRET",
+        "CLIENT_PARTNER_LOGISTICS_SECRET",
+        "CLIENT_APP_SHOP_SECRET",
+        "CLIENT_APP_HELPDESK_SECRET",
+    }
     data = one(staging, "Secret", "keycloak-client-secrets")["stringData"]
     for variable in used:
         ref = env[variable]["valueFrom"]["secretKeyRef"]
@@ -896,7 +901,7 @@ def _clients(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_spa_and_partner_clients(staging: ProgramRun) -> None:
     r = the_realm(staging)
     clients = _clients(r)
-    assert set(clients) == {"organizations", "portal", "partner-logistics"}
+    assert set(clients) == {"organizations", "portal", "partner-logistics", "app-shop", "app-helpdesk"}
     spa = clients["portal"]
     assert spa["publicClient"] is True and spa["standardFlowEnabled"] is True
     assert spa["attributes"]["pkce.code.challenge.method"] == "S256"
@@ -907,7 +912,7 @@ def test_spa_and_partner_clients(staging: ProgramRun) -> None:
     assert sorted(spa["optionalClientScopes"]) == sorted(["offline_access", *api_scopes])
     partner = clients["partner-logistics"]
     assert partner["serviceAccountsEnabled"] is True and partner["publicClient"] is False
-    assert partner["secret"] == "$(env:M2M_PARTNER_LOGISTICS_SECRET)"
+    assert partner["secret"] == "$(env:CLIENT_PARTNER_LOGISTICS_SECRET)"
     assert partner["defaultClientScopes"] == ["basic", "assets:write"]
     for client in clients.values():  # no password grant, no implicit flow, anywhere
         assert client["directAccessGrantsEnabled"] is False and client["implicitFlowEnabled"] is False
@@ -1164,7 +1169,7 @@ def test_the_realm_for_n_organizations(bigger: tuple[dict[str, Any], ProgramRun]
     assert r["groups"] == [{"name": "orgs", "path": "/orgs", "subGroups": expected}]
     assert list(r["roles"]) == ["client"] and list(r["roles"]["client"]) == ["organizations"]
     assert [role["name"] for role in r["roles"]["client"]["organizations"]] == [*ORG_ROLES, "PARTNER"]
-    assert set(_clients(r)) == {"organizations", "portal", "partner-logistics"}
+    assert set(_clients(r)) == {"organizations", "portal", "partner-logistics", "app-shop", "app-helpdesk"}
     ids = [g["attributes"]["org_id"][0] for g in r["groups"][0]["subGroups"]]
     assert len(set(ids)) == 7 and all(re.fullmatch(UUID, i) for i in ids)
     # every organization's admins, each in that organization's ORG_ADMIN group
@@ -1211,7 +1216,7 @@ def test_connectors_follow_the_config(tmp_path: Path) -> None:
     assert r["identityProviders"] == []
     (container,) = objects(run, "Job")[0]["spec"]["template"]["spec"]["containers"]
     substituted = {e["name"] for e in container["env"] if e["name"].endswith("_SECRET")}
-    assert substituted == {"M2M_PARTNER_LOGISTICS_SECRET"}
+    assert substituted == {"CLIENT_PARTNER_LOGISTICS_SECRET", "CLIENT_APP_SHOP_SECRET", "CLIENT_APP_HELPDESK_SECRET"}
 
 
 def _policy(run: ProgramRun) -> list[str]:

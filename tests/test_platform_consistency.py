@@ -90,7 +90,7 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
     # keycloakx templates/service-http.yaml: `<fullname>-http`, in the release's namespace
     (chart,) = [c for c in map(chart_values_of, filter(is_helm_chart, run.registrations)) if c.chart == "keycloakx"]
     service = f"{keycloak['fullnameOverride']}-http.{chart.namespace}.svc.cluster.local"
-    jwt_policies = [p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"]]
+    jwt_policies = api_policies(run)
     assert jwt_policies
     for policy in jwt_policies:
         (provider,) = policy["spec"]["jwt"]["providers"]
@@ -106,9 +106,40 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
                 assert set(claim["values"]) <= realm_claim_values[claim["name"]], claim
 
 
+def api_policies(run: ProgramRun) -> list[dict[str, Any]]:
+    """The APIs' SecurityPolicies: bearer tokens only (an app's also signs in, through oauth2-proxy or OIDC)."""
+    return [
+        p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"] and not {"extAuth", "oidc"} & set(p["spec"])
+    ]
+
+
+def test_app_policies_check_tokens_of_their_own_issuer_and_client(run: ProgramRun) -> None:
+    """A staff app's policy verifies Dex ID tokens issued to oauth2-proxy; an organization app's, Keycloak
+    ID tokens issued to the app's own realm client, whose redirect URI is the policy's callback."""
+    proxy = dict(re.findall(r'^(\w+) = "?([^"\n]*)"?$', values(run, "oauth2-proxy")["config"]["configFile"], re.M))
+    client_id = one(run, "Secret", "oauth2-proxy-credentials")["stringData"]["client-id"]
+    clients = {c["clientId"]: c for c in realm(run)["clients"]}
+    keycloak = yaml.safe_load(values(run, "keycloakx")["extraEnv"])
+    issuer = next(e["value"] for e in keycloak if e["name"] == "KC_HOSTNAME") + f"/realms/{realm(run)['realm']}"
+    apps = [p for p in objects(run, "SecurityPolicy") if {"extAuth", "oidc"} & set(p["spec"])]
+    assert {"extAuth" in p["spec"] for p in apps} == {True, False}  # both kinds on this stack
+    for policy in apps:
+        (provider,) = policy["spec"]["jwt"]["providers"]
+        if "extAuth" in policy["spec"]:
+            assert provider["issuer"] == proxy["oidc_issuer_url"]
+            assert provider["audiences"] == [client_id]
+            continue
+        oidc = policy["spec"]["oidc"]
+        client = clients[oidc["clientID"]]
+        assert provider["issuer"] == oidc["provider"]["issuer"] == issuer
+        assert provider["audiences"] == [oidc["clientID"]]
+        assert client["redirectUris"] == [oidc["redirectURL"]]
+        assert client["standardFlowEnabled"] is True and client["publicClient"] is False
+
+
 def test_apis_accept_the_portal_origin_keycloak_issues_tokens_to(run: ProgramRun) -> None:
     (portal,) = [c for c in realm(run)["clients"] if c["clientId"] == "portal"]
-    jwt_policies = [p for p in objects(run, "SecurityPolicy") if "jwt" in p["spec"]]
+    jwt_policies = api_policies(run)
     assert jwt_policies
     for policy in jwt_policies:  # neither stack sets corsOrigins: the default is the portal
         assert policy["spec"]["cors"]["allowOrigins"] == portal["webOrigins"]

@@ -8,6 +8,7 @@ bad field by its config path (`gatehouse:tenants[2].name: must be a DNS label ..
   entry (an API's key tiers and partners, a tenant's namespaces) is that model's validator.
 - `stack`: `StackConfig`, every key, and `Site` (environment and domain); `rules`: the rules across
   entries, run on the typed StackConfig.
+- `access`: who may enter each app (`AppAccess`), the audience defaults filled in, for both planes.
 - `problems`: config paths, and `ConfigError`, which lists every problem at once.
 - `loading`: `load` from Pulumi's config, and the secrets.
 
@@ -15,6 +16,8 @@ Field errors and each entry's own rules are all reported together; the rules acr
 those pass (see `rules`).
 """
 
+from .access import AppAccess, app_client_id, organization_apps
+from .access import access as app_access
 from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, ServiceRef
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
@@ -49,6 +52,7 @@ __all__ = [
     "Api",
     "ApiKeyTier",
     "App",
+    "AppAccess",
     "ArgoCd",
     "Cloudflare",
     "Cluster",
@@ -69,9 +73,12 @@ __all__ = [
     "Site",
     "StackConfig",
     "Tenant",
+    "app_access",
+    "app_client_id",
     "config_path",
     "load",
     "optional_secret",
+    "organization_apps",
     "parse_raw",
     "secret",
 ]

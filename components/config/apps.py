@@ -19,18 +19,66 @@ class ServiceRef(Model):
     port: int = Field(ge=1, le=65535)
 
 
+Audience = Literal["staff", "organization"]
+OrgRole = Literal["ORG_ADMIN", "ORG_MANAGER", "ORG_USER"]  # components/endpoints.py ORG_ROLES
+
+
 class App(Model):
-    """A browser app behind single sign-on (or explicitly public)."""
+    """A browser app behind single sign-on (or explicitly public), for one audience.
+
+    `staff`: platform people signing in through Dex (Authentik, the platform's GitHub organization,
+    Google Workspace); `staffGroups` (platform groups, default all) and `workspaceMembers` (anyone of
+    the Google hosted domains, default yes) say who of them. `organization`: an organization's members
+    signing in through the Keycloak realm; `organizations` and `orgRoles` say which and in what role.
+    Unset, an app in a tenant's namespace is for its organization's members, any other for staff
+    (config/access.py resolves it).
+    """
 
     name: DnsLabel
     host: DnsLabel | None = None  # defaults to the name
     namespace: DnsLabel
     service: ServiceRef
     auth: Literal["sso", "public"] = "sso"
+    audience: Audience | None = None
+    staff_groups: list[DnsLabel] | None = None
+    workspace_members: bool | None = None
+    organizations: list[DnsLabel] | None = None
+    org_roles: list[OrgRole] | None = None
 
     @property
     def host_label(self) -> str:
         return self.host or self.name
+
+    @model_validator(mode="after")
+    def _fits_its_audience(self) -> App:
+        """Who-may-enter fields only on SSO apps, and only those of the app's audience (an unset audience
+        is resolved across entries, config/rules.py); no list that would admit nobody."""
+        fields = {"staff_groups": "staff", "workspace_members": "staff", "organizations": "organization"}
+        fields["org_roles"] = "organization"
+        problems = []
+        if self.auth == "public" and self.audience is not None:
+            problems.append(Problem((self.key("audience"),), "a public app admits everyone: it has no audience"))
+        for field, audience in fields.items():
+            value = getattr(self, field)
+            if value is None or self.auth == "public" and self.audience is not None:
+                continue
+            if self.auth == "public":
+                message = "a public app admits everyone: it says nothing of who may enter"
+            elif self.audience is not None and self.audience != audience:
+                message = f"a field of the '{audience}' audience (audience: {self.audience or 'unset'})"
+            elif value == []:
+                message = "empty: nobody could enter (leave it out for the default)"
+            else:
+                continue
+            problems.append(Problem((self.key(field),), message))
+        problems += duplicates(
+            (((self.key("staff_groups"), i), g) for i, g in enumerate(self.staff_groups or [])), "group"
+        )
+        problems += duplicates(
+            (((self.key("organizations"), i), o) for i, o in enumerate(self.organizations or [])), "organization"
+        )
+        reject(problems, "App")
+        return self
 
 
 class M2MClient(Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .access import app_client_id, default_audience, tenant_organizations
 from .apps import APP_PLATFORM_NAMESPACES, Api, App
 from .identity import AUTHENTIK_GROUP_PREFIX
 from .problems import Loc, Problem, clashes, duplicates
@@ -29,6 +30,7 @@ def check(stack: StackConfig) -> list[Problem]:
         *_workload_namespaces(stack),
         *_hosts(stack),
         *_gateway_names(stack),
+        *_app_audiences(stack),
     ]
 
 
@@ -163,3 +165,46 @@ def _gateway_names(stack: StackConfig) -> list[Problem]:
         *clashes(secret_resources, "Secret resource name"),
         *clashes(key_resources, "RandomPassword resource name"),
     ]
+
+
+def _app_audiences(stack: StackConfig) -> list[Problem]:
+    """Staff groups are platform groups; organizations are known ones; an organization app outside a
+    tenant's namespace names its organizations (nothing to default to); a workspace needs Google."""
+    groups = stack.identity.platform_groups
+    platform = [groups.admins, groups.operators, groups.engineering]
+    known = {o.name for o in stack.organizations}
+    owners = tenant_organizations(stack)
+    partners = {c.name: j for j, api in enumerate(stack.apis) for c in api.m2m_clients}
+    problems = []
+    for i, app in enumerate(stack.apps):
+        if app.auth == "public":
+            continue
+        for j, group in enumerate(app.staff_groups or []):
+            if group not in platform:
+                message = f"'{group}' is not a platform group (identity.platformGroups: {', '.join(platform)})"
+                problems.append(Problem(("apps", i, App.key("staff_groups"), j), message))
+        for j, org in enumerate(app.organizations or []):
+            if org not in known:
+                message = f"unknown organization '{org}' (known: {', '.join(sorted(known))})"
+                problems.append(Problem(("apps", i, App.key("organizations"), j), message))
+        if default_audience(app, owners) == "organization" and not app.organizations and app.namespace not in owners:
+            message = f"'{app.namespace}' is no tenant's: an organization app there names its organizations"
+            problems.append(Problem(("apps", i, "audience"), message))
+        audience = default_audience(app, owners)
+        if app.audience is None:  # the default audience: fields of the other one say nothing
+            other = (
+                ("staff_groups", "workspace_members") if audience == "organization" else ("organizations", "org_roles")
+            )
+            problems += [
+                Problem(("apps", i, App.key(f)), f"a field of the other audience (this app's: {audience}, the default)")
+                for f in other
+                if getattr(app, f) is not None
+            ]
+        client = app_client_id(app.name)
+        if default_audience(app, owners) == "organization" and client in partners:
+            message = f"its Keycloak client '{client}' is also a partner's name (apis[{partners[client]}])"
+            problems.append(Problem(("apps", i, "name"), message))
+        if app.workspace_members and stack.identity.connectors.google is None:
+            message = "no Google Workspace to admit: identity.connectors.google is not set"
+            problems.append(Problem(("apps", i, App.key("workspace_members")), message))
+    return problems

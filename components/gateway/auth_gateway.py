@@ -7,17 +7,20 @@ oauth2-proxy single sign-on; APIs behind Keycloak JWTs or API keys with rate lim
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import config, meta
-from . import apis, edge, grafana, names, sso, tls
+from . import apis, edge, grafana, names, org_sso, sso, tls
 from .cert_manager_check import api_check
 from .dns import dns_records
+from .identity_filter import identity_filter
 from .local_dns import resolve_domain_to_gateway
-from .routes import GATEWAY_API_VERSION, http_route, route_spec
+from .routes import GATEWAY_API_VERSION, correlation_filters, http_route, route_spec
 from .settings import GatewaySettings
 
 COMPONENT = "gateway"
@@ -31,11 +34,27 @@ class AuthGatewayArgs:
     oauth2_proxy_client_secret: pulumi.Input[str]
     # namespace name -> the Namespace resource (tenants'), so routes wait for their namespace
     namespaces: dict[str, k8s.core.v1.Namespace] = field(default_factory=dict)
+    # realm client id -> secret: each organization app's client, for its OIDC filter (identity plane's)
+    app_client_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The Gateway would name a Let's Encrypt issuer that, without the DNS-01 token, nothing creates.
         if self.settings.edge.acme is not None and self.cloudflare_token is None:
             raise ValueError("AuthGatewayArgs: edge.acme needs cloudflare_token (its DNS-01 solver)")
+        # An organization app's OIDC filter would name a Secret nothing creates.
+        missing = sorted(
+            config.app_client_id(name)
+            for name in config.organization_apps(self.settings.access)
+            if config.app_client_id(name) not in self.app_client_secrets
+        )
+        if missing:
+            raise ValueError(f"AuthGatewayArgs: no app_client_secrets for {', '.join(missing)}")
+
+
+def app_filters(access: config.AppAccess) -> list[dict[str, Any]]:
+    """A correlation id on every app; behind SSO, no `Authorization` reaches the app: a staff app's is the
+    Dex ID token the gateway checked, an organization app's can only be the client's own."""
+    return correlation_filters(remove=["authorization"] if access.audience != "public" else [])
 
 
 class AuthGateway(pulumi.ComponentResource):
@@ -85,20 +104,35 @@ class AuthGateway(pulumi.ComponentResource):
 
         sso_namespaces = set()
         for app in stack.apps:
+            route, access = names.route_name(app.name), stack.access[app.name]
             if app.name == "grafana":
                 grafana.grafana(stack, app, namespaces[app.namespace], child)
             http_route(
                 f"app-{app.name}",
-                names.route_name(app.name),
+                route,
                 COMPONENT,
                 app.namespace,
-                route_spec(stack.host(app.host_label), app.service.name, app.service.port),
+                route_spec(stack.host(app.host_label), app.service.name, app.service.port, filters=app_filters(access)),
                 in_namespace(app.namespace),
                 public=app.auth == "public",
             )
-            if app.auth == "sso":
-                sso.protect_with_sso(names.route_name(app.name), app.namespace, in_namespace(app.namespace))
+            if access.audience == "staff":
+                sso.protect_for_staff(route, app.namespace, access, stack.identity, in_namespace(app.namespace))
                 sso_namespaces.add(app.namespace)
+                role = grafana.role_context(stack.identity) if app.name == "grafana" else None
+                identity_filter(route, app.namespace, sso.staff_filter_context(role), in_namespace(app.namespace))
+            elif access.audience == "organization":
+                secret = args.app_client_secrets[config.app_client_id(app.name)]
+                org_sso.protect_for_organizations(
+                    stack,
+                    app,
+                    route,
+                    secret,
+                    in_namespace(app.namespace, custom_resource=False),
+                    in_namespace(app.namespace),
+                )
+                context = org_sso.organization_filter_context(access)
+                identity_filter(route, app.namespace, context, in_namespace(app.namespace))
         for ns_name in sorted(sso_namespaces):
             meta.custom_resource(
                 f"oauth2-proxy-grant-{ns_name}",

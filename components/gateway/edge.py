@@ -71,12 +71,14 @@ def envoy_gateway_chart(
             "crds": {"enabled": False},  # the CRDs chart owns them
             "config": {
                 "envoyGateway": {
+                    # the identity filter on single-sign-on routes (identity_filter.py) is Lua
+                    "extensionApis": {"enableLua": True},
                     "rateLimit": {
                         "backend": {
                             "type": "Redis",
                             "redis": {"url": valkey_address(RATELIMIT_REDIS, meta.ENVOY_GATEWAY_NAMESPACE)},
                         }
-                    }
+                    },
                 }
             },
             # the controller's defaults set resources; the certgen Job's do not

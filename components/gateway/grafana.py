@@ -2,6 +2,11 @@
 
 `auth.proxy` trusts the `X-Auth-Request-Email` header, so only the gateway's proxies may reach
 Grafana (a NetworkPolicy), and the edge strips that header from every client request.
+
+Its role comes from the platform groups: the identity filter sets `X-Gatehouse-Role` from the verified Dex
+token's groups (platform admins: Admin, operators: Editor, anyone else the app admits: Viewer), which
+`auth.proxy` reads as the `Role` field (grafana/grafana pkg/services/authn/clients/proxy.go, `proxyFieldRole`)
+and syncs on every login and every `sync_ttl` minutes. Groups reach it comma-separated, as it splits them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import pulumi_random as random
 
 from .. import config, meta
 from ..charts import helm_chart, resources
+from ..endpoints import IdentityEndpoints
 from ..versions import IMAGES
 from .settings import GatewaySettings
 
@@ -22,6 +28,18 @@ ADMIN_SECRET = "grafana-admin"
 HTTP_PORT = 3000  # Grafana's container port
 # The header Grafana logs users in by; it must be one oauth2-proxy sets and the gateway forwards.
 LOGIN_HEADER = "X-Auth-Request-Email"
+ROLE_HEADER = "X-Gatehouse-Role"  # headers.STAFF_ROLE_HEADER, as Grafana's config spells it
+DEFAULT_ROLE = "Viewer"
+
+
+def role_context(identity: IdentityEndpoints) -> dict[str, Any]:
+    """The identity filter's role setting for Grafana: the first of these roles whose groups the user is in."""
+    roles = [(identity.admin_group, "Admin"), (identity.operator_group, "Editor")]
+    return {
+        "roleHeader": ROLE_HEADER.lower(),
+        "roles": [{"groups": identity.staff_groups[group], "role": role} for group, role in roles],
+        "defaultRole": DEFAULT_ROLE,
+    }
 
 
 def grafana_values(stack: GatewaySettings, app: config.App) -> dict[str, Any]:
@@ -40,10 +58,10 @@ def grafana_values(stack: GatewaySettings, app: config.App) -> dict[str, Any]:
                 "auto_sign_up": True,
                 "sync_ttl": 15,
                 "headers": "Name:X-Auth-Request-Preferred-Username Email:X-Auth-Request-Email "
-                "Groups:X-Auth-Request-Groups",
+                f"Groups:X-Auth-Request-Groups Role:{ROLE_HEADER}",
                 "enable_login_token": False,
             },
-            "users": {"allow_sign_up": False, "auto_assign_org": True, "auto_assign_org_role": "Viewer"},
+            "users": {"allow_sign_up": False, "auto_assign_org": True, "auto_assign_org_role": DEFAULT_ROLE},
         },
         "resources": resources("100m", "128Mi", "512Mi"),
         # the chart's test Pod has no security context or resources, and its init container that

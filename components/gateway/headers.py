@@ -23,6 +23,9 @@ JWT_CLAIM_HEADERS = {
     "azp": "x-client-id",
 }
 API_CLIENT_HEADER = "x-api-client"  # the API key's client id
+# Set by the identity filter (identity_filter.py) from the verified token
+ORG_HEADERS = ["x-org-slug", "x-org-roles"]  # seed 003: the organization the request is for, the roles there
+STAFF_ROLE_HEADER = "x-gatehouse-role"  # a staff app's role for the user, from their platform groups
 REDIRECT_HEADER = "x-auth-request-redirect"  # where oauth2-proxy returns after login
 CORRELATION_HEADER = "X-Correlation-Id"
 
@@ -47,8 +50,9 @@ SPOOFABLE = sorted(
         *JWT_CLAIM_HEADERS.values(),
         *TRUSTED_ELSEWHERE,
         API_CLIENT_HEADER,
+        *ORG_HEADERS,
+        STAFF_ROLE_HEADER,
         "x-auth-request-access-token",
-        "x-org-roles",
         "x-forwarded-uri",  # oauth2-proxy GHSA-7x63-xv5r-3p2x
         "x-forwarded-host",  # Envoy never sets it; oauth2-proxy (reverse_proxy) builds redirects from it
     }

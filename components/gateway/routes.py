@@ -93,15 +93,16 @@ def https_redirect_spec() -> dict[str, Any]:
     }
 
 
-def correlation_filters() -> list[dict[str, Any]]:
-    """X-Correlation-Id on request and response, from the request id the edge generates."""
+def correlation_filters(remove: list[str] | None = None) -> list[dict[str, Any]]:
+    """X-Correlation-Id on request and response, from the request id the edge generates; `remove`: request
+    headers auth needed and the app must not see (route filters run after every auth filter)."""
     value = "%REQ(x-request-id)%"
     return [
         {
             "type": "RequestHeaderModifier",
             "requestHeaderModifier": {
                 "set": [{"name": CORRELATION_HEADER, "value": value}],
-                "remove": [REDIRECT_HEADER],  # only oauth2-proxy needs it
+                "remove": [REDIRECT_HEADER, *(remove or [])],  # only oauth2-proxy needs the redirect
             },
         },
         {

@@ -16,5 +16,6 @@ class GatewaySettings(config.Site):
     # k3s only: names under the domain resolve, inside the cluster, to the gateway (`cluster` section)
     resolve_domain_to_gateway: bool
     apps: list[config.App]
+    access: dict[str, config.AppAccess]  # app -> who may enter (audience, groups or organizations)
     apis: list[config.Api]
     identity: IdentityEndpoints  # the issuers, sign-in hosts and portal origin the identity plane serves

@@ -14,6 +14,14 @@ until the gateway, DNS and certificate serve Dex. `skip_oidc_discovery` names th
 and contacts nothing at start: the browser goes to Dex's public `/auth`, the code is redeemed and the
 keys fetched from Dex's in-cluster Service (no hairpin through the load balancer). Tokens are still
 checked against the issuer string (go-oidc compares `iss` with `oidc_issuer_url`).
+
+Who may enter (staff apps): oauth2-proxy's answer carries the session's Dex ID token as `Authorization`
+(`set_authorization_header`, v7.15.3 pkg/apis/options/legacy_options.go), which the gateway verifies (a jwt
+provider for Dex, audience oauth2-proxy) and authorizes on its `groups` array or the Google connector it
+came through (`federated_claims`, Dex v2.44.0 server/oauth2.go, scope `federated:id`): the platform groups
+the app names, as Dex calls them for Authentik and the platform's GitHub organization only. Anything else,
+a tenant's GitHub team of the same name included, is denied before the app. The route then removes the
+token, and the identity filter removes the session cookie.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import endpoints, meta
+from .. import config, endpoints, meta
 from ..charts import (
     SECRETS_CHECKSUM,
     helm_chart,
@@ -34,8 +42,9 @@ from ..charts import (
     valkey,
     valkey_address,
 )
+from ..endpoints import IdentityEndpoints
 from ..versions import IMAGES
-from .headers import REDIRECT_HEADER, SSO_HEADERS
+from .headers import JWT_CLAIM_HEADERS, REDIRECT_HEADER, SSO_HEADERS
 from .routes import http_route, path_prefixes, route_spec, route_target
 from .settings import GatewaySettings
 
@@ -57,6 +66,9 @@ SECRET_REFS = [
 ]
 EXT_AUTH_PATH = "/_extauth"
 COOKIE_NAME = "_gatehouse_sso"  # never `__Host-`: that prefix forbids the Domain attribute SSO needs
+DEX_PROVIDER = "dex"  # the jwt provider verifying oauth2-proxy's Dex ID token
+GROUPS_CLAIM = "groups"
+CONNECTOR_CLAIM = "federated_claims.connector_id"  # Dex: which connector the user signed in through
 
 
 def oauth2_proxy_config(stack: GatewaySettings) -> str:
@@ -72,7 +84,7 @@ def oauth2_proxy_config(stack: GatewaySettings) -> str:
         "oidc_jwks_url": endpoints.dex_internal_url("/keys"),
         "profile_url": endpoints.dex_internal_url("/userinfo"),
         "redirect_url": stack.identity.oauth2_proxy_redirect_uri,
-        "scope": "openid email profile groups offline_access",
+        "scope": "openid email profile groups federated:id offline_access",
         "code_challenge_method": "S256",
         "email_domains": ["*"],
         "upstreams": ["static://200"],
@@ -80,6 +92,7 @@ def oauth2_proxy_config(stack: GatewaySettings) -> str:
         # only Envoy, inside the cluster, may set X-Forwarded-* (GHSA-7x63-xv5r-3p2x)
         "trusted_proxy_ips": list(stack.network.private_ranges),
         "set_xauthrequest": True,
+        "set_authorization_header": True,  # the Dex ID token, which the gateway verifies and authorizes on
         "pass_access_token": False,
         "skip_provider_button": True,
         "cookie_name": COOKIE_NAME,
@@ -171,6 +184,43 @@ def oauth2_proxy(
     )
 
 
+def staff_rules(access: config.AppAccess, identity: IdentityEndpoints) -> list[dict[str, Any]]:
+    """Allow the app's platform groups (as Dex names them) and, if it admits them, Google Workspace
+    members; the default action denies everyone else."""
+
+    def allow(name: str, claim: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "action": "Allow", "principal": {"jwt": {"provider": DEX_PROVIDER, "claims": [claim]}}}
+
+    names = [name for group in access.staff_groups for name in identity.staff_groups[group]]
+    rules = [allow("platform-groups", {"name": GROUPS_CLAIM, "valueType": "StringArray", "values": names})]
+    if access.workspace_members and identity.workspace_connector:
+        rules.append(allow("workspace-members", {"name": CONNECTOR_CLAIM, "values": [identity.workspace_connector]}))
+    return rules
+
+
+def dex_provider(identity: IdentityEndpoints) -> dict[str, Any]:
+    return {
+        "name": DEX_PROVIDER,
+        "issuer": identity.dex_issuer,
+        "audiences": [CLIENT_ID],
+        "remoteJWKS": {"uri": endpoints.dex_internal_url("/keys")},
+        "claimToHeaders": [
+            {"claim": claim, "header": header}
+            for claim, header in JWT_CLAIM_HEADERS.items()
+            if claim in ("sub", "email")
+        ],
+    }
+
+
+def staff_policy_spec(route: str, access: config.AppAccess, identity: IdentityEndpoints) -> dict[str, Any]:
+    """oauth2-proxy's session check, its ID token verified, the app's staff allowed, everyone else denied."""
+    return {
+        **ext_auth_policy_spec(route),
+        "jwt": {"providers": [dex_provider(identity)]},
+        "authorization": {"defaultAction": "Deny", "rules": staff_rules(access, identity)},
+    }
+
+
 def ext_auth_policy_spec(route: str) -> dict[str, Any]:
     return {
         "targetRefs": [route_target(route)],
@@ -182,7 +232,7 @@ def ext_auth_policy_spec(route: str) -> dict[str, Any]:
             "http": {
                 "backendRefs": [{"name": SERVICE, "namespace": NAMESPACE, "port": SERVICE_PORT}],
                 "path": EXT_AUTH_PATH,
-                "headersToBackend": SSO_HEADERS,
+                "headersToBackend": [*SSO_HEADERS, "authorization"],  # overwrites a client's: the ID token
             },
         },
     }
@@ -204,12 +254,24 @@ def reference_grant_spec(from_namespace: str) -> dict[str, Any]:
     }
 
 
-def protect_with_sso(route: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+def protect_for_staff(
+    route: str, namespace: str, access: config.AppAccess, identity: IdentityEndpoints, opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
     return meta.custom_resource(
         f"{namespace}-{route}-sso",
         "gateway.envoyproxy.io/v1alpha1",
         "SecurityPolicy",
         meta.object_meta(f"{route}-sso", COMPONENT, namespace),
-        ext_auth_policy_spec(route),
+        staff_policy_spec(route, access, identity),
         opts,
     )
+
+
+def staff_filter_context(role_header: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The identity filter on a staff app: no session cookie; the verified groups (and a role from them)."""
+    return {
+        "provider": DEX_PROVIDER,
+        "dropCookies": [COOKIE_NAME],
+        "groupsHeader": "x-auth-request-groups",
+        **(role_header or {}),
+    }

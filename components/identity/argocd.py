@@ -29,7 +29,7 @@ import yaml
 
 from policy import gatehouse_contract as contract
 
-from .. import config, endpoints, meta
+from .. import endpoints, meta
 from ..charts import helm_chart, resources
 from ..versions import IMAGES
 from .clients import DexClient
@@ -50,20 +50,10 @@ PATCH_ANNOTATIONS = {"pulumi.com/patchForce": "true"}
 PREREQUISITE = {"what": "Argo CD", "namespaces": [NAMESPACE], "apiGroups": ["argoproj.io"]}
 
 
-def connector_groups(stack: IdentitySettings, group: str) -> list[str]:
-    """A platform group as each Dex connector names it: `authentik:<group>`, and `<platform-org>:<team>` for
-    the platform's own GitHub organization only (a tenant's org may have a team of the same name)."""
-    names = [f"{config.AUTHENTIK_GROUP_PREFIX}:{group}"]
-    github = stack.identity.connectors.github
-    if github:
-        names.append(f"{github.platform_org}:{group}")
-    return names
-
-
 def policy_csv(stack: IdentitySettings) -> str:
     groups = stack.identity.platform_groups
     roles = {groups.admins: contract.ADMIN_ROLE, groups.operators: "role:readonly", groups.engineering: "role:readonly"}
-    lines = [f"g, {name}, {role}" for group, role in roles.items() for name in connector_groups(stack, group)]
+    lines = [f"g, {name}, {role}" for group, role in roles.items() for name in endpoints.connector_groups(stack, group)]
     return "\n".join(lines) + "\n"
 
 

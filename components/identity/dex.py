@@ -148,7 +148,7 @@ def connectors(stack: IdentitySettings) -> list[dict[str, Any]]:
         found.append(
             {
                 "type": "google",
-                "id": "google",
+                "id": endpoints.GOOGLE_CONNECTOR,
                 "name": "Google",
                 "config": {
                     "clientID": google.client_id,

@@ -24,6 +24,7 @@ from .common import CNPG_NAMESPACE, COMPONENT, IDENTITY_NAMESPACE, KEYCLOAK_NAME
 from .databases import database, operator
 from .dex import connector_secret, dex
 from .keycloak import admin_secret, keycloak
+from .realm import app_clients
 from .realm_sync import realm_sync
 from .settings import IdentitySettings
 
@@ -79,7 +80,11 @@ class IdentityStack(pulumi.ComponentResource):
 
         keycloak_admin = admin_secret(keycloak_ns, production, child)
         keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
-        realm_sync(stack, keycloak_ns, keycloak_admin, child)  # it waits for Keycloak itself
+        # organization apps' realm clients: the realm and the gateway's OIDC filter share these secrets
+        self.app_client_secrets = {
+            client_id: password(f"keycloak-app-{client_id}", child) for client_id in app_clients(stack)
+        }
+        realm_sync(stack, keycloak_ns, keycloak_admin, self.app_client_secrets, child)  # it waits for Keycloak
 
         # what tenants' AppProjects wait for: the Argo CD install (its CRDs), or None for an existing one
         self.argocd: pulumi.Resource | None = None

@@ -71,8 +71,8 @@ def m2m_clients(stack: IdentitySettings) -> dict[str, list[str]]:
 
 
 def secret_variable(client_id: str) -> str:
-    """`partner-logistics` -> `M2M_PARTNER_LOGISTICS_SECRET` (injective: client ids are DNS labels)."""
-    return "M2M_" + client_id.upper().replace("-", "_") + "_SECRET"
+    """`partner-logistics` -> `CLIENT_PARTNER_LOGISTICS_SECRET` (injective: client ids are DNS labels)."""
+    return "CLIENT_" + client_id.upper().replace("-", "_") + "_SECRET"
 
 
 def substituted(variable: str) -> str:
@@ -80,9 +80,15 @@ def substituted(variable: str) -> str:
     return f"$(env:{variable})"
 
 
+def app_clients(stack: IdentitySettings) -> dict[str, str]:
+    """Organization app client id -> the app's host label: each signs its members in on its own host."""
+    apps = {a.name: a for a in stack.apps}
+    return {config.app_client_id(name): apps[name].host_label for name in config.organization_apps(stack.access)}
+
+
 def substitutions(stack: IdentitySettings) -> dict[str, str]:
     """Environment variable of the reconcile Job -> its key in the client secrets Secret."""
-    keys = {secret_variable(name): name for name in m2m_clients(stack)}
+    keys = {secret_variable(name): name for name in [*m2m_clients(stack), *app_clients(stack)]}
     if stack.identity.connectors.google:
         keys[GOOGLE_VARIABLE] = GOOGLE_SECRET_KEY
     return dict(sorted(keys.items()))
@@ -188,6 +194,8 @@ def clients(stack: IdentitySettings) -> list[dict[str, Any]]:
             "optionalClientScopes": ["offline_access", *api_scope_names(stack)],
         },
     ]
+    for client_id, label in app_clients(stack).items():
+        found.append(app_client(stack, client_id, label))
     for client_id, scopes in m2m_clients(stack).items():
         found.append(
             {
@@ -207,6 +215,30 @@ def clients(stack: IdentitySettings) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def app_client(stack: IdentitySettings, client_id: str, label: str) -> dict[str, Any]:
+    """An organization app's client: Envoy Gateway's OIDC filter signs its members in on the app's own host
+    (authorization code, a confidential client) and the gateway checks the ID token's `org_memberships`."""
+    origin = endpoints.https(stack, label)
+    return {
+        "clientId": client_id,
+        "name": f"Organization app {client_id}",
+        "description": "An organization app behind the gateway's OIDC filter: authorization code, on its own host",
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "clientAuthenticatorType": "client-secret",
+        "secret": substituted(secret_variable(client_id)),
+        **NO_FLOWS,
+        "standardFlowEnabled": True,
+        "rootUrl": origin,
+        "redirectUris": [endpoints.app_callback(stack, label)],
+        "webOrigins": [],
+        "attributes": {"post.logout.redirect.uris": f"{origin}/*"},
+        "defaultClientScopes": [*DEFAULT_SCOPES, TENANT_CLAIMS],
+        "optionalClientScopes": ["offline_access"],
+    }
 
 
 def identity_providers(stack: IdentitySettings) -> list[dict[str, Any]]:

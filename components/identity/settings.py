@@ -12,6 +12,7 @@ class IdentitySettings(config.Site):
     identity: config.Identity
     argocd: config.ArgoCd
     apps: list[config.App]  # Grafana's host, for its Dex client's redirect URI
+    access: dict[str, config.AppAccess]  # app -> who may enter: organization apps are realm clients
     apis: list[config.Api]  # the jwt APIs' scopes and partners, in the Keycloak realm
     organizations: list[config.Organization]  # the realm's groups and their admins
     tenants: list[config.Tenant]  # the GitHub teams Dex lists

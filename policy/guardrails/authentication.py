@@ -146,7 +146,29 @@ def _stripped(policy: Mapping[str, Any]) -> set[str]:
     return {h.lower() for h in strings(early.get("remove"))}
 
 
+def _removed_by_route(route: Mapping[str, Any]) -> set[str]:
+    """Request headers every rule of an HTTPRoute removes (its RequestHeaderModifier runs after every auth
+    filter, so a header auth needed, such as a checked token, never reaches the backend)."""
+    removed: list[set[str]] = []
+    for rule in (mapping(r) for r in sequence(object_spec(route).get("rules"))):
+        found: set[str] = set()
+        for f in (mapping(f) for f in sequence(rule.get("filters"))):
+            if f.get("type") == "RequestHeaderModifier":
+                found |= {h.lower() for h in strings(mapping(f.get("requestHeaderModifier")).get("remove"))}
+        removed.append(found)
+    return set.intersection(*removed) if removed else set()
+
+
+def _kept_from_backend(policy: Mapping[str, Any], routes: list[Mapping[str, Any]]) -> set[str]:
+    """Headers removed by every route the policy targets (none when it targets anything but routes)."""
+    if not _targets(policy) or any(t.get("kind") != "HTTPRoute" for t in _targets(policy)):
+        return set()
+    targeted = [r for r in routes if _selects(policy, "HTTPRoute", r)]
+    return set.intersection(*(_removed_by_route(r) for r in targeted)) if targeted else set()
+
+
 def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
+    routes = [r.props for r in http_routes(args.resources)]
     traffic = [r.props for r in args.resources if r.resource_type == CLIENT_TRAFFIC_POLICY_TYPE]
     gateways = [r.props for r in args.resources if r.resource_type == GATEWAY_TYPE]
     if gateways:
@@ -165,7 +187,10 @@ def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
     for r in sorted(args.resources, key=lambda r: r.urn):
         if base_type(r.resource_type) != SECURITY_POLICY_TYPE:
             continue
+        kept_from_backend = _kept_from_backend(r.props, routes)
         for header in forwarded_headers(r.props):
+            if header in kept_from_backend:
+                continue
             for gateway, stripped in sorted(edges.items()):
                 if header not in stripped:
                     report(
@@ -179,7 +204,8 @@ def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
 edge_strips_identity_headers = StackValidationPolicy(
     name="edge-strips-identity-headers",
     description="Every header an auth filter forwards to backends (extAuth headersToBackend, jwt claimToHeaders, "
-    "apiKeyAuth forwardClientIDHeader) is removed from client requests at the edge, before any auth filter.",
+    "apiKeyAuth forwardClientIDHeader) is removed from client requests at the edge, before any auth filter, "
+    "unless every route the policy protects removes it before the backend.",
     validate=_headers_stripped,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="Envoy Gateway", reference="ClientTrafficPolicy earlyRequestHeaders"),

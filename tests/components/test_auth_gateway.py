@@ -32,6 +32,9 @@ IDENTITY = IdentityEndpoints(
     oauth2_proxy_host="sso-proxy.example.test",
     oauth2_proxy_redirect_uri="https://sso-proxy.example.test/oauth2/callback",
     public_hosts=["login.example.test", "accounts.example.test"],
+    staff_groups={"platform-admins": ["authentik:platform-admins"], "platform-operators": ["authentik:ops"]},
+    admin_group="platform-admins",
+    operator_group="platform-operators",
 )
 
 
@@ -62,6 +65,15 @@ APIS = [
     config.Api(name="weather", namespace="docs", service=service("weather-api"), auth="public"),
 ]
 ENTRIES: list[config.App | config.Api] = [*APPS, *APIS]
+STAFF = config.AppAccess(audience="staff", staff_groups=("platform-admins",))
+ACCESS = {
+    "shop": config.AppAccess(audience="organization", organizations=("acme",), roles=("ORG_USER",)),
+    "status": config.AppAccess(audience="public"),
+    "wiki": STAFF,
+    "grafana": STAFF,
+    "landing": config.AppAccess(audience="public"),
+}
+APP_CLIENT_SECRET = "shop-client-canary"
 TENANT_NAMESPACES = ("storefront", "docs", "helpdesk", "marketing")  # monitoring: the gateway's own
 ADDRESS = "203.0.113.10"
 CLOUDFLARE = config.Edge(
@@ -85,6 +97,7 @@ def settings(edge: config.Edge = CLOUDFLARE, environment: Environment = "staging
         network=config.Network(private_ranges=["10.0.0.0/8"]),
         resolve_domain_to_gateway=False,
         apps=APPS,
+        access=ACCESS,
         apis=APIS,
         identity=IDENTITY,
     ).model_copy(update=changes)
@@ -96,7 +109,8 @@ def build_gateway(stack: GatewaySettings | None = None, namespaces: tuple[str, .
     def make() -> AuthGateway:
         handed = {ns: k8s.core.v1.Namespace(ns) for ns in namespaces}  # stand in for the tenants' namespaces
         token = pulumi.Output.secret(TOKEN) if stack.edge.cloudflare else None
-        args = AuthGatewayArgs(stack, token, pulumi.Output.secret(CLIENT_SECRET), handed)
+        secrets = {config.app_client_id("shop"): pulumi.Output.secret(APP_CLIENT_SECRET)}
+        args = AuthGatewayArgs(stack, token, pulumi.Output.secret(CLIENT_SECRET), handed, secrets)
         return AuthGateway("gateway", args)
 
     return build(make)
@@ -205,9 +219,10 @@ def test_each_key_tier_is_one_secret_with_a_generated_key_per_client(gateway: Bu
 
 
 def test_one_reference_grant_per_namespace_with_an_sso_app(gateway: Built) -> None:
-    """`storefront` and `docs` hold public entries too, `marketing` only a public app: it gets none."""
+    """Staff apps' namespaces only: `docs` holds a public entry too; `storefront`'s SSO app is for an
+    organization (no oauth2-proxy), `marketing` has only a public app."""
     grants = gateway.objects("ReferenceGrant")
-    assert identities(grants) == {("oauth2-proxy", f"sso-from-{ns}") for ns in ("storefront", "docs", "monitoring")}
+    assert identities(grants) == {("oauth2-proxy", f"sso-from-{ns}") for ns in ("docs", "monitoring")}
     for grant in grants:
         (source,) = grant["spec"]["from"]
         assert f"sso-from-{source['namespace']}" == grant["metadata"]["name"]
@@ -225,7 +240,8 @@ def test_what_lives_in_a_handed_namespace_waits_for_it_and_custom_resources_for_
             assert handed[namespace] in registration.dependencies, registration.urn
             custom = registration.type.startswith("kubernetes:gateway.")
             assert (crds in registration.dependencies) is custom, registration.urn
-    assert placed == 14  # 7 routes, 4 security policies, the rate limit and 2 key Secrets
+    # 7 routes, 4 security policies, 2 identity filters, shop's realm-client Secret, the rate limit, 2 key Secrets
+    assert placed == 17
 
 
 def test_grafana_needs_its_namespace_made_by_the_gateway_or_handed_to_it() -> None:

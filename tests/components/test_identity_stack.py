@@ -47,6 +47,7 @@ SETTINGS = IdentitySettings(
             service=config.ServiceRef(name="grafana", port=80),
         )
     ],
+    access={"grafana": config.AppAccess(audience="staff", staff_groups=("platform-admins",))},
     apis=[],
     organizations=[ACME],
     tenants=[],
