@@ -304,6 +304,8 @@ def test_blueprint_first_applies_the_blueprints_its_lookups_need(staging: Progra
     assert entries[: len(meta)] == meta  # before anything else: Authentik applies files in no set order
     assert [e["attrs"] for e in meta] == [
         {"identifiers": {"path": "system/providers-oauth2.yaml"}, "required": True},
+        {"identifiers": {"path": "default/flow-default-authentication-flow.yaml"}, "required": True},
+        {"identifiers": {"path": "default/flow-default-authenticator-totp-setup.yaml"}, "required": True},
         {
             "identifiers": {"path": "default/flow-default-provider-authorization-implicit-consent.yaml"},
             "required": True,
@@ -323,6 +325,8 @@ def test_blueprint_first_applies_the_blueprints_its_lookups_need(staging: Progra
 
     # what those blueprints create, and the certificate Authentik's crypto app creates at startup
     assert set(finds(entries)) == {
+        ("authentik_flows.flow", "slug", "default-authentication-flow"),
+        ("authentik_stages_authenticator_totp.authenticatortotpstage", "name", "default-authenticator-totp-setup"),
         ("authentik_flows.flow", "slug", "default-provider-authorization-implicit-consent"),
         ("authentik_flows.flow", "slug", "default-provider-invalidation-flow"),
         ("authentik_crypto.certificatekeypair", "name", "authentik Self-signed Certificate"),
@@ -334,6 +338,64 @@ def test_blueprint_first_applies_the_blueprints_its_lookups_need(staging: Progra
             "goauthentik.io/providers/oauth2/scope-offline_access",
         ),
     }
+
+
+# What Authentik's own blueprints create, read from goauthentik/authentik through the stored index (the
+# 2026.8.0 tag itself could not be fetched: the repository is larger than the mirror allows):
+# blueprints/default/flow-default-authentication-flow.yaml binds, to slug `default-authentication-flow`,
+# these stages at these orders; it names the MFA stage by identifiers only, with no attrs.
+STOCK_AUTHENTICATION_FLOW = "default-authentication-flow"
+STOCK_BINDINGS = [
+    (10, "authentik_stages_identification.identificationstage", "default-authentication-identification"),
+    (20, "authentik_stages_password.passwordstage", "default-authentication-password"),
+    (30, "authentik_stages_authenticator_validate.authenticatorvalidatestage", "default-authentication-mfa-validation"),
+    (100, "authentik_stages_user_login.userloginstage", "default-authentication-login"),
+]
+VALIDATE_STAGE = "authentik_stages_authenticator_validate.authenticatorvalidatestage"
+# blueprints/default/flow-default-authenticator-totp-setup.yaml: the TOTP enrolment stage
+TOTP_SETUP = ("authentik_stages_authenticator_totp.authenticatortotpstage", "name", "default-authenticator-totp-setup")
+
+
+def _sign_in_without_a_device(entries: list[dict[str, Any]]) -> str:
+    """What happens to a staff member with no MFA device who signs in to Dex through Authentik.
+
+    The flow is the Dex provider's `authentication_flow`, else the brand's (blueprints/default/
+    default-brand.yaml: `default-authentication-flow`). Stages run in binding order; at an authenticator
+    validation stage with no device, authentik/stages/authenticator_validate/stage.py `get` skips on
+    `skip` (the model default, models.py `NotConfiguredAction.SKIP`), fails on `deny`, and on
+    `configure` inserts the configuration stage (the only one, directly) or fails when there is none."""
+    (provider,) = [e for e in entries if e["model"] == "authentik_providers_oauth2.oauth2provider"]
+    stock = ("Find", "authentik_flows.flow", ["slug", STOCK_AUTHENTICATION_FLOW])
+    assert provider["attrs"].get("authentication_flow", stock) == stock
+    assert not [e for e in entries if e["model"] == "authentik_flows.flowstagebinding"]  # only the stock bindings
+    attrs = {(e["model"], e.get("identifiers", {}).get("name")): e.get("attrs", {}) for e in entries}
+    for _order, model, name in STOCK_BINDINGS:
+        if model == "authentik_stages_user_login.userloginstage":
+            return "signed in without a second factor"
+        if model != VALIDATE_STAGE:
+            continue
+        stage = attrs.get((model, name), {})
+        action = stage.get("not_configured_action", "skip")
+        if action == "deny":
+            return "denied"
+        if action == "configure":
+            return "enrols a device first" if stage.get("configuration_stages") else "denied"
+    raise AssertionError("the flow has no user login stage")
+
+
+def test_staff_signing_in_through_authentik_give_a_second_factor(staging: ProgramRun) -> None:
+    """Issue 18: every staff sign-in through Authentik requires a second factor. A staff member without a
+    device must enrol one (or be refused) before the user-login stage makes a session, and those who have
+    one are asked on every sign-in (`last_auth_threshold: seconds=0`, the model default, pinned)."""
+    text = one(staging, "ConfigMap", "authentik-blueprints")["data"]["platform.yaml"]
+    entries = yaml.load(text, Loader=_BlueprintLoader)["entries"]
+    assert _sign_in_without_a_device(entries) == "enrols a device first"
+    (stage,) = [e for e in entries if e["model"] == VALIDATE_STAGE]
+    assert stage["identifiers"] == {"name": "default-authentication-mfa-validation"}
+    assert stage["attrs"]["configuration_stages"] == [("Find", TOTP_SETUP[0], list(TOTP_SETUP[1:]))]
+    assert "totp" in stage["attrs"]["device_classes"]  # what that stage enrols is accepted afterwards
+    assert "static" not in stage["attrs"]["device_classes"]  # recovery codes alone are no second factor
+    assert stage["attrs"]["last_auth_threshold"] == "seconds=0"
 
 
 def test_authentik_reads_every_secret_from_a_secret(staging: ProgramRun) -> None:
