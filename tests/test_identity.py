@@ -15,7 +15,7 @@ import yaml
 from conftest import FIXTURES, REPO, UPSTREAM
 from helpers import program_with_stack, run_preview, stack_config
 
-from components import charts, config
+from components import charts, config, endpoints
 from components.identity import argocd, blueprint, dex, realm
 from components.platform import identity_settings
 from offline.manifests import chart_values_of, is_helm_chart, is_kubernetes_object, manifest_of
@@ -1138,7 +1138,7 @@ def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
             if step["authenticatorFlow"]:
                 found += second_factor(step["flowAlias"])
             elif step["requirement"] == "REQUIRED":
-                if "authenticatorConfig" in step:
+                if step["authenticator"].startswith("conditional-"):
                     assert configs[step["authenticatorConfig"]] == {
                         "condUserRole": "organizations.ORG_ADMIN",
                         "negate": "false",
@@ -1158,6 +1158,42 @@ def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
         "conditional-user-role",
         "auth-otp-form",
     ]
+
+
+def test_every_admin_otp_step_puts_otp_in_the_tokens_amr(staging: ProgramRun) -> None:
+    """The gateway lets a token onto admin paths only when `amr` lists `otp` (endpoints.SECOND_FACTOR_*):
+    every OTP step of the realm carries that reference, with a max age, and the portal's tokens carry `amr`.
+
+    keycloak/keycloak (stored index, main/26.x): AmrUtils.getAuthenticationExecutionReferences lists each
+    completed execution's `default.reference.value` while completed-at + `default.reference.maxAge` >= now,
+    an absent max age read as 0 (so without one `otp` would vanish from every token at once);
+    AmrProtocolMapper (`oidc-amr-mapper`) is in no built-in scope and writes access and ID tokens only;
+    DefaultAuthenticationFlow.processResult records every successful execution of any flow it runs,
+    the post-broker-login flow included, so Google-brokered admins get `otp` too. adorsys/keycloak-config-cli
+    v6.5.0 AuthenticatorConfigImportService: a config whose alias no execution names is an error."""
+    r = the_realm(staging)
+    flows = {f["alias"]: f for f in r["authenticationFlows"]}
+    configs = {c["alias"]: c["config"] for c in r["authenticatorConfig"]}
+    otp_steps = [
+        step
+        for flow in flows.values()
+        for step in flow["authenticationExecutions"]
+        if step.get("authenticator") in ("auth-otp-form", "direct-grant-validate-otp")
+    ]
+    assert len(otp_steps) == 3  # browser, direct grant, after Google
+    for step in otp_steps:
+        reference = configs[step["authenticatorConfig"]]
+        assert reference["default.reference.value"] == endpoints.SECOND_FACTOR_VALUE == "otp"
+        assert int(reference["default.reference.maxAge"]) > 0
+    steps = [step for flow in flows.values() for step in flow["authenticationExecutions"]]
+    assert set(configs) == {step["authenticatorConfig"] for step in steps if "authenticatorConfig" in step}
+    scopes = {s["name"]: s for s in r["clientScopes"]}
+    (mapper,) = scopes["amr"]["protocolMappers"]
+    assert mapper["protocolMapper"] == "oidc-amr-mapper"
+    assert mapper["config"]["claim.name"] == endpoints.SECOND_FACTOR_CLAIM == "amr"
+    assert mapper["config"]["access.token.claim"] == "true"  # the gateway verifies access tokens
+    (spa,) = [c for c in r["clients"] if c["clientId"] == realm.SPA_CLIENT]
+    assert "amr" in spa["defaultClientScopes"]
 
 
 def test_a_google_login_without_the_admin_role_succeeds(staging: ProgramRun) -> None:
