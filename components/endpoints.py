@@ -31,6 +31,10 @@ ORGS_GROUP = "orgs"
 ADMIN_ROLE = "ORG_ADMIN"
 ORG_ROLES = (ADMIN_ROLE, "ORG_MANAGER", "ORG_USER")
 MEMBERSHIPS_CLAIM = "org_memberships"
+# The second factor an admin token proves: Keycloak's `amr` claim (oidc-amr-mapper) lists the reference
+# the realm's OTP steps carry, and the gateway lets a token onto admin paths only with it.
+SECOND_FACTOR_CLAIM = "amr"
+SECOND_FACTOR_VALUE = "otp"  # RFC 8176's method reference for a one-time password
 
 
 # Envoy Gateway's OIDC filter on an organization app's own host: where Keycloak returns the code, and

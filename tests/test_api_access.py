@@ -75,8 +75,11 @@ def member(org: str, role: str = "ORG_USER", *scopes: str) -> Token:
     )
 
 
-def admin(org: str) -> Token:
-    return Token(("tickets:read", "tickets:write", "tickets:admin"), {"org_memberships": [f"/orgs/{org}/ORG_ADMIN"]})
+def admin(org: str, amr: tuple[str, ...] = ("pwd", "otp")) -> Token:
+    """An organization admin's token; `amr` as Keycloak's oidc-amr-mapper lists the sign-in steps' references
+    (the realm gives only its OTP steps one, so a real token lists just `otp`; `pwd` shows any-of matching)."""
+    memberships = [f"/orgs/{org}/ORG_ADMIN"]
+    return Token(("tickets:read", "tickets:write", "tickets:admin"), {"org_memberships": memberships, "amr": list(amr)})
 
 
 PARTNER = Token(("tickets:read",), {"azp": "partner-logistics"})
@@ -102,6 +105,9 @@ CASES = [
     ("acme member, admin path with a query", member("acme"), "GET", "/orgs/acme/admin?all=1", "Deny"),
     ("acme manager on acme's admin path", member("acme", "ORG_MANAGER"), "DELETE", "/orgs/acme/admin/x", "Deny"),
     ("acme admin on acme's admin path", admin("acme"), "DELETE", "/orgs/acme/admin/users/7", "Allow"),
+    ("acme admin without a second factor", admin("acme", ()), "DELETE", "/orgs/acme/admin/users/7", "Deny"),
+    ("acme admin whose otp aged out", admin("acme", ("pwd",)), "GET", "/orgs/acme/admin", "Deny"),
+    ("acme admin without a second factor reads acme", admin("acme", ()), "GET", "/orgs/acme/tickets", "Allow"),
     ("acme admin on globex's admin path", admin("acme"), "GET", "/orgs/globex/admin", "Deny"),
     ("acme admin reads globex", admin("acme"), "GET", "/orgs/globex/tickets", "Deny"),
     ("globex member reads globex", member("globex", "ORG_USER", "read"), "GET", "/orgs/globex/t", "Allow"),
@@ -128,6 +134,36 @@ def test_a_platform_wide_api_checks_scopes_but_no_organization() -> None:
     assert decide(rules, "GET", "/tickets/1", member("globex")) == "Allow"
     assert decide(rules, "GET", "/admin?x=1", member("globex")) == "Deny"
     assert decide(rules, "GET", "/admin?x=1", admin("globex")) == "Allow"
+    assert decide(rules, "GET", "/admin?x=1", admin("globex", ())) == "Deny"
+
+
+def test_admin_paths_need_the_second_factor_keycloak_puts_in_amr() -> None:
+    """An admin token proves its second factor by `amr` listing `otp`; without it, no admin path opens.
+
+    Upstream facts (keycloak/keycloak, read through the stored index: main/26.x, not the 26.5.6 tag):
+    - services/.../protocol/oidc/mappers/AmrProtocolMapper.java: `oidc-amr-mapper` implements
+      OIDCAccessTokenMapper, so `amr` reaches the access tokens the gateway verifies.
+    - services/.../protocol/oidc/utils/AmrUtils.java: `amr` lists each completed execution's
+      `default.reference.value` while completed-at + `default.reference.maxAge` >= now (absent = 0).
+    - services/.../authentication/DefaultAuthenticationFlow.java `processResult`: every execution that
+      succeeds in any flow the processor runs, the post-broker-login flow after Google included, is recorded
+      (AuthenticatorUtils.updateCompletedExecutions, user-session note AUTHENTICATORS_COMPLETED); so unlike
+      LoA/acr (keycloak#25335: the browser flow's levels do not run after brokering) `amr` holds for
+      Google-brokered admins, whose OTP step is in the post-broker flow.
+    - server-spi/.../ConfigurableAuthenticatorFactory.java COMMON_CONFIG_PROPERTIES: every execution may
+      carry those two keys; adorsys/keycloak-config-cli v6.5.0 ExecutionFlowsImportService imports an
+      execution's `authenticatorConfig` alias from the realm's `authenticatorConfig` list.
+    Envoy Gateway v1.9.0 api/v1alpha1/authorization_types.go: a StringArray claim matches when any listed
+    value is in the array."""
+    for organization_scoped, path in ((True, "/orgs/acme/admin/users/7"), (False, "/admin/users/7")):
+        rules = apis.authorization_rules(API.model_copy(update={"organization_scoped": organization_scoped}), ORGS)
+        allowed = [r["principal"]["jwt"] for r in rules if r["action"] == "Allow"]
+        admin_rules = [jwt for jwt in allowed if "tickets:admin" in jwt["scopes"]]
+        assert admin_rules
+        for jwt in admin_rules:
+            assert {"name": "amr", "valueType": "StringArray", "values": ["otp"]} in jwt["claims"]
+        assert decide(rules, "DELETE", path, admin("acme")) == "Allow"
+        assert decide(rules, "DELETE", path, admin("acme", ())) == "Deny"
 
 
 def test_only_jwt_apis_are_organization_scoped() -> None:

@@ -87,6 +87,10 @@ def test_every_pair_of_planes_agrees(run: ProgramRun) -> None:
     assert mappers["org_memberships"]["config"]["claim.name"] == "org_memberships"
     groups = {sub["path"] for org in tenants["groups"][0]["subGroups"] for sub in org["subGroups"]}
     realm_claim_values = {"org_memberships": groups, "azp": {c["clientId"] for c in tenants["clients"]}}
+    # `amr` lists the references the realm's sign-in steps carry, through the amr mapper
+    assert mappers["amr"]["protocolMapper"] == "oidc-amr-mapper" and mappers["amr"]["config"]["claim.name"] == "amr"
+    references = {c["config"].get("default.reference.value") for c in tenants["authenticatorConfig"]}
+    realm_claim_values["amr"] = references - {None}
     # keycloakx templates/service-http.yaml: `<fullname>-http`, in the release's namespace
     (chart,) = [c for c in map(chart_values_of, filter(is_helm_chart, run.registrations)) if c.chart == "keycloakx"]
     service = f"{keycloak['fullnameOverride']}-http.{chart.namespace}.svc.cluster.local"

@@ -1,7 +1,8 @@
 """Protected APIs, one per config entry under `apis`.
 
 - `jwt`: Keycloak access tokens (users and client_credentials partners); deny by default, then
-  `<api>:admin` for the admin paths, `<api>:write` for writes and `<api>:read` for reads elsewhere.
+  `<api>:admin` and a second factor (`amr` lists `otp`) for the admin paths, `<api>:write` for writes
+  and `<api>:read` for reads elsewhere.
   CORS for the tenants' single-page app: Envoy's CORS filter runs first and answers a preflight
   (OPTIONS, no token) itself when the origin is allowed, so jwt and authorization never see it.
 - `apiKey`: public read endpoints; one generated key per client, one Secret per tier, and a global
@@ -19,7 +20,15 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .. import config, meta
-from ..endpoints import ADMIN_ROLE, MEMBERSHIPS_CLAIM, ORG_ROLES, ORGS_GROUP, organization_group
+from ..endpoints import (
+    ADMIN_ROLE,
+    MEMBERSHIPS_CLAIM,
+    ORG_ROLES,
+    ORGS_GROUP,
+    SECOND_FACTOR_CLAIM,
+    SECOND_FACTOR_VALUE,
+    organization_group,
+)
 from . import names
 from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
 from .routes import correlation_filters, http_route, route_spec, route_target
@@ -67,6 +76,12 @@ def _memberships(groups: list[str]) -> list[dict[str, Any]]:
     return [{"name": MEMBERSHIPS_CLAIM, "valueType": "StringArray", "values": groups}]
 
 
+def _second_factor() -> list[dict[str, Any]]:
+    """The token's `amr` lists the OTP code: its user gave a second factor recently (the realm's OTP steps
+    carry that reference, with a max age past which refreshed tokens lose it)."""
+    return [{"name": SECOND_FACTOR_CLAIM, "valueType": "StringArray", "values": [SECOND_FACTOR_VALUE]}]
+
+
 def _regex(expression: str) -> dict[str, Any]:
     return {"type": "RegularExpression", "value": expression}
 
@@ -79,7 +94,7 @@ def authorization_rules(api: config.Api, organizations: list[str]) -> list[dict[
     not_admin = {**admin, "invert": True}
     rules = []
     if "admin" in api.scopes:
-        rules.append(_rule("admin", {"path": admin}, _token(api, "admin")))
+        rules.append(_rule("admin", {"path": admin}, _token(api, "admin", _second_factor())))
     if "write" in api.scopes:
         rules.append(_rule("write", {"methods": WRITE_METHODS, "path": not_admin}, _token(api, "write")))
     if "read" in api.scopes:
@@ -89,17 +104,17 @@ def authorization_rules(api: config.Api, organizations: list[str]) -> list[dict[
 
 def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[str, Any]]:
     """An organization-scoped API: `/orgs/<slug>/...` only for a token whose `org_memberships` names that
-    organization, its admin paths only with its ORG_ADMIN group and the admin scope; partner clients
-    (by `azp`) with their scopes on any organization's paths but the admin ones. Envoy Gateway's claim
-    values are fixed strings (no claim-to-path comparison), hence one rule per organization. Rule names
-    are `org:<slug>:<scope>`, `partners:<scope>` and `admin-paths`: a slug (a DNS label) never makes two
-    alike."""
+    organization, its admin paths only with its ORG_ADMIN group, the admin scope and a second factor
+    (`amr`); partner clients (by `azp`) with their scopes on any organization's paths but the admin ones.
+    Envoy Gateway's claim values are fixed strings (no claim-to-path comparison), hence one rule per
+    organization. Rule names are `org:<slug>:<scope>`, `partners:<scope>` and `admin-paths`: a slug (a DNS
+    label) never makes two alike."""
     admin_paths = _admin_paths(api)
     rules = []
     if "admin" in api.scopes:
         for org in organizations:
             path = _regex("^" + re.escape(organization_group(org)) + admin_paths)
-            admins = _memberships([organization_group(org, ADMIN_ROLE)])
+            admins = _memberships([organization_group(org, ADMIN_ROLE)]) + _second_factor()
             rules.append(_rule(f"org:{org}:admin", {"path": path}, _token(api, "admin", admins)))
     anyone = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
     every_admin_path = {"path": _regex("^" + re.escape(organization_group("")) + "[^/?#;]+" + admin_paths)}

@@ -1,4 +1,5 @@
-"""The Authentik blueprint: platform groups, a verified-e-mail scope mapping and the OAuth2 provider Dex uses.
+"""The Authentik blueprint: platform groups, a verified-e-mail scope mapping, the OAuth2 provider Dex uses,
+and a second factor on every staff sign-in.
 
 Blueprints use YAML tags Authentik resolves when it applies the file (`!Find` looks an object up,
 `!KeyOf` refers to an earlier entry, `!Env` reads the worker's environment, so the client secret never
@@ -24,9 +25,16 @@ DEX_CLIENT_ID = "dex"
 DEX_SECRET_ENV = "AUTHENTIK_DEX_CLIENT_SECRET"
 AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
 INVALIDATION_FLOW = "default-provider-invalidation-flow"
+# Staff sign in through Authentik's stock authentication flow (the default brand's too); its MFA stage,
+# bound between password and user login, is hardened below.
+AUTHENTICATION_FLOW = "default-authentication-flow"
+MFA_STAGE = "default-authentication-mfa-validation"
+TOTP_SETUP_STAGE = "default-authenticator-totp-setup"
 # Authentik's own blueprints (paths under /blueprints) creating what the `!Find`s below look up.
 DEPENDENCIES = (
     "system/providers-oauth2.yaml",  # the managed OAuth2 scope mappings
+    "default/flow-default-authentication-flow.yaml",  # AUTHENTICATION_FLOW and MFA_STAGE
+    "default/flow-default-authenticator-totp-setup.yaml",  # TOTP_SETUP_STAGE
     "default/flow-default-provider-authorization-implicit-consent.yaml",  # AUTHORIZATION_FLOW
     "default/flow-default-provider-invalidation.yaml",  # INVALIDATION_FLOW
 )
@@ -69,6 +77,33 @@ def _scope(managed: str) -> Find:
     )
 
 
+def _flow(slug: str) -> Find:
+    return Find("authentik_flows.flow", "slug", slug)
+
+
+def second_factor_stage() -> dict[str, Any]:
+    """The stock flow's MFA stage, made to ask everyone for a second factor.
+
+    Its model default `not_configured_action: skip` lets a user without a device through; `configure`
+    instead puts the TOTP setup stage into the sign-in (a single configuration stage is inserted directly),
+    so a staff member without a device enrols one before the session exists. The stock blueprint names
+    this stage by identifiers only, and Authentik updates an existing object partially, so re-applying it
+    keeps these fields."""
+    return {
+        "model": "authentik_stages_authenticator_validate.authenticatorvalidatestage",
+        "id": "mfa-validation",
+        "identifiers": {"name": MFA_STAGE},
+        "attrs": {
+            "not_configured_action": "configure",
+            "configuration_stages": [
+                Find("authentik_stages_authenticator_totp.authenticatortotpstage", "name", TOTP_SETUP_STAGE)
+            ],
+            "device_classes": ["totp", "webauthn"],  # not static recovery codes alone
+            "last_auth_threshold": "seconds=0",  # every sign-in, never remembered
+        },
+    }
+
+
 def blueprint(stack: IdentitySettings) -> dict[str, Any]:
     groups = stack.identity.platform_groups
     group_ids = {name: f"group-{name}" for name in (groups.admins, groups.operators, groups.engineering)}
@@ -89,6 +124,7 @@ def blueprint(stack: IdentitySettings) -> dict[str, Any]:
         }
         for name, group_id in group_ids.items()
     ]
+    entries.append(second_factor_stage())
     entries += [
         {
             # Authentik 2025.10+ reports email_verified: false by default, which Dex passes on and oauth2-proxy
@@ -110,8 +146,10 @@ def blueprint(stack: IdentitySettings) -> dict[str, Any]:
                 "client_type": "confidential",
                 "client_id": DEX_CLIENT_ID,
                 "client_secret": Env(DEX_SECRET_ENV),
-                "authorization_flow": Find("authentik_flows.flow", "slug", AUTHORIZATION_FLOW),
-                "invalidation_flow": Find("authentik_flows.flow", "slug", INVALIDATION_FLOW),
+                # named, not left to the brand: a brand's flow can change without this file noticing
+                "authentication_flow": _flow(AUTHENTICATION_FLOW),
+                "authorization_flow": _flow(AUTHORIZATION_FLOW),
+                "invalidation_flow": _flow(INVALIDATION_FLOW),
                 "redirect_uris": [{"matching_mode": "strict", "url": f"{endpoints.dex_issuer(stack)}/callback"}],
                 "signing_key": Find("authentik_crypto.certificatekeypair", "name", "authentik Self-signed Certificate"),
                 "issuer_mode": "per_provider",

@@ -16,9 +16,10 @@ Second factor before an admin scope: every `<api>:admin` scope is mapped to the 
 `organizations/ORG_ADMIN`, and Keycloak grants a scope that has role mappings only to users holding one
 of those roles (optional or default alike). The browser, direct-grant and post-broker-login flows
 (`realm_flows`) ask for an OTP code whenever the user holds that same role. So no token carries an admin
-scope unless its user signed in with a second factor. (Keycloak 26.5 also has a client-scope condition,
-`conditional-client-scope`, which would ask only when the scope is requested; the role condition, which
-asks an admin on every sign-in, is kept.)
+scope unless its user signed in with a second factor, and the OTP step's reference in `amr` (scope
+`amr`) lets the gateway check that the factor is recent on admin paths. (Keycloak 26.5 also has a
+client-scope condition, `conditional-client-scope`, which would ask only when the scope is requested;
+the role condition, which asks an admin on every sign-in, is kept.)
 
 The realm is keycloak-config-cli's input (`realm_sync`): applied on every change, what config no longer
 names is removed from the live realm. Secrets are `$(env:NAME)` substitutions, never in the file.
@@ -44,6 +45,7 @@ from .realm_scopes import (
     DEFAULT_SCOPES,
     PARTNER_ROLE,
     ROLES_CLIENT,
+    SECOND_FACTOR_SCOPE,
     TENANT_CLAIMS,
     api_scope_names,
     client_scopes,
@@ -190,7 +192,8 @@ def clients(stack: IdentitySettings) -> list[dict[str, Any]]:
             "redirectUris": [f"{origin}/*"],
             "webOrigins": [origin],
             "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": f"{origin}/*"},
-            "defaultClientScopes": [*DEFAULT_SCOPES, TENANT_CLAIMS],  # keep `basic`: it carries `sub`
+            # keep `basic`: it carries `sub`
+            "defaultClientScopes": [*DEFAULT_SCOPES, TENANT_CLAIMS, SECOND_FACTOR_SCOPE],
             "optionalClientScopes": ["offline_access", *api_scope_names(stack)],
         },
     ]

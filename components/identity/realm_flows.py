@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..endpoints import ADMIN_ROLE
+from ..endpoints import ADMIN_ROLE, SECOND_FACTOR_VALUE
 from .realm_scopes import ROLES_CLIENT
 
 BROWSER_FLOW = "gatehouse browser"
@@ -24,6 +24,13 @@ REGISTRATION_FLOW = "registration"
 POST_BROKER_FLOW = "gatehouse post broker login"
 FIRST_BROKER_FLOW = "gatehouse first broker login"
 SLUG_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# Keycloak's authenticator-reference keys, which every execution's config may carry
+# (ConfigurableAuthenticatorFactory.COMMON_CONFIG_PROPERTIES); the amr mapper reads them.
+REFERENCE_VALUE = "default.reference.value"
+REFERENCE_MAX_AGE = "default.reference.maxAge"
+# How long after the OTP code a token still lists it in `amr` (AmrUtils.isAmrValid: completed at + max
+# age >= now, absent = 0): tokens refreshed later lose it, and admin paths need a fresh sign-in.
+SECOND_FACTOR_MAX_AGE = 3600
 
 
 def _step(
@@ -57,26 +64,35 @@ def _flow(
     }
 
 
-def _second_factor(parent: str, otp: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A conditional sub-flow: when the user is an ORG_ADMIN, an OTP code is required."""
+def _second_factor(parent: str, otp: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A conditional sub-flow: when the user is an ORG_ADMIN, an OTP code is required, and the code's
+    step carries the reference the token's `amr` lists (the gateway checks it on admin paths)."""
     alias = f"{parent} - second factor for admins"
     settings = f"{parent} - admin role"
+    reference = f"{parent} - otp reference"
     flow = _flow(
         alias,
         "OTP for organization admins: admin scopes are only ever granted to them",
-        [_step(10, "REQUIRED", "conditional-user-role", settings=settings), _step(20, "REQUIRED", otp)],
+        [
+            _step(10, "REQUIRED", "conditional-user-role", settings=settings),
+            _step(20, "REQUIRED", otp, settings=reference),
+        ],
         top=False,
     )
     condition = {"alias": settings, "config": {"condUserRole": f"{ROLES_CLIENT}.{ADMIN_ROLE}", "negate": "false"}}
-    return flow, condition
+    amr = {
+        "alias": reference,
+        "config": {REFERENCE_VALUE: SECOND_FACTOR_VALUE, REFERENCE_MAX_AGE: str(SECOND_FACTOR_MAX_AGE)},
+    }
+    return flow, [condition, amr]
 
 
 def flows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(authenticationFlows, authenticatorConfig)."""
     forms = f"{BROWSER_FLOW} forms"
-    browser_2fa, browser_condition = _second_factor(BROWSER_FLOW, "auth-otp-form")
-    grant_2fa, grant_condition = _second_factor(DIRECT_GRANT_FLOW, "direct-grant-validate-otp")
-    broker_2fa, broker_condition = _second_factor(POST_BROKER_FLOW, "auth-otp-form")
+    browser_2fa, browser_configs = _second_factor(BROWSER_FLOW, "auth-otp-form")
+    grant_2fa, grant_configs = _second_factor(DIRECT_GRANT_FLOW, "direct-grant-validate-otp")
+    broker_2fa, broker_configs = _second_factor(POST_BROKER_FLOW, "auth-otp-form")
     registration_form = f"{REGISTRATION_FLOW} form"
     create_or_link = f"{FIRST_BROKER_FLOW} - create or link"
     review_profile = f"{FIRST_BROKER_FLOW} - review profile"
@@ -158,7 +174,7 @@ def flows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ),
     ]
     review = {"alias": review_profile, "config": {"update.profile.on.first.login": "missing"}}
-    return all_flows, [browser_condition, grant_condition, broker_condition, review]
+    return all_flows, [*browser_configs, *grant_configs, *broker_configs, review]
 
 
 # --- user profile ---------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import config
-from ..endpoints import ADMIN_ROLE, MEMBERSHIPS_CLAIM, ORG_ROLES
+from ..endpoints import ADMIN_ROLE, MEMBERSHIPS_CLAIM, ORG_ROLES, SECOND_FACTOR_CLAIM
 from .settings import IdentitySettings
 
 ROLES_CLIENT = "organizations"  # holds the per-organization role names; nothing signs in with it
 PARTNER_ROLE = "PARTNER"  # every partner client's service account holds it, and no person
 TENANT_CLAIMS = "tenant-claims"
+SECOND_FACTOR_SCOPE = "amr"  # no built-in Keycloak scope carries the amr mapper
 # the built-in scopes the clients use (Keycloak 26 defaults, minus the ones nothing here asks for)
 DEFAULT_SCOPES = ["basic", "web-origins", "acr", "profile", "roles", "email"]
 
@@ -147,6 +148,21 @@ def tenant_claims_scope() -> dict[str, Any]:
     )
 
 
+def second_factor_scope() -> dict[str, Any]:
+    """`amr`: the references of the sign-in steps the user completed, such as the admins' OTP code.
+
+    keycloak/keycloak services/.../protocol/oidc/mappers/AmrProtocolMapper.java (`oidc-amr-mapper`) is an
+    access- and ID-token mapper only; it lists each completed step's `default.reference.value`
+    (AmrUtils.getAuthenticationExecutionReferences), so the gateway, which verifies access tokens, sees it."""
+    settings = {"claim.name": SECOND_FACTOR_CLAIM, "access.token.claim": "true", "id.token.claim": "true"}
+    return _scope(
+        SECOND_FACTOR_SCOPE,
+        "How the user signed in (amr): a second factor shows as `otp`",
+        [_mapper("amr", "oidc-amr-mapper", settings)],
+        in_token=False,
+    )
+
+
 def _aggregated(attribute: str, claim: str) -> dict[str, str]:
     """Every value of `attribute` on the user and on each of the user's groups and their parents."""
     return {
@@ -173,7 +189,8 @@ def api_scopes(api: config.Api) -> list[dict[str, Any]]:
 
 
 def client_scopes(stack: IdentitySettings) -> list[dict[str, Any]]:
-    return [*builtin_scopes(), tenant_claims_scope(), *(s for api in jwt_apis(stack) for s in api_scopes(api))]
+    api = [s for a in jwt_apis(stack) for s in api_scopes(a)]
+    return [*builtin_scopes(), tenant_claims_scope(), second_factor_scope(), *api]
 
 
 def scope_mappings(stack: IdentitySettings) -> dict[str, list[dict[str, Any]]]:
