@@ -21,10 +21,19 @@ DEX_NAMESPACE = "identity"
 DEX_SERVICE = "dex"  # the dex chart names its Service after the release
 DEX_HTTP_PORT = 5556
 GOOGLE_CONNECTOR = "google"  # Dex's connector id for Google (identity/dex.py), in `federated_claims`
+DEX_HTTPS_PORT = 5554  # dex chart 0.24.0 `service.ports.https.port` (with `https.enabled`), to the container's 5554
+DEX_HTTPS_PORT_NAME = "https"  # that Service port's name (templates/service.yaml)
+DEX_TLS_SECRET = "dex-tls"  # Dex's serving certificate on its Service, from the internal CA
 KEYCLOAK_NAMESPACE = "keycloak"
 KEYCLOAK_NAME = "keycloak"  # the keycloakx release (and fullname)
 KEYCLOAK_SERVICE = f"{KEYCLOAK_NAME}-http"  # keycloakx templates/service-http.yaml: `<fullname>-http`
 KEYCLOAK_HTTP_PORT = 80  # the chart's `service.httpPort`, to the container's 8080
+KEYCLOAK_HTTPS_PORT = 8443  # the chart's `service.httpsPort`, to the container's 8443 (Keycloak's https-port)
+KEYCLOAK_HTTPS_PORT_NAME = "https"  # that Service port's name (templates/service-http.yaml)
+KEYCLOAK_TLS_SECRET = "keycloak-tls"  # Keycloak's serving certificate on its Service, from the internal CA
+# The stack's own CA as a cert-manager ClusterIssuer, on every stack (gateway/tls.py): it signs the
+# in-cluster serving certificates the gateway verifies (signing keys fetched over TLS).
+INTERNAL_ISSUER = "internal-ca"
 # Per-organization roles as the realm's tokens carry them (`org_memberships`: group paths), which the
 # gateway matches to let an organization's members, or only its admins, through.
 ORGS_GROUP = "orgs"
@@ -58,6 +67,7 @@ class IdentityEndpoints(BaseModel):
     dex_issuer: str
     keycloak_issuer: str
     keycloak_jwks_uri: str
+    keycloak_token_endpoint: str  # in-cluster, over TLS: where the OIDC filter redeems codes
     portal_origin: str
     oauth2_proxy_host: str
     oauth2_proxy_redirect_uri: str
@@ -75,6 +85,7 @@ def identity_endpoints(stack: IdentitySettings) -> IdentityEndpoints:
         dex_issuer=dex_issuer(stack),
         keycloak_issuer=keycloak_issuer(stack),
         keycloak_jwks_uri=keycloak_jwks_uri(stack),
+        keycloak_token_endpoint=keycloak_token_endpoint(stack),
         portal_origin=portal_origin(stack),
         oauth2_proxy_host=stack.host(stack.identity.hosts.oauth2_proxy),
         oauth2_proxy_redirect_uri=oauth2_proxy_redirect_uri(stack),
@@ -137,8 +148,25 @@ def keycloak_issuer(stack: IdentitySettings) -> str:
 
 
 def keycloak_jwks_uri(stack: IdentitySettings) -> str:
-    """In-cluster, so the gateway fetches keys without hairpinning through the load balancer."""
-    return f"{keycloak_internal_url()}/realms/{stack.identity.realm}/protocol/openid-connect/certs"
+    """In-cluster, so the gateway fetches keys without hairpinning through the load balancer; over TLS
+    it verifies against the internal CA (gateway/jwks.py)."""
+    return f"{keycloak_https_url()}/realms/{stack.identity.realm}/protocol/openid-connect/certs"
+
+
+def keycloak_token_endpoint(stack: IdentitySettings) -> str:
+    """The realm's token endpoint on the same port: Keycloak answers any host, and issues tokens for its
+    configured public hostname (`KC_HOSTNAME`), so `iss` is the public issuer whichever host redeems."""
+    return f"{keycloak_https_url()}/realms/{stack.identity.realm}/protocol/openid-connect/token"
+
+
+def keycloak_https_url() -> str:
+    """Keycloak's HTTPS port on its in-cluster Service, with the certificate `KEYCLOAK_TLS_SECRET`."""
+    return f"https://{service_host(KEYCLOAK_SERVICE, KEYCLOAK_NAMESPACE)}:{KEYCLOAK_HTTPS_PORT}"
+
+
+def dex_https_url(path: str) -> str:
+    """A Dex endpoint on its in-cluster Service's HTTPS port, with the certificate `DEX_TLS_SECRET`."""
+    return f"https://{service_host(DEX_SERVICE, DEX_NAMESPACE)}:{DEX_HTTPS_PORT}{path}"
 
 
 def keycloak_internal_url() -> str:

@@ -2,8 +2,9 @@
 plane gets the parts of the config it reads (`identity_settings`, `gateway_settings`), never the whole.
 
 Identity comes before the gateway (the gateway's oauth2-proxy is one of Dex's clients), yet identity's
-routes wait for the Gateway API CRDs the gateway installs, and on a stack with its own CA Dex and Argo CD
-trust that CA, which the gateway makes: both are deferred outputs, resolved once the gateway exists, and
+routes wait for the Gateway API CRDs the gateway installs, Keycloak's and Dex's serving certificates for
+cert-manager, which the gateway installs, and on a stack with its own CA Dex and Argo CD trust
+that CA, which the gateway makes too: all are deferred outputs, resolved once the gateway exists, and
 resolved even when building a plane fails, or the SDK would wait forever on the registrations that need
 them instead of reporting the error.
 """
@@ -92,6 +93,9 @@ def build(stack: config.StackConfig) -> None:
     private_ca: pulumi.Output[str]
     resolve_private_ca: Callable[[pulumi.Output[str]], None]
     private_ca, resolve_private_ca = pulumi.deferred_output()
+    cert_manager: pulumi.Output[list[pulumi.Resource]]
+    resolve_cert_manager: Callable[[pulumi.Output[list[pulumi.Resource]]], None]
+    cert_manager, resolve_cert_manager = pulumi.deferred_output()
     gateway: AuthGateway | None = None
     try:
         identity = IdentityStack(
@@ -100,6 +104,7 @@ def build(stack: config.StackConfig) -> None:
                 identity_settings(stack),
                 gateway_crds=gateway_crds,
                 private_ca=private_ca if stack.uses_private_ca else None,
+                cert_manager=cert_manager,
             ),
             opts,
         )
@@ -120,7 +125,7 @@ def build(stack: config.StackConfig) -> None:
                 gateway_settings(stack, identity.endpoints),
                 cloudflare_token,
                 identity.clients["oauth2-proxy"].secret,
-                tenant_namespaces,
+                {**tenant_namespaces, **identity.namespaces},
                 identity.app_client_secrets,
             ),
             opts,
@@ -128,6 +133,7 @@ def build(stack: config.StackConfig) -> None:
     finally:
         resolve_gateway_crds(pulumi.Output.from_input([gateway.gateway_crds] if gateway else []))
         resolve_private_ca(gateway.ca_certificate if gateway else pulumi.Output.from_input(""))
+        resolve_cert_manager(pulumi.Output.from_input(gateway.cert_manager if gateway else []))
 
     pulumi.export("domain", stack.domain)
     pulumi.export("issuer", identity.issuer)

@@ -389,7 +389,7 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
     (provider,) = spec["jwt"]["providers"]
     assert provider["issuer"] == f"https://sso.{domain}/realms/tenants"
     assert provider["audiences"] == ["tickets-api"]
-    assert provider["remoteJWKS"]["uri"].startswith("http://keycloak-http.keycloak.svc.cluster.local:80/")
+    assert provider["remoteJWKS"]["uri"].startswith("https://keycloak-http.keycloak.svc.cluster.local:8443/")
     assert {c["header"] for c in provider["claimToHeaders"]} == {
         "x-user-id",
         "x-user-email",

@@ -736,7 +736,7 @@ def test_issuers_client_ids_and_redirect_uris_agree(wired: tuple[str, ProgramRun
     # Keycloak: the issuer and JWKS the gateway verifies API tokens with
     assert exports["keycloakIssuer"] == f"https://sso.{domain}/realms/tenants"
     assert exports["keycloakJwksUri"] == (
-        "http://keycloak-http.keycloak.svc.cluster.local:80/realms/tenants/protocol/openid-connect/certs"
+        "https://keycloak-http.keycloak.svc.cluster.local:8443/realms/tenants/protocol/openid-connect/certs"
     )
     keycloak_env = yaml.safe_load(chart(run, "keycloak")["extraEnv"])
     assert {"name": "KC_HOSTNAME", "value": f"https://sso.{domain}"} in keycloak_env
@@ -863,7 +863,7 @@ def test_keycloak_server_behind_the_gateway(stack: str, staging: ProgramRun, pro
     assert values["fullnameOverride"] == "keycloak"
     assert values["replicas"] == (2 if stack == "prod" else 1)
     assert values["args"] == ["start"]
-    assert values["http"] == {"relativePath": "/"}
+    assert values["http"] == {"relativePath": "/", "internalScheme": "HTTPS"}  # probes: see test_jwks.py
     assert values["proxy"] == {"enabled": True, "mode": "xforwarded", "http": {"enabled": True}}
     assert values["database"]["hostname"] == "keycloak-db-rw.keycloak.svc.cluster.local"
     assert values["database"]["existingSecret"] == "keycloak-db-credentials"

@@ -217,6 +217,21 @@ def test_a_patch_declares_nothing() -> None:
     assert _missing(_check(patch, config)) == {("namespace", "Namespace x")}
 
 
+def test_a_certificate_declares_the_secret_cert_manager_writes_for_it() -> None:
+    """cert-manager v1.21.1, the Certificate CRD: `spec.secretName` is the Secret cert-manager creates
+    and manages for the Certificate, in its namespace. A pod mounting it as a plain volume waits for it
+    (the kubelet retries the mount), so depending on the Certificate is depending on its Secret."""
+    namespace = _object("Namespace", "web")
+    certificate = _object(
+        "Certificate", "web-tls", "web", api="cert-manager.io/v1", deps=(namespace.urn,), spec={"secretName": "web-tls"}
+    )
+    volumes = [{"name": "tls", "secret": {"secretName": "web-tls"}}]
+    waits = _chart("web", "dex", "web", {"volumes": volumes}, deps=(namespace.urn, certificate.urn))
+    assert _missing(_check(namespace, certificate, waits)) == set()
+    early = _chart("web", "dex", "web", {"volumes": volumes}, deps=(namespace.urn,))
+    assert _missing(_check(namespace, certificate, early)) == {("reads", "Secret web/web-tls")}
+
+
 def test_a_yaml_config_file_of_a_crd_installs_that_kind() -> None:
     """keycloak/keycloak-k8s-resources 26.0.0 kubernetes/keycloaks.k8s.keycloak.org-v1.yml is the CRD
     keycloaks.k8s.keycloak.org (kind Keycloak); a ConfigFile of it stands for that CRD."""
@@ -367,6 +382,12 @@ def test_argo_cd_needs_the_redis_secret_its_skipped_hook_would_make() -> None:
                 "extraEnv": "- name: A\n  valueFrom:\n    secretKeyRef:\n      name: admin\n      key: password\n",
             },
             {("Secret", "db"), ("Secret", "admin")},
+        ),
+        # ... and so is extraVolumes, rendered into the pod's volumes
+        (
+            "keycloakx",
+            {"extraVolumes": "- name: tls\n  secret:\n    secretName: keycloak-tls\n"},
+            {("Secret", "keycloak-tls")},
         ),
         # any chart: a secretKeyRef anywhere in the values, unless optional
         (

@@ -150,9 +150,11 @@ def cors_spec(api: config.Api, default_origin: str) -> dict[str, Any]:
 
 
 def jwt_policy_spec(
-    api: config.Api, issuer: str, jwks_uri: str, cors_origin: str, organizations: list[str]
+    api: config.Api, issuer: str, remote_jwks: dict[str, Any], cors_origin: str, organizations: list[str]
 ) -> dict[str, Any]:
-    """`cors_origin`: allowed when the API configures no `corsOrigins`; `organizations`: their slugs."""
+    """`remote_jwks`: where the keys come from (jwks.py, over verified TLS); `cors_origin`: allowed when
+    the API configures no `corsOrigins`; `organizations`: their slugs. Issuer and audience are pinned per
+    API: a token of the realm for another API is refused."""
     return {
         "targetRefs": [route_target(names.route_name(api.name))],
         "cors": cors_spec(api, cors_origin),
@@ -162,7 +164,7 @@ def jwt_policy_spec(
                     "name": JWT_PROVIDER,
                     "issuer": issuer,
                     "audiences": [api.audience],
-                    "remoteJWKS": {"uri": jwks_uri},
+                    "remoteJWKS": remote_jwks,
                     "claimToHeaders": [{"claim": c, "header": h} for c, h in JWT_CLAIM_HEADERS.items()],
                 }
             ]
@@ -219,7 +221,7 @@ def protected_api(
     stack: GatewaySettings,
     api: config.Api,
     keycloak_issuer: str,
-    jwks_uri: str,
+    remote_jwks: dict[str, Any],
     opts: pulumi.ResourceOptions,
     secret_opts: pulumi.ResourceOptions,
 ) -> None:
@@ -247,7 +249,9 @@ def protected_api(
             "gateway.envoyproxy.io/v1alpha1",
             "SecurityPolicy",
             meta.object_meta(f"{api.name}-jwt", COMPONENT, ns),
-            jwt_policy_spec(api, keycloak_issuer, jwks_uri, stack.identity.portal_origin, stack.identity.organizations),
+            jwt_policy_spec(
+                api, keycloak_issuer, remote_jwks, stack.identity.portal_origin, stack.identity.organizations
+            ),
             opts,
         )
     elif api.auth == "apiKey":

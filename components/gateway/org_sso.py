@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 
 from .. import config, endpoints, meta
 from ..endpoints import APP_LOGOUT_PATH, MEMBERSHIPS_CLAIM, organization_group
+from . import jwks
 from .headers import JWT_CLAIM_HEADERS
 from .routes import route_target
 from .settings import GatewaySettings
@@ -56,7 +57,7 @@ def keycloak_provider(stack: GatewaySettings, client_id: str) -> dict[str, Any]:
         "name": KEYCLOAK_PROVIDER,
         "issuer": stack.identity.keycloak_issuer,
         "audiences": [client_id],
-        "remoteJWKS": {"uri": stack.identity.keycloak_jwks_uri},
+        "remoteJWKS": jwks.keycloak_remote_jwks(stack.identity.keycloak_jwks_uri),
         "extractFrom": {"cookies": [ID_TOKEN_COOKIE]},
         "claimToHeaders": [
             {"claim": claim, "header": header}
@@ -74,9 +75,11 @@ def oidc_policy_spec(stack: GatewaySettings, app: config.App, route: str) -> dic
         "oidc": {
             "provider": {
                 "issuer": issuer,
-                # both given: the controller fetches no discovery document (securitypolicy.go)
+                # both given: the controller fetches no discovery document (securitypolicy.go); the browser
+                # goes to the public host, Envoy redeems the code on Keycloak's Service, verified like the keys
                 "authorizationEndpoint": f"{issuer}/protocol/openid-connect/auth",
-                "tokenEndpoint": f"{issuer}/protocol/openid-connect/token",
+                "tokenEndpoint": stack.identity.keycloak_token_endpoint,
+                "backendRefs": jwks.backend_refs(jwks.KEYCLOAK),
             },
             "clientID": client_id,
             "clientSecret": {"name": client_secret_name(route)},

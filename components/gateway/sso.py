@@ -44,6 +44,7 @@ from ..charts import (
 )
 from ..endpoints import IdentityEndpoints
 from ..versions import IMAGES
+from . import jwks
 from .headers import JWT_CLAIM_HEADERS, REDIRECT_HEADER, SSO_HEADERS
 from .routes import http_route, path_prefixes, route_spec, route_target
 from .settings import GatewaySettings
@@ -203,7 +204,7 @@ def dex_provider(identity: IdentityEndpoints) -> dict[str, Any]:
         "name": DEX_PROVIDER,
         "issuer": identity.dex_issuer,
         "audiences": [CLIENT_ID],
-        "remoteJWKS": {"uri": endpoints.dex_internal_url("/keys")},
+        "remoteJWKS": jwks.dex_remote_jwks(),  # over TLS, verified
         "claimToHeaders": [
             {"claim": claim, "header": header}
             for claim, header in JWT_CLAIM_HEADERS.items()

@@ -15,6 +15,7 @@ import pulumi_tls as tls
 
 from .. import config, meta
 from ..charts import helm_chart, resources
+from ..endpoints import INTERNAL_ISSUER
 from .edge import LETSENCRYPT_ISSUER
 from .settings import GatewaySettings
 
@@ -22,7 +23,6 @@ COMPONENT = "tls"
 NAMESPACE = "cert-manager"
 CLOUDFLARE_TOKEN_SECRET = "cloudflare-api-token"
 INTERNAL_CA_SECRET = "gatehouse-internal-ca"
-INTERNAL_ISSUER = "internal-ca"
 
 
 def cert_manager_chart(
@@ -86,8 +86,9 @@ def issuers(
     opts: pulumi.ResourceOptions,
     crd_opts: pulumi.ResourceOptions,
 ) -> pulumi.Output[str]:
-    """The CA Secret (in the cluster resource namespace) and its ClusterIssuer; with ACME, the Cloudflare
-    token Secret and the Let's Encrypt ClusterIssuer too."""
+    """The CA Secret (in the cluster resource namespace) and its ClusterIssuer, on every stack (it also signs
+    the in-cluster serving certificates of the signing keys); with ACME, the Cloudflare token Secret and
+    the Let's Encrypt ClusterIssuer too."""
     ns = namespace.metadata.name
     key = tls.PrivateKey("internal-ca", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
     certificate = tls.SelfSignedCert(

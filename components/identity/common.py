@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import endpoints
+from .. import endpoints, meta
 from ..charts import SecretData, stored_secret
 from ..gateway.routes import http_route, path_prefixes, route_spec
 
@@ -68,6 +68,29 @@ def login_route(
     service, port = backend
     spec = route_spec(host, service, port, path_prefixes(*prefixes))
     return http_route(f"{home.name}-{name}-route", name, COMPONENT, home.ref, spec, opts, public=True)
+
+
+def serving_certificate(
+    home: Home, service: str, secret_name: str, opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A cert-manager Certificate for a Service's in-cluster names, from the stack's internal CA (on every
+    stack), so the gateway can fetch signing keys over verified TLS. cert-manager writes `tls.crt`,
+    `tls.key` and the signing CA as `ca.crt` (cert-manager v1.21.1 pkg/controller/certificaterequests/
+    ca/ca.go), which the gateway's BackendTLSPolicy trusts: always the CA that signed what is served."""
+    return meta.custom_resource(
+        f"{home.name}-{secret_name}",
+        "cert-manager.io/v1",
+        "Certificate",
+        meta.object_meta(secret_name, COMPONENT, home.ref),
+        {
+            "secretName": secret_name,
+            "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": endpoints.INTERNAL_ISSUER},
+            "dnsNames": [meta.service_host(service, home.name), f"{service}.{home.name}.svc", service],
+            # PKCS#8: what both Keycloak's (Vert.x) and Dex's (Go) PEM loaders read for an EC key
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "encoding": "PKCS8", "rotationPolicy": "Always"},
+        },
+        opts,
+    )
 
 
 # Pod Security `restricted` for the charts that let us say so.

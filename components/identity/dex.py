@@ -20,11 +20,18 @@ Dex does not wait for Authentik's install, which would put a step after Authenti
 with Authentik alone it restarts until Authentik serves, and Pulumi waits for it (`WAIT`) longer than
 for Authentik (10 minutes by default, pulumi-kubernetes provider/pkg/await/deployment.go) plus the
 kubelet's longest back-off between restarts (5 minutes).
+
+HTTPS beside HTTP, for the gateway to fetch Dex's signing keys (`/keys`) over verified TLS: the chart's
+`https.enabled` adds `--web-https-addr 0.0.0.0:5554` and the Service's `https` port (dex chart 0.24.0
+templates/deployment.yaml, service.yaml); the config's `web.tlsCert` / `web.tlsKey` name the certificate,
+which Dex reloads when it changes (dex v2.44.0 cmd/dex/config.go, serve.go `newTLSReloader`). Its Secret
+is a plain volume: until cert-manager writes it the pod waits instead of failing the config check.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -44,6 +51,7 @@ from .common import (
     env_from_secret,
     login_route,
     secret,
+    serving_certificate,
 )
 from .databases import PORT, Database
 from .settings import IdentitySettings
@@ -53,6 +61,8 @@ HTTP_PORT = endpoints.DEX_HTTP_PORT
 CONFIG_SECRET = "dex-config"
 CLIENTS_SECRET = "dex-clients"
 TMP_VOLUME = "tmp"  # the entrypoint's rendered config
+TLS_VOLUME = "tls"
+TLS_DIR = "/etc/dex/tls"  # the serving certificate's Secret (cert-manager's kubernetes.io/tls keys)
 # The stack's own CA, on a stack whose gateway certificate it signs: the Authentik connector trusts it
 # (connector/oidc/oidc.go `rootCAs`: file paths, added to the system pool)
 CA_CONFIGMAP = "gatehouse-ca"
@@ -164,6 +174,8 @@ def connectors(stack: IdentitySettings) -> list[dict[str, Any]]:
 def dex_config(stack: IdentitySettings, db: Database, clients: dict[str, DexClient]) -> dict[str, Any]:
     return {
         "issuer": endpoints.dex_issuer(stack),  # every client must use exactly this string
+        # the listen addresses come from the chart's flags; the HTTPS one needs a certificate
+        "web": {"tlsCert": f"{TLS_DIR}/tls.crt", "tlsKey": f"{TLS_DIR}/tls.key"},
         "storage": {
             "type": "postgres",
             "config": {
@@ -223,6 +235,7 @@ def dex_values(
         # Pulumi's wait for the Deployment (pulumi-kubernetes provider/pkg/metadata/overrides.go)
         "deploymentAnnotations": {"pulumi.com/timeoutSeconds": str(WAIT)},
         "configSecret": {"create": False, "name": CONFIG_SECRET},
+        "https": {"enabled": True},
         "envVars": [*env, CONTINUE_ON_CONNECTOR_FAILURE],
         # the config is not the chart's, so the chart's own checksum never changes: roll pods on ours
         "podAnnotations": {
@@ -234,10 +247,12 @@ def dex_values(
         "securityContext": {**CONTAINER_SECURITY, "readOnlyRootFilesystem": True},
         "volumes": [
             {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}},
+            {"name": TLS_VOLUME, "secret": {"secretName": endpoints.DEX_TLS_SECRET}},
             *([{"name": CA_CONFIGMAP, "configMap": {"name": CA_CONFIGMAP}}] if stack.uses_private_ca else []),
         ],
         "volumeMounts": [
             {"name": TMP_VOLUME, "mountPath": "/tmp"},
+            {"name": TLS_VOLUME, "mountPath": TLS_DIR, "readOnly": True},
             *([{"name": CA_CONFIGMAP, "mountPath": CA_DIR, "readOnly": True}] if stack.uses_private_ca else []),
         ],
         "resources": resources("50m", "64Mi", "256Mi"),
@@ -265,12 +280,25 @@ def dex(
     private_ca: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
+    cert_manager: pulumi.Input[Sequence[pulumi.Resource]] = (),
 ) -> k8s.helm.v4.Chart:
-    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`."""
+    """`private_ca`: the stack's own CA (PEM), used when `stack.uses_private_ca`; `cert_manager`:
+    what the serving Certificate waits for (cert-manager, its webhook admitting objects)."""
     config_text = dex_config_yaml(stack, db, clients)
     config_secret = secret(home, CONFIG_SECRET, {"config.yaml": config_text}, opts)
     clients_secret = secret(home, CLIENTS_SECRET, {c.id: c.secret for c in clients.values()}, opts)
-    inputs: list[pulumi.Resource] = [config_secret.resource, clients_secret.resource, connectors_secret.resource]
+    certificate = serving_certificate(
+        home,
+        RELEASE,
+        endpoints.DEX_TLS_SECRET,
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=cert_manager)),
+    )
+    inputs: list[pulumi.Resource] = [
+        config_secret.resource,
+        clients_secret.resource,
+        connectors_secret.resource,
+        certificate,
+    ]
     if stack.uses_private_ca and private_ca is not None:
         inputs.append(
             k8s.core.v1.ConfigMap(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from .. import endpoints, meta
 from ..endpoints import IdentityEndpoints
@@ -38,6 +39,9 @@ class IdentityStackArgs:
     # The stack's own CA (PEM), for a stack whose gateway certificate it signs (`settings.uses_private_ca`):
     # Dex and Argo CD, which call public hosts, trust it. May also be an Output resolved later.
     private_ca: pulumi.Input[str] | None = None
+    # What installs cert-manager and checks its webhook (the gateway's): Keycloak's and Dex's serving
+    # Certificates (from the internal CA's ClusterIssuer, on every stack) wait for it. An Output is fine.
+    cert_manager: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         # One fact, two fields: Dex would mount a CA ConfigMap nothing creates, or Argo CD alone trust it.
@@ -52,6 +56,7 @@ class IdentityStack(pulumi.ComponentResource):
     keycloak_issuer: str
     keycloak_jwks_uri: str
     public_hosts: list[str]
+    namespaces: dict[str, k8s.core.v1.Namespace]  # the plane's namespaces the gateway puts objects in
 
     def __init__(self, name: str, args: IdentityStackArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("gatehouse:identity:IdentityStack", name, None, opts)
@@ -76,10 +81,10 @@ class IdentityStack(pulumi.ComponentResource):
         self.clients = dex_clients(stack, child)
         connectors = connector_secret(stack, identity_ns, password("authentik-dex-client", child), child)
         authentik(stack, identity_ns, authentik_db, connectors, child, routes)  # it renders a route
-        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes)
+        dex(stack, identity_ns, dex_db, self.clients, connectors, args.private_ca, child, routes, args.cert_manager)
 
         keycloak_admin = admin_secret(keycloak_ns, production, child)
-        keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes)
+        keycloak(stack, keycloak_ns, keycloak_db, keycloak_admin, child, routes, args.cert_manager)
         # organization apps' realm clients: the realm and the gateway's OIDC filter share these secrets
         self.app_client_secrets = {
             client_id: password(f"keycloak-app-{client_id}", child) for client_id in app_clients(stack)
@@ -94,6 +99,8 @@ class IdentityStack(pulumi.ComponentResource):
         else:
             argocd.patch_existing(stack, self.clients["argocd"], args.private_ca, child)
 
+        # the signing keys' BackendTLSPolicies and ReferenceGrants (gateway/jwks.py) live beside the Services
+        self.namespaces = {h.name: h.namespace for h in (identity_ns, keycloak_ns)}
         self.endpoints = endpoints.identity_endpoints(stack)
         self.issuer = self.endpoints.dex_issuer
         self.keycloak_issuer = self.endpoints.keycloak_issuer

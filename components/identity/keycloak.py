@@ -12,10 +12,20 @@ API: no RBAC, and no service-account token.
 The root filesystem stays writable: `kc.sh start` re-augments Keycloak when its build options differ
 from the image's (database, health, metrics, relative path) and writes under /opt/keycloak
 (keycloak/keycloak#44632, #37533). Everything else meets Pod Security `restricted`.
+
+HTTPS beside HTTP: the gateway fetches the realm's signing keys from the Service's `https` port (the
+chart's `service.httpsPort`, to the container's 8443, templates/service-http.yaml and statefulset.yaml)
+with a certificate from the internal CA (`KC_HTTPS_CERTIFICATE_FILE` / `KC_HTTPS_CERTIFICATE_KEY_FILE`,
+Keycloak's "Configuring TLS" guide; it reloads renewed files, `https-certificates-reload-period`). With TLS
+on the main server the management interface (port 9000: health, probes) serves HTTPS too (Keycloak's
+"Configuring the Management Interface" guide), hence `http.internalScheme: HTTPS` for the probes (the
+kubelet does not verify a probe's certificate). The certificate's Secret is a plain volume, not
+optional: until cert-manager writes it the pod waits in ContainerCreating instead of starting without TLS.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -25,7 +35,17 @@ import yaml
 from .. import endpoints
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
 from ..versions import IMAGES
-from .common import CONTAINER_SECURITY, POD_SECURITY, Home, env_from_secret, kept, login_route, password, secret
+from .common import (
+    CONTAINER_SECURITY,
+    POD_SECURITY,
+    Home,
+    env_from_secret,
+    kept,
+    login_route,
+    password,
+    secret,
+    serving_certificate,
+)
 from .databases import PORT, Database
 from .settings import IdentitySettings
 
@@ -34,6 +54,8 @@ ADMIN_SECRET = "keycloak-admin"
 ADMIN_USER = "gatehouse-admin"
 # Public paths of the realm only: not /admin, and not the master realm's login.
 PUBLIC_PREFIXES = ("/resources/", "/.well-known/")
+TLS_VOLUME = "tls"
+TLS_DIR = "/etc/keycloak-tls"  # the serving certificate's Secret (cert-manager's kubernetes.io/tls keys)
 
 
 def public_prefixes(stack: IdentitySettings) -> tuple[str, ...]:
@@ -48,6 +70,8 @@ def environment(stack: IdentitySettings, db: Database) -> list[dict[str, Any]]:
         env_from_secret("KC_DB_USERNAME", db.credentials, "username"),
         env_from_secret("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN_SECRET, "username"),
         env_from_secret("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_SECRET, "password"),
+        {"name": "KC_HTTPS_CERTIFICATE_FILE", "value": f"{TLS_DIR}/tls.crt"},
+        {"name": "KC_HTTPS_CERTIFICATE_KEY_FILE", "value": f"{TLS_DIR}/tls.key"},
     ]
 
 
@@ -60,8 +84,16 @@ def keycloak_values(stack: IdentitySettings, db: Database, secrets: list[SecretD
         "replicas": 2 if stack.is_production else 1,
         "image": {"repository": image.repository, "tag": image.tag},
         "args": ["start"],
-        "http": {"relativePath": "/"},
-        "proxy": {"enabled": True, "mode": "xforwarded", "http": {"enabled": True}},  # TLS ends at Envoy
+        "http": {"relativePath": "/", "internalScheme": "HTTPS"},  # the management port follows the TLS
+        # public TLS ends at Envoy (HTTP to port 80); the signing keys go over the HTTPS port
+        "proxy": {"enabled": True, "mode": "xforwarded", "http": {"enabled": True}},
+        "service": {"httpsPort": endpoints.KEYCLOAK_HTTPS_PORT},
+        "extraVolumes": yaml.safe_dump(
+            [{"name": TLS_VOLUME, "secret": {"secretName": endpoints.KEYCLOAK_TLS_SECRET}}], sort_keys=False
+        ),
+        "extraVolumeMounts": yaml.safe_dump(
+            [{"name": TLS_VOLUME, "mountPath": TLS_DIR, "readOnly": True}], sort_keys=False
+        ),
         "database": {
             "vendor": "postgres",
             "hostname": db.host,
@@ -99,8 +131,16 @@ def keycloak(
     admin: SecretData,
     opts: pulumi.ResourceOptions,
     route_opts: pulumi.ResourceOptions,
+    cert_manager: pulumi.Input[Sequence[pulumi.Resource]] = (),
 ) -> k8s.helm.v4.Chart:
-    """The server, once its database is Ready (Keycloak migrates it at start)."""
+    """The server, once its database is Ready (Keycloak migrates it at start) and its serving Certificate
+    exists; `cert_manager`: what the Certificate waits for (cert-manager, its webhook admitting objects)."""
+    certificate = serving_certificate(
+        home,
+        endpoints.KEYCLOAK_SERVICE,
+        endpoints.KEYCLOAK_TLS_SECRET,
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=cert_manager)),
+    )
     server = helm_chart(
         "keycloak",
         "keycloakx",
@@ -108,7 +148,7 @@ def keycloak(
         home.ref,
         keycloak_values(stack, db, [db.secret, admin]),
         pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[db.resource, db.secret.resource, admin.resource])
+            opts, pulumi.ResourceOptions(depends_on=[db.resource, db.secret.resource, admin.resource, certificate])
         ),
     )
     host = stack.host(stack.identity.hosts.keycloak)

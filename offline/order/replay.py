@@ -10,8 +10,8 @@
 * `webhook`: an object a chart of the program runs an admission webhook for depends on that chart
   (Pulumi then waits for the chart's workloads to be Ready before sending the object).
 * `reads`: the Secrets, ConfigMaps and ServiceAccounts a workload or chart reads are declared by
-  something it depends on, or exist in every namespace (ServiceAccount `default`, ConfigMap
-  `kube-root-ca.crt`).
+  something it depends on (a cert-manager Certificate declares its `spec.secretName`), or exist in
+  every namespace (ServiceAccount `default`, ConfigMap `kube-root-ca.crt`).
 
 Chart facts come from offline/order/chart_facts/. Patch resources (`...Patch` types) are checked like
 objects but declare nothing: they modify objects that must already exist.
@@ -134,6 +134,12 @@ class Replay:
             self.crds.setdefault(crd, []).append(node)
         elif group == "" and kind in READ_KINDS and name:
             self.declared.setdefault((kind, namespace, name), []).append(node)
+        elif group == "cert-manager.io" and kind == "Certificate":
+            # cert-manager creates and manages the Secret `spec.secretName` in the Certificate's namespace
+            # (the Certificate CRD, v1.21.1); a pod mounting it waits for it (a volume, not a crash)
+            secret = value_at(obj, "spec", "secretName")
+            if isinstance(secret, str) and secret:
+                self.declared.setdefault(("Secret", namespace, secret), []).append(node)
 
     def _index_yaml(self, node: int, reg: Registration) -> None:
         """A yaml/v2 ConfigFile or ConfigGroup: the CRD its file is named after, and the objects given

@@ -124,7 +124,7 @@ def test_hosts_and_realm_from_the_settings_reach_outputs_and_what_serves_them(st
         "issuer": "https://login.example.test",
         "keycloakIssuer": "https://accounts.example.test/realms/customers",
         "keycloakJwksUri": (
-            "http://keycloak-http.keycloak.svc.cluster.local:80/realms/customers/protocol/openid-connect/certs"
+            "https://keycloak-http.keycloak.svc.cluster.local:8443/realms/customers/protocol/openid-connect/certs"
         ),
         "publicHosts": ["login.example.test", "authentik.example.test", "accounts.example.test", "argocd.example.test"],
         "clients": {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..reads import Read, env_from_reads, env_reads
+from ..reads import Read, env_from_reads, env_reads, volume_reads
 from ..values import Values, yaml_value
 from .fact import ChartFacts, named_read
 
@@ -91,6 +91,7 @@ def _keycloakx_reads(v: Values) -> list[Read]:
     reads += named_read("Secret", v.text("database.existingSecret"), "values database.existingSecret")
     reads += env_reads(yaml_value(v.get("extraEnv")), "values extraEnv")
     reads += env_from_reads(yaml_value(v.get("extraEnvFrom")), "values extraEnvFrom")
+    reads += volume_reads(yaml_value(v.get("extraVolumes")), "values extraVolumes")
     return reads
 
 
@@ -142,8 +143,8 @@ WORKLOAD_CHARTS: dict[str, ChartFacts] = {
     ),
     # codecentric/helm-charts keycloakx-7.1.11, charts/keycloakx/templates/statefulset.yaml: KC_DB_PASSWORD
     # from secretKeyRef `database.existingSecret` (templates/_helpers.tpl keycloak.databasePasswordEnv),
-    # `extraEnv` / `extraEnvFrom` are YAML strings rendered with `tpl` into env / envFrom; runs as
-    # `keycloak.serviceAccountName`.
+    # `extraEnv` / `extraEnvFrom` are YAML strings rendered with `tpl` into env / envFrom, `extraVolumes`
+    # one rendered into the pod's volumes; runs as `keycloak.serviceAccountName`.
     "keycloakx": ChartFacts(
         source="codecentric/helm-charts keycloakx-7.1.11 charts/keycloakx/templates/{statefulset.yaml,_helpers.tpl}",
         reads=_keycloakx_reads,
