@@ -250,9 +250,34 @@ securitypolicy_denies_by_default = ResourceValidationPolicy(
 )
 
 
+IDENTITY_METHODS = ("extAuth", "oidc", "jwt")  # who someone is; an API key or password is itself the grant
+
+
+@for_types(SECURITY_POLICY_TYPE)
+def _names_who_enters(args: ResourceValidationArgs, report: Report) -> None:
+    spec = object_spec(args.props)
+    methods = [m for m in IDENTITY_METHODS if spec.get(m)]
+    if methods and not sequence(mapping(spec.get("authorization")).get("rules")):
+        report(
+            f"{describe(args.resource_type, args.props, args.name)} authenticates ({', '.join(methods)}) but has "
+            "no authorization rules: anyone the identity provider accepts would enter"
+        )
+
+
+securitypolicy_names_who_enters = ResourceValidationPolicy(
+    name="securitypolicy-names-who-enters",
+    description="A SecurityPolicy that signs people in or checks tokens (extAuth, oidc, jwt) says who may enter: "
+    "authorization rules, so being authenticated alone admits nobody (what no rule allows is denied).",
+    validate=_names_who_enters,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="Envoy Gateway", reference="SecurityPolicy authorization.rules"),
+)
+
+
 POLICIES = [
     httproute_auth_required,
     edge_strips_identity_headers,
     securitypolicy_fail_closed,
     securitypolicy_denies_by_default,
+    securitypolicy_names_who_enters,
 ]

@@ -88,6 +88,17 @@ def sso_policy(route_name: str = "shop", namespace: str = "storefront", **ext: A
         "spec": {
             "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route_name}],
             "extAuth": ext_auth,
+            # who may enter: one group (the program checks the verified token, components/gateway/sso.py)
+            "authorization": {
+                "defaultAction": "Deny",
+                "rules": [
+                    {
+                        "name": "platform-groups",
+                        "action": "Allow",
+                        "principal": {"headers": [{"name": "x-auth-request-groups", "values": ["platform-admins"]}]},
+                    }
+                ],
+            },
         },
     }
 

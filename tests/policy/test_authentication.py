@@ -129,6 +129,22 @@ def test_edge_strips_identity_headers() -> None:
     assert len(stack_violations(authentication.edge_strips_identity_headers, [*edge_world(), api_key])) == 1
 
 
+def test_a_header_every_protected_route_removes_never_reaches_the_backend() -> None:
+    """A route's RequestHeaderModifier runs after every auth filter (Envoy Gateway v1.9.0
+    internal/xds/translator/httpfilters.go: the router stage): a header auth needed, such as the ID token
+    a staff app's policy checks, which the route then removes, is no backend's to trust."""
+    world = edge_world()
+    named(world, "public-edge").props["spec"]["headers"]["earlyRequestHeaders"]["remove"] = ["x-user-id"]
+    sso = named(world, "storefront-shop-sso")
+    sso.props["spec"]["extAuth"]["http"]["headersToBackend"] = ["authorization"]
+    assert [v for v, urn in stack_violations(authentication.edge_strips_identity_headers, world) if urn == sso.urn]
+    route = next(r for r in world if r.type.endswith("HTTPRoute") and r.props["metadata"]["name"] == "shop")
+    removal = {"type": "RequestHeaderModifier", "requestHeaderModifier": {"remove": ["Authorization"]}}
+    for rule in route.props["spec"]["rules"]:
+        rule["filters"] = [removal]
+    assert not [v for v, urn in stack_violations(authentication.edge_strips_identity_headers, world) if urn == sso.urn]
+
+
 @covers(authentication.securitypolicy_fail_closed)
 def test_securitypolicy_fail_closed() -> None:
     assert check(authentication.securitypolicy_fail_closed, SECURITY_POLICY, sso_policy(failOpen=True)) == [
@@ -139,6 +155,7 @@ def test_securitypolicy_fail_closed() -> None:
 
 def _authorizing(authorization: dict[str, Any] | None) -> dict[str, Any]:
     policy = sso_policy()
+    policy["spec"].pop("authorization")
     if authorization is not None:
         policy["spec"]["authorization"] = authorization
     return policy
@@ -154,3 +171,19 @@ def test_securitypolicy_denies_by_default() -> None:
     assert check(policy, SECURITY_POLICY, _authorizing({"defaultAction": "Deny"})) == []
     assert check(policy, SECURITY_POLICY, _authorizing({"rules": []})) == []  # unset: Envoy Gateway denies
     assert check(policy, SECURITY_POLICY, _authorizing(None)) == []
+
+
+@covers(authentication.securitypolicy_names_who_enters)
+def test_securitypolicy_names_who_enters() -> None:
+    """Any identity Dex accepts (a customer's GitHub team, any Google Workspace user) got through an SSO app
+    whose policy checked only the session; with rules, the default action denies the rest."""
+    policy = authentication.securitypolicy_names_who_enters
+    assert check(policy, SECURITY_POLICY, _authorizing(None)) == [
+        "SecurityPolicy 'storefront/shop-sso' authenticates (extAuth) but has no authorization rules: anyone the "
+        "identity provider accepts would enter"
+    ]
+    assert check(policy, SECURITY_POLICY, _authorizing({"defaultAction": "Deny", "rules": []})) != []
+    rule = {"name": "staff", "action": "Allow", "principal": {"clientCIDRs": ["10.0.0.0/8"]}}
+    assert check(policy, SECURITY_POLICY, _authorizing({"rules": [rule]})) == []
+    keys = {"targetRefs": [], "apiKeyAuth": {"credentialRefs": [{"name": "keys"}], "extractFrom": []}}
+    assert check(policy, SECURITY_POLICY, {"metadata": meta("keys", "storefront"), "spec": keys}) == []

@@ -281,6 +281,7 @@ EXPECTED = {
     "route-host-dns-and-tls": "rogue-route-steal-a",
     "securitypolicy-fail-closed": "rogue-security-policy",
     "securitypolicy-denies-by-default": "rogue-security-policy",
+    "securitypolicy-names-who-enters": "rogue-security-policy",
     "dns-record-in-allowed-zone": "rogue-dns",
     "generated-credentials-only-in-secrets": "rogue-config",
     "no-credentials-in-configmaps": "rogue-config",
