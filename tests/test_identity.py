@@ -1009,6 +1009,20 @@ def test_api_scopes_claims_and_audiences(staging: ProgramRun) -> None:
     assert [m["protocolMapper"] for m in scopes["basic"]["protocolMappers"]][0] == "oidc-sub-mapper"
 
 
+def test_preferred_org_falls_back_to_one_of_the_user_s_organizations(staging: ProgramRun) -> None:
+    """keycloak/keycloak (26.x) server-spi-private KeycloakModelUtils.resolveAttribute: without
+    `aggregate.attrs`, a user attribute mapper takes the user's own values, else the first of the user's
+    groups whose attribute (or a parent's) is set. Every organization group holds its slug, so a member
+    who chose none still gets one of their organizations; one who chose keeps the choice."""
+    r = the_realm(staging)
+    (mapper,) = [m for s in r["clientScopes"] for m in s.get("protocolMappers", []) if m["name"] == "preferred_org"]
+    assert mapper["config"].get("aggregate.attrs", "false") == "false"
+    assert mapper["config"].get("multivalued", "false") == "false"
+    for org in r["groups"][0]["subGroups"]:
+        assert org["attributes"]["preferred_org"] == [org["name"]]
+        assert all("preferred_org" not in role.get("attributes", {}) for role in org["subGroups"])
+
+
 def test_tenant_ids_are_the_ids_of_the_users_organizations_from_their_groups(staging: ProgramRun) -> None:
     """Seed 003: `tenant_ids` is "a convenience list of the user's org IDs". keycloak/keycloak
     server-spi-private KeycloakModelUtils.resolveAttribute (the same in every stored version): with the
@@ -1229,7 +1243,12 @@ def _org_group(org: config.Organization) -> dict[str, Any]:
     return {
         "name": org.name,
         "path": f"/orgs/{org.name}",
-        "attributes": {"org_id": [org.org_id], "plan": [org.plan], "features": sorted(org.features)},
+        "attributes": {
+            "org_id": [org.org_id],
+            "plan": [org.plan],
+            "features": sorted(org.features),
+            "preferred_org": [org.name],
+        },
         "subGroups": [
             {"name": role, "path": f"/orgs/{org.name}/{role}", "clientRoles": {"organizations": [role]}}
             for role in ORG_ROLES

@@ -44,6 +44,7 @@ from .realm_flows import (
 from .realm_scopes import (
     DEFAULT_SCOPES,
     PARTNER_ROLE,
+    PREFERRED_ORG,
     ROLES_CLIENT,
     SECOND_FACTOR_SCOPE,
     TENANT_CLAIMS,
@@ -104,7 +105,13 @@ def org_group(org: config.Organization) -> dict[str, Any]:
     return {
         "name": org.name,
         "path": path,
-        "attributes": {"org_id": [org.org_id], "plan": [org.plan], "features": sorted(org.features)},
+        # `preferred_org`: the claim's fallback for members who set none (realm_scopes.tenant_claims_scope)
+        "attributes": {
+            "org_id": [org.org_id],
+            "plan": [org.plan],
+            "features": sorted(org.features),
+            PREFERRED_ORG: [org.name],
+        },
         "subGroups": [
             {"name": role, "path": organization_group(org.name, role), "clientRoles": {ROLES_CLIENT: [role]}}
             for role in ORG_ROLES

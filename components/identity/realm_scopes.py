@@ -20,6 +20,7 @@ SECOND_FACTOR_SCOPE = "amr"  # no built-in Keycloak scope carries the amr mapper
 DEFAULT_SCOPES = ["basic", "web-origins", "acr", "profile", "roles", "email"]
 
 TOKENS = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
+PREFERRED_ORG = "preferred_org"
 TOKENS_INTROSPECTION = {**TOKENS, "introspection.token.claim": "true"}
 
 
@@ -142,7 +143,11 @@ def tenant_claims_scope() -> dict[str, Any]:
             # the `org_id` of every organization group the user is in (as ORG_ADMIN, ...): Keycloak aggregates
             # group attributes up the group tree; `org_id` is on no user profile, so no user can add one
             _mapper("tenant_ids", "oidc-usermodel-attribute-mapper", _aggregated("org_id", "tenant_ids")),
-            _attribute("preferred_org", "preferred_org", "preferred_org"),
+            # the user's own choice (a realm admin sets it), else the first of their organizations: Keycloak
+            # resolves an unaggregated attribute from the user, then from their groups and those groups'
+            # parents, first found wins (KeycloakModelUtils.resolveAttribute, Keycloak 26.5), and every
+            # organization group holds its slug
+            _attribute(PREFERRED_ORG, PREFERRED_ORG, PREFERRED_ORG),
         ],
         in_token=False,
     )
