@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from offline.preview import PreviewResult
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -27,3 +31,15 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def staging_preview(tmp_path_factory: pytest.TempPathFactory) -> PreviewResult:
+    """The staging stack's offline preview with its policy config, once per session (read-only)."""
+    from helpers import run_preview
+
+    result, printed = run_preview(
+        REPO, tmp_path_factory.mktemp("staging"), stack="staging", policy_config=REPO / "policy" / "staging.json"
+    )
+    assert result.exit_code == 0, printed
+    return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from conftest import REPO, UPSTREAM
 
@@ -41,6 +42,11 @@ def run_preview(
         secrets=secrets or {},
     )
     return preview(options, stream), stream.getvalue()
+
+
+def preview_objects(result: PreviewResult, kind: str) -> list[dict[str, Any]]:
+    """The rendered objects of one kind (secret values included: tests only)."""
+    return [m.obj for m in result.manifests if m.kind == kind]
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -812,3 +812,13 @@ def test_no_stack_must_set_config_it_does_not_use() -> None:
     for stack in ("dev", "staging", "prod"):
         loaded = load_stack_config(REPO, stack)
         assert {f"gatehouse:{key}" for key in documented} <= set(loaded.secret_keys)  # offline placeholders
+
+
+def test_the_organization_roles_config_accepts_are_the_realm_s() -> None:
+    """`orgRoles` is validated against a Literal, which must name exactly the realm's roles."""
+    from typing import get_args
+
+    from components.config.apps import OrgRole
+    from components.endpoints import ORG_ROLES
+
+    assert get_args(OrgRole) == ORG_ROLES

@@ -1056,7 +1056,8 @@ def test_google_is_an_identity_provider(staging: ProgramRun) -> None:
     (google,) = r["identityProviders"]
     assert google["providerId"] == "google" and google["enabled"] is True
     assert google["config"]["clientSecret"] == "$(env:GOOGLE_CLIENT_SECRET)"
-    assert google["config"]["hostedDomain"] == "example.com"
+    # the staff's Workspace, and each organization admin's
+    assert google["config"]["hostedDomain"] == "acme.example.com,example.com,globex.example.com,initech.example.com"
     assert google["postBrokerLoginFlowAlias"] in {f["alias"] for f in r["authenticationFlows"]}
 
 
@@ -1307,8 +1308,11 @@ def test_adding_an_organization_adds_its_group_tree_and_admins_and_nothing_else(
     added = [u for u in after["users"] if u not in before["users"]]
     assert [u for u in after["users"] if u not in added] == before["users"]
     assert added == [_user(f"admin@umbrella-{i}.example.com", f"umbrella-{i}") for i in range(4)]
-    unchanged = {k: v for k, v in after.items() if k not in ("groups", "users")}
-    assert unchanged == {k: v for k, v in before.items() if k not in ("groups", "users")}
+    unchanged = {k: v for k, v in after.items() if k not in ("groups", "users", "identityProviders")}
+    assert unchanged == {k: v for k, v in before.items() if k not in ("groups", "users", "identityProviders")}
+    # and the new admins' Google domains may sign in
+    (google,) = after["identityProviders"]
+    assert {f"umbrella-{i}.example.com" for i in range(4)} <= set(google["config"]["hostedDomain"].split(","))
     # the reconcile Job's input changes (a new Job, so a new run); the Keycloak install, and everything else
     # outside the realm, does not change at all
     old = {r.urn: r.inputs for r in identity_regs(staging)}
@@ -1338,3 +1342,15 @@ def test_connectors_follow_the_config(tmp_path: Path) -> None:
 
 def _policy(run: ProgramRun) -> list[str]:
     return chart(run, "argocd")["configs"]["rbac"]["policy.csv"].strip().splitlines()
+
+
+def test_organization_admins_can_sign_in_with_their_own_google_accounts(staging: ProgramRun) -> None:
+    """The realm's Google provider accepts only ID tokens whose `hd` is among its hosted domains
+    (keycloak/keycloak 26.x GoogleIdentityProvider.java `validateToken`, comma-separated): every
+    organization admin's domain is one, or admins from outside the staff's Workspace could never sign in."""
+    (google,) = the_realm(staging)["identityProviders"]
+    accepted = set(google["config"]["hostedDomain"].split(","))
+    stack = parsed("staging")
+    admins = {email.split("@")[1] for org in stack.organizations for email in org.admin_users}
+    assert admins and admins <= accepted
+    assert stack.identity.connectors.google and set(stack.identity.connectors.google.hosted_domains) <= accepted

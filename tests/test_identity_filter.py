@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from conftest import REPO
-from helpers import run_preview
+from helpers import preview_objects
 from lua_filter import run_identity_filter
 
 from components.gateway import org_sso, sso
@@ -70,17 +67,9 @@ def test_envoy_gateway_s_strict_validation_runs_it_cleanly() -> None:
     assert run_identity_filter({"cookie": "example_value"}, {"get": "x"}, "get_result") == {"cookie": "example_value"}
 
 
-@pytest.fixture(scope="module")
-def staging(tmp_path_factory: pytest.TempPathFactory) -> PreviewResult:
-    result, printed = run_preview(
-        REPO, tmp_path_factory.mktemp("staging"), stack="staging", policy_config=REPO / "policy" / "staging.json"
-    )
-    assert result.exit_code == 0, printed
-    return result
-
-
-def _objects(result: PreviewResult, kind: str) -> list[dict[str, Any]]:
-    return [m.obj for m in result.manifests if m.kind == kind]
+@pytest.fixture()
+def staging(staging_preview: PreviewResult) -> PreviewResult:
+    return staging_preview
 
 
 def test_no_app_receives_a_session_cookie(staging: PreviewResult) -> None:
@@ -91,9 +80,9 @@ def test_no_app_receives_a_session_cookie(staging: PreviewResult) -> None:
     apps. The Lua filter is enabled in Envoy Gateway (off by default in v1.9.0, envoygateway_types.go)."""
     filters = {
         (p["metadata"]["namespace"], p["spec"]["targetRefs"][0]["name"]): p["spec"]["lua"][0]["filterContext"]
-        for p in _objects(staging, "EnvoyExtensionPolicy")
+        for p in preview_objects(staging, "EnvoyExtensionPolicy")
     }
-    sso_policies = [p for p in _objects(staging, "SecurityPolicy") if {"extAuth", "oidc"} & set(p["spec"])]
+    sso_policies = [p for p in preview_objects(staging, "SecurityPolicy") if {"extAuth", "oidc"} & set(p["spec"])]
     assert {"extAuth" in p["spec"] for p in sso_policies} == {True, False}
     for policy in sso_policies:
         context = filters[(policy["metadata"]["namespace"], policy["spec"]["targetRefs"][0]["name"])]

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import REPO
-from helpers import run_preview
+from helpers import preview_objects
 from lua_filter import run_identity_filter
 from test_api_access import Token, decide
 
@@ -58,28 +57,20 @@ PERSONAS = {
 }
 
 
-@pytest.fixture(scope="module")
-def staging(tmp_path_factory: pytest.TempPathFactory) -> PreviewResult:
-    result, printed = run_preview(
-        REPO, tmp_path_factory.mktemp("staging"), stack="staging", policy_config=REPO / "policy" / "staging.json"
-    )
-    assert result.exit_code == 0, printed
-    return result
-
-
-def _objects(result: PreviewResult, kind: str) -> list[dict[str, Any]]:
-    return [m.obj for m in result.manifests if m.kind == kind]
+@pytest.fixture()
+def staging(staging_preview: PreviewResult) -> PreviewResult:
+    return staging_preview
 
 
 def _route(result: PreviewResult, host: str) -> dict[str, Any]:
-    (route,) = [r for r in _objects(result, "HTTPRoute") if r["spec"].get("hostnames") == [f"{host}.{DOMAIN}"]]
+    (route,) = [r for r in preview_objects(result, "HTTPRoute") if r["spec"].get("hostnames") == [f"{host}.{DOMAIN}"]]
     return route
 
 
 def _targeting(result: PreviewResult, kind: str, route: dict[str, Any]) -> dict[str, Any] | None:
     found = [
         p["spec"]
-        for p in _objects(result, kind)
+        for p in preview_objects(result, kind)
         if p["metadata"]["namespace"] == route["metadata"]["namespace"]
         and any(t.get("name") == route["metadata"]["name"] for t in p["spec"]["targetRefs"])
     ]
@@ -89,7 +80,7 @@ def _targeting(result: PreviewResult, kind: str, route: dict[str, Any]) -> dict[
 def _realm(result: PreviewResult) -> dict[str, Any]:
     import json
 
-    (configmap,) = [c for c in _objects(result, "ConfigMap") if c["metadata"]["name"] == "keycloak-realm"]
+    (configmap,) = [c for c in preview_objects(result, "ConfigMap") if c["metadata"]["name"] == "keycloak-realm"]
     realm: dict[str, Any] = json.loads(configmap["data"]["realm.json"])
     return realm
 
@@ -135,7 +126,9 @@ def answer(result: PreviewResult, who: str, host: str, method: str, path: str) -
     elif "apiKeyAuth" in security:
         held = set(persona.api_keys)
         secrets = {ref["name"] for ref in security["apiKeyAuth"]["credentialRefs"]}
-        keys = {k for s in _objects(result, "Secret") if s["metadata"]["name"] in secrets for k in s["stringData"]}
+        keys = {
+            k for s in preview_objects(result, "Secret") if s["metadata"]["name"] in secrets for k in s["stringData"]
+        }
         return ("Allow" if held & keys else "Deny"), {}
     else:
         return "Allow", {}
@@ -146,7 +139,7 @@ def answer(result: PreviewResult, who: str, host: str, method: str, path: str) -
     extension = _targeting(result, "EnvoyExtensionPolicy", route)
     context = extension["lua"][0]["filterContext"] if extension else None
     provider = security["jwt"]["providers"][0]
-    (edge,) = _objects(result, "ClientTrafficPolicy")  # runs before every auth filter
+    (edge,) = preview_objects(result, "ClientTrafficPolicy")  # runs before every auth filter
     stripped = {h.lower() for h in edge["spec"]["headers"]["earlyRequestHeaders"]["remove"]}
     arriving = {h: v for h, v in FORGED.items() if h not in stripped}
     headers = run_identity_filter(arriving, context, {provider["name"]: claims})

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..endpoints import ORG_ROLES
 from .apps import App
 
 if TYPE_CHECKING:
     from .stack import StackConfig
-
-ORG_ROLES = ("ORG_ADMIN", "ORG_MANAGER", "ORG_USER")  # components/endpoints.py keeps the same (a test)
 
 
 class AppAccess(BaseModel):

@@ -20,7 +20,7 @@ class ServiceRef(Model):
 
 
 Audience = Literal["staff", "organization"]
-OrgRole = Literal["ORG_ADMIN", "ORG_MANAGER", "ORG_USER"]  # components/endpoints.py ORG_ROLES
+OrgRole = Literal["ORG_ADMIN", "ORG_MANAGER", "ORG_USER"]  # endpoints.ORG_ROLES, spelled out for pydantic (a test)
 
 
 class App(Model):
@@ -55,22 +55,20 @@ class App(Model):
         is resolved across entries, config/rules.py); no list that would admit nobody."""
         fields = {"staff_groups": "staff", "workspace_members": "staff", "organizations": "organization"}
         fields["org_roles"] = "organization"
+        given = [field for field in fields if getattr(self, field) is not None]
         problems = []
-        if self.auth == "public" and self.audience is not None:
-            problems.append(Problem((self.key("audience"),), "a public app admits everyone: it has no audience"))
-        for field, audience in fields.items():
-            value = getattr(self, field)
-            if value is None or self.auth == "public" and self.audience is not None:
-                continue
-            if self.auth == "public":
-                message = "a public app admits everyone: it says nothing of who may enter"
-            elif self.audience is not None and self.audience != audience:
-                message = f"a field of the '{audience}' audience (audience: {self.audience or 'unset'})"
-            elif value == []:
+        if self.auth == "public":
+            if self.audience is not None:
+                problems.append(Problem((self.key("audience"),), "a public app admits everyone: it has no audience"))
+            message = "a public app admits everyone: it says nothing of who may enter"
+            problems += [Problem((self.key(field),), message) for field in given]
+        for field in given if self.auth == "sso" else []:
+            if self.audience is not None and self.audience != fields[field]:
+                message = f"a field of the '{fields[field]}' audience (audience: {self.audience})"
+                problems.append(Problem((self.key(field),), message))
+            elif getattr(self, field) == []:
                 message = "empty: nobody could enter (leave it out for the default)"
-            else:
-                continue
-            problems.append(Problem((self.key(field),), message))
+                problems.append(Problem((self.key(field),), message))
         problems += duplicates(
             (((self.key("staff_groups"), i), g) for i, g in enumerate(self.staff_groups or [])), "group"
         )

@@ -7,6 +7,7 @@ Its role comes from the platform groups: the identity filter sets `X-Gatehouse-R
 token's groups (platform admins: Admin, operators: Editor, anyone else the app admits: Viewer), which
 `auth.proxy` reads as the `Role` field (grafana/grafana pkg/services/authn/clients/proxy.go, `proxyFieldRole`)
 and syncs on every login and every `sync_ttl` minutes. Groups reach it comma-separated, as it splits them.
+Admin is the organization's role: auth.proxy sets no server-admin flag (clients/utils.go `getRoles`).
 """
 
 from __future__ import annotations

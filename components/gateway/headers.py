@@ -8,12 +8,13 @@ may set them afterwards.
 
 from __future__ import annotations
 
+GROUPS_HEADER = "x-auth-request-groups"  # oauth2-proxy's last group only; the identity filter's: all of them
 # Set by oauth2-proxy (`set_xauthrequest`) on an allowed check, copied to the app.
 SSO_HEADERS = [
     "x-auth-request-user",
     "x-auth-request-email",
     "x-auth-request-preferred-username",
-    "x-auth-request-groups",
+    GROUPS_HEADER,
 ]
 # Set from JWT claims for APIs.
 JWT_CLAIM_HEADERS = {
@@ -22,6 +23,14 @@ JWT_CLAIM_HEADERS = {
     "preferred_org": "x-org-slug",
     "azp": "x-client-id",
 }
+USER_CLAIMS = ("sub", "email")  # what every signed-in app learns of its user from the verified token
+
+
+def user_claim_headers() -> list[dict[str, str]]:
+    """`claimToHeaders` for an app's jwt provider: X-User-Id and X-User-Email from the verified token."""
+    return [{"claim": claim, "header": JWT_CLAIM_HEADERS[claim]} for claim in USER_CLAIMS]
+
+
 API_CLIENT_HEADER = "x-api-client"  # the API key's client id
 # Set by the identity filter (identity_filter.py) from the verified token
 ORG_HEADERS = ["x-org-slug", "x-org-roles"]  # seed 003: the organization the request is for, the roles there

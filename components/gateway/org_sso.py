@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 from .. import config, endpoints, meta
 from ..endpoints import APP_LOGOUT_PATH, MEMBERSHIPS_CLAIM, organization_group
 from . import jwks
-from .headers import JWT_CLAIM_HEADERS
+from .headers import user_claim_headers
 from .routes import route_target
 from .settings import GatewaySettings
 
@@ -59,11 +59,7 @@ def keycloak_provider(stack: GatewaySettings, client_id: str) -> dict[str, Any]:
         "audiences": [client_id],
         "remoteJWKS": jwks.keycloak_remote_jwks(stack.identity.keycloak_jwks_uri),
         "extractFrom": {"cookies": [ID_TOKEN_COOKIE]},
-        "claimToHeaders": [
-            {"claim": claim, "header": header}
-            for claim, header in JWT_CLAIM_HEADERS.items()
-            if claim in ("sub", "email")
-        ],
+        "claimToHeaders": user_claim_headers(),
     }
 
 

@@ -45,7 +45,7 @@ from ..charts import (
 from ..endpoints import IdentityEndpoints
 from ..versions import IMAGES
 from . import jwks
-from .headers import JWT_CLAIM_HEADERS, REDIRECT_HEADER, SSO_HEADERS
+from .headers import GROUPS_HEADER, REDIRECT_HEADER, SSO_HEADERS, user_claim_headers
 from .routes import http_route, path_prefixes, route_spec, route_target
 from .settings import GatewaySettings
 
@@ -205,11 +205,7 @@ def dex_provider(identity: IdentityEndpoints) -> dict[str, Any]:
         "issuer": identity.dex_issuer,
         "audiences": [CLIENT_ID],
         "remoteJWKS": jwks.dex_remote_jwks(),  # over TLS, verified
-        "claimToHeaders": [
-            {"claim": claim, "header": header}
-            for claim, header in JWT_CLAIM_HEADERS.items()
-            if claim in ("sub", "email")
-        ],
+        "claimToHeaders": user_claim_headers(),
     }
 
 
@@ -273,6 +269,6 @@ def staff_filter_context(role_header: dict[str, Any] | None = None) -> dict[str,
     return {
         "provider": DEX_PROVIDER,
         "dropCookies": [COOKIE_NAME],
-        "groupsHeader": "x-auth-request-groups",
+        "groupsHeader": GROUPS_HEADER,
         **(role_header or {}),
     }

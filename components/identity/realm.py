@@ -251,6 +251,17 @@ def app_client(stack: IdentitySettings, client_id: str, label: str) -> dict[str,
     }
 
 
+def realm_hosted_domains(stack: IdentitySettings) -> list[str]:
+    """Google Workspace domains whose accounts may sign in to the realm: the staff's, and those of every
+    organization's admins (their addresses are their Google accounts). Keycloak sends them as `hd` and
+    accepts an ID token whose `hd` is any of them, comma-separated (keycloak/keycloak 26.x
+    services/.../broker/social/google/GoogleIdentityProvider.java `validateToken`)."""
+    google = stack.identity.connectors.google
+    staff = set(google.hosted_domains) if google else set()
+    admins = {email.rsplit("@", 1)[1].lower() for org in stack.organizations for email in org.admin_users}
+    return sorted(staff | admins)
+
+
 def identity_providers(stack: IdentitySettings) -> list[dict[str, Any]]:
     google = stack.identity.connectors.google
     if not google:
@@ -269,7 +280,7 @@ def identity_providers(stack: IdentitySettings) -> list[dict[str, Any]]:
             "config": {
                 "clientId": google.client_id,
                 "clientSecret": substituted(GOOGLE_VARIABLE),
-                "hostedDomain": ",".join(sorted(google.hosted_domains)),
+                "hostedDomain": ",".join(realm_hosted_domains(stack)),
                 "defaultScope": "openid profile email",
                 "syncMode": "IMPORT",
             },
