@@ -23,7 +23,9 @@ TARGETS: dict[str, tuple[str, Callable[[dict[str, Any]], float], float]] = {
     "seconds": ("accelerated", lambda run: run["seconds"]["total"], 35),
     "peak_memory_mb": ("accelerated", lambda run: run["peak_memory_mb"], 1536),
     "charts": ("accelerated", lambda run: run["charts"], 20),
-    "dependency_chain": ("accelerated", lambda run: run["longest_dependency_chain"], 4),
+    # 4 until issue 18: Keycloak and Dex now wait for their serving certificates (cert-manager, its API
+    # check, the Certificate), a path of 5 beside the database's 4 (bench/NOTES.md)
+    "dependency_chain": ("accelerated", lambda run: run["longest_dependency_chain"], 5),
 }
 
 
