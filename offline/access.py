@@ -89,18 +89,19 @@ def _who(route: Manifest, security: dict[str, Any]) -> tuple[dict[str, Any], dic
     if "oidc" in security:
         signs_in = f"OIDC on this host (client {security['oidc']['clientID']})"
         return {"access": "sso", "audience": "organization", "signIn": signs_in, **_token_rules(security)}, headers
-    if "jwt" in security:
-        return {"access": "jwt", **_token_rules(security)}, headers
+    if "jwt" in security:  # bearer tokens of the realm: organizations' people and partner clients
+        return {"access": "jwt", "audience": "organization", **_token_rules(security)}, headers
     if "apiKeyAuth" in security:
         keys = security["apiKeyAuth"]
         if "forwardClientIDHeader" in keys:
             headers[keys["forwardClientIDHeader"]] = "the API key's client id"
-        return {"access": "apiKey", "keySecrets": [ref["name"] for ref in keys["credentialRefs"]]}, headers
+        secrets = [ref["name"] for ref in keys["credentialRefs"]]
+        return {"access": "apiKey", "audience": "public", "keySecrets": secrets}, headers
     spec = route.redacted["spec"]
     if all(not rule.get("backendRefs") for rule in spec.get("rules", [])):
         return {"access": "redirect", "who": "anyone: no backend, every request is answered with a redirect"}, headers
     if route.redacted["metadata"].get("labels", {}).get(PUBLIC_ROUTE_LABEL) == "true":
-        return {"access": "public", "who": "anyone"}, headers
+        return {"access": "public", "audience": "public", "who": "anyone"}, headers
     return {"access": "unprotected", "who": "anyone (no policy, not labelled public)"}, headers
 
 

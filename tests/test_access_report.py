@@ -26,6 +26,11 @@ def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def test_every_route_says_who_may_enter(report: dict[str, Any]) -> None:
     routes = {entry["route"]: entry for entry in report["routes"]}
     assert routes and all(entry["access"] != "unprotected" for entry in routes.values())
+    served = [e for e in routes.values() if e["access"] != "redirect"]
+    assert {e["audience"] for e in served} <= {"staff", "organization", "public"}
+    for entry in served:
+        if entry["access"] == "sso":  # signed in, then the rules: nobody by default
+            assert entry["defaultAction"] == "Deny" and entry["rules"]
     assert routes["envoy-gateway-system/https-redirect"]["access"] == "redirect"
     for entry in routes.values():
         if entry["access"] == "jwt":  # tokens go through rules that deny whatever none allows
