@@ -34,6 +34,9 @@ WARM_IMPORTS = (
     *(
         f"pulumi_kubernetes.{group}"
         for group in (
+            "admissionregistration.v1",
+            "admissionregistration.v1alpha1",
+            "admissionregistration.v1beta1",
             "apiextensions",
             "apps.v1",
             "apps.v1beta1",

@@ -25,7 +25,16 @@ from .gateway.settings import GatewaySettings
 from .identity import IdentityStack, IdentityStackArgs
 from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
 from .identity.settings import IdentitySettings
-from .tenancy import Organization, OrganizationArgs, SecretsOperator, SecretsOperatorArgs, Tenant, TenantArgs
+from .tenancy import (
+    Organization,
+    OrganizationArgs,
+    SecretsOperator,
+    SecretsOperatorArgs,
+    Tenant,
+    TenantAdmission,
+    TenantAdmissionArgs,
+    TenantArgs,
+)
 
 
 def providers(
@@ -83,6 +92,7 @@ def build(stack: config.StackConfig) -> None:
     opts = pulumi.ResourceOptions(providers=providers(stack, cloudflare_token))
 
     secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(site.is_production), opts)
+    TenantAdmission("tenant-admission", TenantAdmissionArgs(), opts)  # what tenants deploy, checked on arrival
     organizations = [
         Organization(org.name, OrganizationArgs(org, site, stack.edge.cloudflare, secrets_operator.chart), opts)
         for org in stack.organizations

@@ -43,6 +43,7 @@ from offline.stack_config import load_stack_config
 
 PACK = REPO / "policy"
 CONTRACT_FILE = PACK / "gatehouse_contract.py"
+ADMISSION_FILE = PACK / "admission_rules.py"
 OWNERS = (contract.TENANT_TYPE, contract.ORGANIZATION_TYPE)
 
 
@@ -112,14 +113,16 @@ captured = None
     result = _python(code, tmp_path)
     files = result["files"]
     assert Path(files["policy.gatehouse_contract"]) == CONTRACT_FILE
-    assert _from_elsewhere(result, REPO / "components", CONTRACT_FILE) == []
+    assert Path(files["policy.admission_rules"]) == ADMISSION_FILE  # the rules both gates enforce
+    assert _from_elsewhere(result, REPO / "components", CONTRACT_FILE, ADMISSION_FILE) == []
     assert not {"gatehouse_contract", "guardrails", "pulumi_policy"} & {name.partition(".")[0] for name in files}
 
 
-def test_the_contract_needs_only_the_standard_library() -> None:
+@pytest.mark.parametrize("shared", [CONTRACT_FILE, ADMISSION_FILE], ids=["contract", "admission rules"])
+def test_what_the_program_shares_with_the_pack_needs_only_the_standard_library(shared: Path) -> None:
     """The pack is installed from policy/requirements.txt alone, the program from requirements.txt: the
-    contract must import nothing either might lack."""
-    tree = ast.parse(CONTRACT_FILE.read_text())
+    contract, and the admission rules beside it, must import nothing either might lack."""
+    tree = ast.parse(shared.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported

@@ -14,11 +14,13 @@ from . import (
     hostnames,
     namespaces,
     network,
+    pod_security,
     protection,
     quotas,
     rbac,
     secrets,
     services,
+    tokens,
     workloads,
 )
 
@@ -34,6 +36,8 @@ MODULES = [
     appproject_roles,
     argocd,
     workloads,
+    pod_security,
+    tokens,
     gateways,
     hostnames,
     authentication,

@@ -52,7 +52,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 HERE = Path(__file__).resolve().parent
 GUARDRAILS = REPO / "policy" / "guardrails"
 # test modules of the pack as a whole, not of one guardrails module
-WHOLE_PACK = {"test_pack", "test_pack_in_preview"}
+WHOLE_PACK = {"test_pack", "test_pack_in_preview", "test_admission"}  # the pack as a whole, or with admission
 
 
 def test_pack_has_unique_named_described_policies() -> None:
