@@ -94,7 +94,9 @@ def build(stack: config.StackConfig) -> None:
     secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(site.is_production), opts)
     TenantAdmission("tenant-admission", TenantAdmissionArgs(), opts)  # what tenants deploy, checked on arrival
     organizations = [
-        Organization(org.name, OrganizationArgs(org, site, stack.edge.cloudflare, secrets_operator.chart), opts)
+        Organization(
+            org.name, OrganizationArgs(org, site, stack.edge.cloudflare, secrets_operator.chart, stack.tenants), opts
+        )
         for org in stack.organizations
     ]
     gateway_crds: pulumi.Output[list[pulumi.Resource]]

@@ -95,7 +95,9 @@ def _who(route: Manifest, security: dict[str, Any]) -> tuple[dict[str, Any], dic
         keys = security["apiKeyAuth"]
         if "forwardClientIDHeader" in keys:
             headers[keys["forwardClientIDHeader"]] = "the API key's client id"
-        secrets = [ref["name"] for ref in keys["credentialRefs"]]
+        # `<namespace>/<name>`: the keys live apart from the route (gateway/apis.py)
+        route_ns = route.namespace or ""
+        secrets = [f"{ref.get('namespace', route_ns)}/{ref['name']}" for ref in keys["credentialRefs"]]
         return {"access": "apiKey", "audience": "public", "keySecrets": secrets}, headers
     spec = route.redacted["spec"]
     if all(not rule.get("backendRefs") for rule in spec.get("rules", [])):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from helpers import run_preview
+from helpers import run_preview, stack_config
 
 from offline.access import access_report, client_reachable
 from offline.manifests import Manifest
@@ -23,6 +23,9 @@ def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return written
 
 
+API_NAMES = {a["name"] for stack in ("staging", "prod", "dev") for a in stack_config(stack).get("gatehouse:apis", [])}
+
+
 def test_every_route_says_who_may_enter(report: dict[str, Any]) -> None:
     routes = {entry["route"]: entry for entry in report["routes"]}
     assert routes and all(entry["access"] != "unprotected" for entry in routes.values())
@@ -36,6 +39,18 @@ def test_every_route_says_who_may_enter(report: dict[str, Any]) -> None:
         if entry["access"] == "jwt":  # tokens go through rules that deny whatever none allows
             assert entry["defaultAction"] == "Deny" and entry["rules"]
             assert all(rule["scopes"] for rule in entry["rules"] if rule["action"] == "Allow")
+
+
+def test_every_api_route_has_a_rate_limit_and_key_secrets_live_apart(report: dict[str, Any]) -> None:
+    """Every API's route is rate limited (gateway/apis.py); an apiKey route's key Secrets are named
+    `<namespace>/<name>`, in Envoy Gateway's namespace, never in the route's (a tenant's)."""
+    api_routes = [e for e in report["routes"] if e["route"].split("/")[1] in API_NAMES]
+    assert api_routes
+    for entry in api_routes:
+        assert entry["rateLimits"], entry["route"]
+        if entry["access"] == "apiKey":
+            assert entry["keySecrets"]
+            assert {s.split("/")[0] for s in entry["keySecrets"]} == {"envoy-gateway-system"}
 
 
 def test_no_identity_header_an_app_receives_can_come_from_the_client(report: dict[str, Any]) -> None:

@@ -399,7 +399,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
             _add_api("catalog-apikeys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
         ),
         "gatehouse:apis[3].apiKeyTiers[0].name",
-        "API key Secret 'storefront/catalog-apikeys-x-apikeys-y' clashes with the one made for "
+        "API key Secret 'envoy-gateway-system/catalog-apikeys-x-apikeys-y' clashes with the one made for "
         "gatehouse:apis[2].apiKeyTiers[1].name",
     ),
     (

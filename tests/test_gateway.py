@@ -516,7 +516,13 @@ def test_api_keys_per_tier_with_rate_limits(preview) -> None:
     }
     assert result.run is not None
     for tier in api["apiKeyTiers"]:
-        secret = one(result, "Secret", f"{api['name']}-apikeys-{tier['name']}", api["namespace"])
+        # in Envoy Gateway's namespace, out of the tenant's reach, never in the API's
+        secret = one(result, "Secret", f"{api['name']}-apikeys-{tier['name']}", "envoy-gateway-system")
+        assert not [
+            o
+            for o in objects(result, "Secret")
+            if o["metadata"]["name"] == secret["metadata"]["name"] and o["metadata"]["namespace"] == api["namespace"]
+        ]
         assert set(secret["stringData"]) == set(tier["clients"])
         assert all(len(v) == 40 for v in secret["stringData"].values())
         reg = next(
@@ -536,6 +542,24 @@ def test_api_keys_per_tier_with_rate_limits(preview) -> None:
         assert not any(re.match(only_tier["value"], c) for c in others)
     envoy = next(c for c in result.charts if c.chart == "gateway-helm").values
     assert envoy["config"]["envoyGateway"]["rateLimit"]["backend"]["type"] == "Redis"
+    (grant,) = [g for g in objects(result, "ReferenceGrant") if g["metadata"]["name"] == f"{api['name']}-apikeys"]
+    assert grant["metadata"]["namespace"] == "envoy-gateway-system"
+    assert grant["spec"]["from"] == [
+        {"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": api["namespace"]}
+    ]
+    assert {t["name"] for t in grant["spec"]["to"]} == {c["name"] for c in auth["credentialRefs"]}
+
+
+def test_every_api_has_a_rate_limit(preview) -> None:
+    """An API whose config names no clients (jwt, public) gets the default per client address."""
+    stack, result = preview
+    for api in stack_config(stack)["gatehouse:apis"]:
+        route = one(result, "HTTPRoute", api["name"], api["namespace"])
+        (limits,) = policies_for(result, "BackendTrafficPolicy", route)
+        rules = limits["spec"]["rateLimit"]["global"]["rules"]
+        assert rules, api["name"]
+        if api["auth"] != "apiKey":
+            assert {r["clientSelectors"][0]["sourceCIDR"]["value"] for r in rules} == {"0.0.0.0/0", "::/0"}
 
 
 def test_public_api_is_marked_public(tmp_path: Path) -> None:

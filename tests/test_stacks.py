@@ -87,7 +87,7 @@ def test_secret_stores_wait_for_the_external_secrets_operator(stack) -> None:
     # it carries the CRDs: protected in prod through its transform, never the chart itself
     assert (chart.protect, chart.transforms) == (False, 1 if name == "prod" else 0)
     stores = [r for r in regs if r.type == "kubernetes:external-secrets.io/v1:ClusterSecretStore"]
-    assert len(stores) == len(config["gatehouse:organizations"])
+    assert len(stores) == len(config["gatehouse:tenants"])  # one per tenant, under its organization
     assert all(chart.urn in s.dependencies for s in stores)
 
 

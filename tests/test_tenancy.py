@@ -42,13 +42,16 @@ PEOPLE_RULES = {
         ("networking.k8s.io", "networkpolicies", R),
         ("gateway.networking.k8s.io", "httproutes", R),
         ("tekton.dev", "pipelines tasks pipelineruns taskruns", R),
-        ("tekton.dev", "pipelineruns taskruns", "create"),
         ("", "pods", "delete"),
         ("", "configmaps", f"{R} {W}"),
     ),
 }
+# Secrets never created (a service-account token Secret is made by creating one); runs only by a profile
+# that reads Secrets anyway (a run mounts any of them, as any ServiceAccount)
+SECRETS = f"{R} update patch delete"
 PEOPLE_RULES["elevated"] = PEOPLE_RULES["standard"] + _rules(
-    ("", "secrets", f"{R} {W}"),
+    ("tekton.dev", "pipelineruns taskruns", "create"),
+    ("", "secrets", SECRETS),
     ("", "services persistentvolumeclaims", W),
     ("apps", "deployments statefulsets", W),
     ("batch", "jobs cronjobs", W),
@@ -65,7 +68,7 @@ DEPLOYER_RULES = {
         ("external-secrets.io", "externalsecrets", f"{R} {W}"),
     ),
 }
-DEPLOYER_RULES["elevated"] = DEPLOYER_RULES["standard"] + _rules(("", "secrets", f"{R} {W}"))
+DEPLOYER_RULES["elevated"] = DEPLOYER_RULES["standard"] + _rules(("", "secrets", SECRETS))
 
 # Per size: the ResourceQuota's hard limits and the LimitRange's per-container max.
 QUOTAS = {
@@ -186,6 +189,35 @@ def test_profiles_never_escalate_or_touch_guardrails(profile: str) -> None:
             assert secrets == []
         else:
             assert any("get" in r.verbs for r in secrets)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_no_profile_creates_secrets_so_none_mints_a_service_account_token(profile: str) -> None:
+    """A Secret of type `kubernetes.io/service-account-token` naming a ServiceAccount gets a token that never
+    expires; RBAC cannot see a Secret's type, so no tenant role creates Secrets at all (a Secret's type is
+    immutable on update, and a server-side apply that would create one is authorized as `create`)."""
+    for rule in PROFILES[profile] + DEPLOYER_PROFILES[profile]:
+        if "secrets" in rule.resources and "" in rule.api_groups:
+            assert "create" not in rule.verbs, rule
+
+
+def test_standard_creates_no_tekton_runs() -> None:
+    """A TaskRun or PipelineRun is a pod its creator's RBAC never sees (tektoncd/pipeline v1.15.0
+    config/300-crds/300-taskrun.yaml v1: `taskSpec`, `serviceAccountName`, `podTemplate`, `workspaces[].secret`;
+    300-pipelinerun.yaml v1: `pipelineSpec`, `taskRunTemplate`, `taskRunSpecs`): its creator runs any code as
+    any ServiceAccount of the namespace with any Secret mounted. `standard` never reads Secrets, so it never
+    creates runs; it still sees them."""
+
+    def allows(profile: str, verb: str, resource: str) -> bool:
+        return any(
+            "tekton.dev" in r.api_groups and resource in r.resources and verb in r.verbs
+            for r in PROFILES[profile] + DEPLOYER_PROFILES[profile]
+        )
+
+    for resource in ("taskruns", "pipelineruns"):
+        assert not allows("standard", "create", resource), resource
+        assert allows("standard", "get", resource) and allows("standard", "list", resource)
+        assert allows("elevated", "create", resource)  # it reads Secrets and writes workloads anyway
 
 
 @pytest.mark.parametrize("tenant", _tenants(), ids=lambda t: t["name"])
@@ -350,7 +382,11 @@ def test_removing_a_tenant_removes_only_its_objects(staging: ProgramRun, tmp_pat
     smaller = _run(program_with_stack(tmp_path, "staging", config), "staging")
     gone = {r.urn for r in staging.registrations} - {r.urn for r in smaller.registrations}
     tenant = _component(staging, "gatehouse:tenancy:Tenant", "payments")
-    assert gone == {tenant.urn} | {r.urn for r in _children(staging, tenant)}
+    # and its secret store, with the ServiceAccount it reads as, under its organization
+    store = {r.urn for r in staging.registrations if r.name.startswith("acme-eso-reader-payments")}
+    store |= {r.urn for r in staging.registrations if r.name == "acme-payments-store"}
+    assert len(store) == 4
+    assert gone == {tenant.urn} | {r.urn for r in _children(staging, tenant)} | store
     assert {r.urn for r in smaller.registrations} < {r.urn for r in staging.registrations}
     # and every remaining resource is registered exactly as before, but Dex, whose GitHub connector lists
     # each tenant's team (and the chart's checksum of that config)
@@ -372,7 +408,10 @@ def test_a_new_tenant_is_one_config_entry(staging: ProgramRun, tmp_path: Path) -
     bigger = _run(program_with_stack(tmp_path, "staging", config), "staging")
     added = {r.urn for r in bigger.registrations} - {r.urn for r in staging.registrations}
     tenant = _component(bigger, "gatehouse:tenancy:Tenant", "newco")
-    assert added == {tenant.urn} | {r.urn for r in _children(bigger, tenant)}
+    # and its secret store (ClusterSecretStore, ServiceAccount, Role, RoleBinding) in its organization
+    store = {r.urn for r in bigger.registrations if r.name in ("initech-eso-reader-newco", "initech-newco-store")}
+    assert len(store) == 4
+    assert added == {tenant.urn} | {r.urn for r in _children(bigger, tenant)} | store
     kinds = _by_kind(_objects(bigger, tenant))
     assert {k: len(v) for k, v in kinds.items()} == {
         "Namespace": 1,
@@ -390,16 +429,21 @@ def test_organization_gets_store_tunnel_and_webhook_secret(staging: ProgramRun) 
     org = _component(staging, "gatehouse:tenancy:Organization", "acme")
     children = _children(staging, org)
     objects = _by_kind(_objects(staging, org))
-    (store,) = objects["ClusterSecretStore"]
-    assert store["metadata"]["name"] == "org-acme-store"
-    assert store["spec"]["conditions"] == [
-        {"namespaceSelector": {"matchLabels": {"gatehouse.dev/organization": "acme"}}}
-    ]
-    provider = store["spec"]["provider"]["kubernetes"]
-    assert provider["remoteNamespace"] == "org-acme"
-    assert provider["auth"] == {"serviceAccount": {"name": "eso-secrets-reader", "namespace": "org-acme"}}
-    (role,) = objects["Role"]
-    assert role["rules"][0]["resourceNames"] == ["org-secrets"]
+    tenants = {t["name"]: t for t in _tenants() if t["organization"] == "acme"}
+    stores = {s["metadata"]["name"]: s for s in objects["ClusterSecretStore"]}
+    assert set(stores) == {f"tenant-{name}-store" for name in tenants}
+    for name, tenant in tenants.items():
+        store = stores[f"tenant-{name}-store"]
+        # usable from the tenant's own namespaces only, by their names
+        (condition,) = store["spec"]["conditions"]
+        assert set(condition) == {"namespaces"} and set(condition["namespaces"]) == _namespaces(tenant)
+        provider = store["spec"]["provider"]["kubernetes"]
+        assert provider["remoteNamespace"] == "org-acme"
+        assert provider["auth"] == {"serviceAccount": {"name": f"eso-reader-{name}", "namespace": "org-acme"}}
+    roles = {r["metadata"]["name"]: r for r in objects["Role"]}
+    assert {n: r["rules"][0]["resourceNames"] for n, r in roles.items()} == {
+        f"eso-reader-{name}": [f"{name}-secrets"] for name in tenants
+    }
     secrets = {s["metadata"]["name"]: s for s in objects["Secret"]}
     assert set(secrets) == {"github-webhook-secret", "cloudflared-credentials-acme"}
     secret_regs = [r for r in children if r.type == "kubernetes:core/v1:Secret"]
@@ -435,7 +479,7 @@ def test_external_secrets_operator_is_installed_once_before_every_store(staging:
     assert chart.inputs["namespace"] == "external-secrets"
     assert chart.inputs["values"]["installCRDs"] is True
     stores = [r for r in staging.registrations if r.type == "kubernetes:external-secrets.io/v1:ClusterSecretStore"]
-    assert len(stores) == len(stack_config("staging")["gatehouse:organizations"])
+    assert len(stores) == len(stack_config("staging")["gatehouse:tenants"])  # one per tenant
     for store in stores:
         assert chart.urn in store.dependencies, store.urn
 

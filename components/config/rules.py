@@ -153,7 +153,7 @@ def _gateway_names(stack: StackConfig) -> list[Problem]:
         for t, tier in enumerate(api.api_key_tiers):
             loc: Loc = ("apis", i, tiers, t, "name")
             secret = names.api_key_secret_name(api.name, tier.name)
-            secrets.append((loc, i, names.namespaced(api.namespace, secret)))
+            secrets.append((loc, i, names.namespaced(names.API_KEYS_NAMESPACE, secret)))
             secret_resources.append((loc, i, names.api_key_secret_resource(api.name, tier.name)))
             key_resources += [
                 (("apis", i, tiers, t, "clients", c), i, names.api_key_resource(api.name, client))

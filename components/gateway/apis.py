@@ -6,8 +6,23 @@
   CORS for the tenants' single-page app: Envoy's CORS filter runs first and answers a preflight
   (OPTIONS, no token) itself when the origin is allowed, so jwt and authorization never see it.
 - `apiKey`: public read endpoints; one generated key per client, one Secret per tier, and a global
-  rate limit per client in each tier (Redis-backed, so it holds across Envoy replicas).
+  rate limit per client in each tier (Redis-backed, so it holds across Envoy replicas). The Secrets live
+  in Envoy Gateway's namespace (names.API_KEYS_NAMESPACE), never in the API's (a tenant's, whose people
+  would read partners' keys there and add keys of their own, for clients in no tier and so unlimited):
+  Envoy Gateway v1.9.0 resolves `apiKeyAuth.credentialRefs` with cross-namespace references allowed,
+  permitted by a ReferenceGrant in the Secret's namespace from SecurityPolicies of the API's namespace
+  to the named Secrets (envoyproxy/gateway v1.9.0 internal/gatewayapi/securitypolicy.go buildAPIKeyAuth
+  calls validateSecretRef(allowCrossNamespace=true, ...); validate.go validateSecretObjectRef and
+  helpers.go isCrossNamespaceReferencePermitted check the grant's from group/kind/namespace and to name;
+  api/v1alpha1/api_key_auth_types.go: credentialRefs are gwapiv1.SecretObjectReference, with namespace).
 - `public`: marked public on purpose in the config; only the correlation id is added.
+
+Every API has a rate limit. `apiKey` APIs: their tiers' per-client limits. `jwt` and `public` APIs, which
+name no clients in the config: DEFAULT_REQUESTS_PER_MINUTE per client address, one bucket per source IP
+(a BackendTrafficPolicy `sourceCIDR` of type `Distinct` over all of IPv4 and of IPv6; envoyproxy/gateway
+v1.9.0 api/v1alpha1/ratelimit_types.go SourceMatch: "Each IP Address within the specified Source IP CIDR
+is treated as a distinct client selector"). The proxies' Service keeps the client address
+(`externalTrafficPolicy: Local`, edge.py).
 """
 
 from __future__ import annotations
@@ -31,7 +46,7 @@ from ..endpoints import (
 )
 from . import names
 from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
-from .routes import correlation_filters, http_route, route_spec, route_target
+from .routes import GATEWAY_API_VERSION, correlation_filters, http_route, route_spec, route_target
 from .settings import GatewaySettings
 
 COMPONENT = "api"
@@ -41,6 +56,10 @@ API_KEY_HEADER = "x-api-key"
 READ_METHODS = ["GET", "HEAD"]
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 CORS_MAX_AGE = "1h"  # browsers cap preflight caching anyway (Chromium: 2h)
+# The default limit of an API whose config names no clients (jwt, public): per client IP, 10 a second on
+# average, enough for a person's browser or a partner's batch job, a wall for a single-source flood.
+DEFAULT_REQUESTS_PER_MINUTE = 600
+EVERY_ADDRESS = ("0.0.0.0/0", "::/0")  # one rule per IP family: each request's source is in exactly one
 
 
 # What may follow a path prefix in `:path`, which carries the query too: Envoy Gateway's own PathPrefix
@@ -178,7 +197,12 @@ def api_key_policy_spec(api: config.Api) -> dict[str, Any]:
         "targetRefs": [route_target(names.route_name(api.name))],
         "apiKeyAuth": {
             "credentialRefs": [
-                {"group": "", "kind": "Secret", "name": names.api_key_secret_name(api.name, t.name)}
+                {
+                    "group": "",
+                    "kind": "Secret",
+                    "name": names.api_key_secret_name(api.name, t.name),
+                    "namespace": names.API_KEYS_NAMESPACE,
+                }
                 for t in api.api_key_tiers
             ],
             "extractFrom": [{"headers": [API_KEY_HEADER]}],
@@ -188,7 +212,37 @@ def api_key_policy_spec(api: config.Api) -> dict[str, Any]:
     }
 
 
+def api_key_grant_spec(api: config.Api) -> dict[str, Any]:
+    """In API_KEYS_NAMESPACE: SecurityPolicies of the API's namespace may read the API's key Secrets, by name
+    (no other Secret of that namespace)."""
+    return {
+        "from": [{"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": api.namespace}],
+        "to": [
+            {"group": "", "kind": "Secret", "name": names.api_key_secret_name(api.name, t.name)}
+            for t in api.api_key_tiers
+        ],
+    }
+
+
+def default_rate_limit_rules() -> list[dict[str, Any]]:
+    """DEFAULT_REQUESTS_PER_MINUTE for each client address."""
+    return [
+        {
+            "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
+            "limit": {"requests": DEFAULT_REQUESTS_PER_MINUTE, "unit": "Minute"},
+        }
+        for cidr in EVERY_ADDRESS
+    ]
+
+
 def rate_limit_spec(api: config.Api) -> dict[str, Any]:
+    """The API's tiers' per-client limits for an apiKey API, DEFAULT_REQUESTS_PER_MINUTE per client address
+    for any other."""
+    if api.auth != "apiKey":
+        return {
+            "targetRefs": [route_target(names.route_name(api.name))],
+            "rateLimit": {"global": {"rules": default_rate_limit_rules()}},
+        }
     rules = [
         {
             "clientSelectors": [
@@ -224,8 +278,11 @@ def protected_api(
     remote_jwks: dict[str, Any],
     opts: pulumi.ResourceOptions,
     secret_opts: pulumi.ResourceOptions,
+    grant_opts: pulumi.ResourceOptions,
 ) -> None:
-    """`opts` for the custom resources (they wait for the CRDs), `secret_opts` for the keys."""
+    """`opts` for the custom resources (they wait for the CRDs); `secret_opts` for the keys, in
+    names.API_KEYS_NAMESPACE (they wait for it); `grant_opts` for their ReferenceGrant there (it waits
+    for both)."""
     ns = api.namespace
     read_only = api.auth == "apiKey" and api.scopes == ["read"]
     http_route(
@@ -266,12 +323,23 @@ def protected_api(
             k8s.core.v1.Secret(
                 names.api_key_secret_resource(api.name, tier.name),
                 metadata=meta.object_meta(
-                    names.api_key_secret_name(api.name, tier.name), COMPONENT, ns, {"gatehouse.dev/api-tier": tier.name}
+                    names.api_key_secret_name(api.name, tier.name),
+                    COMPONENT,
+                    names.API_KEYS_NAMESPACE,
+                    {"gatehouse.dev/api-tier": tier.name},
                 ),
                 type="Opaque",
                 string_data={client: key.result for client, key in keys.items()},
                 opts=secret_opts,
             )
+        meta.custom_resource(
+            f"api-{api.name}-apikeys-grant",
+            GATEWAY_API_VERSION,
+            "ReferenceGrant",
+            meta.object_meta(names.api_key_grant_name(api.name), COMPONENT, names.API_KEYS_NAMESPACE),
+            api_key_grant_spec(api),
+            grant_opts,
+        )
         meta.custom_resource(
             f"api-{api.name}-apikey",
             "gateway.envoyproxy.io/v1alpha1",
@@ -280,11 +348,11 @@ def protected_api(
             api_key_policy_spec(api),
             opts,
         )
-        meta.custom_resource(
-            f"api-{api.name}-ratelimit",
-            "gateway.envoyproxy.io/v1alpha1",
-            "BackendTrafficPolicy",
-            meta.object_meta(f"{api.name}-ratelimit", COMPONENT, ns),
-            rate_limit_spec(api),
-            opts,
-        )
+    meta.custom_resource(
+        f"api-{api.name}-ratelimit",
+        "gateway.envoyproxy.io/v1alpha1",
+        "BackendTrafficPolicy",
+        meta.object_meta(f"{api.name}-ratelimit", COMPONENT, ns),
+        rate_limit_spec(api),
+        opts,
+    )

@@ -151,6 +151,8 @@ class AuthGateway(pulumi.ComponentResource):
         jwks.key_source_access(jwks.KEYCLOAK, keycloak_clients, in_namespace(jwks.KEYCLOAK.namespace))
         if sso_namespaces:
             jwks.key_source_access(jwks.DEX, sso_namespaces, in_namespace(jwks.DEX.namespace))
+        # API keys live in Envoy Gateway's namespace, out of the tenants' reach (apis.py)
+        namespaces[names.API_KEYS_NAMESPACE] = edge_ns
         for api in stack.apis:
             apis.protected_api(
                 stack,
@@ -158,7 +160,8 @@ class AuthGateway(pulumi.ComponentResource):
                 issuer,
                 keys,
                 in_namespace(api.namespace),
-                in_namespace(api.namespace, custom_resource=False),
+                in_namespace(names.API_KEYS_NAMESPACE, custom_resource=False),
+                in_namespace(names.API_KEYS_NAMESPACE),
             )
 
         self.public_hosts = sorted(

@@ -18,9 +18,21 @@ def route_name(app_or_api: str) -> str:
     return app_or_api
 
 
+# Where every API's key Secrets live: Envoy Gateway's own namespace, which no tenant role reaches (the
+# API's namespace is a tenant's, whose people would read partners' keys there and add their own). The
+# API's SecurityPolicy reads them across namespaces through a ReferenceGrant (gateway/apis.py). Equal to
+# meta.ENVOY_GATEWAY_NAMESPACE (a test holds it): this module imports nothing.
+API_KEYS_NAMESPACE = "envoy-gateway-system"
+
+
 def api_key_secret_name(api: str, tier: str) -> str:
-    """The Secret holding one key tier's keys, in the API's namespace (its SecurityPolicy reads it)."""
+    """The Secret holding one key tier's keys, in API_KEYS_NAMESPACE (the API's SecurityPolicy reads it)."""
     return f"{api}-apikeys-{tier}"
+
+
+def api_key_grant_name(api: str) -> str:
+    """The ReferenceGrant, in API_KEYS_NAMESPACE, that lets the API's SecurityPolicy read its key Secrets."""
+    return f"{api}-apikeys"
 
 
 def api_key_secret_resource(api: str, tier: str) -> str:

@@ -4,8 +4,8 @@ Where each rendered object comes from:
 
 - tenant.py (Tenant): a tenant's namespaces, with sizes.py their ResourceQuota and LimitRange,
   network.py their NetworkPolicies, profiles.py their Roles and bindings, argocd.py their AppProject
-- organization.py (Organization): the `org-<name>` namespace and webhook Secret, secret_store.py its
-  ClusterSecretStore, tunnel.py its Cloudflare tunnel, DNS record and cloudflared
+- organization.py (Organization): the `org-<name>` namespace and webhook Secret, secret_store.py a
+  ClusterSecretStore per tenant of it, tunnel.py its Cloudflare tunnel, DNS record and cloudflared
 - secrets_operator.py (SecretsOperator): the External Secrets chart, once per cluster
 - admission.py (TenantAdmission): a ValidatingAdmissionPolicy and binding per rule of
   policy/admission_rules.py, once per cluster

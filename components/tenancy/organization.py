@@ -1,8 +1,8 @@
-"""An organization: namespace `org-<name>`, its webhook secret, secret store and Cloudflare tunnel."""
+"""An organization: namespace `org-<name>`, its webhook secret, its tenants' secret stores and Cloudflare tunnel."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,7 +11,7 @@ import pulumi_random as random
 from policy import gatehouse_contract as contract
 
 from .. import config, meta
-from .secret_store import secret_store
+from .secret_store import secret_stores, store_name
 from .tunnel import org_tunnel
 
 COMPONENT = "organization"
@@ -25,6 +25,8 @@ class OrganizationArgs:
     cloudflare: config.Cloudflare | None  # its tunnel delivers the organization's webhooks; none without it
     # the External Secrets operator (SecretsOperator.chart): the org's ClusterSecretStore waits for it
     secrets_operator: pulumi.Resource
+    # its tenants (config `tenants` naming it): one secret store each (secret_store.py)
+    tenants: list[config.Tenant] = field(default_factory=list)
 
 
 class Organization(pulumi.ComponentResource):
@@ -45,7 +47,8 @@ class Organization(pulumi.ComponentResource):
             string_data={"secret": webhook.result},
             opts=child,
         )
-        self.secret_store = secret_store(org, self.namespace, args.secrets_operator, child)
+        tenants = [t for t in args.tenants if t.organization == org.name]
+        self.secret_stores = secret_stores(org, tenants, self.namespace, args.secrets_operator, child)
         # webhooks reach the cluster through Cloudflare: a stack without it (a laptop) has no webhook URL
         cf = args.cloudflare
         self.webhook_record = org_tunnel(org, args.site, cf, self.namespace, child) if cf else None
@@ -53,7 +56,7 @@ class Organization(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "namespace": self.namespace.metadata.name,
-                "secretStore": f"{org.namespace}-store",
+                "secretStores": {t.name: store_name(t) for t in tenants},
                 "webhookUrl": self.webhook_url,
             }
         )

@@ -4,6 +4,29 @@ Never the built-in `edit`/`admin` roles: `edit` alone grants NetworkPolicy write
 ServiceAccount impersonation and token creation. No profile may change the guardrails (quotas, limit
 ranges, network policies), RBAC, or its own ServiceAccounts' tokens; `standard` never reads Secrets.
 
+Two upstream facts shape the profiles beyond plain verbs:
+
+- Tekton runs are pods in disguise (tektoncd/pipeline v1.15.0, config/300-crds/300-taskrun.yaml and
+  300-pipelinerun.yaml, vendored in ../shared/upstream/tekton): a v1 TaskRun carries its own `taskSpec`
+  (any image, any script), `serviceAccountName`, `podTemplate.automountServiceAccountToken` and
+  `workspaces[].secret.secretName`; a PipelineRun the same through `pipelineSpec`, `taskRunTemplate` and
+  `taskRunSpecs`. Tekton's controller, not the requester, creates the pod, so the requester's own RBAC
+  never applies to it: whoever may create a run may run any code as any ServiceAccount of the namespace
+  (`deployer` included) with any Secret of the namespace mounted. `standard` therefore sees runs but
+  never creates them by hand (runs it needs start on a path outside its own RBAC, such as its
+  organization's webhook); `elevated`, which already reads Secrets and writes workloads, keeps
+  run-create, and what its runs may do (not run as `deployer`, no token automount) is bound at
+  admission, which RBAC cannot do (it never sees a run's fields).
+- A Secret of type `kubernetes.io/service-account-token` that names a ServiceAccount in its
+  `kubernetes.io/service-account.name` annotation is filled by the token controller with a token that
+  never expires (Kubernetes 1.24+ only stopped *auto*-generating them). RBAC cannot look at a Secret's
+  type, but it can withhold `create`: no tenant role, people's or deployer's, creates Secrets, and a
+  Secret's `type` is immutable on update (core validation, ValidateSecretUpdate), so `update`/`patch` cannot
+  turn one into a token Secret; a server-side apply that would create one is authorized as `create`
+  too. Tenants' Secrets come from their own store through ExternalSecrets (secret_store.py); what the
+  External Secrets controller itself may create (an ExternalSecret's `target.template.type`) is bound
+  at admission.
+
 PROFILES is what the tenant's people get; DEPLOYER_PROFILES what Argo CD gets when it syncs the tenant's
 repository as the `deployer` ServiceAccount (sync impersonation): the app objects a repository ships.
 """
@@ -52,17 +75,24 @@ _COMMON = [
     _rule(["networking.k8s.io"], ["networkpolicies"], READ),
     _rule(["gateway.networking.k8s.io"], ["httproutes"], READ),
     _rule(["tekton.dev"], ["pipelines", "tasks", "pipelineruns", "taskruns"], READ),
-    # run pipelines and restart pods
-    _rule(["tekton.dev"], ["pipelineruns", "taskruns"], ["create"]),
+    # restart pods
     _rule([""], ["pods"], ["delete"]),
     _rule([""], ["configmaps"], READ + WRITE),
 ]
+
+# Never `create` on Secrets (a service-account-token Secret is made by creating one); the rest of WRITE
+# keeps the ones the tenant's ExternalSecrets made manageable (delete one to have it synced afresh).
+SECRET_VERBS = [*READ, "update", "patch", "delete"]
+# Creating a run is creating a pod as any of the namespace's ServiceAccounts with any of its Secrets
+# mounted (module docstring): only for a profile that reads Secrets anyway.
+RUN_CREATE = _rule(["tekton.dev"], ["pipelineruns", "taskruns"], ["create"])
 
 PROFILES: dict[str, list[Rule]] = {
     "standard": _COMMON,
     "elevated": [
         *_COMMON,
-        _rule([""], ["secrets"], READ + WRITE),
+        RUN_CREATE,
+        _rule([""], ["secrets"], SECRET_VERBS),
         _rule([""], ["services", "persistentvolumeclaims"], WRITE),
         _rule(["apps"], ["deployments", "statefulsets"], WRITE),
         _rule(["batch"], ["jobs", "cronjobs"], WRITE),
@@ -72,7 +102,7 @@ PROFILES: dict[str, list[Rule]] = {
 
 # Apply (get, create, patch), replace (update) and prune (delete) of typical app objects; no RBAC, no
 # guardrail kinds, no ServiceAccounts (a repository could rewrite `deployer` itself), and Secrets only for
-# `elevated` (`standard` gets them from its organization's store through ExternalSecrets).
+# `elevated` and never created (both get new ones from their own store through ExternalSecrets).
 _DEPLOYS = [
     _rule([""], ["configmaps", "services", "persistentvolumeclaims"], READ + WRITE),
     _rule(["apps"], ["deployments", "statefulsets"], READ + WRITE),
@@ -84,7 +114,7 @@ _DEPLOYS = [
 
 DEPLOYER_PROFILES: dict[str, list[Rule]] = {
     "standard": _DEPLOYS,
-    "elevated": [*_DEPLOYS, _rule([""], ["secrets"], READ + WRITE)],
+    "elevated": [*_DEPLOYS, _rule([""], ["secrets"], SECRET_VERBS)],
 }
 
 # Verbs and resources no tenant role may ever hold: the ones the policy pack checks.

@@ -3,7 +3,8 @@
 Per namespace (`<name>` and `<name>-<suffix>`): the Namespace with tenant and Pod Security labels (and
 Gateway access only where a configured app or API lives), a ResourceQuota and LimitRange from the size
 tier, NetworkPolicies, the profile's Role bound to the tenant's OIDC groups and its deployer Role bound to
-the `deployer` ServiceAccount. Once: the ServiceAccount and an Argo CD AppProject that syncs as it.
+the `deployer` ServiceAccount. Once: the ServiceAccount and an Argo CD AppProject that syncs as it. Its
+secret store lives with its organization, beside the Secret it reads (secret_store.py).
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ import pulumi_kubernetes as k8s
 import pytest
 from component_harness import Built, build, in_clear
 
-from components import config
+from components import config, meta
 from components.config.fields import Environment
 from components.endpoints import IdentityEndpoints
-from components.gateway import AuthGateway, AuthGatewayArgs, names
+from components.gateway import AuthGateway, AuthGatewayArgs, apis, names
 from components.gateway.settings import GatewaySettings
 from offline.records import Secret, reveal
 
@@ -192,7 +192,10 @@ def test_each_auth_kind_gets_its_own_policies_and_public_ones_none(gateway: Buil
         ("SecurityPolicy", "monitoring", "grafana-sso"),
         ("SecurityPolicy", "helpdesk", "tickets-jwt"),
         ("SecurityPolicy", "storefront", "catalog-apikey"),
+        # every API has a rate limit (apis.py), a public one too
         ("BackendTrafficPolicy", "storefront", "catalog-ratelimit"),
+        ("BackendTrafficPolicy", "helpdesk", "tickets-ratelimit"),
+        ("BackendTrafficPolicy", "docs", "weather-ratelimit"),
     }
     for (_, _, name), policy in policies.items():
         route = name.rsplit("-", 1)[0]
@@ -206,6 +209,7 @@ def test_each_auth_kind_gets_its_own_policies_and_public_ones_none(gateway: Buil
     key_policy = policies[("SecurityPolicy", "storefront", "catalog-apikey")]["spec"]["apiKeyAuth"]
     secrets = [names.api_key_secret_name("catalog", tier) for tier in ("free", "partner")]
     assert [ref["name"] for ref in key_policy["credentialRefs"]] == secrets
+    assert {ref["namespace"] for ref in key_policy["credentialRefs"]} == {"envoy-gateway-system"}
 
 
 def test_each_key_tier_is_one_secret_with_a_generated_key_per_client(gateway: Built) -> None:
@@ -213,10 +217,60 @@ def test_each_key_tier_is_one_secret_with_a_generated_key_per_client(gateway: Bu
     for tier, clients in tiers.items():
         secret = gateway.named(names.api_key_secret_resource("catalog", tier))
         metadata = reveal(secret.inputs["metadata"])
-        assert (metadata["namespace"], metadata["name"]) == ("storefront", names.api_key_secret_name("catalog", tier))
+        # in Envoy Gateway's namespace, never in the API's (a tenant's): its people would read the keys there
+        assert (metadata["namespace"], metadata["name"]) == (
+            "envoy-gateway-system",
+            names.api_key_secret_name("catalog", tier),
+        )
+        assert gateway.named("envoy-gateway-system").urn in secret.dependencies
         keys = {c: gateway.named(names.api_key_resource("catalog", c), PASSWORD).outputs["result"] for c in clients}
         assert reveal(secret.inputs["stringData"]) == reveal(keys)
         assert isinstance(secret.inputs["stringData"], Secret)
+
+
+def test_the_key_secrets_are_granted_to_their_apis_policies_only(gateway: Built) -> None:
+    """Envoy Gateway v1.9.0 reads `apiKeyAuth.credentialRefs` across namespaces when a ReferenceGrant in the
+    Secret's namespace allows it (internal/gatewayapi/securitypolicy.go buildAPIKeyAuth: validateSecretRef
+    with allowCrossNamespace true; helpers.go isCrossNamespaceReferencePermitted matches from namespace,
+    group and kind, and the `to` name): one grant per apiKey API, from SecurityPolicies of its namespace to
+    its tiers' Secrets by name."""
+    assert names.API_KEYS_NAMESPACE == meta.ENVOY_GATEWAY_NAMESPACE
+    grants = [g for g in gateway.objects("ReferenceGrant") if g["metadata"]["namespace"] == "envoy-gateway-system"]
+    assert identities(grants) == {("envoy-gateway-system", "catalog-apikeys")}
+    (grant,) = grants
+    assert grant["spec"] == {
+        "from": [{"group": "gateway.envoyproxy.io", "kind": "SecurityPolicy", "namespace": "storefront"}],
+        "to": [
+            {"group": "", "kind": "Secret", "name": names.api_key_secret_name("catalog", tier)}
+            for tier in ("free", "partner")
+        ],
+    }
+    registration = gateway.named("api-catalog-apikeys-grant")
+    assert {gateway.named("gateway-crds").urn, gateway.named("envoy-gateway-system").urn} <= set(
+        registration.dependencies
+    )
+    # nothing of the keys is left in the API's namespace
+    assert not [
+        o
+        for o in gateway.objects("Secret")
+        if o["metadata"].get("namespace") == "storefront" and "apikeys" in o["metadata"]["name"]
+    ]
+
+
+def test_an_api_that_names_no_clients_is_limited_per_client_address(gateway: Built) -> None:
+    """jwt and public APIs: DEFAULT_REQUESTS_PER_MINUTE per source IP, IPv4 and IPv6 (envoyproxy/gateway
+    v1.9.0 api/v1alpha1/ratelimit_types.go: a `Distinct` SourceMatch is one bucket per address)."""
+    limits = {o["metadata"]["name"]: o["spec"] for o in gateway.objects("BackendTrafficPolicy")}
+    for api in ("tickets", "weather"):
+        spec = limits[f"{api}-ratelimit"]
+        assert spec["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": api}]
+        assert spec["rateLimit"]["global"]["rules"] == [
+            {
+                "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
+                "limit": {"requests": apis.DEFAULT_REQUESTS_PER_MINUTE, "unit": "Minute"},
+            }
+            for cidr in ("0.0.0.0/0", "::/0")
+        ]
 
 
 def test_one_reference_grant_per_namespace_with_an_sso_app(gateway: Built) -> None:

@@ -28,16 +28,31 @@ ACME = config.Organization(
 )
 STAGING = config.Site(environment="staging", domain="example.test")
 CLOUDFLARE = config.Cloudflare(zone_id="a" * 32, account_id="b" * 32)
+# two tenants of acme (one with an extra namespace) and one of another organization, which acme ignores
+TENANTS = [
+    config.Tenant(name="shop", organization="acme", repo="acme/shop", profile="standard", size="small"),
+    config.Tenant(
+        name="billing", organization="acme", repo="acme/billing", profile="elevated", size="small", namespaces=["jobs"]
+    ),
+    config.Tenant(name="other", organization="globex", repo="globex/other", profile="standard", size="small"),
+]
 NAMESPACE = "kubernetes:core/v1:Namespace"
-# (kind, name) of the objects every organization has: its namespace, webhook secret and secret store with
-# the ServiceAccount it reads as
+STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+# (kind, name) of the objects every organization has: its namespace, webhook secret and, per tenant of
+# its own, a secret store with the ServiceAccount it reads as
 OWN = {
     ("Namespace", "org-acme"),
     ("Secret", "github-webhook-secret"),
-    ("ClusterSecretStore", "org-acme-store"),
-    ("ServiceAccount", "eso-secrets-reader"),
-    ("Role", "eso-secrets-reader"),
-    ("RoleBinding", "eso-secrets-reader"),
+    *(
+        (kind, name)
+        for tenant in ("shop", "billing")
+        for kind, name in (
+            ("ClusterSecretStore", f"tenant-{tenant}-store"),
+            ("ServiceAccount", f"eso-reader-{tenant}"),
+            ("Role", f"eso-reader-{tenant}"),
+            ("RoleBinding", f"eso-reader-{tenant}"),
+        )
+    ),
 }
 # and those its Cloudflare tunnel adds
 TUNNEL = {
@@ -55,7 +70,7 @@ def build_organization(
 ) -> Built:
     def make() -> Organization:
         operator = k8s.core.v1.Namespace("external-secrets")  # stands in for SecretsOperator.chart
-        return Organization(org.name, OrganizationArgs(org, site, cloudflare, operator))
+        return Organization(org.name, OrganizationArgs(org, site, cloudflare, operator, TENANTS))
 
     return build(make)
 
@@ -110,16 +125,35 @@ def test_the_webhook_secret_is_generated_into_its_secret_and_never_in_clear(buil
     assert not in_clear(built.outputs, generated)
 
 
-def test_the_secret_store_reads_only_org_secrets_and_waits_for_the_operator_it_is_handed(built: Built) -> None:
+def test_each_tenant_store_reads_only_its_tenants_secret_and_waits_for_the_operator(built: Built) -> None:
+    """One store per tenant, since a ClusterSecretStore's `conditions` pick namespaces, never remote keys
+    (external-secrets v2.9.0 apis/externalsecrets/v1/secretstore_types.go ClusterSecretStoreCondition); its
+    ServiceAccount may `get` only the tenant's Secret (providers/v1/kubernetes/client.go GetSecret reads
+    `remoteRef.key` by name; validate.go needs no more than `get`)."""
     (operator,) = built.handed
-    (store,) = built.of_type("kubernetes:external-secrets.io/v1:ClusterSecretStore")
-    assert reveal(store.inputs["metadata"]["name"]) == "org-acme-store"
-    assert operator.urn in store.dependencies
-    assert [r.urn for r in built.children if operator.urn in r.dependencies] == [store.urn]
-    (role,) = built.objects("Role")
-    (secrets_rule,) = [rule for rule in role["rules"] if "secrets" in rule["resources"]]
-    assert secrets_rule["resourceNames"] == ["org-secrets"]
-    assert "list" in secrets_rule["verbs"] and not {"create", "update", "delete"} & set(secrets_rule["verbs"])
+    stores = {reveal(s.inputs["metadata"]["name"]): s for s in built.of_type(STORE)}
+    assert set(stores) == {"tenant-shop-store", "tenant-billing-store"}
+    assert {r.urn for r in built.children if operator.urn in r.dependencies} == {s.urn for s in stores.values()}
+    specs = {o["metadata"]["name"]: o["spec"] for o in built.objects("ClusterSecretStore")}
+    assert specs["tenant-shop-store"]["conditions"] == [{"namespaces": ["shop"]}]
+    assert specs["tenant-billing-store"]["conditions"] == [{"namespaces": ["billing", "billing-jobs"]}]
+    for tenant in ("shop", "billing"):
+        auth = specs[f"tenant-{tenant}-store"]["provider"]["kubernetes"]["auth"]
+        assert auth == {"serviceAccount": {"name": f"eso-reader-{tenant}", "namespace": "org-acme"}}
+    roles = {r["metadata"]["name"]: r for r in built.objects("Role")}
+    bindings = {b["metadata"]["name"]: b for b in built.objects("RoleBinding")}
+    for tenant in ("shop", "billing"):
+        (secrets_rule,) = [rule for rule in roles[f"eso-reader-{tenant}"]["rules"] if "secrets" in rule["resources"]]
+        assert secrets_rule == {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": [f"{tenant}-secrets"],
+            "verbs": ["get"],
+        }
+        subjects = bindings[f"eso-reader-{tenant}"]["subjects"]
+        assert subjects == [{"kind": "ServiceAccount", "name": f"eso-reader-{tenant}", "namespace": "org-acme"}]
+    # no store shared by the organization's tenants, nor one chosen by a label a namespace carries
+    assert not [s for s in specs.values() if "namespaceSelector" in s["conditions"][0]]
 
 
 def test_cloudflared_and_its_tunnel_exist_only_when_cloudflare_is_handed() -> None:
@@ -156,7 +190,10 @@ def test_outputs_name_the_namespace_the_store_and_the_webhook_url(
     cloudflare: config.Cloudflare | None, webhook_url: str | None
 ) -> None:
     built = build_organization(cloudflare)
-    expected: dict[str, Any] = {"namespace": "org-acme", "secretStore": "org-acme-store"}
+    expected: dict[str, Any] = {
+        "namespace": "org-acme",
+        "secretStores": {"shop": "tenant-shop-store", "billing": "tenant-billing-store"},
+    }
     if webhook_url:  # a None output reaches the engine as null, which the recording leaves out
         expected["webhookUrl"] = webhook_url
     assert built.outputs == expected
