@@ -55,7 +55,9 @@ SECRET_READER_PROFILES = ("elevated",)
 
 # --- namespaces -------------------------------------------------------------------------------------------
 
-# Namespaces no tenant or organization may take: Kubernetes' own and the platform's.
+# Namespaces no tenant or organization may take: Kubernetes' own and the platform's, then those common
+# cluster software installs into (an operator adding a service mesh, a backup tool or another policy
+# engine later must not find a tenant already there, owning the namespace and everything put in it).
 RESERVED_NAMESPACES = (
     "default",
     "kube-system",
@@ -74,6 +76,32 @@ RESERVED_NAMESPACES = (
     "pipeline-system",
     "tekton-pipelines",
     "cloudflared",
+    # common cluster software, not installed by Gatehouse
+    "argo-rollouts",
+    "calico-system",
+    "cattle-system",
+    "crossplane-system",
+    "flux-system",
+    "gatekeeper-system",
+    "ingress-nginx",
+    "istio-system",
+    "knative-serving",
+    "kyverno",
+    "linkerd",
+    "linkerd-viz",
+    "local-path-storage",
+    "logging",
+    "longhorn-system",
+    "metallb-system",
+    "observability",
+    "rook-ceph",
+    "sealed-secrets",
+    "tekton-chains",
+    "tekton-pipelines-resolvers",
+    "tigera-operator",
+    "traefik",
+    "vault",
+    "velero",
 )
 RESERVED_PREFIXES = ("kube-", "openshift-")
 ORGANIZATION_NAMESPACE_PREFIX = "org-"  # an organization's namespace is `org-<name>`

@@ -146,7 +146,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "tenant glob reaches tekton-pipelines",
         _set("tenants[4].name", "tekton"),
         "gatehouse:tenants[4].name",
-        "reserved namespace 'tekton-pipelines'",
+        "the reserved namespaces 'tekton-chains', 'tekton-pipelines', 'tekton-pipelines-resolvers'",
     ),
     (
         "tenant glob reaches envoy-gateway-system",
@@ -615,6 +615,37 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "gatehouse:apps[1].name",
         "its Keycloak client 'app-shop' is also a partner's name",
     ),
+    # values that would weaken the platform (issue 19)
+    (
+        "no private ranges",
+        _set("network", {"privateRanges": []}),
+        "gatehouse:network.privateRanges",
+        "must not be empty: tenants' egress would reach every private address",
+    ),
+    (
+        "the master realm",
+        _set("identity.realm", "master"),
+        "gatehouse:identity.realm",
+        "must not be 'master', Keycloak's administration realm",
+    ),
+    (
+        "a public mail provider as the hosted domain",
+        _set("identity.connectors.google.hostedDomains", ["example.com", "gmail.com"]),
+        "gatehouse:identity.connectors.google.hostedDomains[1]",
+        "'gmail.com' is a public e-mail provider",
+    ),
+    (
+        "organization named after a platform namespace",
+        _set("organizations[1].name", "monitoring"),
+        "gatehouse:organizations[1].name",
+        "organization 'monitoring' would take the name of the reserved namespace 'monitoring'",
+    ),
+    (
+        "organization named under a Kubernetes prefix",
+        _set("organizations[0].name", "kube-acme"),
+        "gatehouse:organizations[0].name",
+        "the reserved namespace 'kube-*'",
+    ),
 ]
 
 
@@ -716,6 +747,65 @@ def test_connector_secrets_only_needed_when_configured(staging: dict[str, Any]) 
     staging["identity"]["connectors"] = {}
     parsed = _load(staging, secrets={"gatehouse:cloudflareApiToken": "t"}, secret_keys=["gatehouse:cloudflareApiToken"])
     assert parsed.identity.connectors.github is None
+
+
+# Where common cluster software installs itself: a tenant there would own what an operator adds later.
+COMMON_PLATFORM_NAMESPACES = [
+    "monitoring",
+    "logging",
+    "ingress-nginx",
+    "istio-system",
+    "cert-manager",
+    "external-secrets",
+    "argocd",
+    "tekton-pipelines",
+    "flux-system",
+    "velero",
+    "gatekeeper-system",
+    "kyverno",
+    "linkerd",
+    "vault",
+]
+
+
+@pytest.mark.parametrize("name", COMMON_PLATFORM_NAMESPACES)
+def test_common_platform_namespaces_are_no_tenant_s_or_organization_s(staging: dict[str, Any], name: str) -> None:
+    staging["tenants"][4]["name"] = name
+    staging["organizations"][1]["name"] = name
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    reported = dict(caught.value.problems)
+    for path in ("gatehouse:tenants[4].name", "gatehouse:organizations[1].name"):
+        assert "the reserved namespace" in reported[path] and f"'{name}'" in reported[path], reported
+
+
+@pytest.mark.parametrize(
+    ("name", "reached"), [("istio", "istio-system"), ("flux", "flux-system"), ("gatekeeper", "gatekeeper-system")]
+)
+def test_a_tenant_s_glob_may_not_reach_a_common_platform_namespace(
+    staging: dict[str, Any], name: str, reached: str
+) -> None:
+    staging["tenants"][4]["name"] = name
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert f"'{reached}'" in dict(caught.value.problems)["gatehouse:tenants[4].name"]
+
+
+@pytest.mark.parametrize("domain", sorted(config.PUBLIC_EMAIL_DOMAINS))
+def test_no_public_mail_provider_is_a_hosted_domain(staging: dict[str, Any], domain: str) -> None:
+    """As Google's `hd`, a provider anyone can sign up with would admit every one of its accounts as staff."""
+    staging["identity"]["connectors"]["google"]["hostedDomains"] = [domain]
+    with pytest.raises(config.ConfigError) as caught:
+        _load(staging)
+    assert [p for p, _ in caught.value.problems] == ["gatehouse:identity.connectors.google.hostedDomains[0]"]
+
+
+def test_a_workspace_domain_and_another_realm_are_accepted(staging: dict[str, Any]) -> None:
+    staging["identity"]["connectors"]["google"]["hostedDomains"] = ["example.com", "gmail.example.com"]
+    staging["identity"]["realm"] = "customers"
+    parsed = _load(staging)
+    assert parsed.identity.realm == "customers"
+    assert parsed.identity.connectors.google is not None
 
 
 @pytest.mark.parametrize("name", ["certs", "kubeflow", "orgs", "organic", "envoy-gw", "tekton2"])

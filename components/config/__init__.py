@@ -23,6 +23,7 @@ from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
 from .identity import (
     AUTHENTIK_GROUP_PREFIX,
+    PUBLIC_EMAIL_DOMAINS,
     RESERVED_CLIENT_IDS,
     ArgoCd,
     Connectors,
@@ -43,6 +44,7 @@ __all__ = [
     "AUTHENTIK_GROUP_PREFIX",
     "DEFAULT_PRIVATE_RANGES",
     "NAMESPACE",
+    "PUBLIC_EMAIL_DOMAINS",
     "RESERVED_CLIENT_IDS",
     "RESERVED_NAMESPACES",
     "RESERVED_PREFIXES",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .fields import Model, PrivateRange
 
@@ -23,3 +23,14 @@ class Cluster(Model):
 
 class Network(Model):
     private_ranges: list[PrivateRange] = Field(default_factory=lambda: list(DEFAULT_PRIVATE_RANGES))
+
+    @field_validator("private_ranges")
+    @classmethod
+    def _some_range(cls, ranges: list[str]) -> list[str]:
+        """An empty list opens every private address (the nodes, the cloud's metadata service) to every tenant."""
+        if not ranges:
+            raise ValueError(
+                "must not be empty: tenants' egress would reach every private address, the cloud's metadata "
+                "service included; leave it unset for the defaults"
+            )
+        return ranges

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .fields import DnsLabel, Domain, Email, Model
 from .problems import Problem, reject
@@ -62,9 +64,30 @@ class GitHubConnector(Model):
         return self
 
 
+# Public e-mail providers: anyone may open an account there, so as a Google hosted domain (`hd`) each
+# would admit the whole world as staff. The most used ones; a company's own Workspace domain is the point.
+PUBLIC_EMAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com",
+    "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "web.de",
+    "mail.com", "yandex.com", "yandex.ru", "zoho.com", "qq.com", "163.com",
+})  # fmt: skip
+
+
+def _not_public_mail(domain: str) -> str:
+    if domain in PUBLIC_EMAIL_DOMAINS:
+        raise ValueError(
+            f"'{domain}' is a public e-mail provider: anyone can make an address there, so every such account "
+            "would sign in as staff; name your Google Workspace domain"
+        )
+    return domain
+
+
+HostedDomain = Annotated[Domain, AfterValidator(_not_public_mail)]
+
+
 class GoogleConnector(Model):
     client_id: str = Field(min_length=1)
-    hosted_domains: list[Domain] = Field(min_length=1)
+    hosted_domains: list[HostedDomain] = Field(min_length=1)
 
 
 class Connectors(Model):
@@ -84,6 +107,17 @@ class Identity(Model):
     connectors: Connectors = Connectors()
     platform_groups: PlatformGroups = PlatformGroups()
     realm: DnsLabel = "tenants"
+
+    @field_validator("realm")
+    @classmethod
+    def _not_master(cls, realm: str) -> str:
+        """`master` is Keycloak's administration realm: whoever administers it administers every realm."""
+        if realm == "master":
+            raise ValueError(
+                "must not be 'master', Keycloak's administration realm: its clients and admins reach every "
+                "realm, and tenants' users and organizations would live beside them"
+            )
+        return realm
 
 
 class ArgoCd(Model):

@@ -52,6 +52,8 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
             raw[key] = json.loads(value)
         except json.JSONDecodeError as exc:
             problems.append((config_path([key]), f"is not valid structured config ({exc.msg})"))
+        except (ValueError, RecursionError):  # an integer past Python's digit limit, nesting past the stack
+            problems.append((config_path([key]), "is not valid structured config (too large or too deeply nested)"))
     parsed: StackConfig | None = None
     try:
         parsed = parse_raw(raw)

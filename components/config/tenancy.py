@@ -34,6 +34,16 @@ class Organization(Model):
     def namespace(self) -> str:
         return f"{contract.ORGANIZATION_NAMESPACE_PREFIX}{self.name}"
 
+    @model_validator(mode="after")
+    def _not_a_platform_name(self) -> Organization:
+        """Its namespace is `org-<name>`, but the bare name is its label, its Keycloak group, its tunnel's
+        host and resource names: a platform namespace's name there reads as the platform's own."""
+        reached = reserved_reach(self.name, with_glob=False)
+        if reached:
+            message = f"organization '{self.name}' would take the name of {_reserved(reached)}"
+            reject([Problem(("name",), message)], "Organization")
+        return self
+
     @property
     def org_id(self) -> str:
         """A stable id derived from the immutable slug (never from the display name)."""
