@@ -13,7 +13,6 @@ from gatehouse_contract import NAMESPACE_TYPE
 from pulumi_policy import (
     PolicyComplianceFramework,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
@@ -29,6 +28,7 @@ from ._util import (
     object_name,
     object_namespace,
     object_spec,
+    per_object,
     sequence,
     tenant_namespaces,
 )
@@ -123,10 +123,10 @@ def _no_empty_namespace_selector(args: ResourceValidationArgs, report: Report) -
             report(f"{what} {direction} rule {index} selects every namespace (empty namespaceSelector)")
 
 
-networkpolicy_no_empty_namespace_selector = ResourceValidationPolicy(
+networkpolicy_no_empty_namespace_selector = StackValidationPolicy(
     name="networkpolicy-no-empty-namespace-selector",
     description="A tenant's NetworkPolicies never use an empty namespaceSelector, which matches every namespace.",
-    validate=_no_empty_namespace_selector,
+    validate=per_object(_no_empty_namespace_selector),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="Kubernetes multi-tenancy guide", reference="Network isolation"),
 )
@@ -147,11 +147,11 @@ def _no_open_ingress(args: ResourceValidationArgs, report: Report) -> None:
                 report(f"{what} ingress rule {index} admits {cidr}")
 
 
-networkpolicy_no_open_ingress = ResourceValidationPolicy(
+networkpolicy_no_open_ingress = StackValidationPolicy(
     name="networkpolicy-no-open-ingress",
     description="A tenant's NetworkPolicies never admit ingress from anywhere (0.0.0.0/0, ::/0, or a rule "
     "without sources): traffic enters only through the gateway.",
-    validate=_no_open_ingress,
+    validate=per_object(_no_open_ingress),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="Kubernetes multi-tenancy guide", reference="Network isolation"),
 )
