@@ -429,6 +429,12 @@ _TENANCY: ContextVar[_Tenancy | None] = ContextVar("gatehouse_tenancy", default=
 StackValidate = Callable[[StackValidationArgs, Report], None]
 
 
+def known_namespaces() -> Mapping[str, NamespaceOwner]:
+    """Inside a `per_object` stack validation: the stack's namespaces and their owners; else nothing."""
+    context = _TENANCY.get()
+    return context.namespaces if context is not None else {}
+
+
 def per_object(validate: Validate) -> StackValidate:
     """A stack validation that runs a per-object validation over every resource it applies to (its
     `for_types`), with the tenancy of each object's namespace known to `args_tenant`, `tenant_profile` and

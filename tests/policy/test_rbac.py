@@ -162,7 +162,10 @@ def test_unlabelled_objects_outside_a_tenant_are_the_namespaces_tenants() -> Non
     stray_role = Res(
         ROLE,
         "stray-role",
-        {"metadata": meta("stray", "payments"), "rules": [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}]},
+        {
+            "metadata": meta("stray", "payments"),
+            "rules": [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}],
+        },
     )
     stray_account = Res(SERVICE_ACCOUNT, "stray-sa", {"metadata": meta("stray", "payments")})
     resources = [*world, stray_binding, stray_role, stray_account]
