@@ -467,6 +467,7 @@ def per_object(validate: Validate) -> StackValidate:
         if unknown is not None:
             raise unknown
 
+    run.__dict__.pop("applies_to", None)  # a stack validation runs once, whatever the types (wraps copied it)
     return run
 
 

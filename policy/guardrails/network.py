@@ -2,6 +2,12 @@
 
 Anchors: Kyverno add-network-policy / add-networkpolicy-dns, the Kubernetes multi-tenancy guide ("not to
 use empty label selector '{}' for namespaceSelector"), CIS 5.3.2, NSA/CISA hardening guide.
+
+Kubernetes NetworkPolicy semantics the egress rule relies on: an egress rule without `to` matches every
+destination; an ipBlock matches addresses, pod and node IPs included, regardless of namespace (so an ipBlock
+over the cluster's private ranges bypasses namespace isolation); a namespaceSelector matches namespaces by their
+labels (`kubernetes.io/metadata.name` is set by the API server). The tenant of a NetworkPolicy is its
+namespace's (`per_object`), not its own label.
 """
 
 from __future__ import annotations
