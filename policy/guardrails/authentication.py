@@ -1,8 +1,14 @@
-"""Authentication before every backend: every HTTPS route behind a SecurityPolicy that authenticates, external
+"""Authentication before every backend: every served route behind a SecurityPolicy that authenticates, external
 authorization failing closed, and the identity headers auth filters forward stripped from client requests.
 
-Anchors: Envoy Gateway's SecurityPolicy (a policy targeting a route replaces the Gateway's for that route) and
-ClientTrafficPolicy (`earlyRequestHeaders` run before every auth filter).
+Anchors: Envoy Gateway v1.9.0 (the mirror's tag): SecurityPolicy (a policy targeting a route replaces the
+Gateway's for that route unless it sets `mergeType`; a policy naming a route rule by `sectionName` applies to that
+rule only and wins over the route's; a Gateway policy naming a listener wins over the Gateway-wide one:
+site/content/en/latest/concepts/gateway_api_extensions/security-policy.md, Precedence), what each auth method
+lets through (api/v1alpha1 jwt_types.go `optional`, `failOpen`; ext_auth_types.go `failOpen`;
+api_key_auth_types.go `credentialRefs`), and ClientTrafficPolicy (`earlyRequestHeaders` run before every auth
+filter; a listener's own policy wins over the Gateway-wide one: client-traffic-policy.md, Precedence; and
+clienttrafficpolicy_types.go has no mergeType).
 """
 
 from __future__ import annotations
