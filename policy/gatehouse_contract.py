@@ -156,6 +156,7 @@ GUARDRAIL_KINDS = (
 )
 ARGOCD_CHART = "argo-cd"
 ARGOCD_RBAC_CONFIG_MAP = "argocd-rbac-cm"
+ARGOCD_CONFIG_MAP = "argocd-cm"
 ADMIN_ROLE = "role:admin"
 
 # --- the gateway --------------------------------------------------------------------------------------------

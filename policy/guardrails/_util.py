@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any
 
-from gatehouse_contract import NAMESPACE_TYPE, ORGANIZATION_LABEL, ORGANIZATION_TYPE, TENANT_LABEL, TENANT_TYPE
-from pulumi_policy import PolicyResource, ResourceValidationArgs
+from gatehouse_contract import (
+    NAMESPACE_TYPE,
+    ORGANIZATION_LABEL,
+    ORGANIZATION_TYPE,
+    PROFILE_LABEL,
+    TENANT_LABEL,
+    TENANT_TYPE,
+)
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 # --- type tokens ----------------------------------------------------------------------------------
@@ -282,7 +291,42 @@ def tenant_of(props: Mapping[str, Any], urn: str, parent_urn: str | None = None)
 
 
 def args_tenant(args: ResourceValidationArgs) -> str | None:
+    """The tenant an object belongs to: its namespace's, when a stack policy (see `per_object`) knows it.
+
+    A tenant is known from its namespace (Gatehouse declares every namespace, labelled with its tenant,
+    organization and profile): an object in a tenant namespace is that tenant's whatever its own labels or
+    parents say. Outside a tenant namespace (or where no namespace is known: a resource policy, a
+    cluster-scoped object) an object is still tenant business when a Tenant component holds it or it is
+    labelled so (`tenant_of`).
+    """
+    context = _TENANCY.get()
+    if context is not None:
+        owner = context.owner(args.props)
+        if owner is not None and owner.tenant:
+            return owner.tenant
+        if context.component_tenant is not None:
+            return context.component_tenant
     return tenant_of(args.props, args.urn, args.opts.parent)
+
+
+def tenant_profile(args: ResourceValidationArgs) -> str:
+    """The permission profile an object of a tenant is held to: its namespace's profile label, never the
+    object's own (a Role labelled `elevated` in a `standard` namespace is a standard Role); the object's
+    label only where no tenant namespace is known; `standard` (the narrower one) when neither says."""
+    context = _TENANCY.get()
+    owner = context.owner(args.props) if context is not None else None
+    if owner is not None and owner.tenant:
+        return owner.profile or DEFAULT_PROFILE
+    return str(labels(args.props).get(PROFILE_LABEL) or DEFAULT_PROFILE)
+
+
+def organization_owned(args: ResourceValidationArgs) -> bool:
+    """In an organization's namespace (known from the namespace), or labelled with or under an Organization."""
+    context = _TENANCY.get()
+    owner = context.owner(args.props) if context is not None else None
+    if owner is not None and owner.organization and not owner.tenant:
+        return True
+    return ORGANIZATION_LABEL in labels(args.props) or under_component(args.urn, ORGANIZATION_TYPE)
 
 
 def require_tenant(args: ResourceValidationArgs, report: Report) -> str | None:
@@ -319,6 +363,112 @@ def resource_tenant(resource: PolicyResource) -> str | None:
         parent = parent.parent
     label = labels(resource.props).get(TENANT_LABEL)
     return str(label) if label else None
+
+
+# --- tenancy from namespaces (stack policies) ------------------------------------------------------------
+
+DEFAULT_PROFILE = "standard"
+
+
+@dataclass(frozen=True)
+class NamespaceOwner:
+    """What a Namespace Gatehouse declares says about everything in it (its labels; its Tenant component)."""
+
+    tenant: str | None
+    organization: str | None
+    profile: str | None
+
+
+def nearest_tenant(resource: PolicyResource) -> str | None:
+    """The name of the nearest Tenant component among a stack-policy resource's parents."""
+    parent = resource.parent
+    while parent is not None:
+        if parent.resource_type == TENANT_TYPE:
+            return parent.name
+        parent = parent.parent
+    return None
+
+
+def namespace_owners(resources: Iterable[PolicyResource]) -> dict[str, NamespaceOwner]:
+    """Namespace name -> its owner, for every Namespace (and NamespaceList item) the stack declares.
+
+    A NamespacePatch is not a declaration: it cannot make or relabel a namespace into someone's.
+    """
+    found: dict[str, NamespaceOwner] = {}
+    for r in resources:
+        if base_type(r.resource_type) != NAMESPACE_TYPE or is_patch(r.resource_type):
+            continue
+        component = nearest_tenant(r)
+        for props in resource_objects(r):
+            try:
+                name = object_name(props)
+                own = labels(props)
+                tenant = component or (str(own[TENANT_LABEL]) if own.get(TENANT_LABEL) else None)
+                organization = str(own[ORGANIZATION_LABEL]) if own.get(ORGANIZATION_LABEL) else None
+                profile = str(own[PROFILE_LABEL]) if own.get(PROFILE_LABEL) else None
+            except UnknownValueError:
+                continue
+            if name:
+                found[name] = NamespaceOwner(tenant, organization, profile)
+    return found
+
+
+@dataclass(frozen=True)
+class _Tenancy:
+    namespaces: Mapping[str, NamespaceOwner]
+    component_tenant: str | None
+
+    def owner(self, props: Mapping[str, Any]) -> NamespaceOwner | None:
+        try:
+            return self.namespaces.get(object_namespace(props))
+        except UnknownValueError:
+            return None
+
+
+_TENANCY: ContextVar[_Tenancy | None] = ContextVar("gatehouse_tenancy", default=None)
+StackValidate = Callable[[StackValidationArgs, Report], None]
+
+
+def known_namespaces() -> Mapping[str, NamespaceOwner]:
+    """Inside a `per_object` stack validation: the stack's namespaces and their owners; else nothing."""
+    context = _TENANCY.get()
+    return context.namespaces if context is not None else {}
+
+
+def per_object(validate: Validate) -> StackValidate:
+    """A stack validation that runs a per-object validation over every resource it applies to (its
+    `for_types`), with the tenancy of each object's namespace known to `args_tenant`, `tenant_profile` and
+    `organization_owned`: a resource policy sees one object and so cannot read its namespace's labels.
+
+    A value unknown during preview skips that resource; the first such error is raised once every other
+    resource is checked (the analyzer then reports the policy as "can't run during preview", as it would
+    for a resource policy).
+    """
+    applies = getattr(validate, "applies_to", None)
+
+    @wraps(validate)
+    def run(args: StackValidationArgs, report: Report) -> None:
+        owners = namespace_owners(args.resources)
+        config = args.get_config()
+        unknown: UnknownValueError | None = None
+        for r in args.resources:
+            if applies is not None and not applies(r.resource_type):
+                continue
+            token = _TENANCY.set(_Tenancy(owners, nearest_tenant(r)))
+            try:
+                each = ResourceValidationArgs(
+                    r.resource_type, r.props, r.urn, r.name, r.opts, r.provider, config, args.stack_tags
+                )
+                validate(each, lambda message, urn=None, at=r.urn: report(message, urn or at))
+            except UnknownValueError as error:
+                unknown = unknown or error
+            finally:
+                _TENANCY.reset(token)
+        if unknown is not None:
+            raise unknown
+
+    run.__dict__.pop("applies_to", None)  # a stack validation runs once, whatever the types (wraps copied it)
+    return run
 
 
 def tenant_namespaces(resources: Iterable[PolicyResource]) -> dict[str, str]:

@@ -106,9 +106,9 @@ def _exclusive_destinations(args: StackValidationArgs, report: Report) -> None:
     for r in sorted(args.resources, key=lambda r: r.urn):
         if base_type(r.resource_type) != APP_PROJECT_TYPE:
             continue
+        # a project no tenant owns (neither under a Tenant nor labelled) must not reach any tenant's namespace
+        # either: the namespaces say whose they are, the project's silence does not make them the platform's
         tenant = resource_tenant(r)
-        if tenant is None:
-            continue
         for props in resource_objects(r):
             what = describe(r.resource_type, props, r.name)
             for index, destination in enumerate(sequence(object_spec(props).get("destinations")), start=1):
@@ -117,6 +117,8 @@ def _exclusive_destinations(args: StackValidationArgs, report: Report) -> None:
                     continue
                 for namespace in _starting_with(names, _literal_prefix(pattern)):
                     owner = owners[namespace]
+                    if tenant is None and owner is None:
+                        continue  # a platform project reaching a platform namespace
                     # Argo CD matches destination namespaces as globs, `*` across '-' too
                     if owner != tenant and fnmatch.fnmatchcase(namespace, pattern):
                         whose = f"tenant '{owner}'" if owner else "the platform"
@@ -144,7 +146,8 @@ def _starting_with(names: list[str], prefix: str) -> list[str]:
 appproject_destinations_exclusive = StackValidationPolicy(
     name="appproject-destinations-exclusive",
     description="No tenant AppProject's destinations (`<tenant>`, `<tenant>-*`) match a namespace of another "
-    "tenant or of the platform: tenant `pay` must not reach `pay-roll`.",
+    "tenant or of the platform (tenant `pay` must not reach `pay-roll`), and no other AppProject's match a "
+    "tenant's namespace.",
     validate=_exclusive_destinations,
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name="Argo CD", reference="projects.md: destinations"),

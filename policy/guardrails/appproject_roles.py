@@ -1,8 +1,10 @@
 """Who acts through a tenant's AppProject: its roles, scoped to the project and granted to the tenant's groups;
 the namespaces its Applications may live in and the ServiceAccounts it syncs as, all the tenant's own.
 
-Anchors: Argo CD v3.4.4 docs/user-guide/projects.md (project roles "bound to OIDC groups and/or JWT tokens")
-and docs/operator-manual/app-any-namespace.md (sourceNamespaces).
+Anchors: Argo CD v3.4.4 docs/user-guide/projects.md (project roles "bound to OIDC groups and/or JWT tokens"),
+docs/operator-manual/app-any-namespace.md (sourceNamespaces) and controller/sync.go
+`deriveServiceAccountToImpersonate` (the first destinationServiceAccounts entry whose server and namespace globs
+match is used; `<namespace>:<name>` names the account's namespace, a bare name means the destination namespace).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pulumi_policy import (
 from ._util import (
     APP_PROJECT_TYPE,
     Report,
+    belongs_to_tenant_namespace,
     config_value,
     describe,
     for_types,
@@ -64,6 +67,15 @@ def _scoped_roles(args: ResourceValidationArgs, report: Report) -> None:
         namespace = str(account.get("namespace") or "")
         if not namespace_allowed(namespace, tenant) or namespace.startswith("!"):
             report(f"{what} syncs as a ServiceAccount for namespace '{namespace}' outside tenant '{tenant}'")
+        # `<namespace>:<name>` names the account's namespace; a bare name is in the destination namespace
+        # (Argo CD v3.4.4 controller/sync.go deriveServiceAccountToImpersonate)
+        account_name = str(account.get("defaultServiceAccount") or "").strip()
+        home, _, _ = account_name.rpartition(":")
+        if home and not belongs_to_tenant_namespace(home, tenant):
+            report(
+                f"{what} syncs as the ServiceAccount '{account_name}' of namespace '{home}' outside tenant "
+                f"'{tenant}' (a cluster-wide account would apply whatever the repository holds)"
+            )
 
 
 appproject_scoped_roles = ResourceValidationPolicy(

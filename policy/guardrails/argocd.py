@@ -1,7 +1,10 @@
 """Argo CD itself: role:admin only for the platform admin group, and no Application in the permissive `default`
 project.
 
-Anchors: Argo CD v3.4.4 docs/operator-manual/rbac.md (policy.csv, policy.default) and
+Anchors: Argo CD v3.4.4 docs/operator-manual/rbac.md (policy.csv, policy.default: the role of every signed-in
+user, and of anonymous users if anonymous access is on; the resources and actions), util/settings/settings.go
+(`application.sync.impersonation.enabled` counts only as the exact string "true"; default off), controller/sync.go
+`deriveServiceAccountToImpersonate` (with it off the controller's own ServiceAccount applies everything), and
 docs/user-guide/projects.md (the `default` project allows everything), argo-helm argo-cd-10.1.1
 templates/argocd-configs/argocd-rbac-cm.yaml (`configs.rbac`), Kyverno application-prevent-default-project.
 """
@@ -60,6 +63,28 @@ def _rbac_csv(data: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     return found
 
 
+# Argo CD v3.4.4 docs/operator-manual/rbac.md: resources that are not inside a project (the "global" ones),
+# and those that are, whose object is `<project>/<name>`.
+GLOBAL_RESOURCES = frozenset(
+    {"clusters", "projects", "repositories", "write-repositories", "accounts", "certificates", "gpgkeys", "extensions"}
+)
+PROJECT_RESOURCES = frozenset({"applications", "applicationsets", "logs", "exec"})
+
+
+def _admin_like(fields: list[str]) -> bool:
+    """A `p, <subject>, <resource>, <action>, <object>, allow` line only an admin may hold: any resource, a
+    platform-wide resource beyond reading, or an action beyond reading on every project's applications."""
+    if fields[0] != "p" or len(fields) < 5 or (len(fields) > 5 and fields[5] != "allow"):
+        return False
+    resource, action, obj = fields[2], fields[3], fields[4]
+    if resource == "*":
+        return True
+    if resource in GLOBAL_RESOURCES:
+        return action != "get"
+    every_project = "*" in obj.split("/", 1)[0]
+    return resource in PROJECT_RESOURCES and every_project and action != "get"
+
+
 def _admin_holders(grants: list[tuple[str, str]]) -> set[str]:
     """role:admin and every subject inheriting it through `g, <subject>, <role>` lines, however indirectly."""
     holders = {ADMIN_ROLE}
@@ -109,9 +134,20 @@ def _argocd_admin(args: ResourceValidationArgs, report: Report) -> None:
         everything = fields[0] == "p" and len(fields) >= 6 and fields[2:4] == ["*", "*"] and fields[5] == "allow"
         if everything and subject not in holders and not is_admin(subject):
             report(f"{what} lets '{subject}' do everything ('{line}'); only the platform admin group may")
+    for line, fields in lines:
+        subject = fields[1] if len(fields) > 1 else ""
+        everything = fields[0] == "p" and len(fields) >= 6 and fields[2:4] == ["*", "*"] and fields[5] == "allow"
+        if everything or subject in holders or is_admin(subject) or not _admin_like(fields):
+            continue  # (a `*, *` line is reported above)
+        report(f"{what} gives '{subject}' platform-wide power ('{line}'); only the platform admin group may")
     default = str(data.get("policy.default") or "")
     if default in holders:
         report(f"{what} sets policy.default to '{default}': every signed-in user gets {ADMIN_ROLE}")
+    elif default:
+        report(
+            f"{what} sets policy.default to '{default}': every signed-in user (every tenant) gets it across all "
+            "projects; it must be empty"
+        )
 
 
 argocd_rbac_admin_group = ResourceValidationPolicy(
@@ -159,4 +195,49 @@ no_default_project = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name="Kyverno", reference="application-prevent-default-project"),
 )
 
-POLICIES = [no_default_project, argocd_rbac_admin_group]
+ARGOCD_CM = contract.ARGOCD_CONFIG_MAP
+IMPERSONATION_KEY = "application.sync.impersonation.enabled"
+
+
+def _argocd_cm_data(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+    """argocd-cm's data: the ConfigMap's (or a patch's), or the argo-cd chart's `configs.cm` (argo-helm
+    templates/argocd-configs/argocd-cm.yaml renders it unless `configs.cm.create` is false)."""
+    if args.resource_type in CHART_TYPES:
+        chart = str(args.props.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+        if chart != ARGOCD_CHART:
+            return None
+        cm = mapping(mapping(mapping(args.props.get("values")).get("configs")).get("cm"))
+        return None if cm.get("create") is False else cm
+    if object_name(args.props) != ARGOCD_CM:
+        return None
+    return mapping(args.props.get("data"))
+
+
+@for_types(CONFIG_MAP_TYPE, *CHART_TYPES)
+def _sync_impersonation(args: ResourceValidationArgs, report: Report) -> None:
+    data = _argocd_cm_data(args)
+    if data is None:
+        return
+    value = data.get(IMPERSONATION_KEY)
+    if value is None and is_patch(args.resource_type):
+        return  # a patch leaves the keys it does not name alone
+    # Argo CD v3.4.4 util/settings/settings.go: enabled only when the value is exactly the string "true"
+    if value is True or str(value) == "true":
+        return
+    report(
+        f"{describe(args.resource_type, args.props, args.name)} sets {IMPERSONATION_KEY} to "
+        f"{'nothing' if value is None else repr(str(value))}: Argo CD then ignores every AppProject's "
+        "destinationServiceAccounts and syncs tenants' repositories as its own cluster-wide controller"
+    )
+
+
+argocd_sync_impersonation = ResourceValidationPolicy(
+    name="argocd-sync-impersonation",
+    description="Argo CD syncs as each project's destination ServiceAccount: argocd-cm (or the argo-cd chart's "
+    'configs.cm) sets application.sync.impersonation.enabled to "true".',
+    validate=_sync_impersonation,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="Argo CD", reference="app-sync-using-impersonation.md"),
+)
+
+POLICIES = [no_default_project, argocd_rbac_admin_group, argocd_sync_impersonation]

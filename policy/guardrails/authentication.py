@@ -1,8 +1,14 @@
-"""Authentication before every backend: every HTTPS route behind a SecurityPolicy that authenticates, external
+"""Authentication before every backend: every served route behind a SecurityPolicy that authenticates, external
 authorization failing closed, and the identity headers auth filters forward stripped from client requests.
 
-Anchors: Envoy Gateway's SecurityPolicy (a policy targeting a route replaces the Gateway's for that route) and
-ClientTrafficPolicy (`earlyRequestHeaders` run before every auth filter).
+Anchors: Envoy Gateway v1.9.0 (the mirror's tag): SecurityPolicy (a policy targeting a route replaces the
+Gateway's for that route unless it sets `mergeType`; a policy naming a route rule by `sectionName` applies to that
+rule only and wins over the route's; a Gateway policy naming a listener wins over the Gateway-wide one:
+site/content/en/latest/concepts/gateway_api_extensions/security-policy.md, Precedence), what each auth method
+lets through (api/v1alpha1 jwt_types.go `optional`, `failOpen`; ext_auth_types.go `failOpen`;
+api_key_auth_types.go `credentialRefs`), and ClientTrafficPolicy (`earlyRequestHeaders` run before every auth
+filter; a listener's own policy wins over the Gateway-wide one: client-traffic-policy.md, Precedence; and
+clienttrafficpolicy_types.go has no mergeType).
 """
 
 from __future__ import annotations
@@ -53,23 +59,92 @@ def _targets(policy: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return refs
 
 
-def _selects(policy: Mapping[str, Any], kind: str, target: Mapping[str, Any]) -> bool:
-    """Whether a policy (SecurityPolicy / ClientTrafficPolicy) in the same namespace targets this object."""
+def _target_sections(policy: Mapping[str, Any], kind: str, target: Mapping[str, Any]) -> list[str | None]:
+    """How a policy (SecurityPolicy / ClientTrafficPolicy) in the same namespace targets this object: the
+    sectionNames it names (a route rule, a Gateway listener), None for the whole object; [] when it does not."""
     if object_namespace(policy) != object_namespace(target):
-        return False
+        return []
     name = object_name(target)
-    if any(t.get("kind") == kind and t.get("name") == name for t in _targets(policy)):
-        return True
-    found = labels(target)
+    found: list[str | None] = [
+        str(t["sectionName"]) if t.get("sectionName") else None
+        for t in _targets(policy)
+        if t.get("kind") == kind and t.get("name") == name
+    ]
+    labelled = labels(target)
     for selector in (mapping(s) for s in sequence(object_spec(policy).get("targetSelectors"))):
         wanted = mapping(selector.get("matchLabels"))
-        if selector.get("kind") == kind and wanted and all(found.get(k) == v for k, v in wanted.items()):
-            return True
-    return False
+        if selector.get("kind") == kind and wanted and all(labelled.get(k) == v for k, v in wanted.items()):
+            found.append(None)
+    return found
+
+
+def _selects(policy: Mapping[str, Any], kind: str, target: Mapping[str, Any]) -> bool:
+    """Whether a policy in the same namespace targets this object (or a section of it)."""
+    return bool(_target_sections(policy, kind, target))
+
+
+def _weakened(policy: Mapping[str, Any], methods: list[str]) -> list[str]:
+    """The auth methods a SecurityPolicy sets but does not enforce (Envoy Gateway v1.9.0 api/v1alpha1):
+    `extAuth.failOpen` lets requests through when the auth service cannot answer (ext_auth_types.go);
+    `jwt.optional` accepts a request without a token and `jwt.failOpen` one with a missing or invalid token
+    (jwt_types.go); `apiKeyAuth` without `credentialRefs` checks against no key at all (api_key_auth_types.go)."""
+    spec = object_spec(policy)
+    found = []
+    if "extAuth" in methods and mapping(spec.get("extAuth")).get("failOpen") is True:
+        found.append("extAuth.failOpen")
+    jwt = mapping(spec.get("jwt"))
+    if "jwt" in methods and jwt:
+        found += [f"jwt.{field}" for field in ("optional", "failOpen") if jwt.get(field) is True]
+    api_key = mapping(spec.get("apiKeyAuth"))
+    if "apiKeyAuth" in methods and api_key and not sequence(api_key.get("credentialRefs")):
+        found.append("apiKeyAuth without credentialRefs")
+    return found
+
+
+def _enforced(policy: Mapping[str, Any], methods: list[str]) -> list[str]:
+    """The auth methods a SecurityPolicy sets and enforces."""
+    spec = object_spec(policy)
+    weak = {w.split(".")[0].split(" ")[0] for w in _weakened(policy, methods)}
+    return [m for m in methods if mapping(spec.get(m)) and m not in weak]
 
 
 def _authenticates(policy: Mapping[str, Any], methods: list[str]) -> bool:
-    return any(mapping(object_spec(policy).get(method)) for method in methods)
+    return bool(_enforced(policy, methods))
+
+
+def _merges(policy: Mapping[str, Any]) -> bool:
+    """A route policy with `mergeType` is merged into its Gateway's (Envoy Gateway v1.9.0
+    securitypolicy_types.go MergeType) instead of replacing it."""
+    return bool(object_spec(policy).get("mergeType"))
+
+
+def _redirect_only(route: Mapping[str, Any]) -> bool:
+    """Every rule of the route redirects and none has a backend: nothing behind it to protect."""
+    rules = [mapping(r) for r in sequence(object_spec(route).get("rules"))]
+    return bool(rules) and all(
+        not sequence(r.get("backendRefs"))
+        and any(mapping(f).get("type") == "RequestRedirect" for f in sequence(r.get("filters")))
+        for r in rules
+    )
+
+
+def _listener_names(gateway: Mapping[str, Any]) -> list[str | None]:
+    """The Gateway's listener names ([None]: a Gateway without listeners, as a whole)."""
+    return [str(mapping(ln).get("name")) for ln in sequence(object_spec(gateway).get("listeners"))] or [None]
+
+
+def _by_precedence(
+    candidates: list[Mapping[str, Any]], kind: str, target: Mapping[str, Any], section: str | None
+) -> list[Mapping[str, Any]]:
+    """The policies that apply to one section of a target (a route rule, a Gateway listener): those naming
+    that section, else those targeting the whole object (Envoy Gateway v1.9.0 docs concepts/gateway_api_extensions
+    security-policy.md and client-traffic-policy.md, Precedence: the section-specific policy wins; no merge)."""
+    sections = [(p, _target_sections(p, kind, target)) for p in candidates]
+    if section is not None:
+        specific = [p for p, found in sections if section in found]
+        if specific:
+            return specific
+    return [p for p, found in sections if None in found]
 
 
 def _auth_required(args: StackValidationArgs, report: Report) -> None:
@@ -81,38 +156,71 @@ def _auth_required(args: StackValidationArgs, report: Report) -> None:
         for r in args.resources
         if r.resource_type == GATEWAY_TYPE
     }
+
+    def gateway_protects(attachment: Any) -> bool:
+        """Every listener the route attaches to there has an authenticating policy (listener's, else Gateway's)."""
+        gateway = gateway_objects.get((attachment.namespace, attachment.name))
+        if gateway is None:
+            return False
+        listeners = [attachment.section] if attachment.section else _listener_names(gateway)
+        return all(
+            any(_authenticates(p, methods) for p in _by_precedence(policies, "Gateway", gateway, listener))
+            for listener in listeners
+        )
+
+    def why_not(policy: Mapping[str, Any]) -> str:
+        weak = _weakened(policy, methods)
+        if weak:
+            return f"authenticates only through {', '.join(weak)}, which let unauthenticated requests through"
+        return f"uses none of {', '.join(methods)}"
+
     for route in http_routes(args.resources):
-        if truthy(labels(route.props).get(PUBLIC_ROUTE_LABEL)):
+        if truthy(labels(route.props).get(PUBLIC_ROUTE_LABEL)) or _redirect_only(route.props):
             continue
-        https = [a for a in route_attachments(route.props, gateways) if on_https(a)]
-        if not https:
+        # served on any listener: HTTPS, and plain HTTP too (a route there is served unencrypted, not exempt)
+        attachments = route_attachments(route.props, gateways)
+        if not attachments:
             continue
         what = describe(route.resource_type, route.props, route.name)
-        # Envoy Gateway: a SecurityPolicy targeting the route replaces the Gateway's for that route (no merge),
-        # so then the route's own policies decide; the Gateway's counts only for routes nobody targets.
-        own = [p for p in policies if _selects(p, "HTTPRoute", route.props)]
-        if own:
-            for policy in own:
-                if not _authenticates(policy, methods):
+        targeting = [p for p in policies if _selects(p, "HTTPRoute", route.props)]
+        if not targeting:
+            if not all(gateway_protects(a) for a in attachments):
+                served = "over HTTPS" if all(on_https(a) for a in attachments) else "over plain HTTP"
+                report(
+                    f"{what} is served {served} without a SecurityPolicy using {', '.join(methods)}, and is not "
+                    f'labelled {PUBLIC_ROUTE_LABEL}: "true"',
+                    route.urn,
+                )
+            continue
+        # Envoy Gateway: a SecurityPolicy targeting a rule (sectionName) wins over one targeting the route,
+        # which replaces the Gateway's for that route (no merge, unless mergeType); each rule has its own.
+        rules = [mapping(r) for r in sequence(object_spec(route.props).get("rules"))] or [{}]
+        reported: set[str] = set()
+        for index, rule in enumerate(rules, start=1):
+            name = str(rule["name"]) if rule.get("name") else None
+            own = _by_precedence(targeting, "HTTPRoute", route.props, name)
+            if not own:
+                if not all(gateway_protects(a) for a in attachments):
+                    label = f"'{name}'" if name else str(index)
                     report(
-                        f"{what} is targeted by {describe(SECURITY_POLICY_TYPE, policy, object_name(policy))}, "
-                        f"which overrides the Gateway's SecurityPolicy but uses none of {', '.join(methods)}",
+                        f"{what} rule {label} is covered by no SecurityPolicy: the policies targeting the route "
+                        f"name other rules (sectionName), and the Gateway's does not use {', '.join(methods)}",
                         route.urn,
                     )
-            continue
-        protected = False
-        for attachment in https:
-            gateway = gateway_objects.get((attachment.namespace, attachment.name))
-            if gateway is not None and any(
-                _selects(p, "Gateway", gateway) and _authenticates(p, methods) for p in policies
-            ):
-                protected = True
-        if not protected:
-            report(
-                f"{what} is served over HTTPS without a SecurityPolicy using {', '.join(methods)}, and is not "
-                f'labelled {PUBLIC_ROUTE_LABEL}: "true"',
-                route.urn,
-            )
+                continue
+            for policy in own:
+                key = object_name(policy)
+                if key in reported or _authenticates(policy, methods):
+                    continue
+                merged = _merges(policy) and not _weakened(policy, methods)
+                if merged and all(gateway_protects(a) for a in attachments):
+                    continue
+                reported.add(key)
+                report(
+                    f"{what} is targeted by {describe(SECURITY_POLICY_TYPE, policy, object_name(policy))}, "
+                    f"which overrides the Gateway's SecurityPolicy but {why_not(policy)}",
+                    route.urn,
+                )
 
 
 httproute_auth_required = StackValidationPolicy(
@@ -172,12 +280,17 @@ def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
     traffic = [r.props for r in args.resources if r.resource_type == CLIENT_TRAFFIC_POLICY_TYPE]
     gateways = [r.props for r in args.resources if r.resource_type == GATEWAY_TYPE]
     if gateways:
-        edges = {
-            describe(GATEWAY_TYPE, g, object_name(g)): set().union(
-                *(_stripped(t) for t in traffic if _selects(t, "Gateway", g))
-            )
-            for g in gateways
-        }
+        # per listener: the ClientTrafficPolicies naming it (sectionName) replace the Gateway-wide ones there
+        edges: dict[str, set[str]] = {}
+        for g in gateways:
+            what = describe(GATEWAY_TYPE, g, object_name(g))
+            for listener in _listener_names(g):
+                applied = _by_precedence(traffic, "Gateway", g, listener)
+                section_specific = listener is not None and any(
+                    listener in _target_sections(t, "Gateway", g) for t in applied
+                )
+                key = f"{what} listener '{listener}'" if section_specific else what
+                edges.setdefault(key, set()).update(*(_stripped(t) for t in applied))
     else:  # Gateways managed elsewhere: whatever any ClientTrafficPolicy strips for a Gateway
         edges = {
             "the Gateway": set().union(

@@ -14,7 +14,6 @@ from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
@@ -32,6 +31,7 @@ from ._util import (
     mapping,
     object_name,
     object_namespace,
+    per_object,
     quantity,
     sequence,
     string_list,
@@ -102,11 +102,11 @@ def _within_ceiling(args: ResourceValidationArgs, report: Report) -> None:
             report(f"{what} sets {key}={_show(hard[key])}, above the ceiling {_show(ceiling)}")
 
 
-tenant_quota_within_ceiling = ResourceValidationPolicy(
+tenant_quota_within_ceiling = StackValidationPolicy(
     name="tenant-quota-within-ceiling",
     description="A tenant ResourceQuota limits CPU, memory and pods, allows no LoadBalancer or NodePort "
     "Service, and stays within the largest size tier.",
-    validate=_within_ceiling,
+    validate=per_object(_within_ceiling),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="Kyverno", reference="add-ns-quota; Capsule resourceQuotas"),
     config_schema=PolicyConfigSchema(
@@ -141,10 +141,10 @@ def _limit_defaults(args: ResourceValidationArgs, report: Report) -> None:
             report(f"{describe(args.resource_type, args.props, args.name)} Container limit has no {', '.join(missing)}")
 
 
-tenant_limitrange_defaults = ResourceValidationPolicy(
+tenant_limitrange_defaults = StackValidationPolicy(
     name="tenant-limitrange-defaults",
     description="A tenant LimitRange gives every container a default limit, a default request and a maximum.",
-    validate=_limit_defaults,
+    validate=per_object(_limit_defaults),
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name="NSA/CISA Kubernetes Hardening Guidance", version="1.1"),
 )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import gatehouse_contract as contract
-from gatehouse_contract import CRD_TYPE, NAMESPACE_TYPE, ORGANIZATION_LABEL, ORGANIZATION_TYPE, PROFILE_LABEL
+from gatehouse_contract import CRD_TYPE, NAMESPACE_TYPE
 from pulumi_policy import (
     PolicyComplianceFramework,
     PolicyConfigSchema,
@@ -40,9 +40,10 @@ from ._util import (
     describe,
     for_types,
     is_patch,
-    labels,
     mapping,
     object_namespace,
+    organization_owned,
+    per_object,
     rendered_by,
     require_tenant,
     resource_objects,
@@ -50,7 +51,7 @@ from ._util import (
     sequence,
     string_list,
     strings,
-    under_component,
+    tenant_profile,
 )
 
 CIS = "CIS Kubernetes Benchmark"
@@ -164,11 +165,11 @@ def _no_system_groups(args: ResourceValidationArgs, report: Report) -> None:
                 report(f"{what} binds '{name}', every ServiceAccount of a namespace outside {owner}")
 
 
-no_system_group_bindings = ResourceValidationPolicy(
+no_system_group_bindings = StackValidationPolicy(
     name="no-system-group-bindings",
     description="No binding grants anything to system:masters, system:anonymous, system:unauthenticated, "
     "system:authenticated or system:serviceaccounts, nor a tenant's to another namespace's ServiceAccounts.",
-    validate=_no_system_groups,
+    validate=per_object(_no_system_groups),
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7"),
     config_schema=PolicyConfigSchema(properties={"forbiddenGroups": string_list(SYSTEM_GROUPS)}),
@@ -203,11 +204,11 @@ def _tenant_subjects(args: ResourceValidationArgs, report: Report) -> None:
             report(f"{what} binds a subject of kind '{kind}'")
 
 
-tenant_binding_subjects = ResourceValidationPolicy(
+tenant_binding_subjects = StackValidationPolicy(
     name="tenant-binding-subjects",
     description="A tenant's RoleBindings bind only the tenant's OIDC groups and ServiceAccounts of its own "
     "namespaces: never a User, never a system: group.",
-    validate=_tenant_subjects,
+    validate=per_object(_tenant_subjects),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.7; Capsule owners"),
     config_schema=PolicyConfigSchema(
@@ -239,11 +240,11 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
                 report(f"{what} rule {index} grants '{verb}'")
 
 
-tenant_role_least_privilege = ResourceValidationPolicy(
+tenant_role_least_privilege = StackValidationPolicy(
     name="tenant-role-least-privilege",
     description="Tenant Roles name their API groups, resources and verbs (no '*') and never grant bind, "
     "escalate or impersonate.",
-    validate=_least_privilege,
+    validate=per_object(_least_privilege),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.3, 5.1.8"),
 )
@@ -266,11 +267,11 @@ def _no_guardrail_writes(args: ResourceValidationArgs, report: Report) -> None:
                 report(f"{what} rule {index} lets the tenant {'/'.join(sorted(written))} {resource}")
 
 
-tenant_role_no_guardrail_writes = ResourceValidationPolicy(
+tenant_role_no_guardrail_writes = StackValidationPolicy(
     name="tenant-role-no-guardrail-writes",
     description="No tenant Role may change quotas, limit ranges, network policies or RBAC, or mint "
     "ServiceAccount tokens.",
-    validate=_no_guardrail_writes,
+    validate=per_object(_no_guardrail_writes),
     severity=Severity.CRITICAL,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.13; Capsule #649"),
     config_schema=PolicyConfigSchema(properties={"guardrailResources": string_list(GUARDRAIL_RESOURCES)}),
@@ -281,7 +282,7 @@ tenant_role_no_guardrail_writes = ResourceValidationPolicy(
 def _no_secret_reads(args: ResourceValidationArgs, report: Report) -> None:
     if args_tenant(args) is None:
         return
-    profile = str(labels(args.props).get(PROFILE_LABEL) or "standard")
+    profile = tenant_profile(args)  # the namespace's profile, never the Role's own label
     if profile in config_value(args, "secretReaderProfiles", SECRET_READER_PROFILES):
         return
     what = describe(args.resource_type, args.props, args.name)
@@ -292,10 +293,10 @@ def _no_secret_reads(args: ResourceValidationArgs, report: Report) -> None:
             report(f"{what} (profile '{profile}') rule {index} lets the tenant {'/'.join(sorted(reads))} secrets")
 
 
-standard_profile_no_secret_reads = ResourceValidationPolicy(
+standard_profile_no_secret_reads = StackValidationPolicy(
     name="standard-profile-no-secret-reads",
     description="Tenant Roles of the standard profile (and of any profile not allowed to) never read Secrets.",
-    validate=_no_secret_reads,
+    validate=per_object(_no_secret_reads),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.2"),
     config_schema=PolicyConfigSchema(properties={"secretReaderProfiles": string_list(SECRET_READER_PROFILES)}),
@@ -353,11 +354,7 @@ no_cluster_scoped_tenant_objects = StackValidationPolicy(
 def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
     if rendered_by(args.urn):
         return  # a chart's own ServiceAccounts are the chart's business
-    owned = (
-        args_tenant(args) is not None
-        or ORGANIZATION_LABEL in labels(args.props)
-        or under_component(args.urn, ORGANIZATION_TYPE)
-    )
+    owned = args_tenant(args) is not None or organization_owned(args)
     automount = args.props.get("automountServiceAccountToken")
     if owned and (automount is True or (automount is not False and not is_patch(args.resource_type))):
         report(
@@ -365,10 +362,10 @@ def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
-tenant_serviceaccount_no_automount = ResourceValidationPolicy(
+tenant_serviceaccount_no_automount = StackValidationPolicy(
     name="tenant-serviceaccount-no-automount",
     description="ServiceAccounts of tenants and organizations do not mount API tokens into pods.",
-    validate=_no_automount,
+    validate=per_object(_no_automount),
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name=CIS, version=CIS_VERSION, reference="5.1.5, 5.1.6"),
 )

@@ -11,11 +11,15 @@ hold credentials. The rules below check those flows; that secret config and gene
 secret end to end is tested on the offline preview's records (tests/test_robustness.py).
 
 Anchors: CIS Kubernetes 1.9 5.4.1 (prefer Secrets as files over environment or configuration) and 5.4.2
-(external secret storage).
+(external secret storage); External Secrets Operator v2.9.0 (the pinned chart's) apis/externalsecrets/v1
+secretstore_types.go (`conditions` "used to constrain a ClusterSecretStore to specific namespaces") and
+pkg/controllers/secretstore/client_manager.go `shouldProcessSecret` (no conditions: every namespace; a
+condition matches through its namespaceSelector, its `namespaces` or an unanchored `regexp.MatchString`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -33,16 +37,20 @@ from pulumi_policy import (
 from ._util import (
     CHART_TYPES,
     CONFIG_MAP_TYPE,
+    NON_OBJECT_TYPES,
     SECRET_TYPE,
     Report,
     base_type,
     config_value,
     describe,
     for_types,
+    is_patch,
     known_elements,
     known_items,
     mapping,
+    objects,
     rendered_by,
+    sequence,
     string_list,
 )
 
@@ -181,8 +189,195 @@ no_literal_credentials_in_chart_values = ResourceValidationPolicy(
     config_schema=PolicyConfigSchema(properties=KEY_SCHEMA),
 )
 
+# --- credentials by what they look like -------------------------------------------------------------------
+
+PEM_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.S)
+JWT = re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+# Prefixes providers put on their tokens so that scanners find them (GitHub, GitLab, Slack, AWS access keys,
+# Stripe, OpenAI, Google API keys, npm, Hugging Face, DigitalOcean, Cloudflare API tokens have none).
+TOKEN_PREFIXES: list[tuple[str, re.Pattern[str]]] = [
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a Stripe key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{20,}")),
+    ("an OpenAI key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}")),
+    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("an npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}")),
+    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
+    ("a DigitalOcean token", re.compile(r"\bdo[po]_v1_[a-f0-9]{64}")),
+]
+# A run of token characters long and random enough to be a generated secret: upper and lower case letters and
+# digits mixed (so not a word, a name, a path or a hex digest), at least ENTROPY_BITS bits per character.
+CANDIDATE = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
+ENTROPY_BITS = 4.0
+
+
+def _entropy(text: str) -> float:
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def _random_looking(token: str) -> bool:
+    token = token.strip("=")
+    return (
+        len(token) >= 24
+        and any(c.isupper() for c in token)
+        and any(c.islower() for c in token)
+        and sum(c.isdigit() for c in token) >= 2
+        and _entropy(token) >= ENTROPY_BITS
+    )
+
+
+def credential_shape(value: str) -> str | None:
+    """What a string looks like if it looks like a credential (never the value itself), else None."""
+    if PEM_PRIVATE_KEY.search(value):
+        return "a PEM private key"
+    if JWT.search(value):
+        return "a JSON Web Token"
+    for what, pattern in TOKEN_PREFIXES:
+        if pattern.search(value):
+            return what
+    # certificates (public) are long base64 too: leave every PEM block out of the entropy test
+    text = PEM_BLOCK.sub(" ", value)
+    if any(_random_looking(m.group(0)) for m in CANDIDATE.finditer(text)):
+        return "a high-entropy string"
+    return None
+
+
+def _shaped(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, shape) of every known string under `value` that looks like a credential."""
+    if isinstance(value, str):
+        shape = credential_shape(value)
+        if shape:
+            yield path, shape
+    elif isinstance(value, Mapping):
+        for key, nested in known_items(value):
+            yield from _shaped(nested, f"{path}.{key}")
+    elif isinstance(value, Sequence):
+        for index, item in known_elements(value):
+            yield from _shaped(item, f"{path}[{index}]")
+
+
+def _env_literals(pod: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    for field in ("containers", "initContainers", "ephemeralContainers"):
+        for _, c in known_elements(sequence(pod.get(field))):
+            c = mapping(c)
+            for _, env in known_elements(sequence(c.get("env"))):
+                env = mapping(env)
+                if "value" in env:
+                    yield f"{field}[{c.get('name')}].env[{env.get('name')}].value", env.get("value")
+
+
+def _places(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Where a credential could sit in plain sight: annotations, ConfigMap data, env literals, chart values."""
+    if resource_type in CHART_TYPES:
+        yield "values", props.get("values")
+        return
+    yield "metadata.annotations", mapping(mapping(props.get("metadata")).get("annotations"))
+    kind = base_type(resource_type)
+    if kind == CONFIG_MAP_TYPE:
+        yield "data", props.get("data")
+    pod_path = POD_SPEC_PATHS.get(kind)
+    if pod_path is not None:
+        pod: Any = props
+        for key in pod_path:
+            pod = mapping(mapping(pod).get(key))
+        yield from _env_literals(pod)
+
+
+# Type token -> where its pod spec is (the workload kinds of workloads.py).
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Pod": ("spec",),
+    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+
+def _credential_values(args: ResourceValidationArgs, report: Report) -> None:
+    if not args.resource_type.startswith("kubernetes:") or base_type(args.resource_type) == SECRET_TYPE:
+        return
+    if args.resource_type in NON_OBJECT_TYPES and args.resource_type not in CHART_TYPES:
+        return
+    if rendered_by(args.urn):
+        return  # a chart's templates are upstream's; what Gatehouse gives a chart is checked in its values
+    for each in objects(args):
+        what = (
+            f"Chart '{args.name}'"
+            if args.resource_type in CHART_TYPES
+            else describe(each.resource_type, each.props, each.name)
+        )
+        for place, value in _places(each.resource_type, each.props):
+            for path, shape in _shaped(value, place):
+                report(f"{what} holds {shape} in {path}; credentials belong in a Secret (the value is not shown)")
+
+
+no_credential_values_outside_secrets = ResourceValidationPolicy(
+    name="no-credential-values-outside-secrets",
+    description="No credential sits outside a Secret under an unremarkable key: annotations, ConfigMap data, "
+    "environment literals and chart values hold no PEM private key, JSON Web Token, provider-prefixed token or "
+    "high-entropy string.",
+    validate=_credential_values,
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name=CIS, version="1.9", reference="5.4.1"),
+)
+
+
+# --- ClusterSecretStores -----------------------------------------------------------------------------------
+
+CLUSTER_SECRET_STORE_TYPES = (
+    "kubernetes:external-secrets.io/v1:ClusterSecretStore",
+    "kubernetes:external-secrets.io/v1beta1:ClusterSecretStore",
+)
+
+
+@for_types(*CLUSTER_SECRET_STORE_TYPES)
+def _store_conditions(args: ResourceValidationArgs, report: Report) -> None:
+    what = describe(args.resource_type, args.props, args.name)
+    spec = mapping(args.props.get("spec"))
+    conditions = [mapping(c) for c in sequence(spec.get("conditions"))]
+    if not conditions:
+        if not is_patch(args.resource_type) or "conditions" in spec:
+            report(f"{what} has no namespace conditions: ExternalSecrets of every namespace may read through it")
+        return
+    for index, condition in enumerate(conditions, start=1):
+        selector = condition.get("namespaceSelector")
+        names = sequence(condition.get("namespaces"))
+        regexes = [str(r) for r in sequence(condition.get("namespaceRegexes"))]
+        if selector is not None:
+            selector = mapping(selector)
+            if not mapping(selector.get("matchLabels")) and not sequence(selector.get("matchExpressions")):
+                report(f"{what} condition {index} has an empty namespaceSelector, which matches every namespace")
+        elif not names and not regexes:
+            report(f"{what} condition {index} names no namespaces")
+        for regex in regexes:
+            if not (regex.startswith("^") and regex.endswith("$")):
+                report(
+                    f"{what} condition {index} regex '{regex}' is not anchored (^...$): it matches every namespace "
+                    "that contains it"
+                )
+
+
+clustersecretstore_namespace_conditions = ResourceValidationPolicy(
+    name="clustersecretstore-namespace-conditions",
+    description="Every ClusterSecretStore names the namespaces that may use it: conditions are set, no "
+    "namespaceSelector is empty, namespace regexes are anchored.",
+    validate=_store_conditions,
+    severity=Severity.CRITICAL,
+    framework=PolicyComplianceFramework(name="External Secrets Operator", reference="ClusterSecretStore conditions"),
+)
+
 POLICIES = [
     generated_credentials_only_in_secrets,
     no_credentials_in_configmaps,
     no_literal_credentials_in_chart_values,
+    no_credential_values_outside_secrets,
+    clustersecretstore_namespace_conditions,
 ]

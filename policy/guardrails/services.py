@@ -33,10 +33,14 @@ def _exposure(args: StackValidationArgs, report: Report) -> None:
             tenant = namespaces.get(object_namespace(props))
             if tenant is None:
                 tenant = resource_tenant(r)
-            if tenant is None:
-                continue
             spec = mapping(props.get("spec"))
             what = describe(r.resource_type, props, r.name)
+            if tenant is None:
+                # CVE-2020-8554: whoever sets externalIPs takes over traffic to those addresses, cluster-wide;
+                # no platform Service needs them either
+                if sequence(spec.get("externalIPs")):
+                    report(f"{what} sets externalIPs (CVE-2020-8554: it intercepts traffic to them)", r.urn)
+                continue
             kind = spec.get("type")
             if kind in EXPOSED_TYPES:
                 report(
@@ -49,7 +53,8 @@ def _exposure(args: StackValidationArgs, report: Report) -> None:
 
 tenant_service_exposure = StackValidationPolicy(
     name="tenant-service-exposure",
-    description="No Service in a tenant namespace is a LoadBalancer or NodePort, or sets externalIPs.",
+    description="No Service in a tenant namespace is a LoadBalancer or NodePort, and no Service anywhere sets "
+    "externalIPs (CVE-2020-8554).",
     validate=_exposure,
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(

@@ -89,8 +89,80 @@ def resource_args(
     )
 
 
+# The namespaces a one-object check runs among when its policy is a stack policy that knows tenancy from
+# namespaces (guardrails' `per_object`): name -> (tenant, organization, profile).
+HOME_NAMESPACES: dict[str, tuple[str | None, str | None, str | None]] = {
+    "payments": ("payments", "acme", "standard"),
+    "payments-batch": ("payments", "acme", "standard"),
+    "payments-lab": ("payments", "acme", "elevated"),
+    "storefront": ("storefront", "acme", "standard"),
+    "org-acme": (None, "acme", None),
+}
+
+
+def _home_world() -> list[Res]:
+    found: list[Res] = []
+    components: dict[str, Res] = {}
+    for name, (tenant, organization, profile) in HOME_NAMESPACES.items():
+        labels = {"gatehouse.dev/managed-by": "gatehouse"}
+        for key, value in (
+            ("gatehouse.dev/tenant", tenant),
+            ("gatehouse.dev/organization", organization),
+            ("gatehouse.dev/permission-profile", profile),
+        ):
+            if value:
+                labels[key] = value
+        parent = None
+        if tenant:
+            if tenant not in components:
+                components[tenant] = Res("gatehouse:tenancy:Tenant", tenant)
+                found.append(components[tenant])
+            parent = components[tenant]
+        found.append(
+            Res("kubernetes:core/v1:Namespace", f"home-{name}", {"metadata": {"name": name, "labels": labels}}, parent)
+        )
+    return found
+
+
+def _one_object_stack(policy: StackValidationPolicy, args: ResourceValidationArgs) -> list[str]:
+    """A stack policy checking one object as a resource policy would: the object (its direct parent linked,
+    from its URN) among HOME_NAMESPACES."""
+    resources = [to_policy_resource(r) for r in _home_world()]
+    by_urn = {r.urn: r for r in resources}
+    parent = None
+    if args.opts.parent:
+        parent_urn = args.opts.parent
+        parent = by_urn.get(parent_urn) or PolicyResource(
+            parent_urn.split("::")[2].split("$")[-1],
+            {},
+            parent_urn,
+            parent_urn.split("::")[3],
+            _options(False, None),
+            None,
+            None,
+            [],
+            {},
+        )
+        if parent.urn not in by_urn:
+            resources.append(parent)
+    resource = PolicyResource(args.resource_type, args.props, args.urn, args.name, args.opts, None, parent, [], {})
+    resources.append(resource)
+    config = engine_config(policy, dict(args.get_config() or {}))
+    found: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        if urn == resource.urn:
+            found.append(message)
+
+    policy.validate(StackValidationArgs(resources, config), report)
+    return found
+
+
 def violations(policy: Policy, args: ResourceValidationArgs) -> list[str]:
-    """The messages a resource policy reports for `args` (config: schema defaults + args' config)."""
+    """The messages a resource policy reports for `args` (config: schema defaults + args' config); for a stack
+    policy, what it reports about that object when it runs among HOME_NAMESPACES."""
+    if isinstance(policy, StackValidationPolicy):
+        return _one_object_stack(policy, args)
     assert isinstance(policy, ResourceValidationPolicy), policy.name
     configured = ResourceValidationArgs(
         args.resource_type,
@@ -131,6 +203,27 @@ class Res:
         return urn_for(self.type, self.name, self.parent.urn if self.parent else None)
 
 
+def _unlinked(res: Res) -> PolicyResource:
+    return PolicyResource(
+        res.type,
+        unknown_checking_proxy(wire(res.props)),
+        res.urn,
+        res.name,
+        _options(res.protect, res.parent.urn if res.parent else None),
+        None,
+        None,
+        [],
+        {},
+    )
+
+
+def to_policy_resource(res: Res) -> PolicyResource:
+    """One fixture resource with its parent chain linked (no dependencies)."""
+    built = _unlinked(res)
+    built.parent = to_policy_resource(res.parent) if res.parent is not None else None
+    return built
+
+
 def stack_args(resources: Iterable[Res], config: dict[str, Any] | None = None) -> StackValidationArgs:
     """Every fixture (and its parents) as linked PolicyResources, as AnalyzeStack builds them."""
     ordered: list[Res] = []
@@ -149,17 +242,7 @@ def stack_args(resources: Iterable[Res], config: dict[str, Any] | None = None) -
         add(res)
     built: dict[int, PolicyResource] = {}
     for res in ordered:
-        built[id(res)] = PolicyResource(
-            res.type,
-            unknown_checking_proxy(wire(res.props)),
-            res.urn,
-            res.name,
-            _options(res.protect, res.parent.urn if res.parent else None),
-            None,
-            None,
-            [],
-            {},
-        )
+        built[id(res)] = _unlinked(res)
     for res in ordered:
         resource = built[id(res)]
         resource.parent = built[id(res.parent)] if res.parent is not None else None

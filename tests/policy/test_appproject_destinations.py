@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from guardrails import appproject_destinations
-from policy_fixtures import APP_PROJECT, CHART, IN_CLUSTER, app_project, covers, named, tenant_world
+from policy_fixtures import APP_PROJECT, CHART, IN_CLUSTER, app_project, covers, meta, named, tenant_world
 from policy_harness import Res, check, stack_violations
 
 
@@ -78,5 +78,36 @@ def test_appproject_destinations_must_not_reach_platform_namespaces() -> None:
         (
             "AppProject 'argocd/cert' destination 2 ('cert-*') reaches namespace 'cert-redis' of the platform",
             project.urn,
+        ),
+    ]
+
+
+@covers(appproject_destinations.appproject_destinations_exclusive)
+def test_a_project_no_tenant_owns_reaches_no_tenant_namespace() -> None:
+    """Class: objects neither labelled nor under a Tenant escaped the tenant rules. An AppProject nobody owns
+    that reaches a tenant's namespace is reported: the namespace says whose it is."""
+    world = tenant_world()
+    stray = Res(
+        APP_PROJECT,
+        "stray-project",
+        {
+            "metadata": meta("stray", "argocd"),
+            "spec": {
+                "destinations": [
+                    {"server": IN_CLUSTER, "namespace": "pay*"},
+                    {"server": IN_CLUSTER, "namespace": "monitoring"},
+                ]
+            },
+        },
+    )
+    found = stack_violations(appproject_destinations.appproject_destinations_exclusive, [*world, stray])
+    assert found == [
+        (
+            "AppProject 'argocd/stray' destination 1 ('pay*') reaches namespace 'payments' of tenant 'payments'",
+            stray.urn,
+        ),
+        (
+            "AppProject 'argocd/stray' destination 1 ('pay*') reaches namespace 'payments-batch' of tenant 'payments'",
+            stray.urn,
         ),
     ]

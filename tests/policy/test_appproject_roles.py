@@ -38,3 +38,24 @@ def test_appproject_scoped_roles() -> None:
         f"{what} accepts Applications from namespace 'argocd' outside tenant 'payments'",
         f"{what} syncs as a ServiceAccount for namespace '*' outside tenant 'payments'",
     ]
+
+
+@covers(appproject_roles.appproject_scoped_roles)
+def test_an_appproject_never_syncs_as_a_cluster_wide_account() -> None:
+    """Class: an AppProject syncing as a cluster-wide ServiceAccount (`<namespace>:<name>` of a namespace not the
+    tenant's: Argo CD v3.4.4 controller/sync.go impersonates exactly that account) passed."""
+    props = app_project(
+        destinationServiceAccounts=[
+            {"server": IN_CLUSTER, "namespace": "payments", "defaultServiceAccount": "payments:deployer"},
+            {
+                "server": IN_CLUSTER,
+                "namespace": "payments-*",
+                "defaultServiceAccount": "argocd:argocd-application-controller",
+            },
+        ]
+    )
+    assert check(appproject_roles.appproject_scoped_roles, APP_PROJECT, props) == [
+        "AppProject 'argocd/payments' syncs as the ServiceAccount 'argocd:argocd-application-controller' of "
+        "namespace 'argocd' outside tenant 'payments' (a cluster-wide account would apply whatever the repository "
+        "holds)"
+    ]

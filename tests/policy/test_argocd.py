@@ -69,3 +69,47 @@ def test_no_default_project() -> None:
     assert check(argocd.no_default_project, APP_PROJECT, default) == [
         "AppProject 'argocd/default' is not locked down: sourceRepos must be empty"
     ]
+
+
+@covers(argocd.argocd_rbac_admin_group)
+def test_admin_like_lines_and_a_permissive_default_role() -> None:
+    """Class: lines that give admin-like power without naming role:admin, and a non-empty policy.default
+    (every signed-in user's role, Argo CD v3.4.4 rbac.md), passed."""
+    what = "ConfigMap 'argocd/argocd-rbac-cm'"
+    csv = RBAC_CSV + (
+        "p, acme:payments, clusters, update, *, allow\n"
+        "p, acme:payments, applications, sync, */*, allow\n"
+        "p, acme:payments, applications, get, */*, allow\n"
+        "p, acme:payments, applications, sync, payments/*, allow\n"
+    )
+    assert check(argocd.argocd_rbac_admin_group, CONFIG_MAP, rbac_cm(csv, **{"policy.default": "role:readonly"})) == [
+        f"{what} gives 'acme:payments' platform-wide power ('p, acme:payments, clusters, update, *, allow'); only "
+        "the platform admin group may",
+        f"{what} gives 'acme:payments' platform-wide power ('p, acme:payments, applications, sync, */*, allow'); "
+        "only the platform admin group may",
+        f"{what} sets policy.default to 'role:readonly': every signed-in user (every tenant) gets it across all "
+        "projects; it must be empty",
+    ]
+
+
+@covers(argocd.argocd_sync_impersonation)
+def test_argocd_sync_impersonation() -> None:
+    """Class: Argo CD's sync-impersonation switch turned off passed; with it off Argo CD ignores every
+    AppProject's destinationServiceAccounts (v3.4.4 util/settings/settings.go: only the string "true" enables)."""
+    cm = {"metadata": {"name": "argocd-cm", "namespace": "argocd"}, "data": {"url": "https://argocd.example.com"}}
+    assert check(argocd.argocd_sync_impersonation, CONFIG_MAP, cm) == [
+        "ConfigMap 'argocd/argocd-cm' sets application.sync.impersonation.enabled to nothing: Argo CD then ignores "
+        "every AppProject's destinationServiceAccounts and syncs tenants' repositories as its own cluster-wide "
+        "controller"
+    ]
+    patch = CONFIG_MAP + "Patch"
+    assert check(argocd.argocd_sync_impersonation, patch, cm) == []  # a patch leaves the key alone
+    cm["data"]["application.sync.impersonation.enabled"] = "True"
+    assert len(check(argocd.argocd_sync_impersonation, patch, cm)) == 1  # not exactly "true": off
+    cm["data"]["application.sync.impersonation.enabled"] = "true"
+    assert check(argocd.argocd_sync_impersonation, CONFIG_MAP, cm) == []
+    chart = {"chart": "argo-cd", "version": "10.1.1", "values": {"configs": {"cm": {"admin.enabled": False}}}}
+    assert check(argocd.argocd_sync_impersonation, CHART, chart, name="argocd") == [
+        "Chart 'argocd' sets application.sync.impersonation.enabled to nothing: Argo CD then ignores every "
+        "AppProject's destinationServiceAccounts and syncs tenants' repositories as its own cluster-wide controller"
+    ]

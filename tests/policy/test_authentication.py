@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge_fixtures import edge_world, sso_policy
+import pytest
+from edge_fixtures import client_traffic, edge_world, route, sso_policy
 from guardrails import authentication
-from policy_fixtures import DOMAIN, SECURITY_POLICY, covers, meta, named, without
+from policy_fixtures import CLIENT_TRAFFIC, DOMAIN, ROUTE, SECURITY_POLICY, covers, meta, named, without
 from policy_harness import Res, check, stack_violations
 
 
@@ -187,3 +188,113 @@ def test_securitypolicy_names_who_enters() -> None:
     assert check(policy, SECURITY_POLICY, _authorizing({"rules": [rule]})) == []
     keys = {"targetRefs": [], "apiKeyAuth": {"credentialRefs": [{"name": "keys"}], "extractFrom": []}}
     assert check(policy, SECURITY_POLICY, {"metadata": meta("keys", "storefront"), "spec": keys}) == []
+
+
+# --- issue 19: what counted as authentication, or as covered, and was not -----------------------------------
+
+
+def _policy(name: str, route_name: str, **spec: Any) -> Res:
+    props = {
+        "metadata": meta(name, "helpdesk"),
+        "spec": {
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route_name}],
+            "authorization": {"defaultAction": "Deny", "rules": [{"name": "r", "action": "Allow", "principal": {}}]},
+            **spec,
+        },
+    }
+    return Res(SECURITY_POLICY, name, props)
+
+
+JWT = {"providers": [{"name": "keycloak", "remoteJWKS": {"uri": "http://keycloak/certs"}}]}
+
+
+@covers(authentication.httproute_auth_required)
+@pytest.mark.parametrize(
+    ("spec", "weak"),
+    [
+        ({"jwt": {**JWT, "optional": True}}, "jwt.optional"),
+        ({"jwt": {**JWT, "failOpen": True}}, "jwt.failOpen"),
+        ({"extAuth": {"failOpen": True, "http": {"backendRefs": [{"name": "auth", "port": 80}]}}}, "extAuth.failOpen"),
+        (
+            {"apiKeyAuth": {"credentialRefs": [], "extractFrom": [{"headers": ["x-api-key"]}]}},
+            "apiKeyAuth without credentialRefs",
+        ),
+    ],
+    ids=["jwt-optional", "jwt-fail-open", "ext-auth-fail-open", "empty-api-keys"],
+)
+def test_a_method_that_lets_requests_through_is_not_authentication(spec: dict[str, Any], weak: str) -> None:
+    """Class: jwt.optional / failOpen and an empty API key list counted as authentication (Envoy Gateway v1.9.0:
+    optional accepts a request without a token, failOpen one whose token is missing or invalid)."""
+    world = without(edge_world(), "api-tickets-jwt")
+    tickets = named(world, "api-tickets")
+    assert stack_violations(
+        authentication.httproute_auth_required, [*world, _policy("tickets-jwt", "tickets", **spec)]
+    ) == [
+        (
+            "HTTPRoute 'helpdesk/tickets' is targeted by SecurityPolicy 'helpdesk/tickets-jwt', which overrides the "
+            f"Gateway's SecurityPolicy but authenticates only through {weak}, which let unauthenticated requests "
+            "through",
+            tickets.urn,
+        )
+    ]
+    # another method the same policy enforces still authenticates
+    both = _policy("tickets-jwt", "tickets", **spec, basicAuth={"users": {"name": "htpasswd"}})
+    assert stack_violations(authentication.httproute_auth_required, [*world, both]) == []
+
+
+@covers(authentication.httproute_auth_required)
+def test_a_policy_on_one_rule_leaves_the_other_rule_open() -> None:
+    """Class: a SecurityPolicy targeting one rule (sectionName) of a two-rule route counted for the whole route.
+    Envoy Gateway: a rule-level policy applies to that rule only; the other rule falls back to route-level,
+    then to the Gateway's."""
+    world = without(edge_world(), "api-tickets-jwt")
+    tickets = named(world, "api-tickets")
+    tickets.props["spec"]["rules"] = [
+        {"name": "api", "backendRefs": [{"name": "tickets-web", "port": 8080}]},
+        {"name": "admin", "backendRefs": [{"name": "tickets-admin", "port": 8080}]},
+    ]
+    one_rule = _policy("tickets-jwt", "tickets", jwt=JWT)
+    one_rule.props["spec"]["targetRefs"][0]["sectionName"] = "api"
+    assert stack_violations(authentication.httproute_auth_required, [*world, one_rule]) == [
+        (
+            "HTTPRoute 'helpdesk/tickets' rule 'admin' is covered by no SecurityPolicy: the policies targeting the "
+            "route name other rules (sectionName), and the Gateway's does not use extAuth, jwt, apiKeyAuth, oidc, "
+            "basicAuth",
+            tickets.urn,
+        )
+    ]
+    whole = _policy("tickets-all", "tickets", jwt=JWT)
+    assert stack_violations(authentication.httproute_auth_required, [*world, one_rule, whole]) == []
+
+
+@covers(authentication.httproute_auth_required)
+def test_a_route_on_the_plain_http_listener_needs_authentication_too() -> None:
+    """Class: only routes on HTTPS listeners were checked; a route with a backend on the plain-HTTP listener
+    passed. A pure redirect (no backend) still needs nothing."""
+    world = edge_world()
+    plain = Res(ROUTE, "plain-notes", route("notes", "helpdesk"))
+    plain.props["spec"]["parentRefs"] = [{"name": "public", "namespace": "envoy-gateway-system", "sectionName": "http"}]
+    assert stack_violations(authentication.httproute_auth_required, [*world, plain]) == [
+        (
+            "HTTPRoute 'helpdesk/notes' is served over plain HTTP without a SecurityPolicy using extAuth, jwt, "
+            'apiKeyAuth, oidc, basicAuth, and is not labelled gatehouse.dev/public-route: "true"',
+            plain.urn,
+        )
+    ]
+
+
+@covers(authentication.edge_strips_identity_headers)
+def test_a_listener_level_client_traffic_policy_replaces_the_gateways() -> None:
+    """Class: a ClientTrafficPolicy on one listener (sectionName) that strips nothing passed. Envoy Gateway
+    v1.9.0 client-traffic-policy.md: a section-specific policy takes precedence over the Gateway-wide one."""
+    world = edge_world()
+    bare = Res(CLIENT_TRAFFIC, "https-edge", client_traffic([]))
+    bare.props["metadata"]["name"] = "https-edge"
+    bare.props["spec"]["targetRefs"][0]["sectionName"] = "https"
+    found = stack_violations(authentication.edge_strips_identity_headers, [*world, bare])
+    assert found and all("of Gateway 'envoy-gateway-system/public' listener 'https' removes it" in m for m, _ in found)
+    assert (
+        "SecurityPolicy 'helpdesk/tickets-jwt' forwards 'x-user-id' to the backend, but no ClientTrafficPolicy of "
+        "Gateway 'envoy-gateway-system/public' listener 'https' removes it from client requests "
+        "(headers.earlyRequestHeaders.remove)"
+    ) in [m for m, _ in found]

@@ -7,7 +7,7 @@ import copy
 
 from guardrails import network
 from policy_fixtures import NETPOL, allow_dns, covers, gateway_ingress, meta, named, tenant_world, without
-from policy_harness import check, stack_violations
+from policy_harness import Res, check, stack_violations
 
 
 @covers(network.tenant_namespace_network_isolation)
@@ -60,3 +60,53 @@ def test_networkpolicy_no_open_ingress() -> None:
     egress = allow_dns()
     egress["spec"]["egress"].append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]})
     assert check(network.networkpolicy_no_open_ingress, NETPOL, egress) == []
+
+
+@covers(network.networkpolicy_egress_scoped)
+def test_networkpolicy_egress_scoped() -> None:
+    """Class: egress NetworkPolicies were never checked. A tenant's (known from its namespace, labelled or not)
+    allows egress only to named peers: not everywhere, not into the cluster's private ranges by address, not to
+    another tenant's namespaces."""
+    world = tenant_world() + tenant_world("storefront", extra=())
+    open_egress = Res(
+        NETPOL,
+        "open-egress",
+        {
+            "metadata": meta("open-egress", "payments"),  # neither labelled nor under the Tenant
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {},
+                    {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]},
+                    {"to": [{"ipBlock": {"cidr": "10.42.0.0/16"}}]},
+                    {"to": [{"namespaceSelector": {"matchLabels": {"gatehouse.dev/tenant": "storefront"}}}]},
+                    {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "storefront"}}}]},
+                ],
+            },
+        },
+    )
+    what = "NetworkPolicy 'payments/open-egress'"
+    assert [m for m, _ in stack_violations(network.networkpolicy_egress_scoped, [*world, open_egress])] == [
+        f"{what} egress rule 1 allows every destination (no 'to'), other tenants' pods included",
+        f"{what} egress rule 2 reaches 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 100.64.0.0/10 through ipBlock "
+        "0.0.0.0/0: addresses inside the cluster are reached by selectors, never by address",
+        f"{what} egress rule 3 reaches 10.42.0.0/16 through ipBlock 10.42.0.0/16: addresses inside the cluster are "
+        "reached by selectors, never by address",
+        f"{what} egress rule 4 reaches tenant 'storefront'",
+        f"{what} egress rule 5 reaches namespace 'storefront' of tenant 'storefront'",
+    ]
+    # what the tenant component registers: DNS, its own namespaces, the internet without the private ranges
+    internet = Res(
+        NETPOL,
+        "internet",
+        {
+            "metadata": meta("allow-internet-egress", "payments"),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": network.PRIVATE_RANGES[:5]}}]}],
+            },
+        },
+    )
+    assert stack_violations(network.networkpolicy_egress_scoped, [*world, internet]) == []

@@ -123,28 +123,78 @@ def test_tenant_binding_found_by_parent_and_group_patterns_configurable() -> Non
     assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN, config=config) == []
 
 
-def test_tenant_binding_nested_below_the_tenant_cannot_pass_unchecked() -> None:
-    """A resource policy sees only its parent: deeper than one level and unlabelled, the tenant is unknown."""
+def test_tenant_binding_nested_below_the_tenant_is_known_from_its_namespace() -> None:
+    """Deeper than one level below the Tenant and unlabelled, the binding's tenant is still its namespace's."""
     nested = urn_for("gatehouse:tenancy:TenantAccess", "payments-access", TENANT_URN)
     props = binding([{"kind": "Group", "name": "globex:storefront"}], metadata=meta("tenant-developers", "payments"))
     assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=nested) == [
-        "RoleBinding 'payments/tenant-developers' is inside a Tenant but its tenant cannot be determined (no "
-        "gatehouse.dev/tenant label and not a direct child of the Tenant), so its scope cannot be checked"
+        "RoleBinding 'payments/tenant-developers' binds the group 'globex:storefront', which is not a group of "
+        "tenant 'payments'"
     ]
     labelled = binding([GROUP], metadata=tenant_meta("tenant-developers"))
     assert check(rbac.tenant_binding_subjects, ROLE_BINDING, labelled, parent=nested) == []
 
 
-def test_the_tenant_parent_wins_over_the_label() -> None:
-    """A payments binding labelled as storefront's does not get to bind storefront's group."""
+def test_the_namespace_wins_over_the_label() -> None:
+    """A binding in payments' namespace labelled as storefront's does not get to bind storefront's group, with
+    or without a Tenant parent: the namespace says whose it is."""
     props = binding(
         [{"kind": "Group", "name": "globex:storefront"}], metadata=tenant_meta("tenant-developers", tenant="storefront")
     )
-    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN) == [
+    expected = [
         "RoleBinding 'payments/tenant-developers' binds the group 'globex:storefront', which is not a group of "
         "tenant 'payments'"
     ]
-    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props) == []  # no parent: the label is all there is
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props, parent=TENANT_URN) == expected
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props) == expected
+
+
+@covers(rbac.tenant_binding_subjects, rbac.tenant_role_least_privilege, rbac.tenant_serviceaccount_no_automount)
+def test_unlabelled_objects_outside_a_tenant_are_the_namespaces_tenants() -> None:
+    """Class: objects neither labelled nor under a Tenant component escaped every tenant rule. The tenant is
+    known from the namespace Gatehouse declared (its labels), so they are checked as the tenant's."""
+    world = tenant_world()
+    stray_binding = Res(
+        ROLE_BINDING,
+        "stray-binding",
+        binding([{"kind": "User", "name": "mallory@example.com"}], metadata=meta("stray", "payments-batch")),
+    )
+    stray_role = Res(
+        ROLE,
+        "stray-role",
+        {
+            "metadata": meta("stray", "payments"),
+            "rules": [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}],
+        },
+    )
+    stray_account = Res(SERVICE_ACCOUNT, "stray-sa", {"metadata": meta("stray", "payments")})
+    resources = [*world, stray_binding, stray_role, stray_account]
+    assert stack_violations(rbac.tenant_binding_subjects, resources) == [
+        (
+            "RoleBinding 'payments-batch/stray' binds the User 'mallory@example.com'; tenants bind only their groups "
+            "and ServiceAccounts",
+            stray_binding.urn,
+        )
+    ]
+    assert stack_violations(rbac.tenant_role_least_privilege, resources) == [
+        ("Role 'payments/stray' rule 1 uses '*' in apiGroups", stray_role.urn)
+    ]
+    assert stack_violations(rbac.tenant_serviceaccount_no_automount, resources) == [
+        ("ServiceAccount 'payments/stray' does not set automountServiceAccountToken: false", stray_account.urn)
+    ]
+
+
+@covers(rbac.standard_profile_no_secret_reads)
+def test_a_roles_profile_is_its_namespaces() -> None:
+    """Class: a Role's profile was read from its own label. A Role labelled elevated in a standard namespace is a
+    standard Role; in an elevated namespace an unlabelled Role is an elevated one."""
+    reads = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    claims_elevated = role("elevated", reads)
+    assert check(rbac.standard_profile_no_secret_reads, ROLE, claims_elevated) == [
+        "Role 'payments/tenant' (profile 'standard') rule 1 lets the tenant get secrets"
+    ]
+    in_lab = {"metadata": meta("tenant", "payments-lab"), "rules": reads}
+    assert check(rbac.standard_profile_no_secret_reads, ROLE, in_lab) == []
 
 
 @covers(rbac.tenant_role_least_privilege)
@@ -189,7 +239,9 @@ def test_standard_profile_no_secret_reads() -> None:
     assert check(rbac.standard_profile_no_secret_reads, ROLE, role("standard", rules)) == [
         "Role 'payments/tenant' (profile 'standard') rule 1 lets the tenant get/list secrets"
     ]
-    assert check(rbac.standard_profile_no_secret_reads, ROLE, role("elevated", rules)) == []
+    elevated = role("elevated", rules)
+    elevated["metadata"]["namespace"] = "payments-lab"  # the namespace's profile is what counts
+    assert check(rbac.standard_profile_no_secret_reads, ROLE, elevated) == []
     unlabelled = role("standard", rules)
     del unlabelled["metadata"]["labels"]["gatehouse.dev/permission-profile"]
     assert len(check(rbac.standard_profile_no_secret_reads, ROLE, unlabelled)) == 1

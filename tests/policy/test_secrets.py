@@ -4,7 +4,7 @@ violation."""
 from __future__ import annotations
 
 from guardrails import secrets
-from policy_fixtures import CHART, CONFIG_MAP, PASSWORD, SECRET, covers, meta
+from policy_fixtures import CHART, CONFIG_MAP, DEPLOYMENT, PASSWORD, SECRET, container, covers, deployment, meta
 from policy_harness import Res, check, stack_violations
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
@@ -94,3 +94,84 @@ def test_no_literal_credentials_in_chart_values() -> None:
 def test_chart_values_walk_skips_preview_unknowns() -> None:
     values = {"cloudflare": {"tunnelId": UNKNOWN_STRING_VALUE, "secretName": "creds"}, "password": UNKNOWN_STRING_VALUE}
     assert check(secrets.no_literal_credentials_in_chart_values, CHART, {"chart": "x", "values": values}) == []
+
+
+# Shapes only: none of these is a real credential.
+FAKE_GITHUB = "ghp_" + "Zq3" * 12
+FAKE_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+FAKE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+FAKE_RANDOM = "kV9x2Qm7LpR4tZ8wYc3NbH6jD1sF5gA0"
+
+
+@covers(secrets.no_credential_values_outside_secrets)
+def test_credentials_under_unremarkable_keys() -> None:
+    """Class: credentials under keys that do not say so (ConfigMap data, chart values, annotations, env
+    literals) passed. Found by what the value looks like; the message never repeats it."""
+    config_map = {
+        "metadata": {**meta("settings", "payments"), "annotations": {"ci/deploy": FAKE_JWT}},
+        "data": {"notes": f"token {FAKE_GITHUB}", "tls.pem": FAKE_KEY, "upstream": FAKE_RANDOM},
+    }
+    found = check(secrets.no_credential_values_outside_secrets, CONFIG_MAP, config_map)
+    assert found == [
+        "ConfigMap 'payments/settings' holds a JSON Web Token in metadata.annotations.ci/deploy; credentials belong "
+        "in a Secret (the value is not shown)",
+        "ConfigMap 'payments/settings' holds a GitHub token in data.notes; credentials belong in a Secret (the value "
+        "is not shown)",
+        "ConfigMap 'payments/settings' holds a PEM private key in data.tls.pem; credentials belong in a Secret (the "
+        "value is not shown)",
+        "ConfigMap 'payments/settings' holds a high-entropy string in data.upstream; credentials belong in a Secret "
+        "(the value is not shown)",
+    ]
+    assert not any(value in message for message in found for value in (FAKE_GITHUB, FAKE_JWT, FAKE_RANDOM))
+    chart = {"chart": "grafana", "version": "10.1.0", "values": {"extra": [{"header": FAKE_RANDOM}]}}
+    assert check(secrets.no_credential_values_outside_secrets, CHART, chart, name="grafana") == [
+        "Chart 'grafana' holds a high-entropy string in values.extra[0].header; credentials belong in a Secret (the "
+        "value is not shown)"
+    ]
+    pod = deployment([container(env=[{"name": "UPSTREAM", "value": FAKE_GITHUB}])])
+    assert check(secrets.no_credential_values_outside_secrets, DEPLOYMENT, pod) == [
+        "Deployment 'payments/payments-api' holds a GitHub token in containers[app].env[UPSTREAM].value; "
+        "credentials belong in a Secret (the value is not shown)"
+    ]
+    # in a Secret it belongs; ordinary configuration, digests, URLs and certificates are not credentials
+    assert check(secrets.no_credential_values_outside_secrets, SECRET, {**config_map, "stringData": {}}) == []
+    ordinary = {
+        "metadata": meta("settings", "payments"),
+        "data": {
+            "image": "ghcr.io/acme-corp/payments@sha256:" + "ab12" * 16,
+            "url": "https://github.com/acme-corp/payments-service/blob/main/README.md",
+            "ca.crt": "-----BEGIN CERTIFICATE-----\n" + FAKE_RANDOM * 3 + "\n-----END CERTIFICATE-----\n",
+            "greeting": "Hello, tenants of Gatehouse: welcome to the platform",
+        },
+    }
+    assert check(secrets.no_credential_values_outside_secrets, CONFIG_MAP, ordinary) == []
+
+
+@covers(secrets.clustersecretstore_namespace_conditions)
+def test_clustersecretstore_namespace_conditions() -> None:
+    """Class: a ClusterSecretStore without namespace conditions passed (External Secrets v2.9.0: no conditions,
+    every namespace may use it; an empty selector matches every namespace; regexes match unanchored)."""
+    store_type = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+    provider = {"kubernetes": {"remoteNamespace": "org-acme"}}
+    bare = {"metadata": meta("org-acme-store"), "spec": {"provider": provider}}
+    assert check(secrets.clustersecretstore_namespace_conditions, store_type, bare) == [
+        "ClusterSecretStore 'org-acme-store' has no namespace conditions: ExternalSecrets of every namespace may "
+        "read through it"
+    ]
+    loose = {
+        "metadata": meta("org-acme-store"),
+        "spec": {"provider": provider, "conditions": [{"namespaceSelector": {}}, {"namespaceRegexes": ["acme"]}]},
+    }
+    assert check(secrets.clustersecretstore_namespace_conditions, store_type, loose) == [
+        "ClusterSecretStore 'org-acme-store' condition 1 has an empty namespaceSelector, which matches every namespace",
+        "ClusterSecretStore 'org-acme-store' condition 2 regex 'acme' is not anchored (^...$): it matches every "
+        "namespace that contains it",
+    ]
+    scoped = {
+        "metadata": meta("org-acme-store"),
+        "spec": {
+            "provider": provider,
+            "conditions": [{"namespaceSelector": {"matchLabels": {"gatehouse.dev/organization": "acme"}}}],
+        },
+    }
+    assert check(secrets.clustersecretstore_namespace_conditions, store_type, scoped) == []

@@ -50,3 +50,14 @@ def test_a_service_patch_cannot_expose_a_tenant() -> None:
             patch.urn,
         )
     ]
+
+
+@covers(services.tenant_service_exposure)
+def test_no_service_anywhere_sets_external_ips() -> None:
+    """Class: Services with externalIPs passed outside tenant namespaces. CVE-2020-8554: whoever sets them
+    intercepts traffic to those addresses cluster-wide, so no Service sets them, the platform's included."""
+    world = tenant_world()
+    platform = Res(SERVICE, "edge-ips", {"metadata": meta("edge", "monitoring"), "spec": {"externalIPs": ["8.8.8.8"]}})
+    assert stack_violations(services.tenant_service_exposure, [*world, platform]) == [
+        ("Service 'monitoring/edge' sets externalIPs (CVE-2020-8554: it intercepts traffic to them)", platform.urn)
+    ]
