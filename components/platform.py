@@ -48,6 +48,7 @@ def identity_settings(stack: config.StackConfig) -> IdentitySettings:
         environment=stack.environment,
         domain=stack.domain,
         identity=stack.identity,
+        network=stack.network,
         argocd=stack.argocd,
         apps=stack.apps,
         access=config.app_access(stack),
@@ -84,7 +85,13 @@ def build(stack: config.StackConfig) -> None:
 
     secrets_operator = SecretsOperator("external-secrets", SecretsOperatorArgs(site.is_production), opts)
     organizations = [
-        Organization(org.name, OrganizationArgs(org, site, stack.edge.cloudflare, secrets_operator.chart), opts)
+        Organization(
+            org.name,
+            OrganizationArgs(
+                org, site, stack.edge.cloudflare, secrets_operator.chart, tuple(stack.network.private_ranges)
+            ),
+            opts,
+        )
         for org in stack.organizations
     ]
     gateway_crds: pulumi.Output[list[pulumi.Resource]]

@@ -10,7 +10,7 @@ import pulumi_random as random
 
 from policy import gatehouse_contract as contract
 
-from .. import config, meta
+from .. import config, meta, network_policies
 from .secret_store import secret_store
 from .tunnel import org_tunnel
 
@@ -25,6 +25,8 @@ class OrganizationArgs:
     cloudflare: config.Cloudflare | None  # its tunnel delivers the organization's webhooks; none without it
     # the External Secrets operator (SecretsOperator.chart): the org's ClusterSecretStore waits for it
     secrets_operator: pulumi.Resource
+    # what cloudflared's egress to Cloudflare's edge never reaches (the stack's network.privateRanges)
+    private_ranges: tuple[str, ...] = tuple(config.DEFAULT_PRIVATE_RANGES)
 
 
 class Organization(pulumi.ComponentResource):
@@ -36,6 +38,9 @@ class Organization(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         labels = {meta.ORGANIZATION_LABEL: org.name}
         self.namespace = meta.namespace(org.namespace, COMPONENT, args.site.is_production, child, extra_labels=labels)
+        tunnels = {org.namespace: org.webhook_service.port} if args.cloudflare else {}
+        topology = network_policies.Topology(args.private_ranges, (org.namespace,), tunnels)
+        network_policies.fence(self.namespace, org.namespace, topology, child)
         # Seed 002 pattern ^[a-zA-Z0-9_-]+$: letters and digits only.
         webhook = random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child)
         k8s.core.v1.Secret(

@@ -38,6 +38,10 @@ OWN = {
     ("ServiceAccount", "eso-secrets-reader"),
     ("Role", "eso-secrets-reader"),
     ("RoleBinding", "eso-secrets-reader"),
+    # its fence (components/network_policies.py): the webhook listener may call the API server
+    ("NetworkPolicy", "default-deny"),
+    ("NetworkPolicy", "allow-dns"),
+    ("NetworkPolicy", "allow-webhook-receivers"),
 }
 # and those its Cloudflare tunnel adds
 TUNNEL = {
@@ -45,6 +49,7 @@ TUNNEL = {
     ("ServiceAccount", "cloudflared"),
     ("ConfigMap", "cloudflared"),
     ("Deployment", "cloudflared"),
+    ("NetworkPolicy", "allow-cloudflared"),
 }
 
 
