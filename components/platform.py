@@ -57,6 +57,7 @@ def identity_settings(stack: config.StackConfig) -> IdentitySettings:
         environment=stack.environment,
         domain=stack.domain,
         identity=stack.identity,
+        network=stack.network,
         argocd=stack.argocd,
         apps=stack.apps,
         access=config.app_access(stack),
@@ -95,7 +96,16 @@ def build(stack: config.StackConfig) -> None:
     TenantAdmission("tenant-admission", TenantAdmissionArgs(), opts)  # what tenants deploy, checked on arrival
     organizations = [
         Organization(
-            org.name, OrganizationArgs(org, site, stack.edge.cloudflare, secrets_operator.chart, stack.tenants), opts
+            org.name,
+            OrganizationArgs(
+                org,
+                site,
+                stack.edge.cloudflare,
+                secrets_operator.chart,
+                stack.tenants,
+                tuple(stack.network.private_ranges),
+            ),
+            opts,
         )
         for org in stack.organizations
     ]

@@ -118,8 +118,9 @@ def test_edge_strips_every_identity_header_first(preview) -> None:
     }
     assert not removed & {"x-forwarded-for", "x-forwarded-proto"}, "Envoy's own forwarding headers stay"
     assert removed == set(SPOOFABLE)
-    (redirect,) = headers["earlyRequestHeaders"]["set"]
+    redirect, *forwarded = headers["earlyRequestHeaders"]["set"]
     assert redirect == {"name": "x-auth-request-redirect", "value": "https://%REQ(:authority)%%REQ(:path)%"}
+    assert {h["name"] for h in forwarded} == {"x-forwarded-for", "x-real-ip"}
     assert policy["spec"]["targetRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}]
 
 

@@ -170,23 +170,43 @@ def test_pods_roll_when_the_config_or_the_credentials_change(staging: ProgramRun
         assert isinstance(inputs["spec"]["template"]["metadata"]["annotations"]["checksum/secrets"], Secret)
 
 
-def test_nothing_in_an_organization_namespace_limits_cloudflareds_egress(staging: ProgramRun) -> None:
+def test_the_organization_fence_lets_cloudflared_do_what_it_needs(staging: ProgramRun) -> None:
     """cloudflared dials Cloudflare's edge on port 7844, TCP (HTTP/2) or UDP (QUIC) (supervisor/tunnel.go),
     finds it through DNS (SRV `_v2-origintunneld._tcp.argotunnel.com`, falling back to DNS over TLS at
     1.1.1.1:853, edgediscovery/allregions/discovery.go), and reaches the webhook origin in its own
-    namespace. Organization namespaces have no NetworkPolicy that selects its pods for egress, as under
-    the chart; one added later must allow all of that."""
+    namespace. The organization namespace's fence (components/network_policies.py) allows all of that."""
     pod_labels = _pod(staging, "org-acme")["metadata"]["labels"]
     for org in _organizations():
+        namespace = f"org-{org}"
+        allowed: set[tuple[str, int, str]] = set()  # (peer kind, port, protocol)
         for r in staging.registrations:
             if not is_kubernetes_object(r):
                 continue
             policy = manifest_of(r).obj
-            if policy["kind"] != "NetworkPolicy" or policy["metadata"].get("namespace") != f"org-{org}":
+            if policy["kind"] != "NetworkPolicy" or policy["metadata"].get("namespace") != namespace:
                 continue
             spec = policy["spec"]
-            selected = spec.get("podSelector", {}).get("matchLabels", {}).items() <= pod_labels.items()
-            assert not (selected and "Egress" in spec.get("policyTypes", [])), policy["metadata"]["name"]
+            if not spec.get("podSelector", {}).get("matchLabels", {}).items() <= pod_labels.items():
+                continue
+            for rule in spec.get("egress", []):
+                for peer in rule["to"]:
+                    if "ipBlock" in peer:
+                        kind = "public" if peer["ipBlock"]["cidr"] == "0.0.0.0/0" else "other"
+                    elif peer.get("namespaceSelector", {}).get("matchLabels") == {
+                        "kubernetes.io/metadata.name": namespace
+                    }:
+                        kind = "own namespace"
+                    else:
+                        kind = peer.get("podSelector", {}).get("matchLabels", {}).get("k8s-app", "other")
+                    allowed |= {(kind, p["port"], p["protocol"]) for p in rule["ports"]}
+        assert {
+            ("public", 7844, "TCP"),
+            ("public", 7844, "UDP"),
+            ("public", 853, "TCP"),
+            ("kube-dns", 53, "UDP"),
+            ("kube-dns", 53, "TCP"),
+            ("own namespace", 8080, "TCP"),  # the webhook Service's port (config/tenancy.py)
+        } <= allowed, namespace
 
 
 def test_a_stack_without_cloudflare_runs_no_cloudflared() -> None:

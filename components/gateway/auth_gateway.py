@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import config, meta
+from .. import config, meta, network_policies
 from . import apis, edge, grafana, jwks, names, org_sso, sso, tls
 from .cert_manager_check import api_check
 from .dns import dns_records
@@ -72,8 +72,11 @@ class AuthGateway(pulumi.ComponentResource):
         sso_ns = namespace(sso.NAMESPACE, gateway_access=True)
         namespaces = dict(args.namespaces)
         workload_namespaces = {a.namespace for a in stack.apps} | {a.namespace for a in stack.apis}
+        fenced = {meta.ENVOY_GATEWAY_NAMESPACE: edge_ns, tls.NAMESPACE: cert_ns, sso.NAMESPACE: sso_ns}
         for ns_name in sorted(workload_namespaces & set(config.APP_PLATFORM_NAMESPACES)):
-            namespaces[ns_name] = namespace(ns_name, gateway_access=True)
+            namespaces[ns_name] = fenced[ns_name] = namespace(ns_name, gateway_access=True)
+        topology = network_policies.Topology(tuple(stack.network.private_ranges))
+        network_policies.fence_all(fenced, topology, child)
 
         self.gateway_crds = edge.gateway_crds_chart(production, child)
         crds = pulumi.ResourceOptions(parent=self, depends_on=[self.gateway_crds])

@@ -144,13 +144,35 @@ def gateway_spec(domain: str) -> dict[str, Any]:
     }
 
 
+# The client address as the gateway saw it, in the headers apps and oauth2-proxy (`reverse_proxy`, whose
+# `real_client_ip_header` is X-Real-IP by default) read as the client's: set, never kept from the client.
+FORWARDED_FOR_HEADERS = ("x-forwarded-for", "x-real-ip")
+PEER_ADDRESS = "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
+
+
+def client_address(edge: config.Edge) -> str:
+    """The client's address as an Envoy command operator: Cloudflare's CF-Connecting-IP behind its proxy
+    (Cloudflare sets it and the edge requires it, `failClosed`), else the connection's peer."""
+    return "%REQ(cf-connecting-ip)%" if edge.cloudflare and edge.cloudflare.proxied else PEER_ADDRESS
+
+
 def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
+    """Early headers: identity headers removed, the forwarded-for headers set from what Envoy saw.
+
+    envoyproxy/gateway v1.9.0 api/v1alpha1/clienttrafficpolicy_types.go: `earlyRequestHeaders` apply "before
+    envoy performs routing, tracing and built-in header manipulation" (internal/xds/translator/listener.go
+    `buildEarlyHeaderMutation`: the HCM's early header mutation), so an X-Forwarded-For the client sent is
+    overwritten before client-IP detection reads it; `xForwardedFor.disableXForwardedForAppend` ("does not
+    remove or sanitize an incoming X-Forwarded-For") keeps Envoy from appending the same address again.
+    With `numTrustedHops: 0` the XFF detection takes the rightmost entry: the peer, as set here.
+    """
     # Behind Cloudflare's proxy the client address arrives in CF-Connecting-IP.
     ip_detection: dict[str, Any] = (
         {"customHeader": {"name": "CF-Connecting-IP", "failClosed": True}}
         if edge.cloudflare and edge.cloudflare.proxied
-        else {"xForwardedFor": {"numTrustedHops": 0}}
+        else {"xForwardedFor": {"numTrustedHops": 0, "disableXForwardedForAppend": True}}
     )
+    forwarded = [{"name": name, "value": client_address(edge)} for name in FORWARDED_FOR_HEADERS]
     return {
         "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "Gateway", "name": meta.GATEWAY_NAME}],
         "clientIPDetection": ip_detection,
@@ -159,7 +181,7 @@ def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
             # earlyRequestHeaders run before every auth filter; route header filters would be too late
             "earlyRequestHeaders": {
                 "remove": SPOOFABLE,
-                "set": [{"name": REDIRECT_HEADER, "value": "https://%REQ(:authority)%%REQ(:path)%"}],
+                "set": [{"name": REDIRECT_HEADER, "value": "https://%REQ(:authority)%%REQ(:path)%"}, *forwarded],
             },
         },
     }

@@ -16,6 +16,7 @@ import pulumi_tls as tls
 from .. import config, meta
 from ..charts import helm_chart, resources
 from ..endpoints import INTERNAL_ISSUER
+from ..network_policies import DNS01_NAMESERVERS
 from .edge import LETSENCRYPT_ISSUER
 from .settings import GatewaySettings
 
@@ -42,7 +43,7 @@ def cert_manager_chart(
             },
             # check DNS-01 propagation against public resolvers, not split-horizon cluster DNS
             "dns01RecursiveNameserversOnly": True,
-            "dns01RecursiveNameservers": "1.1.1.1:53,8.8.8.8:53",
+            "dns01RecursiveNameservers": ",".join(f"{ip}:53" for ip in DNS01_NAMESERVERS),  # its fence allows them
             # the chart sets none; the controller and cainjector cache certificates and secrets, so
             # their memory grows with the cluster and gets the higher limit
             "resources": resources("10m", "64Mi", "256Mi"),

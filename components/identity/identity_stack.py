@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import endpoints, meta
+from .. import endpoints, meta, network_policies
 from ..endpoints import IdentityEndpoints
 from . import argocd
 from .authentik import authentik
@@ -72,6 +72,7 @@ class IdentityStack(pulumi.ComponentResource):
         cnpg = home(CNPG_NAMESPACE, gateway_access=False)
         identity_ns = home(IDENTITY_NAMESPACE, gateway_access=True)
         keycloak_ns = home(KEYCLOAK_NAMESPACE, gateway_access=True)
+        fenced = [cnpg, identity_ns, keycloak_ns]
 
         postgres = operator(cnpg, production, child)
         authentik_db = database("authentik", identity_ns, production, child, postgres)
@@ -95,9 +96,13 @@ class IdentityStack(pulumi.ComponentResource):
         self.argocd: pulumi.Resource | None = None
         if stack.argocd.install:
             argocd_ns = home(argocd.NAMESPACE, gateway_access=True)
+            fenced.append(argocd_ns)
             self.argocd = argocd.install(stack, argocd_ns, self.clients["argocd"], args.private_ca, child, routes)
         else:
             argocd.patch_existing(stack, self.clients["argocd"], args.private_ca, child)
+
+        topology = network_policies.Topology(tuple(stack.network.private_ranges))
+        network_policies.fence_all({h.name: h.namespace for h in fenced}, topology, child)
 
         # the signing keys' BackendTLSPolicies and ReferenceGrants (gateway/jwks.py) live beside the Services
         self.namespaces = {h.name: h.namespace for h in (identity_ns, keycloak_ns)}

@@ -10,6 +10,7 @@ from .. import config
 
 class IdentitySettings(config.Site):
     identity: config.Identity
+    network: config.Network = config.Network()  # what its egress to the internet never reaches
     argocd: config.ArgoCd
     apps: list[config.App]  # Grafana's host, for its Dex client's redirect URI
     access: dict[str, config.AppAccess]  # app -> who may enter: organization apps are realm clients

@@ -10,7 +10,7 @@ import pulumi_random as random
 
 from policy import gatehouse_contract as contract
 
-from .. import config, meta
+from .. import config, meta, network_policies
 from .secret_store import secret_stores, store_name
 from .tunnel import org_tunnel
 
@@ -27,6 +27,8 @@ class OrganizationArgs:
     secrets_operator: pulumi.Resource
     # its tenants (config `tenants` naming it): one secret store each (secret_store.py)
     tenants: list[config.Tenant] = field(default_factory=list)
+    # what cloudflared's egress to Cloudflare's edge never reaches (the stack's network.privateRanges)
+    private_ranges: tuple[str, ...] = tuple(config.DEFAULT_PRIVATE_RANGES)
 
 
 class Organization(pulumi.ComponentResource):
@@ -38,6 +40,9 @@ class Organization(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         labels = {meta.ORGANIZATION_LABEL: org.name}
         self.namespace = meta.namespace(org.namespace, COMPONENT, args.site.is_production, child, extra_labels=labels)
+        tunnels = {org.namespace: org.webhook_service.port} if args.cloudflare else {}
+        topology = network_policies.Topology(args.private_ranges, (org.namespace,), tunnels)
+        network_policies.fence(self.namespace, org.namespace, topology, child)
         # Seed 002 pattern ^[a-zA-Z0-9_-]+$: letters and digits only.
         webhook = random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child)
         k8s.core.v1.Secret(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import meta
+from .. import meta, network_policies
 from ..charts import helm_chart, resources
 
 NAMESPACE = "external-secrets"
@@ -40,6 +40,7 @@ class SecretsOperator(pulumi.ComponentResource):
         super().__init__("gatehouse:tenancy:SecretsOperator", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         namespace = meta.platform_namespace(NAMESPACE, COMPONENT, args.production, child)
+        network_policies.fence(namespace, NAMESPACE, network_policies.Topology(()), child)
         # carries the external-secrets.io CRDs: protected in prod
         self.chart = helm_chart(
             RELEASE, "external-secrets", RELEASE, namespace.metadata.name, VALUES, child, args.production

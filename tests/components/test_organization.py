@@ -53,6 +53,10 @@ OWN = {
             ("RoleBinding", f"eso-reader-{tenant}"),
         )
     ),
+    # its fence (components/network_policies.py): the webhook listener may call the API server
+    ("NetworkPolicy", "default-deny"),
+    ("NetworkPolicy", "allow-dns"),
+    ("NetworkPolicy", "allow-webhook-receivers"),
 }
 # and those its Cloudflare tunnel adds
 TUNNEL = {
@@ -60,6 +64,7 @@ TUNNEL = {
     ("ServiceAccount", "cloudflared"),
     ("ConfigMap", "cloudflared"),
     ("Deployment", "cloudflared"),
+    ("NetworkPolicy", "allow-cloudflared"),
 }
 
 
