@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .gatehouse_contract import DEPLOYER_SERVICE_ACCOUNT
+
 # (API group, version, resource) of what a rule's policy matches
 PODS = (("", "v1", "pods"),)
 WORKLOADS = (
@@ -317,6 +319,14 @@ WORKLOAD_RULES = [
         "pods in a tenant namespace do not mount API tokens",
     ),
     _workload(
+        "no-deployer-pods",
+        "No pod runs as the deployer ServiceAccount Argo CD syncs as (a Tekton run's pod included).",
+        "workload-not-as-deployer",
+        "runs as the ServiceAccount",
+        f"!has(variables.spec.serviceAccountName) || variables.spec.serviceAccountName != '{DEPLOYER_SERVICE_ACCOUNT}'",
+        "pods may not run as the deployer ServiceAccount",
+    ),
+    _workload(
         "safe-sysctls",
         "Pods set only the sysctls Pod Security baseline calls safe.",
         "workload-safe-sysctls",
@@ -417,12 +427,13 @@ OTHER_RULES = [
     ),
     AdmissionRule(
         "serviceaccount-no-automount",
-        "ServiceAccounts set automountServiceAccountToken: false (the namespace's `default` one is the "
-        "cluster's, made before any tenant object).",
+        "ServiceAccounts set automountServiceAccountToken: false; the namespace's `default` one, which the "
+        "cluster makes without it, may not turn it on.",
         "tenant-serviceaccount-no-automount",
         "does not set automountServiceAccountToken: false",
         SERVICE_ACCOUNTS,
-        "object.metadata.name == 'default' || "
+        "object.metadata.name == 'default' ? "
+        "!(has(object.automountServiceAccountToken) && object.automountServiceAccountToken == true) : "
         "(has(object.automountServiceAccountToken) && object.automountServiceAccountToken == false)",
         "ServiceAccounts in a tenant namespace set automountServiceAccountToken: false",
     ),

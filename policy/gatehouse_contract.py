@@ -19,6 +19,8 @@ from types import MappingProxyType
 # --- labels and annotations the pack selects on ------------------------------------------------------
 
 LABEL_DOMAIN = "gatehouse.dev"
+# The tenant's ServiceAccount Argo CD impersonates to sync (tenancy/profiles.py): no pod runs as it.
+DEPLOYER_SERVICE_ACCOUNT = "deployer"
 TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
 ORGANIZATION_LABEL = f"{LABEL_DOMAIN}/organization"
 PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"

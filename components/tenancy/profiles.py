@@ -39,7 +39,7 @@ from policy import gatehouse_contract as contract
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "update", "patch", "delete"]
-DEPLOYER = "deployer"  # the tenant's ServiceAccount Argo CD impersonates, in its main namespace
+DEPLOYER = contract.DEPLOYER_SERVICE_ACCOUNT  # the tenant's ServiceAccount Argo CD impersonates, in its main namespace
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gatehouse_contract import DEPLOYER_SERVICE_ACCOUNT
 from pulumi_policy import PolicyComplianceFramework, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from ._util import SECRET_TYPE, Report, describe, for_types, rendered_by, truthy
@@ -23,6 +24,14 @@ TOKEN_SECRET = "kubernetes.io/service-account-token"
 def token_automount(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
     if truthy(pod.get("automountServiceAccountToken")):
         return [f"{what} mounts its service account's token (automountServiceAccountToken: true)"]
+    return []
+
+
+def not_as_deployer(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
+    """Argo CD syncs as the deployer; a pod running as it (a Tekton run's included: the pod is made from the
+    run's serviceAccountName) would hold that power with whatever code it runs."""
+    if pod.get("serviceAccountName") == DEPLOYER_SERVICE_ACCOUNT:
+        return [f"{what} runs as the ServiceAccount '{DEPLOYER_SERVICE_ACCOUNT}' Argo CD syncs as"]
     return []
 
 
@@ -52,4 +61,12 @@ no_service_account_token_secrets = ResourceValidationPolicy(
     framework=PolicyComplianceFramework(name=CIS, version="1.9", reference="5.1.6"),
 )
 
-POLICIES = [workload_no_token_automount, no_service_account_token_secrets]
+workload_not_as_deployer = ResourceValidationPolicy(
+    name="workload-not-as-deployer",
+    description="No pod runs as the tenant's deployer ServiceAccount, whose rights are what GitOps may change.",
+    validate=_workload_policy(not_as_deployer),
+    severity=Severity.HIGH,
+    framework=PolicyComplianceFramework(name=CIS, version="1.9", reference="5.1.5"),
+)
+
+POLICIES = [workload_no_token_automount, no_service_account_token_secrets, workload_not_as_deployer]

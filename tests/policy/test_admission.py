@@ -194,6 +194,7 @@ WORKLOAD_CASES: dict[str, tuple[list[Callable[[dict[str, Any]], None]], list[Cal
         [image("ghcr.io/acme-corp/payments@sha256:" + "a" * 64), image("localhost:5000/payments:2")],
     ),
     "image-not-latest": ([image("ghcr.io/acme-corp/payments:latest")], [image("ghcr.io/acme-corp/payments:latest-2")]),
+    "no-deployer-pods": ([pod(serviceAccountName="deployer")], [pod(serviceAccountName="payments-api")]),
     "no-token-automount": ([pod(automountServiceAccountToken=True)], [pod(automountServiceAccountToken=False)]),
     "safe-sysctls": (
         [pod(securityContext={"runAsNonRoot": True, "sysctls": [{"name": "kernel.msgmax", "value": "1"}]})],
@@ -261,7 +262,14 @@ OTHER_CASES: dict[str, tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, d
         [network_policy([{"from": [TENANTS]}], [{"to": [TENANTS]}, {"ports": [{"port": 53, "protocol": "UDP"}]}])],
     ),
     "serviceaccount-no-automount": (
-        [service_account(), service_account(automountServiceAccountToken=True)],
+        [
+            service_account(),
+            service_account(automountServiceAccountToken=True),
+            (
+                SERVICE_ACCOUNT,
+                {**service_account(automountServiceAccountToken=True)[1], "metadata": tenant_meta("default")},
+            ),
+        ],
         [service_account(automountServiceAccountToken=False)],
     ),
     "no-service-account-token-secrets": (

@@ -280,6 +280,7 @@ EXPECTED = {
     "workload-restricted-volume-types": "rogue-deployment",
     "workload-no-token-automount": "rogue-deployment",
     "no-service-account-token-secrets": "rogue-token",
+    "workload-not-as-deployer": "rogue-deployment",
     "gateway-https-listeners-tls": "rogue-gateway",
     "gateway-listener-route-scope": "rogue-gateway",
     "httproute-hostnames": "rogue-route-wild",

@@ -31,3 +31,11 @@ def test_no_service_account_token_secrets() -> None:
         "Secret 'payments/deployer-token' is a kubernetes.io/service-account-token Secret: a token that never expires"
     ]
     assert check(tokens.no_service_account_token_secrets, SECRET, {**token, "type": "Opaque"}) == []
+
+
+@covers(tokens.workload_not_as_deployer)
+def test_workload_not_as_deployer() -> None:
+    assert check(tokens.workload_not_as_deployer, DEPLOYMENT, deployment(serviceAccountName="deployer")) == [
+        "Deployment 'payments/payments-api' runs as the ServiceAccount 'deployer' Argo CD syncs as"
+    ]
+    assert check(tokens.workload_not_as_deployer, DEPLOYMENT, deployment(serviceAccountName="api")) == []
