@@ -160,7 +160,7 @@ def patch_existing(
     """Only the keys Gatehouse owns, applied to an install's ConfigMaps."""
     oidc_secret(None, client, opts)
     patches: list[tuple[str, Mapping[str, pulumi.Input[str]]]] = [
-        ("argocd-cm", argocd_cm(stack, client, root_ca)),
+        (contract.ARGOCD_CONFIG_MAP, argocd_cm(stack, client, root_ca)),
         (contract.ARGOCD_RBAC_CONFIG_MAP, argocd_rbac_cm(stack)),
     ]
     for name, data in patches:
