@@ -41,6 +41,16 @@ def test_every_route_says_who_may_enter(report: dict[str, Any]) -> None:
             assert all(rule["scopes"] for rule in entry["rules"] if rule["action"] == "Allow")
 
 
+def test_every_served_route_sends_its_app_the_correlation_id(report: dict[str, Any]) -> None:
+    """Apps (browser ones too), APIs and the login hosts alike: the gateway sets X-Correlation-Id from the
+    request id on every route with a backend (routes.correlation_filters); only the redirect has none."""
+    missing = [e["route"] for e in report["routes"] if "x-correlation-id" not in e["identityHeaders"]]
+    assert missing == ["envoy-gateway-system/https-redirect"]
+    for entry in report["routes"]:
+        if "x-correlation-id" in entry["identityHeaders"]:
+            assert entry["identityHeaders"]["x-correlation-id"].startswith("the gateway (route filter")
+
+
 def test_every_api_route_has_a_rate_limit_and_key_secrets_live_apart(report: dict[str, Any]) -> None:
     """Every API's route is rate limited (gateway/apis.py); an apiKey route's key Secrets are named
     `<namespace>/<name>`, in Envoy Gateway's namespace, never in the route's (a tenant's)."""

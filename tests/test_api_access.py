@@ -7,6 +7,7 @@ rule whose operation and principal both match decides, and with none the default
 `^<prefix>(/.*|\\?.*|#.*|;.*|$)` and a RegularExpression as written; methods are any-of; a jwt principal
 needs every listed scope in the token's `scope` and, per claim, one of its values (a StringArray claim:
 one of its elements); clientCIDRs here always match (every rule that uses them lists 0.0.0.0/0 and ::/0).
+`edge_path` models the edge's path normalisation, which runs before authorization (the spelling tests).
 """
 
 from __future__ import annotations
@@ -182,3 +183,128 @@ def test_rule_names_stay_unique_whatever_the_organizations_are_called() -> None:
     action after the rule: organizations named like the shared rules must not make two alike."""
     names = [rule["name"] for rule in apis.authorization_rules(API, ["admin", "partners", "paths", "acme"])]
     assert len(names) == len(set(names))
+
+
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def edge_path(raw: str) -> tuple[str, bool]:
+    """`:path` as authorization sees it after the edge's normalisation, and whether the edge redirected the
+    client there first (a client that follows the redirect is judged on that path).
+
+    Upstream facts modelled (envoyproxy/gateway v1.9.0, with components/gateway/edge.py PATH_SETTINGS):
+    - internal/xds/translator/listener.go: the HTTP connection manager's `normalize_path` is always true:
+      Envoy's RFC 3986 normalisation, before routing and every HTTP filter (RBAC included): percent-encoded
+      unreserved characters decoded (`%61` -> `a`), dot segments removed (`/x/../admin` -> `/admin`, never
+      above the root); no case change, `;` and other reserved escapes kept; the query untouched.
+    - `escapedSlashesAction: UnescapeAndRedirect` (api/v1alpha1/pathsettings_types.go, also the default of
+      internal/gatewayapi/listener.go): `%2F`/`%2f`/`%5C`/`%5c` unescaped, the client redirected to the
+      resulting normalised path.
+    - `disableMergeSlashes: false` (listener.go MergeSlashes): `//` merged to `/`.
+    """
+    path, mark, query = raw.partition("?")
+    escaped = re.search("%(2f|5c)", path, re.IGNORECASE) is not None
+    path = re.sub("%2f", "/", path, flags=re.IGNORECASE)
+    path = re.sub("%5c", "\\\\", path, flags=re.IGNORECASE)
+
+    def unreserved(m: re.Match[str]) -> str:
+        char = chr(int(m.group(1), 16))
+        return char if char in UNRESERVED else m.group(0)
+
+    path = re.sub("%([0-9a-fA-F]{2})", unreserved, path)
+    segments: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    trailing = path.split("/")[-1] in (".", "..")  # `/a/..` resolves to `/`, a directory
+    path = "/" + "/".join(segments) + ("/" if trailing and segments else "")
+    path = re.sub("/{2,}", "/", path)
+    return path + mark + query, escaped
+
+
+# (spelling, who, expected): `who` is "member" (read and write, no admin) or "admin" (admin with a second
+# factor); each spelling names the admin path a lenient backend would serve.
+PLATFORM_SPELLINGS = [
+    ("/admin/users", "Deny", "Allow"),
+    ("/ADMIN/users", "Deny", "Allow"),  # case: a lenient backend serves /admin
+    ("/Admin", "Deny", "Allow"),
+    ("/admin;x", "Deny", "Deny"),  # `;` parameters: refused whoever asks
+    ("/admin;jsessionid=1/users", "Deny", "Deny"),
+    ("/x/..;/admin", "Deny", "Deny"),  # Tomcat strips `;` then resolves `..`: /admin
+    ("/admin%3Bx", "Deny", "Deny"),
+    ("/admin%2Fusers", "Deny", "Allow"),  # escaped slash: redirected to /admin/users
+    ("/admin%2fusers", "Deny", "Allow"),
+    ("/%61dmin", "Deny", "Allow"),  # percent-encoded letter: decoded to /admin
+    ("/%41DMIN", "Deny", "Allow"),
+    ("/x/../admin", "Deny", "Allow"),  # dot segments: removed
+    ("/x/%2e%2e/admin", "Deny", "Allow"),
+    ("/./admin", "Deny", "Allow"),
+    ("//admin", "Deny", "Allow"),  # duplicate slashes: merged
+    ("/x/..//admin", "Deny", "Allow"),
+    ("/admin?x=1;y", "Deny", "Allow"),  # a `;` in the query is no path parameter
+    ("/tickets/1", "Allow", "Allow"),
+    ("/tickets;x/1", "Deny", "Deny"),
+    ("/administrators", "Allow", "Allow"),
+]
+
+
+def _edge_decision(rules: list[dict[str, Any]], method: str, raw: str, token: Token | None) -> str:
+    path, _ = edge_path(raw)
+    return decide(rules, method, path, token)
+
+
+@pytest.mark.parametrize(("spelling", "for_member", "for_admin"), PLATFORM_SPELLINGS)
+def test_no_spelling_of_an_admin_path_escapes_the_admin_rule(spelling: str, for_member: str, for_admin: str) -> None:
+    """A platform-wide API: whatever the spelling, a member (read and write) never reaches an admin path,
+    with GET or DELETE; an admin with a second factor does wherever the edge normalises the spelling to the
+    path (`;` parameters are refused to everyone: components/gateway/apis.py PATH_PARAMETERS). Case is left
+    as sent by Envoy (normalize_path does not fold case): the admin expressions carry RE2's `(?i)`."""
+    rules = apis.authorization_rules(API.model_copy(update={"organization_scoped": False}), ORGS)
+    for method in ("GET", "DELETE"):
+        assert _edge_decision(rules, method, spelling, member("acme")) == for_member, method
+        assert _edge_decision(rules, method, spelling, admin("acme")) == for_admin, method
+
+
+ORG_SPELLINGS = [
+    ("/orgs/acme/admin", "Deny", "Allow"),
+    ("/orgs/acme/ADMIN", "Deny", "Allow"),
+    ("/ORGS/acme/admin", "Deny", "Allow"),
+    ("/orgs/ACME/admin", "Deny", "Allow"),
+    ("/orgs/acme/admin;x", "Deny", "Deny"),
+    ("/orgs/acme;x/admin", "Deny", "Deny"),
+    ("/orgs/acme/;x/admin", "Deny", "Deny"),
+    ("/orgs/acme/tickets/..;/admin", "Deny", "Deny"),
+    ("/orgs/acme/admin%2Fusers", "Deny", "Allow"),
+    ("/orgs/acme%2fadmin", "Deny", "Allow"),
+    ("/orgs/acme/%61dmin", "Deny", "Allow"),
+    ("/orgs/acme/tickets/../admin", "Deny", "Allow"),
+    ("/orgs/acme/tickets/%2E%2E/admin", "Deny", "Allow"),
+    ("/orgs/acme//admin", "Deny", "Allow"),
+    ("//orgs/acme/admin", "Deny", "Allow"),
+    ("/orgs/acme/tickets", "Allow", "Allow"),
+    ("/orgs/globex/../acme/admin", "Deny", "Allow"),
+    ("/orgs/acme/../globex/admin", "Deny", "Deny"),  # acme's admin is not globex's
+]
+
+
+@pytest.mark.parametrize(("spelling", "for_member", "for_admin"), ORG_SPELLINGS)
+def test_no_spelling_of_an_organizations_admin_path_escapes_its_rules(
+    spelling: str, for_member: str, for_admin: str
+) -> None:
+    """An organization-scoped API: the same spellings under `/orgs/<slug>/`; the `admin-paths` Deny (case-
+    insensitive, any slug) keeps members and partners out whatever the spelling; the organization's admin
+    rule admits its admin the same way."""
+    rules = apis.authorization_rules(API, ORGS)
+    for method in ("GET", "DELETE"):
+        assert _edge_decision(rules, method, spelling, member("acme")) == for_member, method
+        assert _edge_decision(rules, method, spelling, admin("acme")) == for_admin, method
+    assert _edge_decision(rules, "GET", spelling, PARTNER) == ("Allow" if spelling == "/orgs/acme/tickets" else "Deny")
+
+
+def test_the_edge_model_redirects_only_escaped_slashes() -> None:
+    assert edge_path("/admin%2Fusers?a=%2F") == ("/admin/users?a=%2F", True)
+    assert edge_path("/x/../admin;y?q=1") == ("/admin;y?q=1", False)
+    assert edge_path("/%7Euser/%2e/a") == ("/~user/a", False)

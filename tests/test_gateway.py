@@ -403,13 +403,14 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
     if tickets.get("organizationScoped"):  # per organization: see test_api_access.py
         orgs = sorted(o["name"] for o in stack_config(stack)["gatehouse:organizations"])
         assert [r["name"] for r in spec["authorization"]["rules"]] == [
+            "path-parameters",
             *(f"org:{o}:admin" for o in orgs),
             "admin-paths",
             *(f"org:{o}:write" for o in orgs),
             *(f"org:{o}:read" for o in orgs),
         ]
     else:
-        assert [r["name"] for r in spec["authorization"]["rules"]] == ["admin", "write", "read"]
+        assert [r["name"] for r in spec["authorization"]["rules"]] == ["path-parameters", "admin", "write", "read"]
         assert rules["admin"]["principal"]["jwt"]["scopes"] == ["tickets:admin"]
         assert re.match(rules["admin"]["operation"]["path"]["value"], "/admin/users")
         assert not re.match(rules["admin"]["operation"]["path"]["value"], "/administrators")
@@ -418,7 +419,7 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
         assert rules["read"]["operation"]["methods"] == ["GET", "HEAD"]
         assert rules["read"]["principal"]["jwt"]["scopes"] == ["tickets:read"]
     assets = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", "assets", "helpdesk"))[0]
-    assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["write", "read"]
+    assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["path-parameters", "write", "read"]
 
 
 @pytest.mark.parametrize(
@@ -431,6 +432,8 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
         ("/admin#top", True),
         ("/administrators", False),
         ("/v1/admin", False),
+        ("/ADMIN", True),
+        ("/Admin/users", True),
     ],
 )
 def test_a_query_or_parameter_does_not_take_a_path_out_of_the_admin_rule(path: str, admin: bool) -> None:
@@ -501,6 +504,45 @@ def test_correlation_id_on_request_and_response(preview) -> None:
         request = filters["RequestHeaderModifier"]["requestHeaderModifier"]["set"]
         response = filters["ResponseHeaderModifier"]["responseHeaderModifier"]["set"]
         assert request == response == [{"name": "X-Correlation-Id", "value": "%REQ(x-request-id)%"}]
+
+
+CORRELATION = [{"name": "X-Correlation-Id", "value": "%REQ(x-request-id)%"}]
+
+
+def _carries_correlation_id(where: str, rule: dict[str, Any]) -> None:
+    """One RequestHeaderModifier and one ResponseHeaderModifier (Gateway API: at most one filter of each type
+    per rule), both setting the correlation id from the request id."""
+    filters = rule.get("filters", [])
+    types = [f["type"] for f in filters]
+    assert types.count("RequestHeaderModifier") == types.count("ResponseHeaderModifier") == 1, (where, types)
+    by_type = {f["type"]: f for f in filters}
+    assert by_type["RequestHeaderModifier"]["requestHeaderModifier"]["set"] == CORRELATION, where
+    assert by_type["ResponseHeaderModifier"]["responseHeaderModifier"]["set"] == CORRELATION, where
+
+
+def test_every_route_to_a_backend_carries_the_correlation_id(preview) -> None:
+    """Apps (browser ones included), APIs, the login hosts (Keycloak, Dex, Argo CD), oauth2-proxy's and
+    Authentik's (rendered by its chart from `server.route.main.filters`, goauthentik/helm 2026.8.0
+    charts/authentik/templates/server/route.yaml): every rule with a backend sets X-Correlation-Id on request
+    and response. A rule without a backend (the HTTP-to-HTTPS redirect) only redirects."""
+    _, result = preview
+    routes = objects(result, "HTTPRoute")
+    names = {(r["metadata"]["namespace"], r["metadata"]["name"]) for r in routes}
+    assert {("oauth2-proxy", "oauth2-proxy"), ("identity", "dex"), ("helpdesk", "tickets")} <= names
+    for route in routes:
+        for rule in route["spec"]["rules"]:
+            where = f"{route['metadata']['namespace']}/{route['metadata']['name']}"
+            if rule.get("backendRefs"):
+                _carries_correlation_id(where, rule)
+            else:
+                assert [f["type"] for f in rule["filters"]] == ["RequestRedirect"], where
+    (authentik,) = [c for c in result.charts if c.chart == "authentik"]
+    _carries_correlation_id("authentik", authentik.values["server"]["route"]["main"])
+    # oauth2-proxy's login host alone keeps the edge's redirect header; every other route removes it
+    login = one(result, "HTTPRoute", "oauth2-proxy", "oauth2-proxy")["spec"]["rules"][0]["filters"][0]
+    assert "x-auth-request-redirect" not in login["requestHeaderModifier"].get("remove", [])
+    dex = one(result, "HTTPRoute", "dex", "identity")["spec"]["rules"][0]["filters"][0]
+    assert "x-auth-request-redirect" in dex["requestHeaderModifier"]["remove"]
 
 
 def test_api_keys_per_tier_with_rate_limits(preview) -> None:

@@ -1,8 +1,8 @@
 """Protected APIs, one per config entry under `apis`.
 
-- `jwt`: Keycloak access tokens (users and client_credentials partners); deny by default, then
-  `<api>:admin` and a second factor (`amr` lists `otp`) for the admin paths, `<api>:write` for writes
-  and `<api>:read` for reads elsewhere.
+- `jwt`: Keycloak access tokens (users and client_credentials partners); deny by default, and first any
+  path with `;` parameters; then `<api>:admin` and a second factor (`amr` lists `otp`) for the admin
+  paths (matched in any case), `<api>:write` for writes and `<api>:read` for reads elsewhere.
   CORS for the tenants' single-page app: Envoy's CORS filter runs first and answers a preflight
   (OPTIONS, no token) itself when the origin is allowed, so jwt and authorization never see it.
 - `apiKey`: public read endpoints; one generated key per client, one Secret per tier, and a global
@@ -67,6 +67,16 @@ EVERY_ADDRESS = ("0.0.0.0/0", "::/0")  # one rule per IP family: each request's 
 # RegularExpression is matched raw against `:path`, so without `?`, `#` and `;` a query would take an
 # admin path out of the admin rule and into the inverted read and write rules.
 AFTER_PREFIX = r"(/.*|\?.*|#.*|;.*|$)"
+# The path authorization sees is already normalised at the edge (edge.py `path_settings`: RFC 3986 dot
+# segments and percent-decoded unreserved characters, merged slashes, escaped slashes unescaped and
+# redirected). Two spellings survive it and a lenient backend may still read as an admin path: another
+# case (`/ADMIN`), hence admin expressions match case-insensitively (RE2 `(?i)`); and `;` path
+# parameters, which Envoy keeps and Tomcat, Jetty or Spring strip per segment (`/x/..;/admin` becomes
+# `/admin` there), hence PATH_PARAMETERS: a `;` (or `%3B`) anywhere in the path, before the query, is
+# denied first on every jwt API, whoever asks.
+CASE_INSENSITIVE = "(?i)"
+PATH_PARAMETERS = r"^[^?#]*(;|%3[bB]).*"
+EVERYONE = {"clientCIDRs": list(EVERY_ADDRESS)}
 
 
 def _admin_paths(api: config.Api) -> str:
@@ -75,8 +85,14 @@ def _admin_paths(api: config.Api) -> str:
 
 
 def admin_path_regex(api: config.Api) -> str:
-    """Matches every admin path prefix as `:path` carries it: `/admin`, `/admin/...`, `/admin?...`, `/admin;...`."""
-    return "^" + _admin_paths(api)
+    """Matches every admin path prefix as `:path` carries it, in any case: `/admin`, `/Admin/...`,
+    `/admin?...`, `/admin;...`."""
+    return CASE_INSENSITIVE + "^" + _admin_paths(api)
+
+
+def path_parameters_rule() -> dict[str, Any]:
+    """Deny any path carrying `;` parameters (see PATH_PARAMETERS), before every Allow."""
+    return _rule("path-parameters", {"path": _regex(PATH_PARAMETERS)}, EVERYONE, action="Deny")
 
 
 def _rule(name: str, operation: dict[str, Any], principal: dict[str, Any], action: str = "Allow") -> dict[str, Any]:
@@ -111,7 +127,7 @@ def authorization_rules(api: config.Api, organizations: list[str]) -> list[dict[
         return organization_rules(api, organizations)
     admin = _regex(admin_path_regex(api))
     not_admin = {**admin, "invert": True}
-    rules = []
+    rules = [path_parameters_rule()]
     if "admin" in api.scopes:
         rules.append(_rule("admin", {"path": admin}, _token(api, "admin", _second_factor())))
     if "write" in api.scopes:
@@ -126,18 +142,19 @@ def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[s
     organization, its admin paths only with its ORG_ADMIN group, the admin scope and a second factor
     (`amr`); partner clients (by `azp`) with their scopes on any organization's paths but the admin ones.
     Envoy Gateway's claim values are fixed strings (no claim-to-path comparison), hence one rule per
-    organization. Rule names are `org:<slug>:<scope>`, `partners:<scope>` and `admin-paths`: a slug (a DNS
-    label) never makes two alike."""
+    organization. Rule names are `path-parameters`, `org:<slug>:<scope>`, `partners:<scope>` and
+    `admin-paths`: a slug (a DNS label) never makes two alike."""
     admin_paths = _admin_paths(api)
-    rules = []
+    rules = [path_parameters_rule()]
     if "admin" in api.scopes:
         for org in organizations:
-            path = _regex("^" + re.escape(organization_group(org)) + admin_paths)
+            path = _regex(CASE_INSENSITIVE + "^" + re.escape(organization_group(org)) + admin_paths)
             admins = _memberships([organization_group(org, ADMIN_ROLE)]) + _second_factor()
             rules.append(_rule(f"org:{org}:admin", {"path": path}, _token(api, "admin", admins)))
-    anyone = {"clientCIDRs": ["0.0.0.0/0", "::/0"]}
-    every_admin_path = {"path": _regex("^" + re.escape(organization_group("")) + "[^/?#;]+" + admin_paths)}
-    rules.append(_rule("admin-paths", every_admin_path, anyone, action="Deny"))  # all but the admins above
+    every_admin_path = {
+        "path": _regex(CASE_INSENSITIVE + "^" + re.escape(organization_group("")) + "[^/?#;]+" + admin_paths)
+    }
+    rules.append(_rule("admin-paths", every_admin_path, EVERYONE, action="Deny"))  # all but the admins above
     for scope, methods in (("write", WRITE_METHODS), ("read", READ_METHODS)):
         if scope not in api.scopes:
             continue

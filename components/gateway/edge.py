@@ -156,6 +156,20 @@ def client_address(edge: config.Edge) -> str:
     return "%REQ(cf-connecting-ip)%" if edge.cloudflare and edge.cloudflare.proxied else PEER_ADDRESS
 
 
+# How every request's path is normalised before routing and every filter (authorization's path matches
+# included), pinned rather than left to defaults. envoyproxy/gateway v1.9.0:
+# - internal/xds/translator/listener.go sets the HTTP connection manager's `normalize_path` to true on
+#   every listener (no setting turns it off): RFC 3986 normalisation, dot segments (`/x/../admin`) removed
+#   and percent-encoded unreserved characters (`/%61dmin`) decoded; it does not change case and keeps `;`.
+# - api/v1alpha1/pathsettings_types.go: `escapedSlashesAction` UnescapeAndRedirect (the default,
+#   internal/gatewayapi/listener.go) answers a path with `%2F`/`%5C` (any case) with a redirect to the
+#   unescaped, normalised path, so the request authorization sees never holds an escaped slash; a client
+#   that follows it is judged on the plain path. `disableMergeSlashes: false` keeps `//admin` merged to
+#   `/admin` (internal/gatewayapi/clienttrafficpolicy.go translatePathSettings; listener.go MergeSlashes).
+# What survives (case, `;` parameters) the jwt APIs' authorization rules cover (apis.py).
+PATH_SETTINGS = {"escapedSlashesAction": "UnescapeAndRedirect", "disableMergeSlashes": False}
+
+
 def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
     """Early headers: identity headers removed, the forwarded-for headers set from what Envoy saw.
 
@@ -176,6 +190,7 @@ def client_traffic_spec(edge: config.Edge) -> dict[str, Any]:
     return {
         "targetRefs": [{"group": GATEWAY_API_GROUP, "kind": "Gateway", "name": meta.GATEWAY_NAME}],
         "clientIPDetection": ip_detection,
+        "path": dict(PATH_SETTINGS),
         "headers": {
             "requestID": "PreserveOrGenerate",
             # earlyRequestHeaders run before every auth filter; route header filters would be too late

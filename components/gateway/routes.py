@@ -74,12 +74,12 @@ def route_spec(
     matches: list[dict[str, Any]] | None = None,
     filters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`host` on the shared Gateway's HTTPS listener, sent to the Service `service` (all of it, or `matches`)."""
+    """`host` on the shared Gateway's HTTPS listener, sent to the Service `service` (all of it, or `matches`);
+    `filters` default to correlation_filters(): every route to a backend carries the correlation id."""
     rule: dict[str, Any] = {"backendRefs": [{"name": service, "port": port}]}
     if matches:
         rule["matches"] = matches
-    if filters:
-        rule["filters"] = filters
+    rule["filters"] = correlation_filters() if filters is None else filters
     return {"parentRefs": [gateway_parent_ref()], "hostnames": [host], "rules": [rule]}
 
 
@@ -93,16 +93,19 @@ def https_redirect_spec() -> dict[str, Any]:
     }
 
 
-def correlation_filters(remove: list[str] | None = None) -> list[dict[str, Any]]:
+def correlation_filters(remove: list[str] | None = None, keep_redirect: bool = False) -> list[dict[str, Any]]:
     """X-Correlation-Id on request and response, from the request id the edge generates; `remove`: request
-    headers auth needed and the app must not see (route filters run after every auth filter)."""
+    headers auth needed and the app must not see (route filters run after every auth filter). The edge's
+    redirect header is removed too, but on oauth2-proxy's own route (`keep_redirect`). One filter of each
+    type: Gateway API allows one RequestHeaderModifier and one ResponseHeaderModifier per rule."""
     value = "%REQ(x-request-id)%"
+    removed = [*([] if keep_redirect else [REDIRECT_HEADER]), *(remove or [])]
     return [
         {
             "type": "RequestHeaderModifier",
             "requestHeaderModifier": {
                 "set": [{"name": CORRELATION_HEADER, "value": value}],
-                "remove": [REDIRECT_HEADER, *(remove or [])],  # only oauth2-proxy needs the redirect
+                **({"remove": removed} if removed else {}),
             },
         },
         {

@@ -46,7 +46,7 @@ from ..endpoints import IdentityEndpoints
 from ..versions import IMAGES
 from . import jwks
 from .headers import GROUPS_HEADER, REDIRECT_HEADER, SSO_HEADERS, user_claim_headers
-from .routes import http_route, path_prefixes, route_spec, route_target
+from .routes import correlation_filters, http_route, path_prefixes, route_spec, route_target
 from .settings import GatewaySettings
 
 COMPONENT = "sso"
@@ -179,7 +179,13 @@ def oauth2_proxy(
         SERVICE,
         COMPONENT,
         ns,
-        route_spec(stack.identity.oauth2_proxy_host, SERVICE, SERVICE_PORT, path_prefixes("/oauth2")),
+        route_spec(
+            stack.identity.oauth2_proxy_host,
+            SERVICE,
+            SERVICE_PORT,
+            path_prefixes("/oauth2"),
+            correlation_filters(keep_redirect=True),  # the login host may read where to return
+        ),
         crd_opts,
         public=True,
     )

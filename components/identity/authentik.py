@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from .. import meta
 from ..charts import SECRETS_CHECKSUM, SecretData, helm_chart, resources, secret_refs, secrets_checksum
-from ..gateway.routes import gateway_parent_ref, public_route_labels
+from ..gateway.routes import correlation_filters, gateway_parent_ref, public_route_labels
 from .blueprint import DEX_SECRET_ENV, blueprint_yaml
 from .common import (
     COMPONENT,
@@ -78,6 +78,8 @@ def authentik_values(stack: IdentitySettings, db: Database, secrets: list[Secret
                     "hostnames": [stack.host(stack.identity.hosts.authentik)],
                     "parentRefs": [gateway_parent_ref()],
                     "labels": public_route_labels(True),  # the login page itself
+                    # goauthentik/helm 2026.8.0 charts/authentik/templates/server/route.yaml: the one rule's filters
+                    "filters": correlation_filters(),
                 }
             },
         },
