@@ -212,6 +212,12 @@ INVALID = [
         "machine clients never get 'admin'",
     ),
     (
+        "more partners than rate limit rules",
+        _set("apis[1].m2mClients", [{"name": f"p{i}", "scopes": ["write"], "tier": "standard"} for i in range(255)]),
+        "gatehouse:apis[1].m2mClients",
+        "at most 254 partners per API",
+    ),
+    (
         "partner-only scope on an apiKey API",
         _set("apis[2].partnerOnlyScopes", ["read"]),
         "gatehouse:apis[2].partnerOnlyScopes",

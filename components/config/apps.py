@@ -12,6 +12,9 @@ from .problems import Problem, duplicates, reject
 
 # Platform namespaces apps and APIs may live in (besides tenants' namespaces); the gateway creates them.
 APP_PLATFORM_NAMESPACES = ("monitoring",)
+# A jwt API's rate limit has a rule per partner and two per-address rules, and Envoy Gateway v1.9.0 takes
+# at most 256 global rules per policy (api/v1alpha1/ratelimit_types.go `+kubebuilder:validation:MaxItems=256`).
+MAX_PARTNERS_PER_API = 256 - 2
 
 
 class ServiceRef(Model):
@@ -144,6 +147,9 @@ class Api(Model):
             problems.append(Problem((tiers,), "an apiKey API needs at least one tier"))
         if self.auth != "apiKey" and self.api_key_tiers:
             problems.append(Problem((tiers,), "only apiKey APIs have key tiers"))
+        if len(self.m2m_clients) > MAX_PARTNERS_PER_API:
+            message = f"at most {MAX_PARTNERS_PER_API} partners per API (a rate limit rule each, 256 in all)"
+            problems.append(Problem((partners,), message))
         if self.auth != "jwt" and self.m2m_clients:
             problems.append(Problem((partners,), "only jwt APIs have client_credentials clients"))
         if self.auth != "jwt" and self.cors_origins:
