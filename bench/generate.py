@@ -39,7 +39,7 @@ def generated_config(tenants: int) -> dict[str, Any]:
             "namespace": f"t{i * 10 + 1:04d}",
             "service": {"name": "api", "port": 8080},
             **(
-                {"auth": "jwt", "m2mClients": [{"name": f"partner{i:04d}", "scopes": ["write"]}]}
+                {"auth": "jwt", "m2mClients": [{"name": f"partner{i:04d}", "scopes": ["write"], "tier": "standard"}]}
                 if i % 2 == 0
                 else {
                     "auth": "apiKey",

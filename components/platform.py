@@ -78,6 +78,7 @@ def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> 
         apps=stack.apps,
         access=config.app_access(stack),
         apis=stack.apis,
+        partner_tiers=stack.partner_tiers,
         identity=identity,
     )
 

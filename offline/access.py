@@ -107,6 +107,27 @@ def _who(route: Manifest, security: dict[str, Any]) -> tuple[dict[str, Any], dic
     return {"access": "unprotected", "who": "anyone (no policy, not labelled public)"}, headers
 
 
+def _selected(rule: dict[str, Any]) -> str:
+    """Whom a rate limit rule counts, and in how many buckets: `x-client-id = partner-logistics`,
+    `each distinct x-api-client, x-api-client ~ ^(a|b)$`, `x-client-id !~ ^(a)$, each distinct address in
+    0.0.0.0/0`."""
+    parts = []
+    for selector in rule.get("clientSelectors", []):
+        for header in selector.get("headers", []):
+            if header.get("type") == "Distinct":
+                parts.append(f"each distinct {header['name']}")
+            else:
+                operator = {"Exact": "=", "RegularExpression": "~"}[header.get("type", "Exact")]
+                operator = ("!" if header.get("invert") else "") + operator
+                parts.append(f"{header['name']} {operator} {header['value']}")
+        source = selector.get("sourceCIDR")
+        if source:
+            parts.append(
+                f"{'each distinct address' if source.get('type') == 'Distinct' else 'addresses'} in {source['value']}"
+            )
+    return ", ".join(parts) or "all requests, one bucket"
+
+
 def _identity_filter(extension: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     """The headers the identity filter sets (lua/identity.lua, from its filter context) and the cookie
     prefixes it keeps from the app."""
@@ -130,7 +151,7 @@ def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, An
     headers |= filtered
     limits = policies.get("BackendTrafficPolicy", {}).get("rateLimit", {}).get("global", {}).get("rules", [])
     if limits:
-        who["rateLimits"] = [rule["limit"] for rule in limits]
+        who["rateLimits"] = [{**rule["limit"], "for": _selected(rule)} for rule in limits]
     removed: list[set[str]] = []
     for rule in spec.get("rules", []):
         dropped: set[str] = set()

@@ -58,9 +58,15 @@ def test_every_api_route_has_a_rate_limit_and_key_secrets_live_apart(report: dic
     assert api_routes
     for entry in api_routes:
         assert entry["rateLimits"], entry["route"]
+        assert all(limit["for"] for limit in entry["rateLimits"])  # whom each limit counts
         if entry["access"] == "apiKey":
             assert entry["keySecrets"]
             assert {s.split("/")[0] for s in entry["keySecrets"]} == {"envoy-gateway-system"}
+    partners = {c["name"] for a in stack_config("staging")["gatehouse:apis"] for c in a.get("m2mClients", [])}
+    for entry in api_routes:  # a partner's tier limit names it (issue 20)
+        named = {p for limit in entry["rateLimits"] for p in partners if limit["for"] == f"x-client-id = {p}"}
+        if entry["route"] == "helpdesk/assets":
+            assert named == {"partner-logistics"}
 
 
 def test_no_identity_header_an_app_receives_can_come_from_the_client(report: dict[str, Any]) -> None:

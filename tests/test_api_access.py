@@ -92,7 +92,7 @@ API = config.Api(
     service=config.ServiceRef(name="tickets-api", port=8080),
     auth="jwt",
     organization_scoped=True,
-    m2m_clients=[config.M2MClient(name="partner-logistics", scopes=["read"])],
+    m2m_clients=[config.M2MClient(name="partner-logistics", scopes=["read"], tier="standard")],
 )
 
 CASES = [

@@ -370,7 +370,7 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
     ),
     (
         "duplicate m2m client in one API",
-        _set("apis[1].m2mClients", [{"name": "partner-logistics", "scopes": ["write"]}] * 2),
+        _set("apis[1].m2mClients", [{"name": "partner-logistics", "scopes": ["write"], "tier": "standard"}] * 2),
         "gatehouse:apis[1].m2mClients[1].name",
         "duplicate m2m client 'partner-logistics' (first at gatehouse:apis[1].m2mClients[0].name)",
     ),
@@ -817,7 +817,7 @@ def test_names_near_reserved_ones_are_tenants(staging: dict[str, Any], name: str
 def test_a_partner_named_under_two_apis_is_one_client(staging: dict[str, Any]) -> None:
     from components.identity.realm import m2m_clients
 
-    staging["apis"][0]["m2mClients"] = [{"name": "partner-logistics", "scopes": ["read"]}]
+    staging["apis"][0]["m2mClients"] = [{"name": "partner-logistics", "scopes": ["read"], "tier": "standard"}]
     assert m2m_clients(identity_settings(_load(staging))) == {"partner-logistics": ["assets:write", "tickets:read"]}
 
 

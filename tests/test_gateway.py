@@ -594,7 +594,8 @@ def test_api_keys_per_tier_with_rate_limits(preview) -> None:
 
 
 def test_every_api_has_a_rate_limit(preview) -> None:
-    """An API whose config names no clients (jwt, public) gets the default per client address."""
+    """A jwt or public API gets the default per client address, and a jwt API's partners their tiers'
+    limits (issue 20; tests/test_partner_tiers.py counts requests against them)."""
     stack, result = preview
     for api in stack_config(stack)["gatehouse:apis"]:
         route = one(result, "HTTPRoute", api["name"], api["namespace"])
@@ -602,7 +603,10 @@ def test_every_api_has_a_rate_limit(preview) -> None:
         rules = limits["spec"]["rateLimit"]["global"]["rules"]
         assert rules, api["name"]
         if api["auth"] != "apiKey":
-            assert {r["clientSelectors"][0]["sourceCIDR"]["value"] for r in rules} == {"0.0.0.0/0", "::/0"}
+            by_address = [r for r in rules if "sourceCIDR" in r["clientSelectors"][0]]
+            assert {r["clientSelectors"][0]["sourceCIDR"]["value"] for r in by_address} == {"0.0.0.0/0", "::/0"}
+            partners = [r["clientSelectors"][0]["headers"][0]["value"] for r in rules if r not in by_address]
+            assert partners == [c["name"] for c in api.get("m2mClients", [])]
 
 
 def test_public_api_is_marked_public(tmp_path: Path) -> None:

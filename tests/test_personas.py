@@ -179,6 +179,8 @@ CASES = [
     ("partner client", "assets", "POST", "/assets", "Allow"),
     ("partner client", "assets", "GET", "/assets", "Deny"),  # its scope is write only
     ("org A member", "assets", "GET", "/assets", "Allow"),
+    ("org A member", "assets", "POST", "/assets", "Deny"),  # assets: partners write, people read (issue 20)
+    ("org A admin", "assets", "DELETE", "/assets/7", "Deny"),
     ("anonymous", "assets", "GET", "/assets", "Deny"),
     ("key holder", "catalog", "GET", "/items", "Allow"),
     ("anonymous", "catalog", "GET", "/items", "Deny"),

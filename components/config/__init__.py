@@ -18,7 +18,7 @@ those pass (see `rules`).
 
 from .access import AppAccess, app_client_id, organization_apps
 from .access import access as app_access
-from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, ServiceRef
+from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, PartnerTier, ServiceRef
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
 from .identity import (
@@ -68,6 +68,7 @@ __all__ = [
     "IdentityHosts",
     "LoadBalancer",
     "M2MClient",
+    "PartnerTier",
     "Network",
     "Organization",
     "PlatformGroups",

@@ -12,6 +12,9 @@ from .problems import Problem, duplicates, reject
 
 # Platform namespaces apps and APIs may live in (besides tenants' namespaces); the gateway creates them.
 APP_PLATFORM_NAMESPACES = ("monitoring",)
+# A jwt API's rate limit has a rule per partner and two per-address rules, and Envoy Gateway v1.9.0 takes
+# at most 256 global rules per policy (api/v1alpha1/ratelimit_types.go `+kubebuilder:validation:MaxItems=256`).
+MAX_PARTNERS_PER_API = 256 - 2
 
 
 class ServiceRef(Model):
@@ -79,11 +82,21 @@ class App(Model):
         return self
 
 
+class PartnerTier(Model):
+    """A subscription tier of partner systems (`partnerTiers`): each client of the tier may make
+    `requestsPerMinute` requests a minute on each API it may call (counted per client and per API)."""
+
+    name: DnsLabel
+    requests_per_minute: int = Field(ge=1)
+
+
 class M2MClient(Model):
-    """A partner system using client_credentials."""
+    """A partner system using client_credentials, in one of the `partnerTiers` (config/rules.py checks the
+    name, and that a partner named under several APIs carries one tier)."""
 
     name: DnsLabel
     scopes: list[M2MScope] = Field(min_length=1)
+    tier: DnsLabel
 
 
 class ApiKeyTier(Model):
@@ -106,6 +119,10 @@ class Api(Model):
     # jwt APIs only: each organization's data under `/orgs/<slug>/`, where only its members (and, for
     # admin paths, its admins) may go; false: one platform-wide API, whose scopes hold everywhere
     organization_scoped: bool = False
+    # jwt APIs only: scopes only partner clients may hold (`assets: [write]`: partners write, users read);
+    # the portal cannot request them, Keycloak grants them to partners' service accounts alone, and the
+    # gateway admits them only from a token whose `azp` is a partner of this API holding the scope
+    partner_only_scopes: list[M2MScope] = []
 
     @property
     def host_label(self) -> str:
@@ -130,6 +147,9 @@ class Api(Model):
             problems.append(Problem((tiers,), "an apiKey API needs at least one tier"))
         if self.auth != "apiKey" and self.api_key_tiers:
             problems.append(Problem((tiers,), "only apiKey APIs have key tiers"))
+        if len(self.m2m_clients) > MAX_PARTNERS_PER_API:
+            message = f"at most {MAX_PARTNERS_PER_API} partners per API (a rate limit rule each, 256 in all)"
+            problems.append(Problem((partners,), message))
         if self.auth != "jwt" and self.m2m_clients:
             problems.append(Problem((partners,), "only jwt APIs have client_credentials clients"))
         if self.auth != "jwt" and self.cors_origins:
@@ -158,5 +178,26 @@ class Api(Model):
                     problems.append(
                         Problem((partners, m, "scopes", s), f"scope '{scope}' is not one of the API's scopes")
                     )
+        problems += self._partner_only_problems()
         reject(problems, "Api")
         return self
+
+    def _partner_only_problems(self) -> list[Problem]:
+        """Partner-only scopes: on a jwt API, among its scopes, each held by one of its partners (or nobody
+        could ever use it)."""
+        at = self.key("partner_only_scopes")
+        problems = duplicates((((at, s), scope) for s, scope in enumerate(self.partner_only_scopes)), "scope")
+        if self.auth != "jwt" and self.partner_only_scopes:
+            problems.append(Problem((at,), "only jwt APIs have partner-only scopes"))
+            return problems
+        for s, scope in enumerate(self.partner_only_scopes):
+            if scope not in self.scopes:
+                problems.append(Problem((at, s), f"scope '{scope}' is not one of the API's scopes"))
+            elif not any(scope in c.scopes for c in self.m2m_clients):
+                message = f"no m2m client of this API holds '{scope}': nobody could use it"
+                problems.append(Problem((at, s), message))
+        return problems
+
+    def user_scopes(self) -> list[str]:
+        """The scopes people (the portal's users) may hold: all but the partner-only ones."""
+        return [s for s in self.scopes if s not in self.partner_only_scopes]

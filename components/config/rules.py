@@ -31,6 +31,7 @@ def check(stack: StackConfig) -> list[Problem]:
         *_hosts(stack),
         *_gateway_names(stack),
         *_app_audiences(stack),
+        *_partner_tiers(stack),
     ]
 
 
@@ -207,4 +208,28 @@ def _app_audiences(stack: StackConfig) -> list[Problem]:
         if app.workspace_members and stack.identity.connectors.google is None:
             message = "no Google Workspace to admit: identity.connectors.google is not set"
             problems.append(Problem(("apps", i, App.key("workspace_members")), message))
+    return problems
+
+
+def _partner_tiers(stack: StackConfig) -> list[Problem]:
+    """Tier names unique; every m2m client's tier is one of `partnerTiers`; a partner named under several
+    APIs (one Keycloak client, one rate-limit identity) carries the same tier under each."""
+    problems = duplicates(
+        ((("partnerTiers", t, "name"), tier.name) for t, tier in enumerate(stack.partner_tiers)), "partner tier"
+    )
+    known = {tier.name for tier in stack.partner_tiers}
+    listed = ", ".join(sorted(known)) or "none: partnerTiers is empty"
+    first: dict[str, tuple[Loc, str]] = {}
+    key = Api.key("m2m_clients")
+    for i, api in enumerate(stack.apis):
+        for m, client in enumerate(api.m2m_clients):
+            loc: Loc = ("apis", i, key, m, "tier")
+            if client.tier not in known:
+                problems.append(Problem(loc, f"unknown partner tier '{client.tier}' (partnerTiers: {listed})"))
+            if client.name not in first:
+                first[client.name] = (loc, client.tier)
+            elif first[client.name][1] != client.tier:
+                other, tier = first[client.name]
+                message = f"partner '{client.name}' has tier '{tier}' at {{other}}: one client, one tier"
+                problems.append(Problem(loc, message, other))
     return problems

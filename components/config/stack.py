@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from . import rules
-from .apps import Api, App
+from .apps import Api, App, PartnerTier
 from .cluster import Cluster, Network
 from .edge import Edge
 from .fields import Domain, Environment, KubernetesVersion, Model
@@ -41,6 +41,7 @@ class StackConfig(Model):
     argocd: ArgoCd = ArgoCd()
     apps: list[App] = []
     apis: list[Api] = []
+    partner_tiers: list[PartnerTier] = []  # m2m clients' subscription tiers (apis[].m2mClients[].tier)
     organizations: list[Organization] = Field(min_length=1)
     tenants: list[Tenant] = []
 

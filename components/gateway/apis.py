@@ -17,12 +17,29 @@
   api/v1alpha1/api_key_auth_types.go: credentialRefs are gwapiv1.SecretObjectReference, with namespace).
 - `public`: marked public on purpose in the config; only the correlation id is added.
 
-Every API has a rate limit. `apiKey` APIs: their tiers' per-client limits. `jwt` and `public` APIs, which
-name no clients in the config: DEFAULT_REQUESTS_PER_MINUTE per client address, one bucket per source IP
-(a BackendTrafficPolicy `sourceCIDR` of type `Distinct` over all of IPv4 and of IPv6; envoyproxy/gateway
-v1.9.0 api/v1alpha1/ratelimit_types.go SourceMatch: "Each IP Address within the specified Source IP CIDR
-is treated as a distinct client selector"). The proxies' Service keeps the client address
+Every API has a rate limit. `apiKey` APIs: their tiers' per-client limits. `jwt` and `public` APIs:
+DEFAULT_REQUESTS_PER_MINUTE per client address, one bucket per source IP (a BackendTrafficPolicy
+`sourceCIDR` of type `Distinct` over all of IPv4 and of IPv6; envoyproxy/gateway v1.9.0
+api/v1alpha1/ratelimit_types.go SourceMatch: "Each IP Address within the specified Source IP CIDR is
+treated as a distinct client selector"). The proxies' Service keeps the client address
 (`externalTrafficPolicy: Local`, edge.py).
+
+A `jwt` API's partner clients (`m2mClients`) are limited by their subscription tier instead
+(`partnerTiers`, `partner_rate_limit_rules`): one rule per partner, selecting the `x-client-id` header
+with the client's id as an Exact value, so each partner has its own bucket at its tier's limit, and the
+address rules leave partners' requests out (the same header, inverted). Why the header can be trusted
+there, all in envoyproxy/gateway v1.9.0:
+- the jwt provider copies the verified token's `azp` to `x-client-id` (`claimToHeaders`, headers.py),
+  and the edge removes any client-sent `x-client-id` before any auth filter (headers.SPOOFABLE);
+- internal/xds/translator/httpfilters.go newOrderedHTTPFilter orders jwt_authn at 10, RBAC (the
+  authorization rules) at 301 and the global rate limit filter at 303: the limiter runs after the token is
+  verified and its claim headers are set, and never counts a request authorization denied;
+- api/v1alpha1/ratelimit_types.go: a rule's `clientSelectors[].headers` are HeaderMatch (Exact, the
+  default, RegularExpression or Distinct; `invert`), ANDed with a selector's `sourceCIDR`; at most 256
+  global rules; internal/xds/translator/ratelimit.go buildHeaderMatchRateLimitActions makes an Exact
+  match a `header_value_match` action whose descriptor key is the rule's own (its index), so each rule is
+  a bucket of its own, and `invert` sets `expect_match: false`.
+A rule is not `shared`, so a partner's count is per route: its tier's limit holds on each API it calls.
 """
 
 from __future__ import annotations
@@ -45,7 +62,7 @@ from ..endpoints import (
     organization_group,
 )
 from . import names
-from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS
+from .headers import API_CLIENT_HEADER, CORRELATION_HEADER, JWT_CLAIM_HEADERS, PARTNER_CLIENT_HEADER
 from .routes import GATEWAY_API_VERSION, correlation_filters, http_route, route_spec, route_target
 from .settings import GatewaySettings
 
@@ -121,8 +138,15 @@ def _regex(expression: str) -> dict[str, Any]:
     return {"type": "RegularExpression", "value": expression}
 
 
+def _partners(api: config.Api, scope: str) -> list[dict[str, Any]]:
+    """The token was issued to one of the API's partner clients holding `scope` (its `azp`)."""
+    return [{"name": PARTNER_CLAIM, "values": sorted(c.name for c in api.m2m_clients if scope in c.scopes)}]
+
+
 def authorization_rules(api: config.Api, organizations: list[str]) -> list[dict[str, Any]]:
-    """First match wins; anything unmatched is denied."""
+    """First match wins; anything unmatched is denied. A partner-only scope (`partnerOnlyScopes`) also needs
+    the token's `azp` to be a partner holding it: the realm grants it to no person (realm_scopes), and the
+    gateway does not rely on that alone."""
     if api.organization_scoped:
         return organization_rules(api, organizations)
     admin = _regex(admin_path_regex(api))
@@ -130,10 +154,10 @@ def authorization_rules(api: config.Api, organizations: list[str]) -> list[dict[
     rules = [path_parameters_rule()]
     if "admin" in api.scopes:
         rules.append(_rule("admin", {"path": admin}, _token(api, "admin", _second_factor())))
-    if "write" in api.scopes:
-        rules.append(_rule("write", {"methods": WRITE_METHODS, "path": not_admin}, _token(api, "write")))
-    if "read" in api.scopes:
-        rules.append(_rule("read", {"methods": READ_METHODS, "path": not_admin}, _token(api, "read")))
+    for scope, methods in (("write", WRITE_METHODS), ("read", READ_METHODS)):
+        if scope in api.scopes:
+            claims = _partners(api, scope) if scope in api.partner_only_scopes else None
+            rules.append(_rule(scope, {"methods": methods, "path": not_admin}, _token(api, scope, claims)))
     return rules
 
 
@@ -158,14 +182,13 @@ def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[s
     for scope, methods in (("write", WRITE_METHODS), ("read", READ_METHODS)):
         if scope not in api.scopes:
             continue
-        for org in organizations:
+        for org in organizations if scope not in api.partner_only_scopes else []:
             members = _memberships([organization_group(org, role) for role in ORG_ROLES])
             operation = {"methods": methods, "path": {"type": "PathPrefix", "value": organization_group(org)}}
             rules.append(_rule(f"org:{org}:{scope}", operation, _token(api, scope, members)))
-        partners = sorted(c.name for c in api.m2m_clients if scope in c.scopes)
-        if partners:
+        clients = _partners(api, scope)
+        if clients[0]["values"]:
             operation = {"methods": methods, "path": {"type": "PathPrefix", "value": f"/{ORGS_GROUP}"}}
-            clients = [{"name": PARTNER_CLAIM, "values": partners}]
             rules.append(_rule(f"partners:{scope}", operation, _token(api, scope, clients)))
     return rules
 
@@ -241,24 +264,48 @@ def api_key_grant_spec(api: config.Api) -> dict[str, Any]:
     }
 
 
-def default_rate_limit_rules() -> list[dict[str, Any]]:
-    """DEFAULT_REQUESTS_PER_MINUTE for each client address."""
+def _one_of(clients: list[str]) -> str:
+    return "^(" + "|".join(re.escape(c) for c in clients) + ")$"
+
+
+def default_rate_limit_rules(partners: list[str] | None = None) -> list[dict[str, Any]]:
+    """DEFAULT_REQUESTS_PER_MINUTE for each client address; not for `partners` (their tokens' `azp`, in
+    PARTNER_CLIENT_HEADER), whose tiers limit them."""
+    others: dict[str, Any] = {}
+    if partners:
+        match = {"name": PARTNER_CLIENT_HEADER, "type": "RegularExpression", "value": _one_of(partners), "invert": True}
+        others["headers"] = [match]
     return [
         {
-            "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
+            "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}, **others}],
             "limit": {"requests": DEFAULT_REQUESTS_PER_MINUTE, "unit": "Minute"},
         }
         for cidr in EVERY_ADDRESS
     ]
 
 
-def rate_limit_spec(api: config.Api) -> dict[str, Any]:
-    """The API's tiers' per-client limits for an apiKey API, DEFAULT_REQUESTS_PER_MINUTE per client address
-    for any other."""
+def partner_rate_limit_rules(api: config.Api, tiers: dict[str, int]) -> list[dict[str, Any]]:
+    """Each partner client of the API (`tiers`: tier name -> requests a minute) at its tier's limit, in a
+    bucket of its own: the verified token's `azp`, copied to PARTNER_CLIENT_HEADER, equals its id."""
+    return [
+        {
+            "clientSelectors": [{"headers": [{"name": PARTNER_CLIENT_HEADER, "type": "Exact", "value": client.name}]}],
+            "limit": {"requests": tiers[client.tier], "unit": "Minute"},
+        }
+        for client in sorted(api.m2m_clients, key=lambda c: c.name)
+    ]
+
+
+def rate_limit_spec(api: config.Api, tiers: dict[str, int] | None = None) -> dict[str, Any]:
+    """The API's tiers' per-client limits for an apiKey API; for any other, its partners' tier limits
+    (`tiers`: partner tier name -> requests a minute) and DEFAULT_REQUESTS_PER_MINUTE per client address
+    for everyone else."""
     if api.auth != "apiKey":
+        partners = sorted(c.name for c in api.m2m_clients)
+        rules = [*partner_rate_limit_rules(api, tiers or {}), *default_rate_limit_rules(partners)]
         return {
             "targetRefs": [route_target(names.route_name(api.name))],
-            "rateLimit": {"global": {"rules": default_rate_limit_rules()}},
+            "rateLimit": {"global": {"rules": rules}},
         }
     rules = [
         {
@@ -266,11 +313,7 @@ def rate_limit_spec(api: config.Api) -> dict[str, Any]:
                 {
                     "headers": [
                         {"name": API_CLIENT_HEADER, "type": "Distinct"},  # one bucket per client
-                        {
-                            "name": API_CLIENT_HEADER,
-                            "type": "RegularExpression",
-                            "value": "^(" + "|".join(re.escape(c) for c in tier.clients) + ")$",
-                        },
+                        {"name": API_CLIENT_HEADER, "type": "RegularExpression", "value": _one_of(tier.clients)},
                     ]
                 }
             ],
@@ -370,6 +413,6 @@ def protected_api(
         "gateway.envoyproxy.io/v1alpha1",
         "BackendTrafficPolicy",
         meta.object_meta(f"{api.name}-ratelimit", COMPONENT, ns),
-        rate_limit_spec(api),
+        rate_limit_spec(api, {t.name: t.requests_per_minute for t in stack.partner_tiers}),
         opts,
     )

@@ -23,6 +23,7 @@ JWT_CLAIM_HEADERS = {
     "preferred_org": "x-org-slug",
     "azp": "x-client-id",
 }
+PARTNER_CLIENT_HEADER = JWT_CLAIM_HEADERS["azp"]  # the client a token was issued to: partners' rate limits key on it
 USER_CLAIMS = ("sub", "email")  # what every signed-in app learns of its user from the verified token
 
 

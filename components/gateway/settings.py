@@ -18,4 +18,5 @@ class GatewaySettings(config.Site):
     apps: list[config.App]
     access: dict[str, config.AppAccess]  # app -> who may enter (audience, groups or organizations)
     apis: list[config.Api]
+    partner_tiers: list[config.PartnerTier] = []  # the m2m clients' rate limits (apis[].m2mClients[].tier)
     identity: IdentityEndpoints  # the issuers, sign-in hosts and portal origin the identity plane serves

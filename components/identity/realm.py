@@ -7,7 +7,8 @@
 - Clients: the tenants' single-page app (public, code + PKCE S256) and one client_credentials client
   per partner system, whose service account holds the role `organizations/PARTNER`.
 - Every API scope is restricted by role (`realm_scopes.scope_mappings`): read and write to organization
-  members and partners, admin to ORG_ADMINs; a user in no organization gets none.
+  members and partners, admin to ORG_ADMINs, an API's `partnerOnlyScopes` to partners alone (and the
+  portal does not offer them); a user in no organization gets none.
 - Google as an identity provider, when its connector is configured.
 - Each organization's `adminUsers` as users in `/orgs/<slug>/ORG_ADMIN`, without credentials: they sign
   in through Google, whose first login links to the account with the same e-mail (`realm_flows`).
@@ -48,10 +49,10 @@ from .realm_scopes import (
     ROLES_CLIENT,
     SECOND_FACTOR_SCOPE,
     TENANT_CLAIMS,
-    api_scope_names,
     client_scopes,
     jwt_apis,
     scope_mappings,
+    user_scope_names,
 )
 from .settings import IdentitySettings
 
@@ -201,7 +202,8 @@ def clients(stack: IdentitySettings) -> list[dict[str, Any]]:
             "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": f"{origin}/*"},
             # keep `basic`: it carries `sub`
             "defaultClientScopes": [*DEFAULT_SCOPES, TENANT_CLAIMS, SECOND_FACTOR_SCOPE],
-            "optionalClientScopes": ["offline_access", *api_scope_names(stack)],
+            # people's scopes only: a partner-only scope (`partnerOnlyScopes`) is not even requestable here
+            "optionalClientScopes": ["offline_access", *user_scope_names(stack)],
         },
     ]
     for client_id, label in app_clients(stack).items():

@@ -29,8 +29,10 @@ def jwt_apis(stack: IdentitySettings) -> list[config.Api]:
     return sorted((a for a in stack.apis if a.auth == "jwt"), key=lambda a: a.name)
 
 
-def api_scope_names(stack: IdentitySettings) -> list[str]:
-    return [api.scope_name(s) for api in jwt_apis(stack) for s in sorted(api.scopes)]
+def user_scope_names(stack: IdentitySettings) -> list[str]:
+    """The API scopes people may hold: every one but the APIs' `partnerOnlyScopes` (the portal's optional
+    scopes; a client cannot even request a scope it does not list)."""
+    return [api.scope_name(s) for api in jwt_apis(stack) for s in sorted(api.user_scopes())]
 
 
 def _mapper(name: str, mapper: str, settings: dict[str, str]) -> dict[str, Any]:
@@ -205,10 +207,18 @@ def scope_mappings(stack: IdentitySettings) -> dict[str, list[dict[str, Any]]]:
     service account) holds one of those roles, and leaves it out silently otherwise (keycloak/keycloak
     26.5 services/.../util/DefaultClientSessionContext.java `isClientScopePermittedForUser`): read and
     write need an organization role or a partner's, admin needs ORG_ADMIN (whose sign-ins always ask a
-    second factor). A user in no organization, such as one a first Google login created, holds none."""
+    second factor), a partner-only scope (`partnerOnlyScopes`) PARTNER alone, which no person holds (only
+    partner clients' service accounts, realm.partner_service_accounts): even a client that listed it
+    could not get it into a user's token. A user in no organization, such as one a first Google login
+    created, holds none."""
     mappings = []
     for api in jwt_apis(stack):
         for scope in sorted(api.scopes):
-            roles = [ADMIN_ROLE] if scope == "admin" else [*ORG_ROLES, PARTNER_ROLE]
+            if scope == "admin":
+                roles = [ADMIN_ROLE]
+            elif scope in api.partner_only_scopes:
+                roles = [PARTNER_ROLE]
+            else:
+                roles = [*ORG_ROLES, PARTNER_ROLE]
             mappings.append({"clientScope": api.scope_name(scope), "roles": roles})
     return {ROLES_CLIENT: mappings}
