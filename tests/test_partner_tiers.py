@@ -289,7 +289,7 @@ def test_partner_only_scopes_in_an_organization_scoped_api() -> None:
     """No member rule for a partner-only scope: members read their organization's data, partners write."""
     api = _api(("slow", "standard")).model_copy(update={"organization_scoped": True, "partner_only_scopes": ["write"]})
     rules = apis.authorization_rules(api, ["acme"])
-    assert [r["name"] for r in rules] == ["admin-paths", "partners:write", "org:acme:read"]
+    assert [r["name"] for r in rules] == ["path-parameters", "admin-paths", "partners:write", "org:acme:read"]
     member = Token(("assets:read", "assets:write"), {"azp": "portal", "org_memberships": ["/orgs/acme/ORG_USER"]})
     assert decide(rules, "POST", "/orgs/acme/items", member) == "Deny"
     assert decide(rules, "GET", "/orgs/acme/items", member) == "Allow"
