@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policy")
+PROGRAM_FILES = ("__main__.py", "Pulumi.yaml", "components", "policy", "apis")
 
 
 def stack_config(stack: str, program: Path = REPO) -> dict[str, Any]:

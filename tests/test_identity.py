@@ -42,7 +42,7 @@ def _wired(directory: Path, stack: str, cfg: dict[str, Any] | None = None) -> Pa
     program = directory / "wired"
     program.mkdir(parents=True, exist_ok=True)
     (program / "__main__.py").symlink_to(FIXTURES / "identity" / "wired" / "__main__.py")
-    for name in ("Pulumi.yaml", "components"):
+    for name in ("Pulumi.yaml", "components", "apis"):
         (program / name).symlink_to(REPO / name)
     (program / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": cfg or stack_config(stack)}))
     return program

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .fields import DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
+from .fields import BasePath, DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
 from .identity import RESERVED_CLIENT_IDS
 from .problems import Problem, duplicates, reject
 
@@ -123,6 +123,10 @@ class Api(Model):
     # the portal cannot request them, Keycloak grants them to partners' service accounts alone, and the
     # gateway admits them only from a token whose `azp` is a partner of this API holding the scope
     partner_only_scopes: list[M2MScope] = []
+    # Where the API lives on its host: `/catalog/v2` routes only `/catalog/v2` and below, and every
+    # authorization rule's path (admin paths, `/orgs/<slug>`) is under it; none: the whole host (`/`).
+    # API definition files set it to `/<context>/<version>` (config/definitions.py).
+    base_path: BasePath | None = None
 
     @property
     def host_label(self) -> str:

@@ -127,13 +127,28 @@ def _group(value: str) -> str:
     return value
 
 
+BASE_PATH_RE = re.compile(r"(/[A-Za-z0-9._~-]+)+")
+
+
 def _path_prefix(value: str) -> str:
     if not value.startswith("/") or any(c.isspace() for c in value):
         raise ValueError("must be an absolute URL path such as /admin")
     return value
 
 
+def _base_path(value: str) -> str:
+    if not BASE_PATH_RE.fullmatch(value):
+        raise ValueError(
+            "must be an absolute path of one or more segments of letters, digits, '.', '_', '~' or '-',"
+            " without a trailing slash, such as /catalog/v2"
+        )
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise ValueError("must not hold '.' or '..' segments")
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+BasePath = Annotated[str, AfterValidator(_base_path)]
 DisplayName = Annotated[str, AfterValidator(_display_name)]
 Email = Annotated[str, AfterValidator(_email)]
 Domain = Annotated[str, AfterValidator(_domain)]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pydantic import ValidationError
 
+from . import definitions
 from .problems import NAMESPACE, ConfigError, config_path, problems_in
 from .stack import StackConfig
 
@@ -24,12 +26,56 @@ SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret",
 SCALAR_KEYS = frozenset({"environment", "domain", "kubernetesVersion"})
 
 
-def parse_raw(raw: Mapping[str, Any]) -> StackConfig:
-    """Validate already-decoded config values (root key -> value); raise ConfigError if bad."""
+def parse_raw(raw: Mapping[str, Any], base: Path | None = None) -> StackConfig:
+    """Validate already-decoded config values (root key -> value); raise ConfigError if bad. The API
+    definition files `apiDefinitions` names (relative to `base`, default the working directory, the
+    project's) join `apis`; any bad file, or a name defined twice, and none of them does."""
+    values = dict(raw)
+    problems: list[tuple[str, str]] = []
+    files: list[str] = []  # the file of each `apis` entry from a definition, after the configured ones
+    configured = values.get("apis") or []
+    patterns = values.get("apiDefinitions")
+    if isinstance(patterns, list) and all(isinstance(p, str) for p in patterns) and isinstance(configured, list):
+        entries, problems = definitions.load_definitions(patterns, base or Path.cwd())
+        problems += _defined_twice(configured, entries)
+        if not problems:
+            values["apis"] = [*configured, *(entry for _, entry in entries)]
+            files = [file for file, _ in entries]
     try:
-        return StackConfig.model_validate(dict(raw))
+        parsed = StackConfig.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(problems_in(exc)) from None
+        problems += _placed(exc, len(configured) if files else 0, files)
+    if problems:
+        raise ConfigError(problems)
+    return parsed
+
+
+def _defined_twice(configured: list[Any], entries: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """An API name in both `apis` and a definition file, or in two files."""
+    named = {e["name"]: i for i, e in enumerate(configured) if isinstance(e, dict) and isinstance(e.get("name"), str)}
+    seen: dict[str, str] = {}
+    problems = []
+    for file, entry in entries:
+        name = entry["name"]
+        if name in named:
+            where = config_path(["apis", named[name], "name"])
+            problems.append((f"{file}: data.name", f"API '{name}' is also defined at {where}"))
+        elif name in seen:
+            problems.append((f"{file}: data.name", f"API '{name}' is also defined in {seen[name]}"))
+        else:
+            seen[name] = file
+    return problems
+
+
+def _placed(exc: ValidationError, offset: int, files: list[str]) -> list[tuple[str, str]]:
+    """Each problem at its config path, or, on an API from a definition file, at its file and field."""
+    placed = []
+    for error, (path, message) in zip(exc.errors(), problems_in(exc), strict=True):
+        loc = tuple(error["loc"])
+        if files and len(loc) >= 2 and loc[0] == "apis" and isinstance(loc[1], int) and loc[1] >= offset:
+            path = definitions.api_problem_source(files[loc[1] - offset], loc[2:])
+        placed.append((path, message))
+    return placed
 
 
 def load(config: pulumi.Config | None = None) -> StackConfig:

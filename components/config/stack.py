@@ -41,6 +41,8 @@ class StackConfig(Model):
     argocd: ArgoCd = ArgoCd()
     apps: list[App] = []
     apis: list[Api] = []
+    # globs of API definition files relative to the project (config/definitions.py): their APIs join `apis`
+    api_definitions: list[str] = []
     partner_tiers: list[PartnerTier] = []  # m2m clients' subscription tiers (apis[].m2mClients[].tier)
     organizations: list[Organization] = Field(min_length=1)
     tenants: list[Tenant] = []

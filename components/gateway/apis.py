@@ -17,6 +17,11 @@
   api/v1alpha1/api_key_auth_types.go: credentialRefs are gwapiv1.SecretObjectReference, with namespace).
 - `public`: marked public on purpose in the config; only the correlation id is added.
 
+An API with a base path (`basePath`; `/<context>/<version>` for a definition file, config/definitions.py)
+is routed only under it, and every authorization rule's path sits under it: the admin paths, the
+organizations' `/orgs/<slug>` and the partners' `/orgs`. The `path-parameters` rule matches a `;` anywhere
+in the path and needs none.
+
 Every API has a rate limit. `apiKey` APIs: their tiers' per-client limits. `jwt` and `public` APIs:
 DEFAULT_REQUESTS_PER_MINUTE per client address, one bucket per source IP (a BackendTrafficPolicy
 `sourceCIDR` of type `Distinct` over all of IPv4 and of IPv6; envoyproxy/gateway v1.9.0
@@ -101,10 +106,20 @@ def _admin_paths(api: config.Api) -> str:
     return "(" + "|".join(re.escape(p.rstrip("/")) for p in api.admin_paths) + ")" + AFTER_PREFIX
 
 
+def _base(api: config.Api) -> str:
+    """The API's base path (`basePath`), escaped for a regular expression; empty without one."""
+    return re.escape(api.base_path) if api.base_path else ""
+
+
+def prefixed(api: config.Api, path: str) -> str:
+    """`path` under the API's base path: `/orgs/acme` -> `/catalog/v2/orgs/acme`."""
+    return (api.base_path or "") + path
+
+
 def admin_path_regex(api: config.Api) -> str:
-    """Matches every admin path prefix as `:path` carries it, in any case: `/admin`, `/Admin/...`,
-    `/admin?...`, `/admin;...`."""
-    return CASE_INSENSITIVE + "^" + _admin_paths(api)
+    """Matches every admin path prefix (under the base path) as `:path` carries it, in any case: `/admin`,
+    `/Admin/...`, `/admin?...`, `/admin;...`."""
+    return CASE_INSENSITIVE + "^" + _base(api) + _admin_paths(api)
 
 
 def path_parameters_rule() -> dict[str, Any]:
@@ -172,11 +187,13 @@ def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[s
     rules = [path_parameters_rule()]
     if "admin" in api.scopes:
         for org in organizations:
-            path = _regex(CASE_INSENSITIVE + "^" + re.escape(organization_group(org)) + admin_paths)
+            path = _regex(CASE_INSENSITIVE + "^" + re.escape(prefixed(api, organization_group(org))) + admin_paths)
             admins = _memberships([organization_group(org, ADMIN_ROLE)]) + _second_factor()
             rules.append(_rule(f"org:{org}:admin", {"path": path}, _token(api, "admin", admins)))
     every_admin_path = {
-        "path": _regex(CASE_INSENSITIVE + "^" + re.escape(organization_group("")) + "[^/?#;]+" + admin_paths)
+        "path": _regex(
+            CASE_INSENSITIVE + "^" + re.escape(prefixed(api, organization_group(""))) + "[^/?#;]+" + admin_paths
+        )
     }
     rules.append(_rule("admin-paths", every_admin_path, EVERYONE, action="Deny"))  # all but the admins above
     for scope, methods in (("write", WRITE_METHODS), ("read", READ_METHODS)):
@@ -184,11 +201,12 @@ def organization_rules(api: config.Api, organizations: list[str]) -> list[dict[s
             continue
         for org in organizations if scope not in api.partner_only_scopes else []:
             members = _memberships([organization_group(org, role) for role in ORG_ROLES])
-            operation = {"methods": methods, "path": {"type": "PathPrefix", "value": organization_group(org)}}
+            path = {"type": "PathPrefix", "value": prefixed(api, organization_group(org))}
+            operation = {"methods": methods, "path": path}
             rules.append(_rule(f"org:{org}:{scope}", operation, _token(api, scope, members)))
         clients = _partners(api, scope)
         if clients[0]["values"]:
-            operation = {"methods": methods, "path": {"type": "PathPrefix", "value": f"/{ORGS_GROUP}"}}
+            operation = {"methods": methods, "path": {"type": "PathPrefix", "value": prefixed(api, f"/{ORGS_GROUP}")}}
             rules.append(_rule(f"partners:{scope}", operation, _token(api, scope, clients)))
     return rules
 
@@ -327,8 +345,19 @@ def rate_limit_spec(api: config.Api, tiers: dict[str, int] | None = None) -> dic
     }
 
 
-def read_only_matches() -> list[dict[str, Any]]:
-    return [{"method": method, "path": {"type": "PathPrefix", "value": "/"}} for method in READ_METHODS]
+def read_only_matches(base_path: str | None = None) -> list[dict[str, Any]]:
+    return [{"method": method, "path": {"type": "PathPrefix", "value": base_path or "/"}} for method in READ_METHODS]
+
+
+def route_matches(api: config.Api) -> list[dict[str, Any]] | None:
+    """What the API's HTTPRoute matches: reads only for a read-only apiKey API, and only under its base
+    path when it has one (`/catalog/v2` and below: Gateway API's PathPrefix matches whole segments);
+    None: every request to the host."""
+    if api.auth == "apiKey" and api.scopes == ["read"]:
+        return read_only_matches(api.base_path)
+    if api.base_path:
+        return [{"path": {"type": "PathPrefix", "value": api.base_path}}]
+    return None
 
 
 def protected_api(
@@ -344,7 +373,6 @@ def protected_api(
     names.API_KEYS_NAMESPACE (they wait for it); `grant_opts` for their ReferenceGrant there (it waits
     for both)."""
     ns = api.namespace
-    read_only = api.auth == "apiKey" and api.scopes == ["read"]
     http_route(
         f"api-{api.name}",
         names.route_name(api.name),
@@ -354,7 +382,7 @@ def protected_api(
             stack.host(api.host_label),
             api.service.name,
             api.service.port,
-            read_only_matches() if read_only else None,
+            route_matches(api),
             correlation_filters(),
         ),
         opts,

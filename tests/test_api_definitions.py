@@ -1,0 +1,331 @@
+"""API definition files (seed 001's API configuration, Gatehouse's fields under `data:`): the mapping of
+each field to the Api, the problems a bad file reports (its file and field path), two versions side by
+side, and the base path in the route and in the authorization rules (evaluated as Envoy Gateway does)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REPO
+from test_api_access import API, CASES, PARTNER, Token, admin, decide, member
+from test_config import _stack_raw
+
+from components import config
+from components.gateway import apis, names
+
+ORGS = ["acme", "globex"]
+
+
+def _definition(**data: Any) -> dict[str, Any]:
+    """A valid jwt definition in the helpdesk namespace; `data` overrides fields of `data:` (None drops one)."""
+    base: dict[str, Any] = {
+        "name": "tickets",
+        "version": "v2",
+        "context": "/tickets",
+        "upstream": [{"url": "http://tickets-api-v2.helpdesk.svc:8080"}],
+        "operations": [{"method": "GET", "path": "/orgs/{org}/tickets"}],
+        "namespace": "helpdesk",
+        "auth": "jwt",
+    }
+    base.update(data)
+    return {
+        "version": "api-platform.wso2.com/v1",
+        "kind": "http/rest",
+        "data": {k: v for k, v in base.items() if v is not None},
+    }
+
+
+@pytest.fixture(scope="module")
+def staging_raw() -> dict[str, Any]:
+    return _stack_raw("staging")
+
+
+def _parse(staging_raw: dict[str, Any], tmp_path: Path, files: dict[str, Any], **extra: Any) -> config.StackConfig:
+    """The staging config with `files` (name -> document, or text) as its only definition files."""
+    (tmp_path / "apis").mkdir(exist_ok=True)
+    for name, document in files.items():
+        text = document if isinstance(document, str) else yaml.safe_dump(document)
+        (tmp_path / "apis" / name).write_text(text)
+    raw = {**copy.deepcopy(staging_raw), "apiDefinitions": ["apis/*.yaml"], **extra}
+    return config.parse_raw(raw, base=tmp_path)
+
+
+def _problems(staging_raw: dict[str, Any], tmp_path: Path, files: dict[str, Any], **extra: Any) -> list[str]:
+    with pytest.raises(config.ConfigError) as caught:
+        _parse(staging_raw, tmp_path, files, **extra)
+    return [f"{path}: {message}" for path, message in caught.value.problems]
+
+
+def _api(stack: config.StackConfig, name: str) -> config.Api:
+    return next(a for a in stack.apis if a.name == name)
+
+
+def test_the_staging_stack_has_catalog_v2_from_its_file() -> None:
+    raw = _stack_raw("staging")
+    assert raw["apiDefinitions"] == ["apis/*.yaml"]
+    stack = config.parse_raw(raw, base=REPO)
+    v2 = _api(stack, "catalog-v2")
+    assert (v2.base_path, v2.namespace, v2.service.name, v2.auth) == (
+        "/catalog/v2",
+        "storefront",
+        "catalog-api-v2",
+        "apiKey",
+    )
+    assert _api(stack, "catalog").base_path is None  # the config entry: today's behaviour
+
+
+# Each seed field and each Gatehouse field: (data overrides, Api attribute, expected value)
+MAPPING = [
+    ({}, "name", "tickets-v2"),  # data.name + data.version
+    ({"version": "v3"}, "name", "tickets-v3"),
+    ({}, "base_path", "/tickets/v2"),  # data.context + data.version
+    ({"context": "support/tickets"}, "base_path", "/support/tickets/v2"),  # a leading slash is optional
+    ({}, "service", config.ServiceRef(name="tickets-api-v2", port=8080)),  # data.upstream[0].url
+    (
+        {"upstream": [{"url": "http://t.helpdesk.svc.cluster.local:9000/"}]},
+        "service",
+        config.ServiceRef(name="t", port=9000),
+    ),
+    ({}, "namespace", "helpdesk"),
+    ({}, "host_label", "tickets-v2"),  # the default host: the API's name
+    ({"host": "support"}, "host", "support"),
+    ({}, "auth", "jwt"),
+    ({"scopes": ["read"]}, "scopes", ["read"]),
+    ({"adminPaths": ["/manage"]}, "admin_paths", ["/manage"]),
+    ({"corsOrigins": ["https://app.example.com"]}, "cors_origins", ["https://app.example.com"]),
+    ({"organizationScoped": True}, "organization_scoped", True),
+    (
+        {"m2mClients": [{"name": "partner-logistics", "scopes": ["write"], "tier": "standard"}]},
+        "m2m_clients",
+        [config.M2MClient(name="partner-logistics", scopes=["write"], tier="standard")],
+    ),
+    (
+        {
+            "m2mClients": [{"name": "partner-logistics", "scopes": ["write"], "tier": "standard"}],
+            "partnerOnlyScopes": ["write"],
+        },
+        "partner_only_scopes",
+        ["write"],
+    ),
+    (
+        {
+            "auth": "apiKey",
+            "scopes": ["read"],
+            "apiKeyTiers": [{"name": "free", "requestsPerMinute": 5, "clients": ["c1"]}],
+        },
+        "api_key_tiers",
+        [config.ApiKeyTier(name="free", requests_per_minute=5, clients=["c1"])],
+    ),
+    ({"auth": "public"}, "auth", "public"),
+]
+
+
+@pytest.mark.parametrize(("data", "attribute", "expected"), MAPPING, ids=[f"{m[1]}-{i}" for i, m in enumerate(MAPPING)])
+def test_each_field_maps_to_the_api(
+    staging_raw: dict[str, Any], tmp_path: Path, data: dict[str, Any], attribute: str, expected: Any
+) -> None:
+    stack = _parse(staging_raw, tmp_path, {"tickets.yaml": _definition(**data)})
+    name = "tickets-" + data.get("version", "v2")
+    assert getattr(_api(stack, name), attribute) == expected
+
+
+BAD = [
+    # (what, document or text, the problem expected, as `<file>: <path>: <message start>`)
+    (
+        "the format's version",
+        {**_definition(), "version": "v2"},
+        "apis/t.yaml: version: must be 'api-platform.wso2.com/v1'",
+    ),
+    ("the kind", {**_definition(), "kind": "graphql"}, "apis/t.yaml: kind: must be 'http/rest'"),
+    ("no name", _definition(name=None), "apis/t.yaml: data.name: is required"),
+    ("a name not a DNS label", _definition(name="Tickets"), "apis/t.yaml: data.name: must be"),
+    ("a version with a dot", _definition(version="1.0"), "apis/t.yaml: data.version: must be lowercase"),
+    ("a context with ..", _definition(context="/a/../admin"), "apis/t.yaml: data.context: must be a path"),
+    ("no upstream", _definition(upstream=[]), "apis/t.yaml: data.upstream: needs at least 1 entry"),
+    (
+        "an external upstream",
+        _definition(upstream=[{"url": "https://api.example.com"}]),
+        "apis/t.yaml: data.upstream[0].url: must be an in-cluster Service URL",
+    ),
+    (
+        "an upstream in another namespace",
+        _definition(upstream=[{"url": "http://x.storefront.svc:80"}]),
+        "apis/t.yaml: data.upstream[0].url: the Service is in 'storefront'",
+    ),
+    (
+        "an operation's method",
+        _definition(
+            operations=[
+                {"method": "GET", "path": "/a"},
+                {"method": "GET", "path": "/b"},
+                {"method": "FETCH", "path": "/c"},
+            ]
+        ),
+        "apis/t.yaml: data.operations[2].method: must be 'GET'",
+    ),
+    (
+        "an operation's path",
+        _definition(operations=[{"method": "GET", "path": "a"}]),
+        "apis/t.yaml: data.operations[0].path: must be",
+    ),
+    (
+        "a request policy",
+        _definition(operations=[{"method": "GET", "path": "/a", "requestPolicies": [{"name": "cors"}]}]),
+        "apis/t.yaml: data.operations[0].requestPolicies: request and response policies are not built yet",
+    ),
+    ("an unknown field", _definition(gateway="internal"), "apis/t.yaml: data.gateway: unknown field"),
+    ("an auth", _definition(auth="basic"), "apis/t.yaml: data.auth: must be"),
+    ("a scope", _definition(scopes=["read", "delete"]), "apis/t.yaml: data.scopes[1]: must be"),
+    (
+        "an apiKey API without tiers",
+        _definition(auth="apiKey"),
+        "apis/t.yaml: data.apiKeyTiers: an apiKey API needs at least one tier",
+    ),
+    (
+        "a partner's unknown tier (a rule across entries)",
+        _definition(m2mClients=[{"name": "partner-x", "scopes": ["read"], "tier": "gold"}]),
+        "apis/t.yaml: data.m2mClients[0].tier:",
+    ),
+    (
+        "a namespace of no tenant (a rule across entries)",
+        _definition(namespace="nowhere", upstream=[{"url": "http://a.nowhere.svc:80"}]),
+        "apis/t.yaml: data.namespace: 'nowhere' is neither",
+    ),
+    (
+        "a key given twice",
+        "version: api-platform.wso2.com/v1\nversion: x\n",
+        "apis/t.yaml: line 2: duplicate key 'version'",
+    ),
+    (
+        "an alias bomb",
+        "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+        + "".join(
+            f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+            for p, n in zip("abcdef", "bcdefg", strict=True)
+        ),
+        "apis/t.yaml: line",
+    ),
+    ("not a mapping", "- a\n", "apis/t.yaml: expected a mapping at the top level"),
+]
+
+
+@pytest.mark.parametrize(("what", "document", "expected"), BAD, ids=[b[0] for b in BAD])
+def test_a_bad_definition_names_its_file_and_field(
+    staging_raw: dict[str, Any], tmp_path: Path, what: str, document: Any, expected: str
+) -> None:
+    problems = _problems(staging_raw, tmp_path, {"t.yaml": document})
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_bad_file_registers_nothing_of_the_good_ones(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    """One bad file: the error lists it, and no API of any file joins the stack (it is not built at all)."""
+    problems = _problems(
+        staging_raw, tmp_path, {"good.yaml": _definition(), "bad.yaml": _definition(name="x", auth="?")}
+    )
+    assert problems == ["apis/bad.yaml: data.auth: must be 'jwt', 'apiKey' or 'public'"]
+
+
+def test_a_name_defined_both_ways_is_an_error(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    raw = copy.deepcopy(staging_raw)
+    entry = {"name": "tickets-v2", "namespace": "helpdesk", "service": {"name": "t", "port": 80}, "auth": "jwt"}
+    problems = _problems(staging_raw, tmp_path, {"t.yaml": _definition()}, apis=[*raw["apis"], entry])
+    index = len(raw["apis"])
+    assert problems == [f"apis/t.yaml: data.name: API 'tickets-v2' is also defined at gatehouse:apis[{index}].name"]
+
+
+def test_a_name_in_two_files_is_an_error(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    problems = _problems(staging_raw, tmp_path, {"a.yaml": _definition(), "b.yaml": _definition(host="other")})
+    assert problems == ["apis/b.yaml: data.name: API 'tickets-v2' is also defined in apis/a.yaml"]
+
+
+def test_a_glob_that_matches_nothing_is_an_error(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    problems = _problems(staging_raw, tmp_path, {}, apiDefinitions=["apis/*.yml"])
+    assert problems == ["gatehouse:apiDefinitions[0]: 'apis/*.yml' matches no file"]
+    problems = _problems(staging_raw, tmp_path, {}, apiDefinitions=["../elsewhere/*.yaml"])
+    assert problems == ["gatehouse:apiDefinitions[0]: must be a glob relative to the project, such as apis/*.yaml"]
+
+
+def test_two_versions_side_by_side(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    v1 = _definition(version="v1", upstream=[{"url": "http://tickets-api.helpdesk.svc:8080"}])
+    stack = _parse(staging_raw, tmp_path, {"tickets-v1.yaml": v1, "tickets-v2.yaml": _definition()})
+    one, two = _api(stack, "tickets-v1"), _api(stack, "tickets-v2")
+    assert names.route_name(one.name) != names.route_name(two.name)
+    assert (one.base_path, two.base_path) == ("/tickets/v1", "/tickets/v2")
+    assert (one.host_label, two.host_label) == ("tickets-v1", "tickets-v2")
+    assert (one.service.name, two.service.name) == ("tickets-api", "tickets-api-v2")
+    assert apis.route_matches(one) == [{"path": {"type": "PathPrefix", "value": "/tickets/v1"}}]
+    assert apis.route_matches(two) == [{"path": {"type": "PathPrefix", "value": "/tickets/v2"}}]
+
+
+def test_the_route_matches_only_under_the_base_path() -> None:
+    assert apis.route_matches(API) is None  # no base path: the whole host, as before
+    reads = API.model_copy(update={"auth": "apiKey", "scopes": ["read"], "base_path": "/catalog/v2"})
+    assert apis.route_matches(reads) == [
+        {"method": "GET", "path": {"type": "PathPrefix", "value": "/catalog/v2"}},
+        {"method": "HEAD", "path": {"type": "PathPrefix", "value": "/catalog/v2"}},
+    ]
+
+
+BASE = "/tickets/v2"
+VERSIONED = API.model_copy(update={"base_path": BASE})
+
+
+@pytest.mark.parametrize(("who", "token", "method", "path", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_an_organization_scoped_api_under_a_base_path_decides_as_without_one(
+    who: str, token: Token | None, method: str, path: str, expected: str
+) -> None:
+    """Every case of test_api_access, its path under the base path: the same decision."""
+    assert decide(apis.authorization_rules(VERSIONED, ORGS), method, BASE + path, token) == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "method", "path"),
+    [
+        (member("acme"), "GET", "/orgs/acme/tickets"),  # the organization's path, but not under the base path
+        (admin("acme"), "DELETE", "/orgs/acme/admin/users/7"),
+        (PARTNER, "GET", "/orgs/globex/tickets"),
+        (admin("acme"), "GET", "/tickets/v1/orgs/acme/tickets"),  # another version's path
+        (admin("acme"), "GET", BASE + "/orgs/acme/ADMIN"),  # an admin path in another case needs the admin rule
+        (member("acme"), "GET", BASE + "/orgs/acme/Admin;x"),
+        (member("acme"), "GET", BASE + ";x/orgs/acme/tickets"),  # path parameters, anywhere
+    ],
+)
+def test_a_base_path_takes_nothing_outside_it(token: Token, method: str, path: str) -> None:
+    rules = apis.authorization_rules(VERSIONED, ORGS)
+    expected = "Allow" if path == BASE + "/orgs/acme/ADMIN" else "Deny"
+    assert decide(rules, method, path, token) == expected
+
+
+def test_a_platform_wide_api_under_a_base_path() -> None:
+    platform = VERSIONED.model_copy(update={"organization_scoped": False})
+    rules = apis.authorization_rules(platform, ORGS)
+    assert decide(rules, "GET", BASE + "/tickets/1", member("globex")) == "Allow"
+    assert decide(rules, "GET", BASE + "/admin?x=1", member("globex")) == "Deny"
+    assert decide(rules, "GET", BASE + "/ADMIN/x", member("globex")) == "Deny"
+    assert decide(rules, "GET", BASE + "/admin?x=1", admin("globex")) == "Allow"
+    assert decide(rules, "GET", BASE + "/admin", admin("globex", ())) == "Deny"
+    assert decide(rules, "GET", BASE + ";a/admin", admin("globex")) == "Deny"
+
+
+def test_a_config_entry_may_carry_a_base_path(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    raw = copy.deepcopy(staging_raw)
+    raw["apis"][0]["basePath"] = "/support/v1"
+    assert config.parse_raw(raw).apis[0].base_path == "/support/v1"
+    raw["apis"][0]["basePath"] = "/support/"
+    with pytest.raises(config.ConfigError) as caught:
+        config.parse_raw(raw, base=REPO)
+    assert [p for p, _ in caught.value.problems] == ["gatehouse:apis[0].basePath"]
+
+
+def test_the_staging_file_previews_as_a_versioned_route() -> None:
+    """apis/catalog-v2.yaml, as the staging stack reads it, becomes catalog-v2 under /catalog/v2."""
+    document = yaml.safe_load((REPO / "apis" / "catalog-v2.yaml").read_text())
+    assert json.dumps(document["data"]["operations"])  # carried, validated; not rendered yet
+    stack = config.parse_raw(_stack_raw("staging"), base=REPO)
+    v2 = _api(stack, "catalog-v2")
+    assert apis.route_matches(v2) == apis.read_only_matches("/catalog/v2")
