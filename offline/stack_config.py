@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from yaml.reader import ReaderError
 
-from .yaml_read import StrictLoadError, load_strict, short_repr
+from components.yaml_read import StrictLoadError, load_strict, short_repr
 
 
 class StackConfigError(Exception):

@@ -21,8 +21,8 @@ from helpers import program_with_stack, run_preview
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from components.yaml_read import MAX_DEPTH, MAX_VALUES, load_strict
 from offline.preview import PreviewResult
-from offline.yaml_read import MAX_DEPTH, MAX_VALUES, load_strict
 
 STACK = "staging"  # the name the files are written under: a valid one previews with staging's policy config
 STAGING = (REPO / "Pulumi.staging.yaml").read_bytes()

@@ -1,7 +1,7 @@
 """API definition files: seed 001's API configuration, with Gatehouse's fields under the same `data:`.
 
 `gatehouse:apiDefinitions` names them by glob, relative to the project (`apis/*.yaml`). Each file is read
-with the strict loader of the stack files (offline/yaml_read.py: a key given twice, an alias bomb, more
+with the strict loader of the stack files (components/yaml_read.py: a key given twice, an alias bomb, more
 than one document are errors), validated like the stack config, and converted into one `Api`, appended
 to `gatehouse:apis`. Problems name the file and the field path (`apis/tickets.yaml:
 data.operations[2].method: ...`); any bad file stops the program before a resource is registered.
@@ -32,6 +32,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from ..yaml_read import StrictLoadError, load_strict  # the stack files' strict loader
 from .apps import ApiKeyTier, M2MClient
 from .fields import DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
 from .problems import Problem, config_path, problems_in, reject
@@ -158,8 +159,6 @@ def _at(file: str, loc: tuple[str | int, ...]) -> str:
 
 
 def _read(path: Path) -> Any:
-    from offline.yaml_read import StrictLoadError, load_strict  # the stack files' strict loader
-
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:

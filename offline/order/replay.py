@@ -26,9 +26,10 @@ from typing import Any
 
 import yaml
 
+from components.yaml_read import SafeLoader
+
 from .. import manifests as mf
 from ..records import Registration, reveal
-from ..yaml_read import SafeLoader
 from . import chart_facts
 from .graph import DependencyGraph
 from .reads import POD_SPEC_PATHS, Read, object_reads, value_at

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ..yaml_read import SafeLoader
+from components.yaml_read import SafeLoader
 
 _MISSING = object()
 

@@ -14,7 +14,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..yaml_read import SafeLoader
+from components.yaml_read import SafeLoader
+
 from .problems import Problem, type_name
 
 # Chart paths whose content is free-form: anything below them is accepted by the values.yaml check.

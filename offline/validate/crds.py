@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from ..yaml_read import SafeLoader
+from components.yaml_read import SafeLoader
+
 from .builtin import OBJECT_META_REF
 
 

@@ -1,5 +1,7 @@
 """Reading YAML: the one safe loader every offline module parses with, and the strict one for the files
-people write (the project and stack files).
+people write (the project and stack files, which the offline preview reads, and the API definition
+files, which the program reads: config/definitions.py). Here, not in offline/, because the program
+needs it too.
 
 libyaml's loader (`CSafeLoader`) when PyYAML was built with it, which parses the large vendored CRDs and
 chart values many times faster; the pure-Python `SafeLoader` otherwise. Both build the same documents.
