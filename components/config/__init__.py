@@ -18,7 +18,7 @@ those pass (see `rules`).
 
 from .access import AppAccess, app_client_id, organization_apps
 from .access import access as app_access
-from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, PartnerTier, ServiceRef
+from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, Operation, PartnerTier, ServiceRef
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
 from .identity import (
@@ -70,6 +70,7 @@ __all__ = [
     "M2MClient",
     "PartnerTier",
     "Network",
+    "Operation",
     "Organization",
     "PlatformGroups",
     "ServiceRef",

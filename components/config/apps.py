@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .fields import BasePath, DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
+from .fields import BasePath, DnsLabel, M2MScope, Method, Model, OperationPath, Origin, PathPrefix, Scope
 from .identity import RESERVED_CLIENT_IDS
 from .problems import Problem, duplicates, reject
 
@@ -90,6 +90,13 @@ class PartnerTier(Model):
     requests_per_minute: int = Field(ge=1)
 
 
+class Operation(Model):
+    """One request an API serves (seed 001's operations): the method and the path below the base path."""
+
+    method: Method
+    path: OperationPath
+
+
 class M2MClient(Model):
     """A partner system using client_credentials, in one of the `partnerTiers` (config/rules.py checks the
     name, and that a partner named under several APIs carries one tier)."""
@@ -127,6 +134,8 @@ class Api(Model):
     # authorization rule's path (admin paths, `/orgs/<slug>`) is under it; none: the whole host (`/`).
     # API definition files set it to `/<context>/<version>` (config/definitions.py).
     base_path: BasePath | None = None
+    # the only requests routed (a Gateway API rule holds at most 64 matches); none: every path and method
+    operations: list[Operation] = Field(default=[], max_length=64)
 
     @property
     def host_label(self) -> str:
@@ -183,6 +192,7 @@ class Api(Model):
                         Problem((partners, m, "scopes", s), f"scope '{scope}' is not one of the API's scopes")
                     )
         problems += self._partner_only_problems()
+        problems += _operations_fit(self)
         reject(problems, "Api")
         return self
 
@@ -205,3 +215,16 @@ class Api(Model):
     def user_scopes(self) -> list[str]:
         """The scopes people (the portal's users) may hold: all but the partner-only ones."""
         return [s for s in self.scopes if s not in self.partner_only_scopes]
+
+
+def _operations_fit(api: Api) -> list[Problem]:
+    """Each operation once; a read-only API (an apiKey API whose only scope is read) serves reads only."""
+    ops = api.key("operations")
+    problems = duplicates((((ops, i), f"{op.method} {op.path}") for i, op in enumerate(api.operations)), "operation")
+    if api.auth == "apiKey" and api.scopes == ["read"]:
+        problems += [
+            Problem((ops, i, "method"), f"{op.method}: this API serves reads only (GET, HEAD)")
+            for i, op in enumerate(api.operations)
+            if op.method not in ("GET", "HEAD")
+        ]
+    return problems

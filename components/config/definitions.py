@@ -15,8 +15,9 @@ One-to-one mapping, seed field -> Api field:
 - `data.context` + `data.version` -> `basePath`: `/<context>/<version>`.
 - `data.upstream[0].url` -> `service`: exactly one in-cluster URL, `http://<service>.<namespace>.svc:<port>`
   (or `.svc.cluster.local`), whose namespace must be `data.namespace`.
-- `data.operations[]` (method, path) are validated and carried; not rendered yet (the route has one rule
-  for the whole base path), and request/response policies must be empty (not built yet).
+- `data.operations[]` (method, path) -> `operations`: the API's route matches exactly them (a `{name}`
+  segment: any one segment); per-operation auth is not built yet (the API's scopes decide by method),
+  and request/response policies must be empty (not built yet).
 - Gatehouse's fields under `data:` are `gatehouse:apis` fields of the same name: `host`, `namespace`,
   `auth`, `scopes`, `adminPaths`, `m2mClients`, `apiKeyTiers`, `corsOrigins`, `organizationScoped`,
   `partnerOnlyScopes`.
@@ -34,7 +35,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..yaml_read import StrictLoadError, load_strict  # the stack files' strict loader
 from .apps import ApiKeyTier, M2MClient
-from .fields import DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
+from .fields import DnsLabel, M2MScope, Method, Model, OperationPath, Origin, PathPrefix, Scope
 from .problems import Problem, config_path, problems_in, reject
 
 API_VERSION = "api-platform.wso2.com/v1"
@@ -43,12 +44,11 @@ VERSION_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 CONTEXT_RE = re.compile(r"/?[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")
 # http://<service>.<namespace>.svc[.cluster.local]:<port>[/]
 UPSTREAM_RE = re.compile(r"http://([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?:([0-9]{1,5})/?")
-Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class Operation(Model):
     method: Method
-    path: PathPrefix
+    path: OperationPath
     request_policies: list[Any] = []
     response_policies: list[Any] = []
 
@@ -148,6 +148,8 @@ def to_api_entry(definition: ApiDefinition) -> dict[str, Any]:
         exclude_unset=True,
         exclude={"name", "version", "context", "upstream", "operations"},
     )
+    if data.operations:
+        entry["operations"] = [{"method": op.method, "path": op.path} for op in data.operations]
     entry["name"] = f"{data.name}-{data.version}"
     entry["service"] = {"name": service, "port": port}
     entry["basePath"] = f"/{data.context.strip('/')}/{data.version}"

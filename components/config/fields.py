@@ -147,6 +147,23 @@ def _base_path(value: str) -> str:
     return value
 
 
+# An operation's path below its API's base path: segments of unreserved characters, or a `{name}`
+# template standing for one whole segment (seed 001's `/products/{id}`); `/` alone is the base path.
+OPERATION_SEGMENT_RE = re.compile(r"[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _operation_path(value: str) -> str:
+    segments = value.split("/")[1:] if value != "/" else []
+    if not value.startswith("/") or not all(OPERATION_SEGMENT_RE.fullmatch(s) for s in segments):
+        raise ValueError(
+            "must be / or an absolute path of segments of letters, digits, '.', '_', '~', '-', or one {name}"
+            " template each, such as /products/{id}"
+        )
+    if any(segment in (".", "..") for segment in segments):
+        raise ValueError("must not hold '.' or '..' segments")
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 BasePath = Annotated[str, AfterValidator(_base_path)]
 DisplayName = Annotated[str, AfterValidator(_display_name)]
@@ -158,6 +175,8 @@ PrivateRange = Annotated[str, AfterValidator(_private_range)]
 IPv4 = Annotated[str, AfterValidator(_ipv4)]
 CloudflareId = Annotated[str, AfterValidator(_cloudflare_id)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
+OperationPath = Annotated[str, AfterValidator(_operation_path)]
+Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 Origin = Annotated[str, AfterValidator(_origin)]
 Group = Annotated[str, AfterValidator(_group)]
 KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]

@@ -349,10 +349,25 @@ def read_only_matches(base_path: str | None = None) -> list[dict[str, Any]]:
     return [{"method": method, "path": {"type": "PathPrefix", "value": base_path or "/"}} for method in READ_METHODS]
 
 
+def operation_match(api: config.Api, operation: config.Operation) -> dict[str, Any]:
+    """One declared operation: its method and its full path (under the base path), exactly; a `{name}`
+    segment stands for any one segment. Gateway API matches the path without the query, and Envoy
+    Gateway a RegularExpression against the whole of it (envoyproxy/gateway v1.9.0
+    internal/xds/translator/route.go `safe_regex`)."""
+    path = (api.base_path or "") + (operation.path if operation.path != "/" else "") or "/"
+    segments = path.split("/")
+    if not any(s.startswith("{") for s in segments):
+        return {"method": operation.method, "path": {"type": "Exact", "value": path}}
+    pattern = "/".join("[^/]+" if s.startswith("{") else re.escape(s) for s in segments)
+    return {"method": operation.method, "path": {"type": "RegularExpression", "value": f"^{pattern}$"}}
+
+
 def route_matches(api: config.Api) -> list[dict[str, Any]] | None:
-    """What the API's HTTPRoute matches: reads only for a read-only apiKey API, and only under its base
-    path when it has one (`/catalog/v2` and below: Gateway API's PathPrefix matches whole segments);
-    None: every request to the host."""
+    """What the API's HTTPRoute matches: its declared operations only, when it lists any; else reads only
+    for a read-only apiKey API, and only under its base path when it has one (`/catalog/v2` and below:
+    Gateway API's PathPrefix matches whole segments); None: every request to the host."""
+    if api.operations:
+        return [operation_match(api, op) for op in api.operations]
     if api.auth == "apiKey" and api.scopes == ["read"]:
         return read_only_matches(api.base_path)
     if api.base_path:
