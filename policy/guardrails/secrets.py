@@ -43,6 +43,7 @@ from ._util import (
     base_type,
     config_value,
     describe,
+    dig,
     for_types,
     is_patch,
     known_elements,
@@ -53,6 +54,7 @@ from ._util import (
     sequence,
     string_list,
 )
+from .workloads import WORKLOADS  # type token -> where its pod spec is
 
 CIS = "CIS Kubernetes Benchmark"
 GENERATOR_TYPES = [
@@ -281,24 +283,9 @@ def _places(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[str,
     kind = base_type(resource_type)
     if kind == CONFIG_MAP_TYPE:
         yield "data", props.get("data")
-    pod_path = POD_SPEC_PATHS.get(kind)
+    pod_path = WORKLOADS.get(kind)
     if pod_path is not None:
-        pod: Any = props
-        for key in pod_path:
-            pod = mapping(mapping(pod).get(key))
-        yield from _env_literals(pod)
-
-
-# Type token -> where its pod spec is (the workload kinds of workloads.py).
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "kubernetes:core/v1:Pod": ("spec",),
-    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
+        yield from _env_literals(mapping(dig(props, *pod_path)))
 
 
 def _credential_values(args: ResourceValidationArgs, report: Report) -> None:
