@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .gatehouse_contract import DEPLOYER_SERVICE_ACCOUNT
+from .gatehouse_contract import DEPLOYER_SERVICE_ACCOUNT, RESTRICTED_VOLUME_SOURCES, SAFE_SYSCTLS
 
 # (API group, version, resource) of what a rule's policy matches
 PODS = (("", "v1", "pods"),)
@@ -57,28 +57,6 @@ WORKLOAD_VARIABLES = (
 )
 EVERY_PROFILE = ("standard", "elevated")
 RESTRICTED = ("standard",)  # Pod Security restricted; elevated tenants run at baseline (tenancy/README)
-SAFE_SYSCTLS = (  # Pod Security baseline's safe set (kubernetes.io/docs/concepts/security/pod-security-standards)
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-)
-RESTRICTED_VOLUME_SOURCES = (  # Pod Security restricted's volume types
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-)
 
 
 @dataclass(frozen=True)

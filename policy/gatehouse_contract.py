@@ -55,6 +55,32 @@ POD_SECURITY_LEVELS = ("restricted", "baseline")
 # The profiles whose people may read Secrets in their namespaces.
 SECRET_READER_PROFILES = ("elevated",)
 
+# Pod Security baseline's safe sysctls and restricted's volume sources, which the pack (pod_security.py)
+# and the admission rules (admission_rules.py) both enforce
+# (kubernetes.io/docs/concepts/security/pod-security-standards)
+SAFE_SYSCTLS = (
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+)
+RESTRICTED_VOLUME_SOURCES = (
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+)
+
 # --- namespaces -------------------------------------------------------------------------------------------
 
 # Namespaces no tenant or organization may take: Kubernetes' own and the platform's, then those common

@@ -11,35 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gatehouse_contract import RESTRICTED_VOLUME_SOURCES, SAFE_SYSCTLS
 from pulumi_policy import PolicyComplianceFramework, ResourceValidationPolicy, Severity
 
 from ._util import mapping, sequence
 from .workloads import PSS, _cname, _containers, _workload_policy
-
-# Pod Security baseline's safe sysctls and restricted's volume sources (policy/admission_rules.py keeps
-# the same lists for admission; tests/test_admission.py holds them equal).
-SAFE_SYSCTLS = {
-    "kernel.shm_rmid_forced",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-}
-RESTRICTED_VOLUME_SOURCES = {
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-}
 
 
 def sysctls(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
@@ -67,7 +43,7 @@ def apparmor(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> l
 def volume_types(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
     found = []
     for volume in (mapping(v) for v in sequence(pod.get("volumes"))):
-        for source in sorted(set(volume) - {"name"} - RESTRICTED_VOLUME_SOURCES):
+        for source in sorted(set(volume) - {"name", *RESTRICTED_VOLUME_SOURCES}):
             found.append(f"{what} uses the volume type {source} (volume '{volume.get('name')}')")
     return found
 

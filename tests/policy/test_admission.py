@@ -323,8 +323,8 @@ def test_every_rule_has_fixtures_both_ways_and_a_policy_in_the_pack() -> None:
 
 def test_the_lists_both_gates_use_are_the_same() -> None:
     """Pod Security's safe sysctls and restricted volume sources, as the pack and the admission rules hold them."""
-    assert set(rules.SAFE_SYSCTLS) == pod_security.SAFE_SYSCTLS
-    assert set(rules.RESTRICTED_VOLUME_SOURCES) == pod_security.RESTRICTED_VOLUME_SOURCES
+    assert set(rules.SAFE_SYSCTLS) == set(pod_security.SAFE_SYSCTLS)
+    assert set(rules.RESTRICTED_VOLUME_SOURCES) == set(pod_security.RESTRICTED_VOLUME_SOURCES)
 
 
 def test_restricted_rules_bind_to_standard_tenants_only() -> None:
