@@ -255,6 +255,7 @@ class Topology:
     private_ranges: tuple[str, ...]
     organizations: tuple[str, ...] = ()
     tunnels: Mapping[str, int] = field(default_factory=dict)
+    upstream_ports: tuple[int, ...] = ()  # the ports of APIs' upstreams outside the cluster (gateway/upstreams.py)
 
 
 def flows(topology: Topology) -> list[Flow]:
@@ -328,6 +329,8 @@ def flows(topology: Topology) -> list[Flow]:
         # External Secrets
         Flow(API_SERVER, ESO_WEBHOOK, tcp(ESO_WEBHOOK_PORT), "admission"),
     ]
+    if topology.upstream_ports:
+        paths.append(Flow(PROXY, net, tcp(*topology.upstream_ports), "APIs' upstreams outside the cluster"))
     for org_ns in topology.organizations:
         paths.append(Flow(webhook_receivers(org_ns), API_SERVER, API_SERVER_PORTS, "the listener creates runs"))
     for org_ns, port in sorted(topology.tunnels.items()):

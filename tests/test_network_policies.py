@@ -255,6 +255,7 @@ class Stack:
     tenants: list[str]
     argocd: bool
     grafana: bool
+    upstream_ports: list[int]  # the ports of APIs' Backends outside the cluster (gateway/upstreams.py)
 
 
 def rendered_pods(result: PreviewResult) -> list[Endpoint]:
@@ -312,7 +313,10 @@ def stack_of(name: str, result: PreviewResult) -> Stack:
     # the organization's webhook listener (a Tekton EventListener: not Gatehouse's), a tenant's backend
     pods += [pod("listener", o, {"eventlistener": "github-listener"}) for o in organizations]
     pods += [pod("backend", t, {"app": "backend"}) for t in tenants]
-    return Stack(name, cluster, pods, organizations, tunnels, tenants, has_argocd, has_grafana)
+    upstream_ports = sorted(
+        {e["fqdn"]["port"] for b in preview_objects(result, "Backend") for e in b["spec"]["endpoints"]}
+    )
+    return Stack(name, cluster, pods, organizations, tunnels, tenants, has_argocd, has_grafana, upstream_ports)
 
 
 Path = tuple[str, str, int | None, str]  # (from, to, port or ANY, protocol)
@@ -348,6 +352,7 @@ def paths(stack: Stack) -> set[Path]:
     allow([PROXY], [KEYCLOAK], 8080, 8443)
     allow([PROXY], [AUTHENTIK], 9000)
     allow([PROXY], [by_name[f"{t}/backend"] for t in stack.tenants], ANY)
+    allow([PROXY], PUBLIC, *stack.upstream_ports)  # APIs' upstreams outside the cluster
     if stack.grafana:
         allow([PROXY], [GRAFANA], 3000)
     if stack.argocd:
@@ -487,3 +492,7 @@ def test_a_path_not_named_is_denied(stacks: dict[str, Stack]) -> None:
     assert not cluster.allowed(DEX, METADATA, 80)  # never the cloud's metadata
     assert not cluster.allowed(PROXY, KEYCLOAK_DB, 5432)
     assert cluster.allowed(PROXY, tenant, 8080)
+    # the proxies reach the internet only where an API's upstream is, never a private or metadata address
+    assert stacks["staging"].upstream_ports == [443] and cluster.allowed(PROXY, INTERNET, 443)
+    assert not cluster.allowed(PROXY, INTERNET, 80) and not cluster.allowed(PROXY, METADATA, 443)
+    assert not stacks["prod"].upstream_ports and not stacks["prod"].cluster.allowed(PROXY, INTERNET, 443)

@@ -225,5 +225,5 @@ def test_every_route_but_the_redirect_serves_one_host_on_the_https_listener(run:
         assert spec["parentRefs"] == [gateway_parent_ref()], name
         assert listeners[gateway_parent_ref()["sectionName"]] == "HTTPS"
         assert len(spec["hostnames"]) == 1, name
-        (rule,) = spec["rules"]
-        assert len(rule["backendRefs"]) == 1, name
+        for rule in spec["rules"]:  # an API's operations may have rules of their own (gateway/api_routes.py)
+            assert len(rule["backendRefs"]) == 1, name

@@ -498,7 +498,7 @@ def test_only_namespaces_with_an_app_or_api_may_attach_routes(staging: ProgramRu
     # staging: the shop app and catalog API in storefront, the tickets and assets APIs in helpdesk
     assert _gateway_access(staging) == {"helpdesk", "storefront"}
     config = stack_config("staging")
-    config["gatehouse:apis"].append(
+    config.setdefault("gatehouse:apis", []).append(
         {"name": "ledger", "namespace": "payments-batch", "service": {"name": "ledger", "port": 8080}, "auth": "jwt"}
     )
     routed = _run(program_with_stack(tmp_path, "staging", config), "staging")

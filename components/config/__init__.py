@@ -18,7 +18,7 @@ those pass (see `rules`).
 
 from .access import AppAccess, app_client_id, organization_apps
 from .access import access as app_access
-from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, Operation, PartnerTier, ServiceRef
+from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, PartnerTier, ServiceRef
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
 from .identity import (
@@ -35,9 +35,11 @@ from .identity import (
     PlatformGroups,
 )
 from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret
+from .operations import Operation
 from .problems import NAMESPACE, ConfigError, config_path
 from .stack import Site, StackConfig
 from .tenancy import RESERVED_NAMESPACES, RESERVED_PREFIXES, Organization, Tenant
+from .upstreams import ExternalUpstream, HealthCheck
 
 __all__ = [
     "APP_PLATFORM_NAMESPACES",
@@ -61,9 +63,11 @@ __all__ = [
     "ConfigError",
     "Connectors",
     "Edge",
+    "ExternalUpstream",
     "GitHubConnector",
     "GitHubOrg",
     "GoogleConnector",
+    "HealthCheck",
     "Identity",
     "IdentityHosts",
     "LoadBalancer",

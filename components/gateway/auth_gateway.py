@@ -75,7 +75,8 @@ class AuthGateway(pulumi.ComponentResource):
         fenced = {meta.ENVOY_GATEWAY_NAMESPACE: edge_ns, tls.NAMESPACE: cert_ns, sso.NAMESPACE: sso_ns}
         for ns_name in sorted(workload_namespaces & set(config.APP_PLATFORM_NAMESPACES)):
             namespaces[ns_name] = fenced[ns_name] = namespace(ns_name, gateway_access=True)
-        topology = network_policies.Topology(tuple(stack.network.private_ranges))
+        upstream_ports = tuple(sorted({a.external.port for a in stack.apis if a.external}))
+        topology = network_policies.Topology(tuple(stack.network.private_ranges), upstream_ports=upstream_ports)
         network_policies.fence_all(fenced, topology, child)
 
         self.gateway_crds = edge.gateway_crds_chart(production, child)

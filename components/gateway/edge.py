@@ -14,9 +14,9 @@ import pulumi_kubernetes as k8s
 
 from .. import config, meta
 from ..charts import ONE_SHOT, helm_chart, valkey, valkey_address
+from ..headers import REDIRECT_HEADER, SPOOFABLE
 from ..versions import IMAGES
 from .control_plane_tls import control_plane_secrets
-from .headers import REDIRECT_HEADER, SPOOFABLE
 from .routes import GATEWAY_API_GROUP, GATEWAY_API_VERSION, http_route, https_redirect_spec
 from .settings import GatewaySettings
 
@@ -71,8 +71,9 @@ def envoy_gateway_chart(
             "crds": {"enabled": False},  # the CRDs chart owns them
             "config": {
                 "envoyGateway": {
-                    # the identity filter on single-sign-on routes (identity_filter.py) is Lua
-                    "extensionApis": {"enableLua": True},
+                    # the identity filter on single-sign-on routes (identity_filter.py) is Lua; an API's
+                    # upstream outside the cluster is a Backend (upstreams.py)
+                    "extensionApis": {"enableLua": True, "enableBackend": True},
                     "rateLimit": {
                         "backend": {
                             "type": "Redis",

@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from policy import gatehouse_contract as contract
 
 from .. import meta
-from .headers import CORRELATION_HEADER, REDIRECT_HEADER
+from ..headers import CORRELATION_HEADER, REDIRECT_HEADER
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
@@ -80,7 +80,12 @@ def route_spec(
     if matches:
         rule["matches"] = matches
     rule["filters"] = correlation_filters() if filters is None else filters
-    return {"parentRefs": [gateway_parent_ref()], "hostnames": [host], "rules": [rule]}
+    return host_route_spec(host, [rule])
+
+
+def host_route_spec(host: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """`host` on the shared Gateway's HTTPS listener, with `rules`."""
+    return {"parentRefs": [gateway_parent_ref()], "hostnames": [host], "rules": rules}
 
 
 def https_redirect_spec() -> dict[str, Any]:

@@ -177,7 +177,7 @@ MUTATIONS = [
     (
         _edit("public-edge", ":ClientTrafficPolicy", _keep_removing_all_but("x-user-id")),
         "edge-strips-identity-headers",
-        "api-tickets-jwt",
+        "api-tickets-v1-jwt",
     ),
     (_edit("payments-role", ":Role", _append_rule), "standard-profile-no-secret-reads", "payments-role"),
     (
