@@ -177,7 +177,7 @@ BAD = [
         _definition(operations=[{"method": "GET", "path": "/a", "requestPolicies": [{"name": "cors"}]}]),
         "apis/t.yaml: data.operations[0].requestPolicies: request and response policies are not built yet",
     ),
-    ("an unknown field", _definition(gateway="internal"), "apis/t.yaml: data.gateway: unknown field"),
+    ("an unknown field", _definition(visibility="internal"), "apis/t.yaml: data.visibility: unknown field"),
     ("an auth", _definition(auth="basic"), "apis/t.yaml: data.auth: must be"),
     ("a scope", _definition(scopes=["read", "delete"]), "apis/t.yaml: data.scopes[1]: must be"),
     (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from . import gateways
 from .access import app_client_id, default_audience, tenant_organizations
 from .apps import APP_PLATFORM_NAMESPACES, Api, App
 from .identity import AUTHENTIK_GROUP_PREFIX
@@ -32,6 +33,7 @@ def check(stack: StackConfig) -> list[Problem]:
         *_gateway_names(stack),
         *_app_audiences(stack),
         *_partner_tiers(stack),
+        *gateways.check(stack),
     ]
 
 
@@ -128,13 +130,21 @@ def _workload_namespaces(stack: StackConfig) -> list[Problem]:
 
 
 def _hosts(stack: StackConfig) -> list[Problem]:
-    """One owner per host under the domain: identity's, apps', APIs' and organizations' (their tunnels)."""
+    """One owner per host label under the domain: identity's, apps', APIs' (whichever their gateway),
+    organizations' (their tunnels) and internal gateways' (their subdomains)."""
     hosts: list[tuple[Loc, str]] = [
         (("identity", "hosts", key), label) for key, label in stack.identity.hosts.model_dump(by_alias=True).items()
     ]
     for section, entries in _workloads(stack):
         hosts += [((section, i, "host"), e.host_label) for i, e in enumerate(entries)]
     hosts += [(("organizations", i, "name"), o.name) for i, o in enumerate(stack.organizations)]
+    # an internal gateway's hosts are `*.<name>.<domain>`: its name is no other host's label (a gateway
+    # named twice is reported as such)
+    internal: dict[str, int] = {}
+    for g, gateway in enumerate(stack.gateways):
+        if gateway.internal:
+            internal.setdefault(gateway.name, g)
+    hosts += [(("gateways", g, "name"), name) for name, g in internal.items()]
     return duplicates(hosts, "host")
 
 

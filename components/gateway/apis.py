@@ -394,11 +394,12 @@ def protected_api(
         COMPONENT,
         ns,
         route_spec(
-            stack.host(api.host_label),
+            stack.api_host(api),
             api.service.name,
             api.service.port,
             route_matches(api),
             correlation_filters(),
+            gateway=api.gateway,
         ),
         opts,
         public=api.auth == "public",
