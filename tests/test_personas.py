@@ -63,8 +63,27 @@ def staging(staging_preview: PreviewResult) -> PreviewResult:
 
 
 def _route(result: PreviewResult, host: str) -> dict[str, Any]:
-    (route,) = [r for r in preview_objects(result, "HTTPRoute") if r["spec"].get("hostnames") == [f"{host}.{DOMAIN}"]]
+    """The route of the host label `host`, on whichever gateway (`catalog.internal.<domain>` on staging's
+    internal one): config keeps host labels unique across gateways."""
+    (route,) = [
+        r
+        for r in preview_objects(result, "HTTPRoute")
+        if len(r["spec"].get("hostnames", [])) == 1
+        and r["spec"]["hostnames"][0].split(".", 1)[0] == host
+        and r["spec"]["hostnames"][0].endswith(f".{DOMAIN}")
+    ]
     return route
+
+
+def _edge(result: PreviewResult, route: dict[str, Any]) -> dict[str, Any]:
+    """The ClientTrafficPolicy of the Gateway the route attaches to: each Gateway's proxies run their own."""
+    (gateway,) = {ref["name"] for ref in route["spec"]["parentRefs"]}
+    (edge,) = [
+        p
+        for p in preview_objects(result, "ClientTrafficPolicy")
+        if [t["name"] for t in p["spec"]["targetRefs"] if t["kind"] == "Gateway"] == [gateway]
+    ]
+    return edge
 
 
 def _targeting(result: PreviewResult, kind: str, route: dict[str, Any]) -> dict[str, Any] | None:
@@ -139,7 +158,7 @@ def answer(result: PreviewResult, who: str, host: str, method: str, path: str) -
     extension = _targeting(result, "EnvoyExtensionPolicy", route)
     context = extension["lua"][0]["filterContext"] if extension else None
     provider = security["jwt"]["providers"][0]
-    (edge,) = preview_objects(result, "ClientTrafficPolicy")  # runs before every auth filter
+    edge = _edge(result, route)  # runs before every auth filter
     stripped = {h.lower() for h in edge["spec"]["headers"]["earlyRequestHeaders"]["remove"]}
     arriving = {h: v for h, v in FORGED.items() if h not in stripped}
     headers = run_identity_filter(arriving, context, {provider["name"]: claims})

@@ -34,6 +34,7 @@ from .settings import GatewaySettings
 COMPONENT = "gateway"
 GATEWAY_CLASS = "gatehouse"
 RATELIMIT_REDIS = "ratelimit-redis"
+ENVOY_GATEWAY_API_VERSION = "gateway.envoyproxy.io/v1alpha1"
 LETSENCRYPT_ISSUER = "letsencrypt"
 
 
@@ -279,14 +280,14 @@ def gateway_objects(
     """One gateway's EnvoyProxy, Gateway, HTTPS redirect and ClientTrafficPolicy (the public one's under the
     Pulumi and object names it always had)."""
     ns, name = namespace.metadata.name, gateway.name
-    meta.custom_resource(
-        envoy_proxy_name(name),
-        "gateway.envoyproxy.io/v1alpha1",
-        "EnvoyProxy",
-        meta.object_meta(envoy_proxy_name(name), COMPONENT, ns),
-        envoy_proxy_spec(stack.edge, gateway),
-        opts,
-    )
+
+    def envoy_gateway_object(kind: str, object_name: str, spec: dict[str, Any]) -> None:
+        """An Envoy Gateway resource in the gateway's namespace, named alike in Pulumi and in the cluster."""
+        meta.custom_resource(
+            object_name, ENVOY_GATEWAY_API_VERSION, kind, meta.object_meta(object_name, COMPONENT, ns), spec, opts
+        )
+
+    envoy_gateway_object("EnvoyProxy", envoy_proxy_name(name), envoy_proxy_spec(stack.edge, gateway))
     meta.custom_resource(
         f"{name}-gateway",
         GATEWAY_API_VERSION,
@@ -303,11 +304,4 @@ def gateway_objects(
     )
     redirect = redirect_route_name(name)
     http_route(redirect, redirect, COMPONENT, ns, https_redirect_spec(name), opts)
-    meta.custom_resource(
-        edge_policy_name(name),
-        "gateway.envoyproxy.io/v1alpha1",
-        "ClientTrafficPolicy",
-        meta.object_meta(edge_policy_name(name), COMPONENT, ns),
-        client_traffic_spec(stack.edge, gateway),
-        opts,
-    )
+    envoy_gateway_object("ClientTrafficPolicy", edge_policy_name(name), client_traffic_spec(stack.edge, gateway))
