@@ -80,7 +80,13 @@ def _matches(match: dict[str, Any], method: str, path: str) -> bool:
 def _route(result: PreviewResult, host: str, method: str = "GET", path: str = "/") -> dict[str, Any] | None:
     """The route of `host` with a rule matching the request (APIs may share a host, under base paths of
     their own); None: no route matches (Envoy answers 404)."""
-    routes = [r for r in preview_objects(result, "HTTPRoute") if r["spec"].get("hostnames") == [f"{host}.{DOMAIN}"]]
+    routes = [  # on whichever gateway (`inventory.internal.<domain>` on staging's internal one): config keeps
+        r  # host labels unique across gateways
+        for r in preview_objects(result, "HTTPRoute")
+        if len(r["spec"].get("hostnames", [])) == 1
+        and r["spec"]["hostnames"][0].split(".", 1)[0] == host
+        and r["spec"]["hostnames"][0].endswith(f".{DOMAIN}")
+    ]
     found = [
         r
         for r in routes
@@ -88,6 +94,17 @@ def _route(result: PreviewResult, host: str, method: str = "GET", path: str = "/
     ]
     assert len(found) <= 1, found
     return found[0] if found else None
+
+
+def _edge(result: PreviewResult, route: dict[str, Any]) -> dict[str, Any]:
+    """The ClientTrafficPolicy of the Gateway the route attaches to: each Gateway's proxies run their own."""
+    (gateway,) = {ref["name"] for ref in route["spec"]["parentRefs"]}
+    (edge,) = [
+        p
+        for p in preview_objects(result, "ClientTrafficPolicy")
+        if [t["name"] for t in p["spec"]["targetRefs"] if t["kind"] == "Gateway"] == [gateway]
+    ]
+    return edge
 
 
 def _targeting(result: PreviewResult, kind: str, route: dict[str, Any]) -> dict[str, Any] | None:
@@ -166,7 +183,7 @@ def answer(result: PreviewResult, who: str, host: str, method: str, path: str) -
     extension = _targeting(result, "EnvoyExtensionPolicy", route)
     context = extension["lua"][0]["filterContext"] if extension else None
     provider = security["jwt"]["providers"][0]
-    (edge,) = preview_objects(result, "ClientTrafficPolicy")  # runs before every auth filter
+    edge = _edge(result, route)  # runs before every auth filter
     stripped = {h.lower() for h in edge["spec"]["headers"]["earlyRequestHeaders"]["remove"]}
     arriving = {h: v for h, v in FORGED.items() if h not in stripped}
     headers = run_identity_filter(arriving, context, {provider["name"]: claims})

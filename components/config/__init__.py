@@ -4,7 +4,7 @@ A bad value stops the program before any resource is registered, with one messag
 bad field by its config path (`gatehouse:tenants[2].name: must be a DNS label ...`).
 
 - `fields`: the field types (a DNS label, a domain, a CIDR block ...), each with its validator.
-- `cluster`, `edge`, `identity`, `apps`, `tenancy`: the sections, one model per key; a rule within one
+- `cluster`, `edge`, `gateways`, `identity`, `apps`, `tenancy`: the sections, one model per key; a rule within one
   entry (an API's key tiers and partners, a tenant's namespaces) is that model's validator.
 - `stack`: `StackConfig`, every key, and `Site` (environment and domain); `rules`: the rules across
   entries, run on the typed StackConfig.
@@ -21,6 +21,7 @@ from .access import access as app_access
 from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, PartnerTier, ServiceRef
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
+from .gateways import CAPABILITIES, Gateway
 from .identity import (
     AUTHENTIK_GROUP_PREFIX,
     PUBLIC_EMAIL_DOMAINS,
@@ -44,6 +45,7 @@ from .upstreams import ExternalUpstream, HealthCheck
 __all__ = [
     "APP_PLATFORM_NAMESPACES",
     "AUTHENTIK_GROUP_PREFIX",
+    "CAPABILITIES",
     "DEFAULT_PRIVATE_RANGES",
     "NAMESPACE",
     "PUBLIC_EMAIL_DOMAINS",
@@ -64,6 +66,7 @@ __all__ = [
     "Connectors",
     "Edge",
     "ExternalUpstream",
+    "Gateway",
     "GitHubConnector",
     "GitHubOrg",
     "GoogleConnector",

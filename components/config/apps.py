@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from policy.gatehouse_contract import PUBLIC_GATEWAY
+
 from .fields import BasePath, DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
 from .identity import RESERVED_CLIENT_IDS
 from .operations import Operation
@@ -142,6 +144,8 @@ class Api(Model):
     base_path: BasePath | None = None
     # the only requests routed (a Gateway API rule holds at most 64 matches); none: every path and method
     operations: list[Operation] = Field(default=[], max_length=64)
+    # the gateway serving it (`gatehouse:gateways`), its host `<host>.<that gateway's domain>`
+    gateway: DnsLabel = PUBLIC_GATEWAY
 
     @property
     def host_label(self) -> str:

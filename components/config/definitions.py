@@ -22,7 +22,8 @@ One-to-one mapping, seed field -> Api field:
   `scope`.
 - Gatehouse's fields under `data:` are `gatehouse:apis` fields of the same name: `tokenName`, `host`,
   `namespace`, `auth`, `scopes`, `adminPaths`, `m2mClients`, `apiKeyTiers`, `corsOrigins`,
-  `organizationScoped`, `partnerOnlyScopes`.
+  `organizationScoped`, `partnerOnlyScopes`, `gateway` (seed 001's gateway registration: where the API is
+  served, one of `gatehouse:gateways`, default `public`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
+
+from policy.gatehouse_contract import PUBLIC_GATEWAY
 
 from ..yaml_read import StrictLoadError, load_strict  # the stack files' strict loader
 from .apps import ApiKeyTier, M2MClient
@@ -106,6 +109,7 @@ class DefinitionData(Model):
     cors_origins: list[Origin] = []
     organization_scoped: bool = False
     partner_only_scopes: list[M2MScope] = []
+    gateway: DnsLabel = PUBLIC_GATEWAY
 
     @model_validator(mode="after")
     def _upstream_in_its_namespace(self) -> DefinitionData:

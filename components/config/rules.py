@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from . import gateways
 from .access import app_client_id, default_audience, tenant_organizations
 from .apps import APP_PLATFORM_NAMESPACES, Api, App
 from .identity import AUTHENTIK_GROUP_PREFIX
@@ -32,6 +33,7 @@ def check(stack: StackConfig) -> list[Problem]:
         *_gateway_names(stack),
         *_app_audiences(stack),
         *_partner_tiers(stack),
+        *gateways.check(stack),
     ]
 
 
@@ -136,15 +138,23 @@ def _workload_namespaces(stack: StackConfig) -> list[Problem]:
 
 
 def _hosts(stack: StackConfig) -> list[Problem]:
-    """One owner per host under the domain: identity's, apps', APIs' and organizations' (their tunnels).
-    APIs with base paths may share a host (versions side by side: `/catalog/v1`, `/catalog/v2`), when
-    neither base path holds the other and no other owner has the host."""
+    """One owner per host label under the domain: identity's, apps', APIs' (whichever their gateway),
+    organizations' (their tunnels) and internal gateways' (their subdomains). APIs with base paths may share
+    a host (versions side by side: `/catalog/v1`, `/catalog/v2`) on one gateway, when neither base path
+    holds the other and no other owner has the host."""
     hosts: list[tuple[Loc, str]] = [
         (("identity", "hosts", key), label) for key, label in stack.identity.hosts.model_dump(by_alias=True).items()
     ]
     hosts += [(("apps", i, "host"), e.host_label) for i, e in enumerate(stack.apps)]
     hosts += [(("apis", i, "host"), e.host_label) for i, e in enumerate(stack.apis) if not e.base_path]
     hosts += [(("organizations", i, "name"), o.name) for i, o in enumerate(stack.organizations)]
+    # an internal gateway's hosts are `*.<name>.<domain>`: its name is no other host's label (a gateway
+    # named twice is reported as such)
+    internal: dict[str, int] = {}
+    for g, gateway in enumerate(stack.gateways):
+        if gateway.internal:
+            internal.setdefault(gateway.name, g)
+    hosts += [(("gateways", g, "name"), name) for name, g in internal.items()]
     problems = duplicates(hosts, "host")
     owners = dict((label, loc) for loc, label in reversed(hosts))
     shared: dict[str, list[tuple[int, str]]] = {}
@@ -157,7 +167,10 @@ def _hosts(stack: StackConfig) -> list[Problem]:
                 Problem(loc, f"duplicate host '{api.host_label}' (first at {{other}})", owners[api.host_label])
             )
         for j, base in shared.get(api.host_label, []):
-            if _nested(base, api.base_path):
+            if stack.apis[j].gateway != api.gateway:
+                message = f"host '{api.host_label}' is served by gateway '{stack.apis[j].gateway}' for {{other}}"
+                problems.append(Problem(("apis", i, "gateway"), message, ("apis", j, "name")))
+            elif _nested(base, api.base_path):
                 message = f"base path {api.base_path} on host '{api.host_label}' overlaps {base} of {{other}}"
                 problems.append(Problem(("apis", i, "basePath"), message, ("apis", j, "name")))
         shared.setdefault(api.host_label, []).append((i, api.base_path))

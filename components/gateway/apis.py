@@ -128,7 +128,7 @@ def protected_api(
     for both)."""
     ns = api.namespace
     rules = route_rules(api, backend_ref(api), upstream_filters(api), upstream_removed_headers(api))
-    spec = host_route_spec(stack.host(api.host_label), rules)
+    spec = host_route_spec(stack.api_host(api), rules, api.gateway)
     http_route(f"api-{api.name}", names.route_name(api.name), COMPONENT, ns, spec, opts, public=api.auth == "public")
     if api.external:
         meta.custom_resource(

@@ -288,6 +288,8 @@ EXPECTED = {
     "httproute-auth-required": "rogue-route-steal-a",
     "edge-strips-identity-headers": "rogue-security-policy",
     "route-host-dns-and-tls": "rogue-route-steal-a",
+    "internal-hosts-unpublished": "rogue-route-internal",
+    "gateway-edge-client-traffic": "rogue-gateway",
     "securitypolicy-fail-closed": "rogue-security-policy",
     "securitypolicy-denies-by-default": "rogue-security-policy",
     "securitypolicy-names-who-enters": "rogue-security-policy",
