@@ -3,7 +3,7 @@ the app behind it receives, and from where (`access-report.json`).
 
 Read from the rendered objects only, as a reviewer would read them: each route's hosts and backend, the
 Envoy Gateway policies that target it (SecurityPolicy: ext_authz through oauth2-proxy, OIDC, JWT with its
-authorization rules, API keys; BackendTrafficPolicy: rate limits; EnvoyExtensionPolicy: the identity
+authorization rules, API keys; BackendTrafficPolicy: rate limits, an operation's own; EnvoyExtensionPolicy: the identity
 filter, which sets headers from the verified token and removes session cookies) and the edge's
 ClientTrafficPolicy,
 whose `earlyRequestHeaders.remove` runs before every auth filter (envoyproxy/gateway v1.9.0
@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from components.headers import CORRELATION_HEADER as CORRELATION_ID
 from policy.gatehouse_contract import PUBLIC_ROUTE_LABEL
 
 from .manifests import Manifest
+
+CORRELATION_HEADER = CORRELATION_ID.lower()
 
 GATEWAY_SET = "the gateway (route filter, replacing any client value)"
 IDENTITY_FILTER = "the identity filter, from the verified token (replacing any client value)"
@@ -31,13 +34,15 @@ def _key(namespace: str, name: str) -> str:
 
 
 def _policies(manifests: list[Manifest]) -> dict[str, dict[str, dict[str, Any]]]:
-    """`<namespace>/<route>` -> policy kind -> the policy's spec (one of each kind per route)."""
+    """`<namespace>/<route>` -> policy kind -> the policy's spec (one of each kind per route); a policy on
+    one rule of the route (`sectionName`, an operation's) under `<kind>/<rule>`."""
     found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for m in manifests:
         if m.kind in POLICY_KINDS:
             for target in m.redacted["spec"].get("targetRefs", []):
                 if target.get("kind") == "HTTPRoute":
-                    found[_key(m.namespace or "", target["name"])][m.kind] = m.redacted["spec"]
+                    kind = f"{m.kind}/{target['sectionName']}" if "sectionName" in target else m.kind
+                    found[_key(m.namespace or "", target["name"])][kind] = m.redacted["spec"]
     return found
 
 
@@ -146,6 +151,82 @@ def _identity_filter(extension: dict[str, Any]) -> tuple[dict[str, str], list[st
     return headers, cookies
 
 
+def _operation_policies(rule: dict[str, Any], common: set[str], traffic: dict[str, Any] | None) -> dict[str, Any]:
+    """What a rule of its own does to its operation's requests beyond every rule's correlation id and
+    `common` removals (gateway/api_routes.py, traffic.py): header changes, CORS origins, timeouts, retries,
+    and the rate limits of its own BackendTrafficPolicy."""
+    found: dict[str, Any] = {}
+    for f in rule.get("filters", []):
+        for key, side in (("requestHeaderModifier", "request"), ("responseHeaderModifier", "response")):
+            if key not in f:
+                continue
+            modifier = f[key]
+            changes = {
+                "set": [h for h in modifier.get("set", []) if h["name"].lower() != CORRELATION_HEADER.lower()],
+                "add": modifier.get("add", []),
+                "remove": [h for h in modifier.get("remove", []) if h.lower() not in common],
+            }
+            if changes := {k: v for k, v in changes.items() if v}:
+                found.setdefault("headers", {})[side] = changes
+        if f.get("type") == "CORS":
+            found["cors"] = f["cors"]["allowOrigins"]
+    if "timeouts" in rule:
+        found["timeouts"] = rule["timeouts"]
+    if traffic and "retry" in traffic:
+        found["retries"] = traffic["retry"]["numRetries"]
+    if traffic:
+        found["rateLimits"] = [{**r["limit"], "for": _selected(r)} for r in traffic["rateLimit"]["global"]["rules"]]
+    return found
+
+
+# how gateway/api_rules.py extends a templated operation's route expression to the query `:path` carries
+QUERY_SUFFIX = r"(\?.*|#.*|$)"
+
+
+def _scopes_by_operation(security: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(method, the route's path match value) -> the scopes of the `op:<rule>` authorization rule for it."""
+    found = {}
+    for rule in security.get("authorization", {}).get("rules", []):
+        operation = rule.get("operation", {})
+        if not rule["name"].startswith("op:") or "path" not in operation:
+            continue
+        path = operation["path"]["value"]
+        if operation["path"]["type"] == "RegularExpression":
+            path = path.removesuffix(QUERY_SUFFIX) + "$"
+        for method in operation.get("methods", []):
+            found[(method, path)] = rule["principal"].get("jwt", {}).get("scopes", [])
+    return found
+
+
+def _operations(spec: dict[str, Any], policies: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """An API's operations (its named rules' matches): method, path, the rule serving it, the scopes its
+    `op:<rule>` authorization rule asks (none: the admin, organization or method rules above decide), and
+    what a rule of its own does (its policies)."""
+    scopes = _scopes_by_operation(policies.get("SecurityPolicy", {}))
+    common = set.intersection(*(_removed(rule) for rule in spec.get("rules", []))) if spec.get("rules") else set()
+    found = []
+    for rule in spec.get("rules", []):
+        name = rule.get("name")
+        if not name or name == "preflight":
+            continue
+        traffic = policies.get(f"BackendTrafficPolicy/{name}")
+        own = _operation_policies(rule, common, traffic) if name != "operations" else {}
+        for match in rule.get("matches", []):
+            if match.get("method") == "OPTIONS" and "cors" in own:
+                continue  # the CORS policy's preflight
+            method, path = match.get("method", "*"), match["path"]["value"]
+            entry: dict[str, Any] = {"method": method, "path": path, "rule": name}
+            if (method, path) in scopes:
+                entry["scopes"] = scopes[(method, path)]
+            found.append(entry | own)
+    return found
+
+
+def _removed(rule: dict[str, Any]) -> set[str]:
+    """The request headers a route rule removes (lowercase)."""
+    return {h.lower() for f in rule.get("filters", []) for h in f.get("requestHeaderModifier", {}).get("remove", [])}
+
+
 def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, Any]:
     spec = route.redacted["spec"]
     who, headers = _who(route, policies.get("SecurityPolicy", {}))
@@ -154,15 +235,11 @@ def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, An
     limits = policies.get("BackendTrafficPolicy", {}).get("rateLimit", {}).get("global", {}).get("rules", [])
     if limits:
         who["rateLimits"] = [{**rule["limit"], "for": _selected(rule)} for rule in limits]
-    removed: list[set[str]] = []
+    removed = [_removed(rule) for rule in spec.get("rules", [])]
     for rule in spec.get("rules", []):
-        dropped: set[str] = set()
         for f in rule.get("filters", []):
-            modifier = f.get("requestHeaderModifier", {})
-            dropped |= {h.lower() for h in modifier.get("remove", [])}
-            for change in modifier.get("set", []):
+            for change in f.get("requestHeaderModifier", {}).get("set", []):
                 headers[change["name"].lower()] = GATEWAY_SET
-        removed.append(dropped)
     # a header every rule removes never reaches the app (route filters run after every auth filter)
     kept_from_app = set.intersection(*removed) if removed else set()
     return {
@@ -170,9 +247,10 @@ def _entry(route: Manifest, policies: dict[str, dict[str, Any]]) -> dict[str, An
         "hosts": spec.get("hostnames", ["*"]),
         "listeners": sorted({ref.get("sectionName", "") for ref in spec.get("parentRefs", [])}),
         "backends": sorted(
-            f"{ref['name']}:{ref['port']}" for rule in spec.get("rules", []) for ref in rule.get("backendRefs", [])
+            {f"{ref['name']}:{ref['port']}" for rule in spec.get("rules", []) for ref in rule.get("backendRefs", [])}
         ),
         **who,
+        **({"operations": operations} if (operations := _operations(spec, policies)) else {}),
         "identityHeaders": {h: source for h, source in sorted(headers.items()) if h.lower() not in kept_from_app},
         **(
             {"keptFromApp": {"headers": sorted(kept_from_app), "cookies": sorted(cookies)}}

@@ -137,3 +137,27 @@ def test_a_route_without_policy_or_public_label_is_unprotected() -> None:
         {"gatehouse.dev/public-route": "true"},
     )
     assert access_report([public])["routes"][0]["access"] == "public"
+
+
+def test_the_matrix_lists_each_operation_with_its_scope_and_policies(report: dict[str, Any]) -> None:
+    """An API that lists operations (a definition file's, apis/*.yaml) shows each: method, path, the route
+    rule serving it, the scopes its `op:<rule>` authorization rule asks, and what a rule of its own does
+    (header changes, CORS, timeouts, retries, its own rate limits). Only staging's APIs list operations."""
+    entries = {e["route"]: e for e in report["routes"]}
+    if "storefront/inventory-v2" not in entries:
+        assert not [e for e in report["routes"] if "operations" in e]
+        return
+    inventory = {(o["method"], o["path"]): o for o in entries["storefront/inventory-v2"]["operations"]}
+    stock = inventory[("GET", "^/inventory/v2/stock/[^/]+$")]
+    assert stock["scopes"] == ["inventory-v2:read"] and stock["retries"] == 2
+    assert stock["timeouts"] == {"request": "5s"} and stock["headers"] == {"response": {"remove": ["x-vendor-trace"]}}
+    reserve = inventory[("POST", "/inventory/v2/reservations")]
+    assert reserve["scopes"] == ["inventory-v2:write"]
+    assert {"requests": 30, "unit": "Minute", "for": "each distinct address in 0.0.0.0/0"} in reserve["rateLimits"]
+    assert "scopes" not in inventory[("GET", "/inventory/v2/admin/reports")]  # the admin rule decides
+    assets = {(o["method"], o["path"]): o for o in entries["helpdesk/assets-v1"]["operations"]}
+    assert assets[("POST", "/assets/v1")]["scopes"] == ["assets:write"]  # partners' (the rule asks their azp)
+    assert assets[("GET", "/assets/v1")]["scopes"] == ["assets:read"]
+    products = [o for o in entries["storefront/catalog-v2"]["operations"] if o["rule"] == "get.products"]
+    assert [o["method"] for o in products] == ["GET"]  # the CORS preflight is the policy's, not an operation
+    assert products[0]["cors"] == ["https://shop.staging.platform.example.com"]
