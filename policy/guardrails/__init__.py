@@ -22,6 +22,7 @@ from . import (
     secrets,
     services,
     tokens,
+    upstreams,
     workloads,
 )
 
@@ -43,6 +44,7 @@ MODULES = [
     hostnames,
     authentication,
     edge,
+    upstreams,
     secrets,
     protection,
     helm,

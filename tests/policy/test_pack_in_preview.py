@@ -291,6 +291,7 @@ EXPECTED = {
     "internal-hosts-unpublished": "rogue-route-internal",
     "gateway-edge-client-traffic": "rogue-gateway",
     "securitypolicy-fail-closed": "rogue-security-policy",
+    "backend-verified-tls": "rogue-backend",
     "securitypolicy-denies-by-default": "rogue-security-policy",
     "securitypolicy-names-who-enters": "rogue-security-policy",
     "dns-record-in-allowed-zone": "rogue-dns",
