@@ -257,6 +257,30 @@ class Topology:
     tunnels: Mapping[str, int] = field(default_factory=dict)
 
 
+# tekton-operator. tektoncd/operator v0.81.1 charts/tekton-operator templates/_helpers.tpl operator and webhook
+# selectorLabels (chart name tekton-operator), the webhook on `webhook.httpsWebhookPort` 8443 (values.yaml).
+# What it installs lives in `tekton-pipelines`, the operator's namespace, not Gatehouse's: the core interceptors
+# an organization's listener calls are tektoncd/triggers v0.37.0 config/interceptors/core-interceptors-deployment.yaml
+# (Service tekton-triggers-core-interceptors, port 8443, these pod labels).
+TEKTON_OPERATOR_NS = "tekton-operator"
+TEKTON_OPERATOR = _component(TEKTON_OPERATOR_NS, "tekton-operator", "tekton-operator", "tekton-operator", "operator")
+TEKTON_OPERATOR_WEBHOOK = _component(
+    TEKTON_OPERATOR_NS, "tekton-operator-webhook", "tekton-operator", "tekton-operator", "webhook"
+)
+TEKTON_OPERATOR_WEBHOOK_PORT = 8443
+CORE_INTERCEPTORS = Pods(
+    "tekton-pipelines",
+    "core-interceptors",
+    {
+        "app.kubernetes.io/name": "core-interceptors",
+        "app.kubernetes.io/component": "interceptors",
+        "app.kubernetes.io/instance": "default",
+        "app.kubernetes.io/part-of": "tekton-triggers",
+    },
+)
+CORE_INTERCEPTORS_PORT = 8443
+
+
 def flows(topology: Topology) -> list[Flow]:
     """Every path the platform needs, beside DNS (every fenced pod may ask kube-system's DNS)."""
     net = internet(topology.private_ranges)
@@ -276,6 +300,8 @@ def flows(topology: Topology) -> list[Flow]:
         (ARGOCD_SERVER, "serves the API"),
         (ARGOCD_CONTROLLER, "syncs applications"),
         (ARGOCD_APPSET, "generates applications"),
+        (TEKTON_OPERATOR, "installs and reconciles Tekton"),
+        (TEKTON_OPERATOR_WEBHOOK, "registers its webhooks"),
     ]
     paths = [Flow(pods, API_SERVER, API_SERVER_PORTS, why) for pods, why in to_api]
     paths += [
@@ -327,9 +353,13 @@ def flows(topology: Topology) -> list[Flow]:
         Flow(ARGOCD_APPSET, net, https, "SCM providers"),
         # External Secrets
         Flow(API_SERVER, ESO_WEBHOOK, tcp(ESO_WEBHOOK_PORT), "admission"),
+        # Tekton
+        Flow(API_SERVER, TEKTON_OPERATOR_WEBHOOK, tcp(TEKTON_OPERATOR_WEBHOOK_PORT), "admission"),
     ]
     for org_ns in topology.organizations:
         paths.append(Flow(webhook_receivers(org_ns), API_SERVER, API_SERVER_PORTS, "the listener creates runs"))
+        receivers = webhook_receivers(org_ns)
+        paths.append(Flow(receivers, CORE_INTERCEPTORS, tcp(CORE_INTERCEPTORS_PORT), "the GitHub and CEL interceptors"))
     for org_ns, port in sorted(topology.tunnels.items()):
         tunnel, receivers = cloudflared(org_ns), webhook_receivers(org_ns)
         paths += [

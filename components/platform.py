@@ -19,12 +19,13 @@ import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
 from . import config
-from .endpoints import IdentityEndpoints
+from .endpoints import IdentityEndpoints, connector_groups
 from .gateway import AuthGateway, AuthGatewayArgs
 from .gateway.settings import GatewaySettings
 from .identity import IdentityStack, IdentityStackArgs
 from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
 from .identity.settings import IdentitySettings
+from .pipelines import Pipelines, PipelinesArgs
 from .tenancy import (
     Organization,
     OrganizationArgs,
@@ -35,6 +36,7 @@ from .tenancy import (
     TenantAdmissionArgs,
     TenantArgs,
 )
+from .tenancy.organization import WEBHOOK_SECRET
 
 
 def providers(
@@ -86,6 +88,31 @@ def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> 
 def prerequisites(stack: config.StackConfig) -> list[dict[str, Any]]:
     """What the stack expects the cluster to have already (the offline preview states it)."""
     return [] if stack.argocd.install else [EXISTING_ARGOCD]
+
+
+def pipelines(
+    stack: config.StackConfig, organizations: list[Organization], tenants: list[Tenant], opts: pulumi.ResourceOptions
+) -> Pipelines:
+    """Tekton, each organization's listener and each tenant's pipeline (components/pipelines/)."""
+    groups = stack.identity.platform_groups
+    settings = identity_settings(stack)
+    return Pipelines(
+        "pipelines",
+        PipelinesArgs(
+            production=stack.site.is_production,
+            organizations=stack.organizations,
+            tenants=stack.tenants,
+            org_namespaces={org.name: o.namespace for org, o in zip(stack.organizations, organizations, strict=True)},
+            tenant_namespaces={t.name: tr.namespaces[0] for t, tr in zip(stack.tenants, tenants, strict=True)},
+            secret_stores={name: store for o in organizations for name, store in o.secret_stores.items()},
+            webhook_secret=WEBHOOK_SECRET,
+            platform_admins=[
+                g for group in (groups.admins, groups.operators) for g in connector_groups(settings, group)
+            ],
+            platform_viewers=connector_groups(settings, groups.engineering),
+        ),
+        opts,
+    )
 
 
 def build(stack: config.StackConfig) -> None:
@@ -142,6 +169,7 @@ def build(stack: config.StackConfig) -> None:
             for t in stack.tenants
         ]
         tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
+        pipelines(stack, organizations, tenants, opts)
         gateway = AuthGateway(
             "gateway",
             AuthGatewayArgs(

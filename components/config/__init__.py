@@ -34,7 +34,7 @@ from .identity import (
     IdentityHosts,
     PlatformGroups,
 )
-from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret
+from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret, webhook_secret
 from .problems import NAMESPACE, ConfigError, config_path
 from .stack import Site, StackConfig
 from .tenancy import RESERVED_NAMESPACES, RESERVED_PREFIXES, Organization, Tenant
@@ -85,4 +85,5 @@ __all__ = [
     "organization_apps",
     "parse_raw",
     "secret",
+    "webhook_secret",
 ]
