@@ -40,14 +40,18 @@ def service_host(service: str, namespace: str) -> str:
     return f"{service}.{namespace}.svc.{CLUSTER_DOMAIN}"
 
 
-# The one shared Gateway every public route attaches to, and its TLS listener.
-GATEWAY_NAME = "public"
+# The public Gateway (on the load balancer) every route attaches to unless its API names another
+# (`gatehouse:gateways`), and each Gateway's TLS listener.
+GATEWAY_NAME = contract.PUBLIC_GATEWAY
 GATEWAY_NAMESPACE = ENVOY_GATEWAY_NAMESPACE
 HTTPS_LISTENER = "https"
 HTTP_LISTENER = contract.HTTP_LISTENER
 
 # Labels Envoy Gateway puts on its proxy pods (internal/infrastructure/kubernetes/proxy/resource.go).
 ENVOY_PROXY_POD_LABELS = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy"}
+# ... and the Gateway they serve (internal/gatewayapi/translator.go buildIR: GatewayOwnerLabels, one set of
+# proxies per Gateway unless mergeGateways, which Gatehouse never sets).
+OWNING_GATEWAY_LABEL = "gateway.envoyproxy.io/owning-gateway-name"
 
 
 def labels(component: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -120,8 +120,16 @@ def _component(namespace: str, name: str, chart_name: str, release: str, compone
 # gateway-helm), xDS 18000, the rate limiter's xDS 18001 (values.yaml `deployment.ports`), its webhook 9443. The
 # rate limiter: internal/infrastructure/kubernetes/ratelimit/resource.go `rateLimitLabels`, gRPC 8081.
 EDGE = meta.ENVOY_GATEWAY_NAMESPACE
-PROXY = Pods(EDGE, "envoy-proxy", meta.ENVOY_PROXY_POD_LABELS)
+PROXY = Pods(EDGE, "envoy-proxy", meta.ENVOY_PROXY_POD_LABELS)  # every gateway's proxies
 PROXY_PORTS = tcp(10080, 10443)
+
+
+def gateway_proxies(gateway: str) -> Pods:
+    """One gateway's proxies: Envoy Gateway v1.9.0 labels each Gateway's own with its name
+    (internal/gatewayapi/translator.go buildIR, GatewayOwnerLabels)."""
+    return Pods(EDGE, f"envoy-{gateway}", {**meta.ENVOY_PROXY_POD_LABELS, meta.OWNING_GATEWAY_LABEL: gateway})
+
+
 CONTROLLER = Pods(
     EDGE,
     "envoy-gateway",
@@ -249,12 +257,22 @@ def webhook_receivers(org_namespace: str) -> Pods:
 @dataclass(frozen=True)
 class Topology:
     """What decides the paths: the ranges that are never "the internet", the organizations' namespaces,
-    and those whose cloudflared delivers webhooks (namespace -> the webhook Service's port, which the
-    listener's pods serve on too: a Tekton EventListener's Service maps 8080 to its pods' 8080)."""
+    those whose cloudflared delivers webhooks (namespace -> the webhook Service's port, which the
+    listener's pods serve on too: a Tekton EventListener's Service maps 8080 to its pods' 8080), and the
+    internal gateways."""
 
     private_ranges: tuple[str, ...]
     organizations: tuple[str, ...] = ()
     tunnels: Mapping[str, int] = field(default_factory=dict)
+    upstream_ports: tuple[int, ...] = ()  # the ports of APIs' upstreams outside the cluster (gateway/upstreams.py)
+    # the internal gateways (config/gateways.py): their proxies take tenants' calls, never the internet's
+    internal_gateways: tuple[str, ...] = ()
+
+    @property
+    def public_proxies(self) -> Pods:
+        """What clients and in-cluster callers of public hosts reach: every proxy while the public gateway is
+        the only one (the policies every stack always had), else the public gateway's own."""
+        return gateway_proxies(meta.GATEWAY_NAME) if self.internal_gateways else PROXY
 
 
 # tekton-operator. tektoncd/operator v0.81.1 charts/tekton-operator templates/_helpers.tpl operator and webhook
@@ -284,6 +302,7 @@ CORE_INTERCEPTORS_PORT = 8443
 def flows(topology: Topology) -> list[Flow]:
     """Every path the platform needs, beside DNS (every fenced pod may ask kube-system's DNS)."""
     net = internet(topology.private_ranges)
+    public = topology.public_proxies
     public_dns = tuple(Addresses(f"dns-{ip}", f"{ip}/32") for ip in DNS01_NAMESERVERS)
     https = tcp(443)
     to_api = [
@@ -306,18 +325,23 @@ def flows(topology: Topology) -> list[Flow]:
     paths = [Flow(pods, API_SERVER, API_SERVER_PORTS, why) for pods, why in to_api]
     paths += [
         # the edge
-        Flow(ANYWHERE, PROXY, PROXY_PORTS, "clients, through the load balancer"),
+        Flow(ANYWHERE, public, PROXY_PORTS, "clients, through the load balancer"),
+        *(
+            Flow(TENANTS, gateway_proxies(g), PROXY_PORTS, "tenants' calls to the internal gateway")
+            for g in topology.internal_gateways
+        ),
         Flow(PROXY, CONTROLLER, tcp(18000), "xDS"),
         Flow(PROXY, RATE_LIMIT, tcp(8081), "global rate limits"),
         Flow(RATE_LIMIT, CONTROLLER, tcp(18001), "the rate limiter's xDS"),
         Flow(RATE_LIMIT, RATE_LIMIT_REDIS, tcp(VALKEY_PORT), "counters"),
         Flow(API_SERVER, CONTROLLER, tcp(9443), "the topology injector webhook"),
-        Flow(PROXY, OAUTH2_PROXY, tcp(OAUTH2_PROXY_PORT), "sign-in and ext_authz"),
-        Flow(PROXY, DEX, DEX_PORTS, "Dex's routes; its signing keys over TLS"),
+        # the sign-in hosts and apps are the public gateway's; any gateway's APIs check Keycloak's tokens
+        Flow(public, OAUTH2_PROXY, tcp(OAUTH2_PROXY_PORT), "sign-in and ext_authz"),
+        Flow(public, DEX, DEX_PORTS, "Dex's routes; its signing keys over TLS"),
         Flow(PROXY, KEYCLOAK, KEYCLOAK_PORTS, "Keycloak's routes; its keys and token endpoint over TLS"),
-        Flow(PROXY, AUTHENTIK_SERVER, tcp(AUTHENTIK_PORT), "Authentik's route"),
-        Flow(PROXY, GRAFANA, tcp(GRAFANA_PORT), "Grafana's route"),
-        Flow(PROXY, ARGOCD_SERVER, tcp(8080), "Argo CD's route"),
+        Flow(public, AUTHENTIK_SERVER, tcp(AUTHENTIK_PORT), "Authentik's route"),
+        Flow(public, GRAFANA, tcp(GRAFANA_PORT), "Grafana's route"),
+        Flow(public, ARGOCD_SERVER, tcp(8080), "Argo CD's route"),
         Flow(PROXY, TENANTS, ANY_TCP_PORT, "tenants' apps and APIs"),
         # single sign-on
         Flow(OAUTH2_PROXY, SESSIONS, tcp(VALKEY_PORT), "sessions"),
@@ -330,7 +354,7 @@ def flows(topology: Topology) -> list[Flow]:
         ),
         Flow(API_SERVER, CM_WEBHOOK, tcp(CM_WEBHOOK_PORT), "admission"),
         # identity
-        Flow(DEX, PROXY, tcp(10443), "Authentik's issuer through the gateway (in-cluster)"),
+        Flow(DEX, public, tcp(10443), "Authentik's issuer through the gateway (in-cluster)"),
         Flow(DEX, net, https, "GitHub, Google, and Authentik's public host"),
         Flow(KEYCLOAK, net, https, "Google as identity provider"),
         Flow(KEYCLOAK, KEYCLOAK, KEYCLOAK_CLUSTER_PORTS, "the replicas' cache"),
@@ -347,7 +371,7 @@ def flows(topology: Topology) -> list[Flow]:
         Flow(ARGOCD_CONTROLLER, ARGOCD_REPO, tcp(8081), "manifests"),
         Flow(ARGOCD_APPSET, ARGOCD_REPO, tcp(8081), "manifests"),
         *(Flow(p, ARGOCD_REDIS, tcp(VALKEY_PORT), "cache") for p in (ARGOCD_SERVER, ARGOCD_CONTROLLER, ARGOCD_REPO)),
-        Flow(ARGOCD_SERVER, PROXY, tcp(10443), "Dex's issuer through the gateway (in-cluster)"),
+        Flow(ARGOCD_SERVER, public, tcp(10443), "Dex's issuer through the gateway (in-cluster)"),
         Flow(ARGOCD_SERVER, net, https, "Dex's issuer on its public host"),
         Flow(ARGOCD_REPO, net, tcp(443, 22), "Git repositories"),
         Flow(ARGOCD_APPSET, net, https, "SCM providers"),
@@ -356,6 +380,8 @@ def flows(topology: Topology) -> list[Flow]:
         # Tekton
         Flow(API_SERVER, TEKTON_OPERATOR_WEBHOOK, tcp(TEKTON_OPERATOR_WEBHOOK_PORT), "admission"),
     ]
+    if topology.upstream_ports:
+        paths.append(Flow(PROXY, net, tcp(*topology.upstream_ports), "APIs' upstreams outside the cluster"))
     for org_ns in topology.organizations:
         paths.append(Flow(webhook_receivers(org_ns), API_SERVER, API_SERVER_PORTS, "the listener creates runs"))
         receivers = webhook_receivers(org_ns)

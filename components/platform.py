@@ -67,6 +67,7 @@ def identity_settings(stack: config.StackConfig) -> IdentitySettings:
         organizations=stack.organizations,
         tenants=stack.tenants,
         uses_private_ca=stack.uses_private_ca,
+        internal_gateways=[g.name for g in stack.gateways if g.internal],
     )
 
 
@@ -82,6 +83,7 @@ def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> 
         apis=stack.apis,
         partner_tiers=stack.partner_tiers,
         identity=identity,
+        gateways=stack.gateways,
     )
 
 
@@ -163,7 +165,14 @@ def build(stack: config.StackConfig) -> None:
         tenants = [
             Tenant(
                 t.name,
-                TenantArgs(t, site.is_production, stack.network.private_ranges, routed, identity.argocd),
+                TenantArgs(
+                    t,
+                    site.is_production,
+                    stack.network.private_ranges,
+                    routed,
+                    identity.argocd,
+                    tuple(g.name for g in stack.gateways if g.internal),
+                ),
                 opts,
             )
             for t in stack.tenants

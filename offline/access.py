@@ -42,12 +42,14 @@ def _policies(manifests: list[Manifest]) -> dict[str, dict[str, dict[str, Any]]]
 
 
 def _stripped(manifests: list[Manifest]) -> set[str]:
-    removed: set[str] = set()
+    """What every edge ClientTrafficPolicy removes (one per Gateway): a header one of them keeps reaches
+    the apps that Gateway serves."""
+    removed: list[set[str]] = []
     for m in manifests:
         if m.kind == "ClientTrafficPolicy":
             early = m.redacted["spec"].get("headers", {}).get("earlyRequestHeaders", {})
-            removed |= {h.lower() for h in early.get("remove", [])}
-    return removed
+            removed.append({h.lower() for h in early.get("remove", [])})
+    return set.intersection(*removed) if removed else set()
 
 
 def _rule(rule: dict[str, Any]) -> dict[str, Any]:

@@ -196,4 +196,7 @@ ADMIN_ROLE = "role:admin"
 
 # --- the gateway --------------------------------------------------------------------------------------------
 
-HTTP_LISTENER = "http"  # the shared Gateway's plain-HTTP listener: it only redirects to HTTPS
+HTTP_LISTENER = "http"  # each Gateway's plain-HTTP listener: it only redirects to HTTPS
+# The Gateway on the load balancer (`gatehouse:gateways`: every other one is internal); the stack config
+# defaults an API to it and the program names its objects after it.
+PUBLIC_GATEWAY = "public"

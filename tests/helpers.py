@@ -8,6 +8,7 @@ from typing import Any
 
 from conftest import REPO, UPSTREAM
 
+from components.config.definitions import load_definitions
 from offline.preview import Options, PreviewResult, preview
 from offline.runtime import ProgramRun, run_program
 from offline.scratch import program_with_stack, stack_config
@@ -60,3 +61,12 @@ def assert_same_tree(ours: Path, theirs: Path) -> None:
     different = [name for name in mine if mine[name] != other[name]]
     assert not different, different[:10]
     assert {"resources.json", "validation-report.json", "policy-report.json"} <= set(mine)
+
+
+def api_entries(stack: str) -> list[dict[str, Any]]:
+    """The stack's APIs as `gatehouse:apis` entries: its own, then its definition files' (apis/*.yaml),
+    converted by the program's own converter (components/config/definitions.py)."""
+    values = stack_config(stack)
+    entries, problems = load_definitions(values.get("gatehouse:apiDefinitions", []), REPO)
+    assert not problems, problems
+    return [*values.get("gatehouse:apis", []), *(entry for _, entry in entries)]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from components import config
-from components.gateway import apis
+from components.gateway import api_rules
 
 ORGS = ["acme", "globex"]
 
@@ -125,13 +125,13 @@ CASES = [
 def test_an_organization_scoped_api_admits_only_that_organizations_people(
     who: str, token: Token | None, method: str, path: str, expected: str
 ) -> None:
-    assert decide(apis.authorization_rules(API, ORGS), method, path, token) == expected
+    assert decide(api_rules.authorization_rules(API, ORGS), method, path, token) == expected
 
 
 def test_a_platform_wide_api_checks_scopes_but_no_organization() -> None:
     """Without `organizationScoped`, the scope is the whole check (and the admin path holds with a query)."""
     platform = API.model_copy(update={"organization_scoped": False})
-    rules = apis.authorization_rules(platform, ORGS)
+    rules = api_rules.authorization_rules(platform, ORGS)
     assert decide(rules, "GET", "/tickets/1", member("globex")) == "Allow"
     assert decide(rules, "GET", "/admin?x=1", member("globex")) == "Deny"
     assert decide(rules, "GET", "/admin?x=1", admin("globex")) == "Allow"
@@ -157,7 +157,7 @@ def test_admin_paths_need_the_second_factor_keycloak_puts_in_amr() -> None:
     Envoy Gateway v1.9.0 api/v1alpha1/authorization_types.go: a StringArray claim matches when any listed
     value is in the array."""
     for organization_scoped, path in ((True, "/orgs/acme/admin/users/7"), (False, "/admin/users/7")):
-        rules = apis.authorization_rules(API.model_copy(update={"organization_scoped": organization_scoped}), ORGS)
+        rules = api_rules.authorization_rules(API.model_copy(update={"organization_scoped": organization_scoped}), ORGS)
         allowed = [r["principal"]["jwt"] for r in rules if r["action"] == "Allow"]
         admin_rules = [jwt for jwt in allowed if "tickets:admin" in jwt["scopes"]]
         assert admin_rules
@@ -181,7 +181,7 @@ def test_only_jwt_apis_are_organization_scoped() -> None:
 def test_rule_names_stay_unique_whatever_the_organizations_are_called() -> None:
     """envoyproxy/gateway v1.9.0 internal/xds/translator/authorization.go names each rule's RBAC matcher
     action after the rule: organizations named like the shared rules must not make two alike."""
-    names = [rule["name"] for rule in apis.authorization_rules(API, ["admin", "partners", "paths", "acme"])]
+    names = [rule["name"] for rule in api_rules.authorization_rules(API, ["admin", "partners", "paths", "acme"])]
     assert len(names) == len(set(names))
 
 
@@ -262,7 +262,7 @@ def test_no_spelling_of_an_admin_path_escapes_the_admin_rule(spelling: str, for_
     with GET or DELETE; an admin with a second factor does wherever the edge normalises the spelling to the
     path (`;` parameters are refused to everyone: components/gateway/apis.py PATH_PARAMETERS). Case is left
     as sent by Envoy (normalize_path does not fold case): the admin expressions carry RE2's `(?i)`."""
-    rules = apis.authorization_rules(API.model_copy(update={"organization_scoped": False}), ORGS)
+    rules = api_rules.authorization_rules(API.model_copy(update={"organization_scoped": False}), ORGS)
     for method in ("GET", "DELETE"):
         assert _edge_decision(rules, method, spelling, member("acme")) == for_member, method
         assert _edge_decision(rules, method, spelling, admin("acme")) == for_admin, method
@@ -297,7 +297,7 @@ def test_no_spelling_of_an_organizations_admin_path_escapes_its_rules(
     """An organization-scoped API: the same spellings under `/orgs/<slug>/`; the `admin-paths` Deny (case-
     insensitive, any slug) keeps members and partners out whatever the spelling; the organization's admin
     rule admits its admin the same way."""
-    rules = apis.authorization_rules(API, ORGS)
+    rules = api_rules.authorization_rules(API, ORGS)
     for method in ("GET", "DELETE"):
         assert _edge_decision(rules, method, spelling, member("acme")) == for_member, method
         assert _edge_decision(rules, method, spelling, admin("acme")) == for_admin, method

@@ -15,7 +15,7 @@ from test_api_access import API, CASES, PARTNER, Token, admin, decide, member
 from test_config import _stack_raw
 
 from components import config
-from components.gateway import apis, names
+from components.gateway import api_routes, api_rules, names
 
 ORGS = ["acme", "globex"]
 
@@ -65,17 +65,19 @@ def _api(stack: config.StackConfig, name: str) -> config.Api:
 
 
 def test_the_staging_stack_has_catalog_v2_from_its_file() -> None:
-    raw = _stack_raw("staging")
+    raw = _stack_raw("staging", expand=False)
     assert raw["apiDefinitions"] == ["apis/*.yaml"]
     stack = config.parse_raw(raw, base=REPO)
     v2 = _api(stack, "catalog-v2")
+    assert v2.service is not None
     assert (v2.base_path, v2.namespace, v2.service.name, v2.auth) == (
         "/catalog/v2",
         "storefront",
         "catalog-api-v2",
         "apiKey",
     )
-    assert _api(stack, "catalog").base_path is None  # the config entry: today's behaviour
+    v1 = _api(stack, "catalog-v1")  # seed 000's public read endpoints, beside it on the same host
+    assert (v1.base_path, v1.host_label, v2.host_label) == ("/catalog/v1", "catalog", "catalog")
 
 
 # Each seed field and each Gatehouse field: (data overrides, Api attribute, expected value)
@@ -121,6 +123,19 @@ MAPPING = [
         [config.ApiKeyTier(name="free", requests_per_minute=5, clients=["c1"])],
     ),
     ({"auth": "public"}, "auth", "public"),
+    ({"tokenName": "support"}, "audience", "support-api"),  # scopes and audience after tokenName
+    ({}, "audience", "tickets-v2-api"),  # else after the name
+    ({"upstream": [{"url": "https://tickets.vendor.example"}]}, "service", None),  # an external upstream
+    (
+        {"upstream": [{"url": "https://tickets.vendor.example:8443/"}]},
+        "external",
+        config.ExternalUpstream(hostname="tickets.vendor.example", port=8443),
+    ),
+    (
+        {"upstream": [{"url": "http://tickets-api-v2.helpdesk.svc:8080", "healthCheck": {"path": "/healthz"}}]},
+        "health_check",
+        config.HealthCheck(path="/healthz"),
+    ),
 ]
 
 
@@ -147,9 +162,26 @@ BAD = [
     ("a context with ..", _definition(context="/a/../admin"), "apis/t.yaml: data.context: must be a path"),
     ("no upstream", _definition(upstream=[]), "apis/t.yaml: data.upstream: needs at least 1 entry"),
     (
-        "an external upstream",
-        _definition(upstream=[{"url": "https://api.example.com"}]),
+        "an external upstream without TLS",
+        _definition(upstream=[{"url": "http://api.example.com"}]),
         "apis/t.yaml: data.upstream[0].url: must be an in-cluster Service URL",
+    ),
+    (
+        "an external upstream with a path",
+        _definition(upstream=[{"url": "https://api.example.com/v1"}]),
+        "apis/t.yaml: data.upstream[0].url: must be an in-cluster Service URL",
+    ),
+    (
+        "an external upstream in a private zone",
+        _definition(upstream=[{"url": "https://tickets.helpdesk.svc.cluster.local"}]),
+        "apis/t.yaml: data.upstream[0].url: names a private zone",
+    ),
+    (
+        "a health check's threshold",
+        _definition(
+            upstream=[{"url": "https://api.example.com", "healthCheck": {"path": "/healthz", "healthyThreshold": 0}}]
+        ),
+        "apis/t.yaml: data.upstream[0].healthCheck.healthyThreshold: must be greater than or equal to 1",
     ),
     (
         "an upstream in another namespace",
@@ -173,11 +205,25 @@ BAD = [
         "apis/t.yaml: data.operations[0].path: must be",
     ),
     (
-        "a request policy",
-        _definition(operations=[{"method": "GET", "path": "/a", "requestPolicies": [{"name": "cors"}]}]),
-        "apis/t.yaml: data.operations[0].requestPolicies: request and response policies are not built yet",
+        "a request policy's name",
+        _definition(operations=[{"method": "GET", "path": "/a", "requestPolicies": [{"name": "throttle"}]}]),
+        "apis/t.yaml: data.operations[0].requestPolicies[0].name: unknown policy 'throttle' (known: add-headers,",
     ),
-    ("an unknown field", _definition(gateway="internal"), "apis/t.yaml: data.gateway: unknown field"),
+    (
+        "a request policy's params",
+        _definition(operations=[{"method": "GET", "path": "/a", "requestPolicies": [{"name": "timeout"}]}]),
+        "apis/t.yaml: data.operations[0].requestPolicies[0].params.request: is required",
+    ),
+    (
+        "a retried POST",
+        _definition(
+            operations=[
+                {"method": "POST", "path": "/a", "requestPolicies": [{"name": "retry", "params": {"attempts": 2}}]}
+            ]
+        ),
+        "apis/t.yaml: data.operations[0].requestPolicies[0].name: POST is not idempotent",
+    ),
+    ("an unknown field", _definition(gateways=["internal"]), "apis/t.yaml: data.gateways: unknown field"),
     ("an auth", _definition(auth="basic"), "apis/t.yaml: data.auth: must be"),
     ("a scope", _definition(scopes=["read", "delete"]), "apis/t.yaml: data.scopes[1]: must be"),
     (
@@ -221,6 +267,41 @@ def test_a_bad_definition_names_its_file_and_field(
     assert any(p.startswith(expected) for p in problems), problems
 
 
+# Each operation field (seed 001's method, path, requestPolicies, responsePolicies): what the Api holds
+OPERATION = {"method": "GET", "path": "/orgs/{org}/tickets/{id}"}
+OPERATION_MAPPING = [
+    (OPERATION, lambda op: (op.method, op.path, op.scope), ("GET", "/orgs/{org}/tickets/{id}", None)),
+    (
+        {**OPERATION, "requestPolicies": [{"name": "timeout", "params": {"request": "5s"}}]},
+        lambda op: op.policy("timeout").request,
+        "5s",
+    ),
+    (
+        {**OPERATION, "responsePolicies": [{"name": "remove-headers", "params": {"headers": ["server"]}}]},
+        lambda op: op.policy("remove-headers", response=True).headers,
+        ["server"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "read", "expected"), OPERATION_MAPPING, ids=["method, path", "requestPolicies", "responsePolicies"]
+)
+def test_each_operation_field_maps(
+    staging_raw: dict[str, Any], tmp_path: Path, operation: dict[str, Any], read: Any, expected: Any
+) -> None:
+    stack = _parse(staging_raw, tmp_path, {"t.yaml": _definition(operations=[operation])})
+    (op,) = _api(stack, "tickets-v2").operations
+    assert read(op) == expected
+
+
+def test_an_operation_s_scope_maps(staging_raw: dict[str, Any], tmp_path: Path) -> None:
+    operations = [{"method": "GET", "path": "/reports", "scope": "write"}]
+    stack = _parse(staging_raw, tmp_path, {"t.yaml": _definition(operations=operations, organizationScoped=False)})
+    (op,) = _api(stack, "tickets-v2").operations
+    assert op.scope == "write" and op.default_scope(admin=False) == "write"
+
+
 def test_a_bad_file_registers_nothing_of_the_good_ones(staging_raw: dict[str, Any], tmp_path: Path) -> None:
     """One bad file: the error lists it, and no API of any file joins the stack (it is not built at all)."""
     problems = _problems(
@@ -250,24 +331,25 @@ def test_a_glob_that_matches_nothing_is_an_error(staging_raw: dict[str, Any], tm
 
 
 def test_two_versions_side_by_side(staging_raw: dict[str, Any], tmp_path: Path) -> None:
-    v1 = _definition(version="v1", upstream=[{"url": "http://tickets-api.helpdesk.svc:8080"}])
-    stack = _parse(staging_raw, tmp_path, {"tickets-v1.yaml": v1, "tickets-v2.yaml": _definition()})
-    one, two = _api(stack, "tickets-v1"), _api(stack, "tickets-v2")
+    v9 = _definition(version="v9", upstream=[{"url": "http://tickets-api.helpdesk.svc:8080"}])
+    stack = _parse(staging_raw, tmp_path, {"tickets-v9.yaml": v9, "tickets-v2.yaml": _definition()})
+    one, two = _api(stack, "tickets-v9"), _api(stack, "tickets-v2")
     assert names.route_name(one.name) != names.route_name(two.name)
-    assert (one.base_path, two.base_path) == ("/tickets/v1", "/tickets/v2")
-    assert (one.host_label, two.host_label) == ("tickets-v1", "tickets-v2")
+    assert (one.base_path, two.base_path) == ("/tickets/v9", "/tickets/v2")
+    assert (one.host_label, two.host_label) == ("tickets-v9", "tickets-v2")
+    assert one.service is not None and two.service is not None
     assert (one.service.name, two.service.name) == ("tickets-api", "tickets-api-v2")
     # each routes its own operations under its own prefix (tests/test_api_operations.py: the matching)
-    assert [m["path"]["value"] for m in apis.route_matches(one) or []] == ["^/tickets/v1/orgs/[^/]+/tickets$"]
-    assert [m["path"]["value"] for m in apis.route_matches(two) or []] == ["^/tickets/v2/orgs/[^/]+/tickets$"]
+    assert [m["path"]["value"] for m in api_routes.route_matches(one) or []] == ["^/tickets/v9/orgs/[^/]+/tickets$"]
+    assert [m["path"]["value"] for m in api_routes.route_matches(two) or []] == ["^/tickets/v2/orgs/[^/]+/tickets$"]
     unlisted = one.model_copy(update={"operations": []})
-    assert apis.route_matches(unlisted) == [{"path": {"type": "PathPrefix", "value": "/tickets/v1"}}]
+    assert api_routes.route_matches(unlisted) == [{"path": {"type": "PathPrefix", "value": "/tickets/v9"}}]
 
 
 def test_the_route_matches_only_under_the_base_path() -> None:
-    assert apis.route_matches(API) is None  # no base path: the whole host, as before
+    assert api_routes.route_matches(API) is None  # no base path: the whole host, as before
     reads = API.model_copy(update={"auth": "apiKey", "scopes": ["read"], "base_path": "/catalog/v2"})
-    assert apis.route_matches(reads) == [
+    assert api_routes.route_matches(reads) == [
         {"method": "GET", "path": {"type": "PathPrefix", "value": "/catalog/v2"}},
         {"method": "HEAD", "path": {"type": "PathPrefix", "value": "/catalog/v2"}},
     ]
@@ -282,7 +364,7 @@ def test_an_organization_scoped_api_under_a_base_path_decides_as_without_one(
     who: str, token: Token | None, method: str, path: str, expected: str
 ) -> None:
     """Every case of test_api_access, its path under the base path: the same decision."""
-    assert decide(apis.authorization_rules(VERSIONED, ORGS), method, BASE + path, token) == expected
+    assert decide(api_rules.authorization_rules(VERSIONED, ORGS), method, BASE + path, token) == expected
 
 
 @pytest.mark.parametrize(
@@ -298,14 +380,14 @@ def test_an_organization_scoped_api_under_a_base_path_decides_as_without_one(
     ],
 )
 def test_a_base_path_takes_nothing_outside_it(token: Token, method: str, path: str) -> None:
-    rules = apis.authorization_rules(VERSIONED, ORGS)
+    rules = api_rules.authorization_rules(VERSIONED, ORGS)
     expected = "Allow" if path == BASE + "/orgs/acme/ADMIN" else "Deny"
     assert decide(rules, method, path, token) == expected
 
 
 def test_a_platform_wide_api_under_a_base_path() -> None:
     platform = VERSIONED.model_copy(update={"organization_scoped": False})
-    rules = apis.authorization_rules(platform, ORGS)
+    rules = api_rules.authorization_rules(platform, ORGS)
     assert decide(rules, "GET", BASE + "/tickets/1", member("globex")) == "Allow"
     assert decide(rules, "GET", BASE + "/admin?x=1", member("globex")) == "Deny"
     assert decide(rules, "GET", BASE + "/ADMIN/x", member("globex")) == "Deny"
@@ -331,4 +413,4 @@ def test_the_staging_file_previews_as_a_versioned_route() -> None:
     v2 = _api(stack, "catalog-v2")
     declared = [(op["method"], op["path"]) for op in document["data"]["operations"]]
     assert [(op.method, op.path) for op in v2.operations] == declared  # the route matches exactly these
-    assert apis.route_matches(v2) == [apis.operation_match(v2, op) for op in v2.operations]
+    assert api_routes.route_matches(v2) == [api_routes.operation_match(v2, op) for op in v2.operations]

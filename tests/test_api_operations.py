@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from components import config
-from components.gateway import apis
+from components.gateway import api_routes
 
 API = config.Api(
     name="catalog-v2",
@@ -64,13 +64,13 @@ CASES = [
 
 @pytest.mark.parametrize(("method", "target", "expected"), CASES, ids=[f"{m} {t}" for m, t, _ in CASES])
 def test_only_the_declared_operations_are_routed(method: str, target: str, expected: bool) -> None:
-    assert routed(apis.route_matches(API), method, target) is expected
+    assert routed(api_routes.route_matches(API), method, target) is expected
 
 
 def test_without_operations_the_whole_base_path_is_routed() -> None:
     whole = API.model_copy(update={"operations": []})
-    assert routed(apis.route_matches(whole), "GET", "/catalog/v2/anything/at/all")
-    assert not routed(apis.route_matches(whole), "POST", "/catalog/v2/x")  # read-only: reads only
+    assert routed(api_routes.route_matches(whole), "GET", "/catalog/v2/anything/at/all")
+    assert not routed(api_routes.route_matches(whole), "POST", "/catalog/v2/x")  # read-only: reads only
 
 
 def test_staging_s_definition_file_routes_its_operations(staging_preview: Any) -> None:
@@ -78,10 +78,13 @@ def test_staging_s_definition_file_routes_its_operations(staging_preview: Any) -
     (route,) = [
         m.obj for m in staging_preview.manifests if m.kind == "HTTPRoute" and m.obj["metadata"]["name"] == "catalog-v2"
     ]
-    (rule,) = route["spec"]["rules"]
-    assert routed(rule["matches"], "GET", "/catalog/v2/products/7")
-    assert not routed(rule["matches"], "GET", "/catalog/v2/admin")
-    assert {m["method"] for m in rule["matches"]} == {"GET"}
+    matches = [m for rule in route["spec"]["rules"] for m in rule["matches"]]
+    assert routed(matches, "GET", "/catalog/v2/products/7")
+    assert not routed(matches, "GET", "/catalog/v2/admin")
+    # GET only, and the OPTIONS preflight of the product list, whose CORS policy answers it
+    assert {(m["method"], m["path"]["value"]) for m in matches if m["method"] != "GET"} == {
+        ("OPTIONS", "/catalog/v2/products")
+    }
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import yaml
 from conftest import REPO
 
 from components import config
+from components.config.definitions import load_definitions
 from components.platform import identity_settings
 from offline.stack_config import load_stack_config
 
@@ -29,7 +30,14 @@ def _load(raw: dict[str, Any], secrets: dict[str, str] | None = None, secret_key
     return config.load(pulumi.Config("gatehouse"))
 
 
-def _stack_raw(stack: str) -> dict[str, Any]:
+# staging's seed 000 APIs, first among its `apis` once its definition files are expanded (_stack_raw)
+SEED_000_APIS = ("tickets-v1", "assets-v1", "catalog-v1")
+
+
+def _stack_raw(stack: str, expand: bool = True) -> dict[str, Any]:
+    """The stack's config as the engine hands it over; its API definition files expanded into `apis` entries
+    by the program's own converter (config/definitions.py), seed 000's three first, so a test can change an
+    API's entry in place."""
     loaded = load_stack_config(REPO, stack)
     raw = {}
     for key, value in loaded.values.items():
@@ -37,6 +45,12 @@ def _stack_raw(stack: str) -> dict[str, Any]:
         if short in config.SECRET_KEYS:
             continue
         raw[short] = value if short in config.SCALAR_KEYS else json.loads(value)
+    if expand and "apiDefinitions" in raw:
+        entries, problems = load_definitions(raw.pop("apiDefinitions"), REPO)
+        assert not problems, problems
+        first = {name: i for i, name in enumerate(SEED_000_APIS)}
+        expanded = sorted((entry for _, entry in entries), key=lambda e: first.get(e["name"], len(first)))
+        raw["apis"] = [*raw.get("apis", []), *expanded]
     return raw
 
 
@@ -52,8 +66,8 @@ def test_real_stacks_load(stack: str) -> None:
     assert len(parsed.organizations) >= 2 and len(parsed.tenants) >= 4
     assert {t.profile for t in parsed.tenants} == {"standard", "elevated"}
     assert any(a.name == "grafana" and a.auth == "sso" for a in parsed.apps)
-    apis = {a.name: a for a in parsed.apis}
-    assert apis["tickets"].scopes == ["read", "write", "admin"]
+    (tickets,) = [a for a in parsed.apis if a.scope_name("admin") == "tickets:admin"]  # seed 000's scope names
+    assert tickets.scopes == ["read", "write", "admin"]
     assert any(a.auth == "apiKey" and a.api_key_tiers for a in parsed.apis)
     assert parsed.site.is_production is (stack == "prod")
 
@@ -397,35 +411,35 @@ INVALID: list[tuple[str, Mutation, str, str]] = [
         "two APIs' key Secrets meet on one name",
         _all(
             _set("apis[2].apiKeyTiers[1].name", "x-apikeys-y"),
-            _add_api("catalog-apikeys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
+            _add_api("catalog-v1-apikeys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
         ),
-        "gatehouse:apis[3].apiKeyTiers[0].name",
-        "API key Secret 'envoy-gateway-system/catalog-apikeys-x-apikeys-y' clashes with the one made for "
+        "gatehouse:apis[6].apiKeyTiers[0].name",
+        "API key Secret 'envoy-gateway-system/catalog-v1-apikeys-x-apikeys-y' clashes with the one made for "
         "gatehouse:apis[2].apiKeyTiers[1].name",
     ),
     (
         "two APIs' key Secret resources meet on one name",
         _all(
             _set("apis[2].apiKeyTiers[1].name", "x-keys-y"),
-            _add_api("catalog-keys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
+            _add_api("catalog-v1-keys-x", apiKeyTiers=[{"name": "y", "requestsPerMinute": 1, "clients": ["a"]}]),
         ),
-        "gatehouse:apis[3].apiKeyTiers[0].name",
-        "Secret resource name 'api-catalog-keys-x-keys-y' clashes",
+        "gatehouse:apis[6].apiKeyTiers[0].name",
+        "Secret resource name 'api-catalog-v1-keys-x-keys-y' clashes",
     ),
     (
         "two APIs' keys meet on one resource name",
         _all(
             _set("apis[2].apiKeyTiers[1].clients", ["x-key-y"]),
-            _add_api("catalog-key-x", apiKeyTiers=[{"name": "z", "requestsPerMinute": 1, "clients": ["y"]}]),
+            _add_api("catalog-v1-key-x", apiKeyTiers=[{"name": "z", "requestsPerMinute": 1, "clients": ["y"]}]),
         ),
-        "gatehouse:apis[3].apiKeyTiers[0].clients[0]",
-        "RandomPassword resource name 'api-catalog-key-x-key-y' clashes with the one made for "
+        "gatehouse:apis[6].apiKeyTiers[0].clients[0]",
+        "RandomPassword resource name 'api-catalog-v1-key-x-key-y' clashes with the one made for "
         "gatehouse:apis[2].apiKeyTiers[1].clients[0]",
     ),
     (
         "app and API share an HTTPRoute",
         _add_api("shop", host="shop-api"),
-        "gatehouse:apis[3].name",
+        "gatehouse:apis[6].name",
         "HTTPRoute 'storefront/shop' clashes with the one made for gatehouse:apps[1].name",
     ),
     (
@@ -826,7 +840,7 @@ def test_the_same_key_client_under_two_apis(staging: dict[str, Any]) -> None:
     # keys are named `api-<api>-key-<client>`: one client name under two APIs makes two keys
     _add_api("prices", apiKeyTiers=[{"name": "free", "requestsPerMinute": 1, "clients": ["free-initech"]}])(staging)
     parsed = _load(staging)
-    assert [t.clients for t in parsed.apis[3].api_key_tiers] == [["free-initech"]]
+    assert [t.clients for t in parsed.apis[6].api_key_tiers] == [["free-initech"]]
 
 
 def test_private_ranges_may_be_set(staging: dict[str, Any]) -> None:

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from helpers import program_with_stack, run_preview, stack_config
+from helpers import api_entries, program_with_stack, run_preview, stack_config
 
 from components import config
-from components.gateway import apis
-from components.gateway.headers import SPOOFABLE
+from components.gateway import api_rules
+from components.headers import SPOOFABLE
 from offline.preview import PreviewResult
 from offline.records import Secret, redact
 
@@ -58,6 +58,11 @@ def attached_to_public_https(route: dict[str, Any]) -> bool:
         (ref.get("name"), ref.get("namespace"), ref.get("sectionName")) == GATEWAY_REF
         for ref in route["spec"]["parentRefs"]
     )
+
+
+def _on_a_rule(policy: dict[str, Any]) -> bool:
+    """Whether a policy targets one rule of a route (an operation's: `sectionName`), not the whole of it."""
+    return any("sectionName" in t for t in policy["spec"]["targetRefs"])
 
 
 def policies_for(result: PreviewResult, kind: str, route: dict[str, Any]) -> list[dict[str, Any]]:
@@ -381,10 +386,15 @@ def test_every_public_host_has_dns_and_tls(preview) -> None:
                 assert host.endswith("." + domain) and host.count(".") == domain.count(".") + 1
 
 
+def api_name(stack: str, name: str) -> str:
+    """Seed 000's APIs: `gatehouse:apis` entries in prod, definition files (apis/<name>-v1.yaml) in staging."""
+    return f"{name}-v1" if stack == "staging" else name
+
+
 def test_jwt_api_scopes_and_claims(preview) -> None:
     stack, result = preview
     domain = stack_config(stack)["gatehouse:domain"]
-    route = one(result, "HTTPRoute", "tickets", "helpdesk")
+    route = one(result, "HTTPRoute", api_name(stack, "tickets"), "helpdesk")
     (policy,) = policies_for(result, "SecurityPolicy", route)
     spec = policy["spec"]
     (provider,) = spec["jwt"]["providers"]
@@ -399,8 +409,7 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
     }
     rules = {r["name"]: r for r in spec["authorization"]["rules"]}
     assert spec["authorization"]["defaultAction"] == "Deny"
-    tickets = next(a for a in stack_config(stack)["gatehouse:apis"] if a["name"] == "tickets")
-    if tickets.get("organizationScoped"):  # per organization: see test_api_access.py
+    if stack == "staging":  # organization-scoped there: per organization, see test_api_access.py
         orgs = sorted(o["name"] for o in stack_config(stack)["gatehouse:organizations"])
         assert [r["name"] for r in spec["authorization"]["rules"]] == [
             "path-parameters",
@@ -418,8 +427,10 @@ def test_jwt_api_scopes_and_claims(preview) -> None:
         assert rules["write"]["operation"]["path"]["invert"] is True
         assert rules["read"]["operation"]["methods"] == ["GET", "HEAD"]
         assert rules["read"]["principal"]["jwt"]["scopes"] == ["tickets:read"]
-    assets = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", "assets", "helpdesk"))[0]
-    assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["path-parameters", "write", "read"]
+    assets = policies_for(result, "SecurityPolicy", one(result, "HTTPRoute", api_name(stack, "assets"), "helpdesk"))[0]
+    # staging's assets lists its operations: a rule each, exact paths first (api_rules.operation_rules)
+    expected = ["op:get", "op:post", "op:get.id", "op:put.id"] if stack == "staging" else ["write", "read"]
+    assert [r["name"] for r in assets["spec"]["authorization"]["rules"]] == ["path-parameters", *expected]
 
 
 @pytest.mark.parametrize(
@@ -442,7 +453,7 @@ def test_a_query_or_parameter_does_not_take_a_path_out_of_the_admin_rule(path: s
     (Envoy matches the whole string). The admin rule must hold `/admin?x` as `/admin` does, or the inverted
     read rule lets `GET /admin?x` through with the read scope alone."""
     api = config.Api(name="tickets", namespace="helpdesk", service=config.ServiceRef(name="t", port=80), auth="jwt")
-    rules = {r["name"]: r["operation"] for r in apis.authorization_rules(api, ["acme"])}
+    rules = {r["name"]: r["operation"] for r in api_rules.authorization_rules(api, ["acme"])}
     admin_path = rules["admin"]["path"]
     assert admin_path["type"] == "RegularExpression"
     assert bool(re.fullmatch(admin_path["value"], path)) is admin
@@ -458,7 +469,7 @@ def test_jwt_apis_answer_the_portals_preflight(preview) -> None:
     stack, result = preview
     domain = stack_config(stack)["gatehouse:domain"]
     for name, namespace in (("tickets", "helpdesk"), ("assets", "helpdesk")):
-        route = one(result, "HTTPRoute", name, namespace)
+        route = one(result, "HTTPRoute", api_name(stack, name), namespace)
         (policy,) = policies_for(result, "SecurityPolicy", route)
         assert policy["spec"]["cors"] == {
             "allowOrigins": [f"https://app.{domain}"],
@@ -472,13 +483,18 @@ def test_jwt_apis_answer_the_portals_preflight(preview) -> None:
         assert authorization["defaultAction"] == "Deny"
         allowed = [rule for rule in authorization["rules"] if rule["action"] == "Allow"]
         assert allowed and all(rule["principal"]["jwt"]["scopes"] for rule in allowed)
-        # the route takes every method, so an OPTIONS preflight reaches the route's CORS policy
-        assert all("matches" not in rule for rule in route["spec"]["rules"])
+        # the route takes every method, or OPTIONS on every path it serves (its `preflight` rule), so an
+        # OPTIONS preflight reaches the route's CORS policy
+        matches = [m for rule in route["spec"]["rules"] for m in rule.get("matches", [{}])]
+        paths = {m["path"]["value"] for m in matches if "path" in m}
+        assert all("matches" not in rule for rule in route["spec"]["rules"]) or paths == {
+            m["path"]["value"] for m in matches if m.get("method") == "OPTIONS"
+        }
 
 
 def test_cors_origins_from_config_and_methods_from_scopes(tmp_path: Path) -> None:
     config = stack_config("staging")
-    config["gatehouse:apis"].append(
+    config.setdefault("gatehouse:apis", []).append(
         {
             "name": "reports",
             "namespace": "helpdesk",
@@ -498,9 +514,11 @@ def test_cors_origins_from_config_and_methods_from_scopes(tmp_path: Path) -> Non
 
 
 def test_correlation_id_on_request_and_response(preview) -> None:
-    _, result = preview
+    stack, result = preview
     for name, ns in (("tickets", "helpdesk"), ("catalog", "storefront")):
-        filters = {f["type"]: f for f in one(result, "HTTPRoute", name, ns)["spec"]["rules"][0]["filters"]}
+        filters = {
+            f["type"]: f for f in one(result, "HTTPRoute", api_name(stack, name), ns)["spec"]["rules"][0]["filters"]
+        }
         request = filters["RequestHeaderModifier"]["requestHeaderModifier"]["set"]
         response = filters["ResponseHeaderModifier"]["responseHeaderModifier"]["set"]
         assert request == response == [{"name": "X-Correlation-Id", "value": "%REQ(x-request-id)%"}]
@@ -511,13 +529,14 @@ CORRELATION = [{"name": "X-Correlation-Id", "value": "%REQ(x-request-id)%"}]
 
 def _carries_correlation_id(where: str, rule: dict[str, Any]) -> None:
     """One RequestHeaderModifier and one ResponseHeaderModifier (Gateway API: at most one filter of each type
-    per rule), both setting the correlation id from the request id."""
+    per rule), both setting the correlation id from the request id first (an operation's header policies
+    follow it)."""
     filters = rule.get("filters", [])
     types = [f["type"] for f in filters]
     assert types.count("RequestHeaderModifier") == types.count("ResponseHeaderModifier") == 1, (where, types)
     by_type = {f["type"]: f for f in filters}
-    assert by_type["RequestHeaderModifier"]["requestHeaderModifier"]["set"] == CORRELATION, where
-    assert by_type["ResponseHeaderModifier"]["responseHeaderModifier"]["set"] == CORRELATION, where
+    assert by_type["RequestHeaderModifier"]["requestHeaderModifier"]["set"][:1] == CORRELATION, where
+    assert by_type["ResponseHeaderModifier"]["responseHeaderModifier"]["set"][:1] == CORRELATION, where
 
 
 def test_every_route_to_a_backend_carries_the_correlation_id(preview) -> None:
@@ -525,10 +544,10 @@ def test_every_route_to_a_backend_carries_the_correlation_id(preview) -> None:
     Authentik's (rendered by its chart from `server.route.main.filters`, goauthentik/helm 2026.8.0
     charts/authentik/templates/server/route.yaml): every rule with a backend sets X-Correlation-Id on request
     and response. A rule without a backend (the HTTP-to-HTTPS redirect) only redirects."""
-    _, result = preview
+    stack, result = preview
     routes = objects(result, "HTTPRoute")
     names = {(r["metadata"]["namespace"], r["metadata"]["name"]) for r in routes}
-    assert {("oauth2-proxy", "oauth2-proxy"), ("identity", "dex"), ("helpdesk", "tickets")} <= names
+    assert {("oauth2-proxy", "oauth2-proxy"), ("identity", "dex"), ("helpdesk", api_name(stack, "tickets"))} <= names
     for route in routes:
         for rule in route["spec"]["rules"]:
             where = f"{route['metadata']['namespace']}/{route['metadata']['name']}"
@@ -547,9 +566,10 @@ def test_every_route_to_a_backend_carries_the_correlation_id(preview) -> None:
 
 def test_api_keys_per_tier_with_rate_limits(preview) -> None:
     stack, result = preview
-    api = next(a for a in stack_config(stack)["gatehouse:apis"] if a["auth"] == "apiKey")
+    api = next(a for a in api_entries(stack) if a["auth"] == "apiKey")
     route = one(result, "HTTPRoute", api["name"], api["namespace"])
-    assert {m["method"] for m in route["spec"]["rules"][0]["matches"]} == {"GET", "HEAD"}
+    methods = {m["method"] for rule in route["spec"]["rules"] for m in rule["matches"]}
+    assert methods == {"GET", "HEAD"} if "operations" not in api else methods <= {"GET", "HEAD", "OPTIONS"}
     (policy,) = policies_for(result, "SecurityPolicy", route)
     auth = policy["spec"]["apiKeyAuth"]
     assert auth["forwardClientIDHeader"] == "x-api-client" and auth["sanitize"] is True
@@ -597,9 +617,9 @@ def test_every_api_has_a_rate_limit(preview) -> None:
     """A jwt or public API gets the default per client address, and a jwt API's partners their tiers'
     limits (issue 20; tests/test_partner_tiers.py counts requests against them)."""
     stack, result = preview
-    for api in stack_config(stack)["gatehouse:apis"]:
+    for api in api_entries(stack):
         route = one(result, "HTTPRoute", api["name"], api["namespace"])
-        (limits,) = policies_for(result, "BackendTrafficPolicy", route)
+        (limits,) = [p for p in policies_for(result, "BackendTrafficPolicy", route) if not _on_a_rule(p)]
         rules = limits["spec"]["rateLimit"]["global"]["rules"]
         assert rules, api["name"]
         if api["auth"] != "apiKey":
@@ -611,7 +631,7 @@ def test_every_api_has_a_rate_limit(preview) -> None:
 
 def test_public_api_is_marked_public(tmp_path: Path) -> None:
     config = stack_config("staging")
-    config["gatehouse:apis"].append(
+    config.setdefault("gatehouse:apis", []).append(
         {"name": "status", "namespace": "storefront", "service": {"name": "status", "port": 8080}, "auth": "public"}
     )
     result, printed = run_preview(program_with_stack(tmp_path, "staging", config), tmp_path / "out", stack="staging")

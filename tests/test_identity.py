@@ -971,7 +971,10 @@ def test_spa_and_partner_clients(staging: ProgramRun) -> None:
     assert spa["webOrigins"] == ["https://app.staging.platform.example.com"]
     assert "basic" in spa["defaultClientScopes"] and "tenant-claims" in spa["defaultClientScopes"]
     # not `assets:write`: staging's assets API makes it partner-only (`partnerOnlyScopes`, issue 20)
+    # (inventory's two versions, apis/inventory-v*.yaml, have scopes of their own: one token per version)
     api_scopes = ["assets:read", "tickets:admin", "tickets:read", "tickets:write"]
+    api_scopes += ["inventory-v1:read", "inventory-v1:write", "inventory-v2:admin", "inventory-v2:read"]
+    api_scopes += ["inventory-v2:write"]
     assert sorted(spa["optionalClientScopes"]) == sorted(["offline_access", *api_scopes])
     partner = clients["partner-logistics"]
     assert partner["serviceAccountsEnabled"] is True and partner["publicClient"] is False
@@ -1147,7 +1150,7 @@ def test_read_and_write_scopes_need_an_organization_role_or_a_partner_client(sta
 def test_admin_scopes_need_a_second_factor(staging: ProgramRun) -> None:
     r = the_realm(staging)
     admin_scopes = [s["name"] for s in r["clientScopes"] if s["name"].endswith(":admin")]
-    assert admin_scopes == ["tickets:admin"]
+    assert admin_scopes == ["inventory-v2:admin", "tickets:admin"]
     # only ORG_ADMINs are ever granted an admin scope ...
     mappings = {m["clientScope"]: m["roles"] for m in r["clientScopeMappings"]["organizations"]}
     assert {scope: mappings[scope] for scope in admin_scopes} == {scope: ["ORG_ADMIN"] for scope in admin_scopes}

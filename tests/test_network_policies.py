@@ -76,17 +76,24 @@ PUBLIC = [INTERNET, CLIENT, CLOUDFLARE_DNS, GOOGLE_DNS]  # "the internet": no pr
 KUBE_DNS = pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"})
 STRANGER = pod("stranger", "default", {"app": "stranger"})  # a pod in a namespace Gatehouse does not fence
 
-PROXY = pod(
-    "envoy-proxy",
-    "envoy-gateway-system",
-    {
-        NAME: "envoy",
-        COMPONENT: "proxy",
-        "app.kubernetes.io/managed-by": "envoy-gateway",
-        "gateway.envoyproxy.io/owning-gateway-name": "public",
-        "gateway.envoyproxy.io/owning-gateway-namespace": "envoy-gateway-system",
-    },
-)
+
+def proxy(gateway: str) -> Endpoint:
+    """A Gateway's own proxies (envoyproxy/gateway v1.9.0 internal/gatewayapi/translator.go buildIR: one
+    infrastructure per Gateway, labelled with GatewayOwnerLabels)."""
+    return pod(
+        f"envoy-{gateway}",
+        "envoy-gateway-system",
+        {
+            NAME: "envoy",
+            COMPONENT: "proxy",
+            "app.kubernetes.io/managed-by": "envoy-gateway",
+            "gateway.envoyproxy.io/owning-gateway-name": gateway,
+            "gateway.envoyproxy.io/owning-gateway-namespace": "envoy-gateway-system",
+        },
+    )
+
+
+PROXY = proxy("public")
 CONTROLLER = pod(
     "envoy-gateway",
     "envoy-gateway-system",
@@ -255,6 +262,8 @@ class Stack:
     tenants: list[str]
     argocd: bool
     grafana: bool
+    internal_proxies: list[Endpoint]  # each internal gateway's (its EnvoyProxy's Service a ClusterIP)
+    upstream_ports: list[int]  # the ports of APIs' Backends outside the cluster (gateway/upstreams.py)
 
 
 def rendered_pods(result: PreviewResult) -> list[Endpoint]:
@@ -304,6 +313,12 @@ def stack_of(name: str, result: PreviewResult) -> Stack:
         KUBE_DNS,
         STRANGER,
     ]
+    internal = [
+        proxy(p["metadata"]["name"].removesuffix("-proxy"))
+        for p in preview_objects(result, "EnvoyProxy")
+        if p["spec"]["provider"]["kubernetes"]["envoyService"]["type"] == "ClusterIP"
+    ]
+    pods += internal
     has_argocd, has_grafana = "argocd" in namespaces, "monitoring" in namespaces
     if has_argocd:
         pods += [ARGOCD_SERVER, ARGOCD_REPO, ARGOCD_CONTROLLER, ARGOCD_APPSET, ARGOCD_REDIS]
@@ -312,7 +327,12 @@ def stack_of(name: str, result: PreviewResult) -> Stack:
     # the organization's webhook listener (a Tekton EventListener: not Gatehouse's), a tenant's backend
     pods += [pod("listener", o, {"eventlistener": "github-listener"}) for o in organizations]
     pods += [pod("backend", t, {"app": "backend"}) for t in tenants]
-    return Stack(name, cluster, pods, organizations, tunnels, tenants, has_argocd, has_grafana)
+    upstream_ports = sorted(
+        {e["fqdn"]["port"] for b in preview_objects(result, "Backend") for e in b["spec"]["endpoints"]}
+    )
+    return Stack(
+        name, cluster, pods, organizations, tunnels, tenants, has_argocd, has_grafana, internal, upstream_ports
+    )
 
 
 Path = tuple[str, str, int | None, str]  # (from, to, port or ANY, protocol)
@@ -347,7 +367,16 @@ def paths(stack: Stack) -> set[Path]:
     allow([PROXY], [DEX], 5556, 5554)
     allow([PROXY], [KEYCLOAK], 8080, 8443)
     allow([PROXY], [AUTHENTIK], 9000)
-    allow([PROXY], [by_name[f"{t}/backend"] for t in stack.tenants], ANY)
+    backends = [by_name[f"{t}/backend"] for t in stack.tenants]
+    allow([PROXY], backends, ANY)
+    # an internal gateway: tenants' pods call it; it serves APIs (xDS, rate limits, Keycloak's keys, backends)
+    allow(backends, stack.internal_proxies, 10080, 10443)
+    allow(stack.internal_proxies, [CONTROLLER], 18000)
+    allow(stack.internal_proxies, [RATE_LIMIT], 8081)
+    allow(stack.internal_proxies, [KEYCLOAK], 8080, 8443)
+    allow(stack.internal_proxies, backends, ANY)
+    # APIs' upstreams outside the cluster, from whichever gateway serves them
+    allow([PROXY, *stack.internal_proxies], PUBLIC, *stack.upstream_ports)
     if stack.grafana:
         allow([PROXY], [GRAFANA], 3000)
     if stack.argocd:
@@ -487,3 +516,25 @@ def test_a_path_not_named_is_denied(stacks: dict[str, Stack]) -> None:
     assert not cluster.allowed(DEX, METADATA, 80)  # never the cloud's metadata
     assert not cluster.allowed(PROXY, KEYCLOAK_DB, 5432)
     assert cluster.allowed(PROXY, tenant, 8080)
+    # the proxies reach the internet only where an API's upstream is, never a private or metadata address
+    assert stacks["staging"].upstream_ports == [443] and cluster.allowed(PROXY, INTERNET, 443)
+    assert not cluster.allowed(PROXY, INTERNET, 80) and not cluster.allowed(PROXY, METADATA, 443)
+    assert not stacks["prod"].upstream_ports and not stacks["prod"].cluster.allowed(PROXY, INTERNET, 443)
+
+
+def test_the_internal_gateway_takes_tenants_calls_only(stacks: dict[str, Stack]) -> None:
+    """Staging's internal gateway: its proxies are selected by the Gateway they serve (envoyproxy/gateway
+    v1.9.0 internal/gatewayapi/translator.go buildIR, GatewayOwnerLabels `gateway.envoyproxy.io/
+    owning-gateway-name`), so the load balancer's clients reach the public proxies only, tenants' pods the
+    internal ones, and the internal proxies reach no sign-in service."""
+    staging = stacks["staging"]
+    cluster, (internal,) = staging.cluster, staging.internal_proxies
+    tenant = next(p for p in staging.pods if p.name.endswith("/backend"))
+    assert cluster.allowed(tenant, internal, 10443) and cluster.allowed(tenant, internal, 10080)
+    assert not cluster.allowed(CLIENT, internal, 10443)  # the internet
+    assert not cluster.allowed(STRANGER, internal, 10443)  # a namespace that is no tenant's
+    assert not cluster.allowed(tenant, PROXY, 10443)  # tenants call public hosts the way the internet does
+    assert not cluster.allowed(internal, OAUTH2_PROXY, 4180) and not cluster.allowed(internal, DEX, 5556)
+    assert cluster.allowed(internal, tenant, 8080) and cluster.allowed(internal, KEYCLOAK, 8443)
+    for name in ("prod", "dev"):
+        assert stacks[name].internal_proxies == []

@@ -122,21 +122,44 @@ def test_mandatory_policy_violation_fails_the_preview(tmp_path: Path) -> None:
     assert "[mandatory] no-helm-release" in printed
 
 
+def _offline_cli(program: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m offline` on the stack `bad` of `program`, as a user runs it."""
+    command = [sys.executable, "-m", "offline", "--stack", "bad", "--program", str(program), "--out", str(out)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+
+
 def test_config_error_stops_before_any_resource_without_traceback(tmp_path: Path) -> None:
     config = stack_config("staging")
     config["gatehouse:tenants"][2]["name"] = "Not_A_Label"
-    config["gatehouse:apis"][2]["apiKeyTiers"] = []
+    config["gatehouse:partnerTiers"][0]["requestsPerMinute"] = 0
     program = program_with_stack(tmp_path, "bad", config)
-    proc = subprocess.run(
-        [sys.executable, "-m", "offline", "--stack", "bad", "--program", str(program), "--out", str(tmp_path / "out")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = _offline_cli(program, tmp_path / "out")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "gatehouse:tenants[2].name: must be a DNS label" in proc.stdout
-    assert "gatehouse:apis[2].apiKeyTiers: an apiKey API needs at least one tier" in proc.stdout
+    assert "gatehouse:partnerTiers[0].requestsPerMinute: must be greater than or equal to 1" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "out" / "resources.json").exists()
+
+
+def test_a_bad_api_definition_file_is_named_by_file_and_field(tmp_path: Path) -> None:
+    """Through the real command: a definition file with an unknown policy and a retried POST stops the
+    preview (exit 2) before anything is registered, each problem named by the file and its field path."""
+    program = tmp_path / "program"
+    (program / "apis").mkdir(parents=True)  # the program's own apis/ is not linked in: this one is
+    for good in (REPO / "apis").glob("*.yaml"):
+        (program / "apis" / good.name).write_text(good.read_text())
+    bad = yaml.safe_load((REPO / "apis" / "inventory-v2.yaml").read_text())
+    bad["data"]["version"] = "v3"
+    bad["data"]["operations"][0]["requestPolicies"] = [{"name": "throttle"}]
+    bad["data"]["operations"][1]["requestPolicies"] = [{"name": "retry", "params": {"attempts": 2}}]
+    (program / "apis" / "inventory-v3.yaml").write_text(yaml.safe_dump(bad))
+    program_with_stack(tmp_path, "bad", stack_config("staging"))
+    proc = _offline_cli(program, tmp_path / "out")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert (
+        "apis/inventory-v3.yaml: data.operations[0].requestPolicies[0].name: unknown policy 'throttle'" in proc.stdout
+    )
+    assert "apis/inventory-v3.yaml: data.operations[1].requestPolicies[0].name: POST is not idempotent" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert not (tmp_path / "out" / "resources.json").exists()
 

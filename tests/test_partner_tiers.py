@@ -12,7 +12,7 @@ api/v1alpha1/ratelimit_types.go):
   limit (one minute here: every request falls in the same window).
 The limiter runs after jwt_authn has copied the token's `azp` to `x-client-id` (internal/xds/translator/
 httpfilters.go: jwt_authn 10, RBAC 301, rate limit 303), and the edge has removed a client's own
-`x-client-id` before any auth filter (gateway/headers.py SPOOFABLE; tests/test_access_report.py).
+`x-client-id` before any auth filter (components/headers.py SPOOFABLE; tests/test_access_report.py).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from test_config import _load, _set, _stack_raw
 from test_personas import _realm, _route, _targeting, _token_claims, answer
 
 from components import config
-from components.gateway import apis
-from components.gateway.headers import PARTNER_CLIENT_HEADER, SPOOFABLE
+from components.gateway import api_rules, apis, traffic
+from components.headers import PARTNER_CLIENT_HEADER, SPOOFABLE
 from offline.preview import PreviewResult
 
 Request = tuple[dict[str, str], str]  # headers (as the limiter sees them), source address
@@ -112,7 +112,8 @@ TIERS = {"standard": 300, "premium": 3000}
 def test_a_partner_over_its_tier_s_limit_gets_429_on_staging_s_assets_api(staging_preview: PreviewResult) -> None:
     """As rendered: partner-logistics (tier `standard`, 300 a minute) gets its 301st request refused; a
     person calling from the same address is counted apart (600 a minute per address)."""
-    route = _route(staging_preview, "assets")
+    route = _route(staging_preview, "assets", "POST", "/assets/v1")
+    assert route is not None
     policy = _targeting(staging_preview, "BackendTrafficPolicy", route)
     assert policy is not None
     rules = policy["rateLimit"]["global"]["rules"]
@@ -122,7 +123,7 @@ def test_a_partner_over_its_tier_s_limit_gets_429_on_staging_s_assets_api(stagin
 
 
 def test_each_partner_has_its_own_bucket_at_its_own_tier() -> None:
-    rules = apis.rate_limit_spec(_api(("slow", "standard"), ("fast", "premium")), TIERS)["rateLimit"]["global"]["rules"]
+    rules = traffic.traffic_spec(_api(("slow", "standard"), ("fast", "premium")), TIERS)["rateLimit"]["global"]["rules"]
     slow = admitted(rules, [partner("slow")] * 301)
     assert slow.count(True) == 300
     # the premium partner is not capped by the per-address default (600): its tier replaces it
@@ -135,7 +136,7 @@ def test_each_partner_has_its_own_bucket_at_its_own_tier() -> None:
 
 def test_a_look_alike_client_id_is_not_a_partner() -> None:
     """Exact values and an anchored expression: `slow-x` or `xslow` get the address limit, not a tier."""
-    rules = apis.rate_limit_spec(_api(("slow", "standard")), TIERS)["rateLimit"]["global"]["rules"]
+    rules = traffic.traffic_spec(_api(("slow", "standard")), TIERS)["rateLimit"]["global"]["rules"]
     assert admitted(rules, [partner("slow-x")] * 601).count(True) == 600
     assert admitted(rules, [partner("xslow")] * 301).count(True) == 301
 
@@ -149,8 +150,8 @@ def test_the_limiter_sees_only_the_verified_claim() -> None:
 
 
 def test_an_api_without_partners_keeps_the_address_limit_alone() -> None:
-    rules = apis.rate_limit_spec(_api(), TIERS)["rateLimit"]["global"]["rules"]
-    assert rules == apis.default_rate_limit_rules()
+    rules = traffic.traffic_spec(_api(), TIERS)["rateLimit"]["global"]["rules"]
+    assert rules == traffic.default_rate_limit_rules()
     assert admitted(rules, [user()] * 601).count(True) == 600
 
 
@@ -213,9 +214,9 @@ INVALID = [
     ),
     (
         "more partners than rate limit rules",
-        _set("apis[1].m2mClients", [{"name": f"p{i}", "scopes": ["write"], "tier": "standard"} for i in range(255)]),
+        _set("apis[1].m2mClients", [{"name": f"p{i}", "scopes": ["write"], "tier": "standard"} for i in range(253)]),
         "gatehouse:apis[1].m2mClients",
-        "at most 254 partners per API",
+        "at most 252 partners per API",
     ),
     (
         "partner-only scope on an apiKey API",
@@ -274,21 +275,24 @@ def test_a_user_cannot_obtain_assets_write(staging_preview: PreviewResult, who: 
 def test_the_gateway_admits_assets_writes_from_partner_tokens_only(staging_preview: PreviewResult) -> None:
     """Even a token carrying `assets:write` (a realm misconfigured by hand) is refused unless its `azp` is
     a partner of the API holding write."""
-    assert answer(staging_preview, "org A member", "assets", "POST", "/assets")[0] == "Deny"
-    assert answer(staging_preview, "partner client", "assets", "POST", "/assets")[0] == "Allow"
-    security = _targeting(staging_preview, "SecurityPolicy", _route(staging_preview, "assets"))
+    assert answer(staging_preview, "org A member", "assets", "POST", "/assets/v1")[0] == "Deny"
+    assert answer(staging_preview, "partner client", "assets", "POST", "/assets/v1")[0] == "Allow"
+    route = _route(staging_preview, "assets", "POST", "/assets/v1")
+    assert route is not None
+    security = _targeting(staging_preview, "SecurityPolicy", route)
     assert security is not None
     rules = security["authorization"]["rules"]
     forged = Token(("assets:read", "assets:write"), {"azp": "portal", "org_memberships": ["/orgs/acme/ORG_USER"]})
-    assert decide(rules, "POST", "/assets", forged) == "Deny"
-    assert decide(rules, "GET", "/assets", forged) == "Allow"
-    assert decide(rules, "DELETE", "/assets/7", Token(("assets:write",), {"azp": "partner-logistics"})) == "Allow"
+    assert decide(rules, "POST", "/assets/v1", forged) == "Deny"
+    assert decide(rules, "PUT", "/assets/v1/7", forged) == "Deny"
+    assert decide(rules, "GET", "/assets/v1", forged) == "Allow"
+    assert decide(rules, "PUT", "/assets/v1/7", Token(("assets:write",), {"azp": "partner-logistics"})) == "Allow"
 
 
 def test_partner_only_scopes_in_an_organization_scoped_api() -> None:
     """No member rule for a partner-only scope: members read their organization's data, partners write."""
     api = _api(("slow", "standard")).model_copy(update={"organization_scoped": True, "partner_only_scopes": ["write"]})
-    rules = apis.authorization_rules(api, ["acme"])
+    rules = api_rules.authorization_rules(api, ["acme"])
     assert [r["name"] for r in rules] == ["path-parameters", "admin-paths", "partners:write", "org:acme:read"]
     member = Token(("assets:read", "assets:write"), {"azp": "portal", "org_memberships": ["/orgs/acme/ORG_USER"]})
     assert decide(rules, "POST", "/orgs/acme/items", member) == "Deny"
@@ -301,7 +305,7 @@ def test_staging_assets_rate_limit_and_rules_as_rendered(staging_preview: Previe
     policies = [
         p
         for p in preview_objects(staging_preview, "BackendTrafficPolicy")
-        if p["metadata"]["name"] == "assets-ratelimit"
+        if p["metadata"]["name"] == "assets-v1-ratelimit"
     ]
     (policy,) = policies
     first = policy["spec"]["rateLimit"]["global"]["rules"][0]

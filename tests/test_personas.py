@@ -10,6 +10,7 @@ the answer is a redirect to sign in), then its token passes the authorization ru
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,17 +63,57 @@ def staging(staging_preview: PreviewResult) -> PreviewResult:
     return staging_preview
 
 
-def _route(result: PreviewResult, host: str) -> dict[str, Any]:
-    (route,) = [r for r in preview_objects(result, "HTTPRoute") if r["spec"].get("hostnames") == [f"{host}.{DOMAIN}"]]
-    return route
+def _matches(match: dict[str, Any], method: str, path: str) -> bool:
+    """A Gateway API match (method; Exact, PathPrefix or RegularExpression path) on a request's path
+    without its query, as Envoy Gateway routes it."""
+    path = path.split("?", 1)[0]
+    if match.get("method", method) != method:
+        return False
+    kind, value = match.get("path", {}).get("type", "PathPrefix"), match.get("path", {}).get("value", "/")
+    if kind == "Exact":
+        return path == value
+    if kind == "RegularExpression":
+        return re.fullmatch(value, path) is not None
+    return value == "/" or path == value or path.startswith(value.rstrip("/") + "/")
+
+
+def _route(result: PreviewResult, host: str, method: str = "GET", path: str = "/") -> dict[str, Any] | None:
+    """The route of `host` with a rule matching the request (APIs may share a host, under base paths of
+    their own); None: no route matches (Envoy answers 404)."""
+    routes = [  # on whichever gateway (`inventory.internal.<domain>` on staging's internal one): config keeps
+        r  # host labels unique across gateways
+        for r in preview_objects(result, "HTTPRoute")
+        if len(r["spec"].get("hostnames", [])) == 1
+        and r["spec"]["hostnames"][0].split(".", 1)[0] == host
+        and r["spec"]["hostnames"][0].endswith(f".{DOMAIN}")
+    ]
+    found = [
+        r
+        for r in routes
+        if any(_matches(m, method, path) for rule in r["spec"]["rules"] for m in rule.get("matches") or [{}])
+    ]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def _edge(result: PreviewResult, route: dict[str, Any]) -> dict[str, Any]:
+    """The ClientTrafficPolicy of the Gateway the route attaches to: each Gateway's proxies run their own."""
+    (gateway,) = {ref["name"] for ref in route["spec"]["parentRefs"]}
+    (edge,) = [
+        p
+        for p in preview_objects(result, "ClientTrafficPolicy")
+        if [t["name"] for t in p["spec"]["targetRefs"] if t["kind"] == "Gateway"] == [gateway]
+    ]
+    return edge
 
 
 def _targeting(result: PreviewResult, kind: str, route: dict[str, Any]) -> dict[str, Any] | None:
+    """The policy of `kind` on the whole route (not one of its rules: `sectionName`)."""
     found = [
         p["spec"]
         for p in preview_objects(result, kind)
         if p["metadata"]["namespace"] == route["metadata"]["namespace"]
-        and any(t.get("name") == route["metadata"]["name"] for t in p["spec"]["targetRefs"])
+        and any(t.get("name") == route["metadata"]["name"] and "sectionName" not in t for t in p["spec"]["targetRefs"])
     ]
     return found[0] if found else None
 
@@ -107,9 +148,12 @@ def _token_claims(result: PreviewResult, persona: Persona, client: str) -> dict[
 
 
 def answer(result: PreviewResult, who: str, host: str, method: str, path: str) -> tuple[str, dict[str, str]]:
-    """`Allow` with the identity headers the app receives, `Deny`, or `login` (no session: sign in first)."""
+    """`Allow` with the identity headers the app receives, `Deny`, `login` (no session: sign in first), or
+    `NotFound` (no route serves the request)."""
     persona = PERSONAS[who]
-    route = _route(result, host)
+    route = _route(result, host, method, path)
+    if route is None:
+        return "NotFound", {}
     security = _targeting(result, "SecurityPolicy", route) or {}
     rules = security.get("authorization", {}).get("rules", [])
     claims: dict[str, Any] | None
@@ -139,7 +183,7 @@ def answer(result: PreviewResult, who: str, host: str, method: str, path: str) -
     extension = _targeting(result, "EnvoyExtensionPolicy", route)
     context = extension["lua"][0]["filterContext"] if extension else None
     provider = security["jwt"]["providers"][0]
-    (edge,) = preview_objects(result, "ClientTrafficPolicy")  # runs before every auth filter
+    edge = _edge(result, route)  # runs before every auth filter
     stripped = {h.lower() for h in edge["spec"]["headers"]["earlyRequestHeaders"]["remove"]}
     arriving = {h: v for h, v in FORGED.items() if h not in stripped}
     headers = run_identity_filter(arriving, context, {provider["name"]: claims})
@@ -165,26 +209,32 @@ CASES = [
     ("org A member", "shop", "GET", "/cart", "Deny"),
     ("org A admin", "shop", "POST", "/cart", "Deny"),
     ("anonymous", "shop", "GET", "/", "login"),
-    ("org A member", "tickets", "GET", "/orgs/acme/tickets", "Allow"),
-    ("org A member", "tickets", "POST", "/orgs/acme/tickets", "Allow"),
-    ("org A member", "tickets", "DELETE", "/orgs/acme/admin/users/1", "Deny"),
-    ("org A admin", "tickets", "DELETE", "/orgs/acme/admin/users/1", "Allow"),
-    ("org A admin", "tickets", "GET", "/orgs/globex/admin", "Deny"),  # A's admin, B's data
-    ("org A admin", "tickets", "GET", "/orgs/globex/tickets", "Deny"),
-    ("org B member", "tickets", "GET", "/orgs/acme/tickets", "Deny"),
-    ("org B member", "tickets", "GET", "/orgs/globex/tickets", "Allow"),
-    ("staff admin", "tickets", "GET", "/orgs/acme/tickets", "Deny"),  # no realm token
-    ("partner client", "tickets", "GET", "/orgs/acme/tickets", "Deny"),  # tickets names no partner
-    ("anonymous", "tickets", "GET", "/orgs/acme/tickets", "Deny"),
-    ("partner client", "assets", "POST", "/assets", "Allow"),
-    ("partner client", "assets", "GET", "/assets", "Deny"),  # its scope is write only
-    ("org A member", "assets", "GET", "/assets", "Allow"),
-    ("org A member", "assets", "POST", "/assets", "Deny"),  # assets: partners write, people read (issue 20)
-    ("org A admin", "assets", "DELETE", "/assets/7", "Deny"),
-    ("anonymous", "assets", "GET", "/assets", "Deny"),
-    ("key holder", "catalog", "GET", "/items", "Allow"),
-    ("anonymous", "catalog", "GET", "/items", "Deny"),
-    ("org A admin", "catalog", "GET", "/items", "Deny"),
+    ("org A member", "tickets", "GET", "/tickets/v1/orgs/acme/tickets", "Allow"),
+    ("org A member", "tickets", "POST", "/tickets/v1/orgs/acme/tickets", "Allow"),
+    ("org A member", "tickets", "DELETE", "/tickets/v1/orgs/acme/admin/users/1", "Deny"),
+    ("org A admin", "tickets", "DELETE", "/tickets/v1/orgs/acme/admin/users/1", "Allow"),
+    ("org A admin", "tickets", "GET", "/tickets/v1/orgs/globex/admin/users", "Deny"),  # A's admin, B's data
+    ("org A admin", "tickets", "GET", "/tickets/v1/orgs/globex/tickets", "Deny"),
+    ("org A admin", "tickets", "DELETE", "/tickets/v1/orgs/acme/tickets/1", "NotFound"),  # no such operation
+    ("org B member", "tickets", "GET", "/tickets/v1/orgs/acme/tickets", "Deny"),
+    ("org B member", "tickets", "GET", "/tickets/v1/orgs/globex/tickets", "Allow"),
+    ("staff admin", "tickets", "GET", "/tickets/v1/orgs/acme/tickets", "Deny"),  # no realm token
+    ("partner client", "tickets", "GET", "/tickets/v1/orgs/acme/tickets", "Deny"),  # tickets names no partner
+    ("anonymous", "tickets", "GET", "/tickets/v1/orgs/acme/tickets", "Deny"),
+    ("partner client", "assets", "POST", "/assets/v1", "Allow"),
+    ("partner client", "assets", "GET", "/assets/v1", "Deny"),  # its scope is write only
+    ("org A member", "assets", "GET", "/assets/v1", "Allow"),
+    ("org A member", "assets", "POST", "/assets/v1", "Deny"),  # assets: partners write, people read (issue 20)
+    ("org A admin", "assets", "PUT", "/assets/v1/7", "Deny"),
+    ("org A admin", "assets", "DELETE", "/assets/v1/7", "NotFound"),
+    ("anonymous", "assets", "GET", "/assets/v1", "Deny"),
+    ("key holder", "catalog", "GET", "/catalog/v1/items", "Allow"),
+    ("key holder", "catalog", "GET", "/catalog/v2/products/9", "Allow"),
+    ("anonymous", "catalog", "GET", "/catalog/v1/items", "Deny"),
+    ("org A admin", "catalog", "GET", "/catalog/v1/items", "Deny"),
+    ("org A member", "inventory", "GET", "/inventory/v2/stock/sku-1", "Allow"),
+    ("org A member", "inventory", "GET", "/inventory/v2/admin/reports", "Deny"),  # admin scope, step-up
+    ("org A admin", "inventory", "GET", "/inventory/v2/ADMIN/reports", "NotFound"),  # routes are case-exact
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from helpers import program_with_stack, run_preview, stack_config
+from helpers import api_entries, program_with_stack, run_preview, stack_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +20,8 @@ from offline.runtime import run_program
 from offline.stack_config import load_stack_config
 
 BASE = {k.split(":", 1)[1]: v for k, v in stack_config("staging").items()}
+BASE["apis"] = api_entries("staging")  # its definition files as entries: mistakes are made in those too
+del BASE["apiDefinitions"]
 
 # --- generated invalid configurations ------------------------------------------------------------
 
@@ -211,6 +213,8 @@ def test_reordering_config_lists_changes_no_urn_and_no_object(tmp_path: Path) ->
     original = stack_config("staging")
     shuffled = copy.deepcopy(original)
     rng = stdlib_random.Random(11)
+    shuffled["gatehouse:apis"] = api_entries("staging")  # the definition files' APIs, as entries, shuffled
+    del shuffled["gatehouse:apiDefinitions"]
     for key in ("gatehouse:tenants", "gatehouse:organizations", "gatehouse:apps", "gatehouse:apis"):
         rng.shuffle(shuffled[key])
     first, _ = run_preview(program_with_stack(tmp_path / "a", "staging", original), tmp_path / "a" / "out", "staging")

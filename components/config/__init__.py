@@ -4,7 +4,7 @@ A bad value stops the program before any resource is registered, with one messag
 bad field by its config path (`gatehouse:tenants[2].name: must be a DNS label ...`).
 
 - `fields`: the field types (a DNS label, a domain, a CIDR block ...), each with its validator.
-- `cluster`, `edge`, `identity`, `apps`, `tenancy`: the sections, one model per key; a rule within one
+- `cluster`, `edge`, `gateways`, `identity`, `apps`, `tenancy`: the sections, one model per key; a rule within one
   entry (an API's key tiers and partners, a tenant's namespaces) is that model's validator.
 - `stack`: `StackConfig`, every key, and `Site` (environment and domain); `rules`: the rules across
   entries, run on the typed StackConfig.
@@ -18,9 +18,10 @@ those pass (see `rules`).
 
 from .access import AppAccess, app_client_id, organization_apps
 from .access import access as app_access
-from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, Operation, PartnerTier, ServiceRef
+from .apps import APP_PLATFORM_NAMESPACES, Api, ApiKeyTier, App, M2MClient, PartnerTier, ServiceRef
 from .cluster import DEFAULT_PRIVATE_RANGES, Cluster, Network
 from .edge import Acme, Cloudflare, Edge, LoadBalancer
+from .gateways import CAPABILITIES, Gateway
 from .identity import (
     AUTHENTIK_GROUP_PREFIX,
     PUBLIC_EMAIL_DOMAINS,
@@ -35,13 +36,16 @@ from .identity import (
     PlatformGroups,
 )
 from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret, webhook_secret
+from .operations import Operation
 from .problems import NAMESPACE, ConfigError, config_path
 from .stack import Site, StackConfig
 from .tenancy import RESERVED_NAMESPACES, RESERVED_PREFIXES, Organization, Tenant
+from .upstreams import ExternalUpstream, HealthCheck
 
 __all__ = [
     "APP_PLATFORM_NAMESPACES",
     "AUTHENTIK_GROUP_PREFIX",
+    "CAPABILITIES",
     "DEFAULT_PRIVATE_RANGES",
     "NAMESPACE",
     "PUBLIC_EMAIL_DOMAINS",
@@ -61,9 +65,12 @@ __all__ = [
     "ConfigError",
     "Connectors",
     "Edge",
+    "ExternalUpstream",
+    "Gateway",
     "GitHubConnector",
     "GitHubOrg",
     "GoogleConnector",
+    "HealthCheck",
     "Identity",
     "IdentityHosts",
     "LoadBalancer",

@@ -6,15 +6,23 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .fields import BasePath, DnsLabel, M2MScope, Method, Model, OperationPath, Origin, PathPrefix, Scope
+from policy.gatehouse_contract import PUBLIC_GATEWAY
+
+from .fields import BasePath, DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
 from .identity import RESERVED_CLIENT_IDS
+from .operations import Operation
 from .problems import Problem, duplicates, reject
+from .upstreams import ExternalUpstream, HealthCheck
 
 # Platform namespaces apps and APIs may live in (besides tenants' namespaces); the gateway creates them.
 APP_PLATFORM_NAMESPACES = ("monitoring",)
-# A jwt API's rate limit has a rule per partner and two per-address rules, and Envoy Gateway v1.9.0 takes
-# at most 256 global rules per policy (api/v1alpha1/ratelimit_types.go `+kubebuilder:validation:MaxItems=256`).
-MAX_PARTNERS_PER_API = 256 - 2
+# A jwt API's rate limit has a rule per partner, two per-address rules and an operation's two, and Envoy
+# Gateway v1.9.0 takes at most 256 global rules per policy (api/v1alpha1/ratelimit_types.go
+# `+kubebuilder:validation:MaxItems=256`).
+MAX_PARTNERS_PER_API = 256 - 4
+# Gateway API takes 16 rules per HTTPRoute: one for the operations without policies, one for preflights
+# (gateway/api_routes.py), one for each operation with policies.
+MAX_OPERATIONS_WITH_POLICIES = 16 - 2
 
 
 class ServiceRef(Model):
@@ -90,13 +98,6 @@ class PartnerTier(Model):
     requests_per_minute: int = Field(ge=1)
 
 
-class Operation(Model):
-    """One request an API serves (seed 001's operations): the method and the path below the base path."""
-
-    method: Method
-    path: OperationPath
-
-
 class M2MClient(Model):
     """A partner system using client_credentials, in one of the `partnerTiers` (config/rules.py checks the
     name, and that a partner named under several APIs carries one tier)."""
@@ -113,10 +114,17 @@ class ApiKeyTier(Model):
 
 
 class Api(Model):
+    """A protected API. Its upstream is a `service` in its namespace or an `external` HTTPS host."""
+
     name: DnsLabel
     host: DnsLabel | None = None
     namespace: DnsLabel
-    service: ServiceRef
+    service: ServiceRef | None = None
+    external: ExternalUpstream | None = None
+    health_check: HealthCheck | None = None  # an active check of the upstream by the proxies
+    # what its scopes and token audience are named after (`tickets` -> `tickets:read`, `tickets-api`);
+    # default the API's name. Two versions of one API are two APIs, each with its own.
+    token_name: DnsLabel | None = None
     auth: Literal["jwt", "apiKey", "public"]
     scopes: list[Scope] = ["read", "write", "admin"]
     admin_paths: list[PathPrefix] = ["/admin"]
@@ -136,6 +144,8 @@ class Api(Model):
     base_path: BasePath | None = None
     # the only requests routed (a Gateway API rule holds at most 64 matches); none: every path and method
     operations: list[Operation] = Field(default=[], max_length=64)
+    # the gateway serving it (`gatehouse:gateways`), its host `<host>.<that gateway's domain>`
+    gateway: DnsLabel = PUBLIC_GATEWAY
 
     @property
     def host_label(self) -> str:
@@ -144,11 +154,16 @@ class Api(Model):
     @property
     def audience(self) -> str:
         """The `aud` Keycloak puts in tokens for this API, and the gateway requires."""
-        return f"{self.name}-api"
+        return f"{self.token_name or self.name}-api"
 
     def scope_name(self, scope: str) -> str:
         """`read` -> `tickets:read`: the OAuth scope as Keycloak issues it."""
-        return f"{self.name}:{scope}"
+        return f"{self.token_name or self.name}:{scope}"
+
+    def under_admin_path(self, path: str) -> bool:
+        """Whether `path` (below the base path) is one of the admin paths or below one, in any case."""
+        folded = path.lower().rstrip("/") + "/"
+        return any(folded.startswith(p.lower().rstrip("/") + "/") for p in self.admin_paths)
 
     @model_validator(mode="after")
     def _fits_its_auth(self) -> Api:
@@ -191,6 +206,8 @@ class Api(Model):
                     problems.append(
                         Problem((partners, m, "scopes", s), f"scope '{scope}' is not one of the API's scopes")
                     )
+        if (self.service is None) == (self.external is None):
+            problems.append(Problem((self.key("service"),), "give exactly one upstream: `service` or `external`"))
         problems += self._partner_only_problems()
         problems += _operations_fit(self)
         reject(problems, "Api")
@@ -218,13 +235,40 @@ class Api(Model):
 
 
 def _operations_fit(api: Api) -> list[Problem]:
-    """Each operation once; a read-only API (an apiKey API whose only scope is read) serves reads only."""
+    """Each operation once, and one route rule name each; a read-only API (an apiKey API whose only scope
+    is read) serves reads only; an operation's scope is one of the API's, on a jwt API that is not
+    organization-scoped (there the organization and the method decide), `admin` under the admin paths
+    (the admin rule covers every spelling of them first); CORS policies on APIs without `corsOrigins`'
+    API-wide CORS (jwt APIs)."""
     ops = api.key("operations")
     problems = duplicates((((ops, i), f"{op.method} {op.path}") for i, op in enumerate(api.operations)), "operation")
-    if api.auth == "apiKey" and api.scopes == ["read"]:
-        problems += [
-            Problem((ops, i, "method"), f"{op.method}: this API serves reads only (GET, HEAD)")
-            for i, op in enumerate(api.operations)
-            if op.method not in ("GET", "HEAD")
-        ]
+    problems += duplicates((((ops, i, "path"), op.rule_name) for i, op in enumerate(api.operations)), "rule name")
+    for i, op in enumerate(api.operations):
+        if api.auth == "apiKey" and api.scopes == ["read"] and op.method not in ("GET", "HEAD"):
+            problems.append(Problem((ops, i, "method"), f"{op.method}: this API serves reads only (GET, HEAD)"))
+        if op.scope is not None:
+            problems += _scope_problems(api, op.scope, op.path, (ops, i, "scope"))
+        elif api.auth == "jwt" and not api.organization_scoped:
+            needed = op.default_scope(api.under_admin_path(op.path))
+            if needed not in api.scopes:
+                message = f"{op.method} {op.path} needs scope '{needed}', not one of the API's: give `scope`"
+                problems.append(Problem((ops, i), message))
+        if api.auth == "jwt" and op.policy("cors"):
+            message = "a jwt API's CORS is API-wide (`corsOrigins`): its preflights pass before the token check"
+            problems.append(Problem((ops, i, "requestPolicies"), message))
+    with_policies = sum(1 for op in api.operations if op.request_policies or op.response_policies)
+    if with_policies > MAX_OPERATIONS_WITH_POLICIES:
+        message = f"at most {MAX_OPERATIONS_WITH_POLICIES} operations with policies (a route rule each, 16 in all)"
+        problems.append(Problem((ops,), message))
     return problems
+
+
+def _scope_problems(api: Api, scope: str, path: str, at: tuple[str | int, ...]) -> list[Problem]:
+    if api.auth != "jwt" or api.organization_scoped:
+        why = "only jwt APIs' tokens have scopes" if api.auth != "jwt" else "organization-scoped APIs decide by method"
+        return [Problem(at, f"an operation's scope is for jwt APIs that are not organization-scoped ({why})")]
+    if scope not in api.scopes:
+        return [Problem(at, f"scope '{scope}' is not one of the API's scopes")]
+    if api.under_admin_path(path) and scope != "admin":
+        return [Problem(at, "under an admin path: the admin scope and a second factor are needed there")]
+    return []

@@ -9,18 +9,21 @@ data.operations[2].method: ...`); any bad file stops the program before a resour
 One-to-one mapping, seed field -> Api field:
 - `version` must be `api-platform.wso2.com/v1`, `kind` must be `http/rest` (nothing else is built).
 - `data.name` + `data.version` -> `name`: `<name>-<version>` (`catalog` v2 -> `catalog-v2`), which names
-  the HTTPRoute, the policies, the default host, the scopes (`catalog-v2:read`) and the audience
-  (`catalog-v2-api`): two versions are two APIs side by side. A name defined both here and in
-  `gatehouse:apis` (or in two files) is an error.
+  the HTTPRoute, the policies and the default host: two versions are two APIs side by side. A name defined
+  both here and in `gatehouse:apis` (or in two files) is an error. Scopes and the token audience are named
+  after `tokenName` when given (`tickets` -> `tickets:read`, `tickets-api`), else after the name.
 - `data.context` + `data.version` -> `basePath`: `/<context>/<version>`.
-- `data.upstream[0].url` -> `service`: exactly one in-cluster URL, `http://<service>.<namespace>.svc:<port>`
-  (or `.svc.cluster.local`), whose namespace must be `data.namespace`.
-- `data.operations[]` (method, path) -> `operations`: the API's route matches exactly them (a `{name}`
-  segment: any one segment); per-operation auth is not built yet (the API's scopes decide by method),
-  and request/response policies must be empty (not built yet).
-- Gatehouse's fields under `data:` are `gatehouse:apis` fields of the same name: `host`, `namespace`,
-  `auth`, `scopes`, `adminPaths`, `m2mClients`, `apiKeyTiers`, `corsOrigins`, `organizationScoped`,
-  `partnerOnlyScopes`.
+- `data.upstream[0].url` -> `service` for an in-cluster URL, `http://<service>.<namespace>.svc:<port>` (or
+  `.svc.cluster.local`), whose namespace must be `data.namespace`; `external` for `https://<host>[:<port>]`
+  (config/upstreams.py). Exactly one upstream; no path (the upstream receives the request's whole path).
+  `data.upstream[0].healthCheck` (Gatehouse's) -> `healthCheck`.
+- `data.operations[]` -> `operations`, field for field: `method`, `path` (a `{name}` segment: any one
+  segment), `requestPolicies`, `responsePolicies` (config/operations.py has the policies), and Gatehouse's
+  `scope`.
+- Gatehouse's fields under `data:` are `gatehouse:apis` fields of the same name: `tokenName`, `host`,
+  `namespace`, `auth`, `scopes`, `adminPaths`, `m2mClients`, `apiKeyTiers`, `corsOrigins`,
+  `organizationScoped`, `partnerOnlyScopes`, `gateway` (seed 001's gateway registration: where the API is
+  served, one of `gatehouse:gateways`, default `public`).
 """
 
 from __future__ import annotations
@@ -33,10 +36,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from policy.gatehouse_contract import PUBLIC_GATEWAY
+
 from ..yaml_read import StrictLoadError, load_strict  # the stack files' strict loader
 from .apps import ApiKeyTier, M2MClient
-from .fields import DnsLabel, M2MScope, Method, Model, OperationPath, Origin, PathPrefix, Scope
-from .problems import Problem, config_path, problems_in, reject
+from .fields import DnsLabel, M2MScope, Model, Origin, PathPrefix, Scope
+from .operations import Operation
+from .problems import Problem, config_path, located, reject
+from .upstreams import ExternalUpstream, HealthCheck, check_external_hostname
 
 API_VERSION = "api-platform.wso2.com/v1"
 KIND = "http/rest"
@@ -44,42 +51,43 @@ VERSION_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 CONTEXT_RE = re.compile(r"/?[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*")
 # http://<service>.<namespace>.svc[.cluster.local]:<port>[/]
 UPSTREAM_RE = re.compile(r"http://([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?:([0-9]{1,5})/?")
-
-
-class Operation(Model):
-    method: Method
-    path: OperationPath
-    request_policies: list[Any] = []
-    response_policies: list[Any] = []
-
-    @field_validator("request_policies", "response_policies")
-    @classmethod
-    def _not_yet(cls, value: list[Any]) -> list[Any]:
-        if value:
-            raise ValueError("request and response policies are not built yet (issue 20): leave the list empty")
-        return value
+# https://<hostname>[:<port>][/]: an external upstream (config/upstreams.py checks the hostname and port)
+EXTERNAL_RE = re.compile(r"https://([^/:?#@]+)(?::([0-9]{1,5}))?/?")
 
 
 class Upstream(Model):
     url: str
+    health_check: HealthCheck | None = None  # Gatehouse's: an active check of the upstream
 
     @field_validator("url")
     @classmethod
-    def _in_cluster(cls, value: str) -> str:
-        found = UPSTREAM_RE.fullmatch(value)
-        if not found or not 1 <= int(found.group(4)) <= 65535:
+    def _known_shape(cls, value: str) -> str:
+        in_cluster = UPSTREAM_RE.fullmatch(value)
+        if in_cluster:
+            if not 1 <= int(in_cluster.group(4)) <= 65535:
+                raise ValueError("the port must be 1-65535")
+            return value
+        external = EXTERNAL_RE.fullmatch(value)
+        if not external:
             raise ValueError(
-                "must be an in-cluster Service URL http://<service>.<namespace>.svc:<port>"
-                " (upstreams outside the cluster are not built yet)"
+                "must be an in-cluster Service URL http://<service>.<namespace>.svc:<port> or an external"
+                " https://<hostname>[:<port>] (no path: the upstream receives the request's whole path)"
             )
+        check_external_hostname(external.group(1))
+        if not 1 <= int(external.group(2) or 443) <= 65535:
+            raise ValueError("the port must be 1-65535")
         return value
 
     @property
-    def service(self) -> tuple[str, str, int]:
-        """(service, namespace, port)."""
+    def service(self) -> tuple[str, str, int] | None:
+        """(service, namespace, port) of an in-cluster upstream; None for an external one."""
         found = UPSTREAM_RE.fullmatch(self.url)
-        assert found is not None
-        return found.group(1), found.group(2), int(found.group(4))
+        return (found.group(1), found.group(2), int(found.group(4))) if found else None
+
+    @property
+    def external(self) -> ExternalUpstream | None:
+        found = EXTERNAL_RE.fullmatch(self.url)
+        return ExternalUpstream(hostname=found.group(1), port=int(found.group(2) or 443)) if found else None
 
 
 class DefinitionData(Model):
@@ -90,6 +98,7 @@ class DefinitionData(Model):
     upstream: list[Upstream] = Field(min_length=1, max_length=1)
     operations: list[Operation] = []
     # Gatehouse's, as in `gatehouse:apis`
+    token_name: DnsLabel | None = None
     host: DnsLabel | None = None
     namespace: DnsLabel
     auth: Literal["jwt", "apiKey", "public"]
@@ -100,10 +109,13 @@ class DefinitionData(Model):
     cors_origins: list[Origin] = []
     organization_scoped: bool = False
     partner_only_scopes: list[M2MScope] = []
+    gateway: DnsLabel = PUBLIC_GATEWAY
 
     @model_validator(mode="after")
     def _upstream_in_its_namespace(self) -> DefinitionData:
-        """The upstream Service is in the API's namespace (its HTTPRoute's backendRef cannot leave it)."""
+        """An in-cluster upstream Service is in the API's namespace (its HTTPRoute's backendRef cannot leave it)."""
+        if self.upstream[0].service is None:
+            return self
         _, namespace, _ = self.upstream[0].service
         if namespace != self.namespace:
             message = f"the Service is in '{namespace}', the API in '{self.namespace}': they must be one namespace"
@@ -135,6 +147,8 @@ class ApiDefinition(Model):
 API_FIELD_SOURCES: dict[str, tuple[str | int, ...]] = {
     "name": ("data", "name"),
     "service": ("data", "upstream", 0, "url"),
+    "external": ("data", "upstream", 0, "url"),
+    "healthCheck": ("data", "upstream", 0, "healthCheck"),
     "basePath": ("data", "context"),
 }
 
@@ -142,16 +156,22 @@ API_FIELD_SOURCES: dict[str, tuple[str | int, ...]] = {
 def to_api_entry(definition: ApiDefinition) -> dict[str, Any]:
     """The `gatehouse:apis` entry a definition stands for (see the module's mapping)."""
     data = definition.data
-    service, _namespace, port = data.upstream[0].service
+    upstream = data.upstream[0]
     entry = data.model_dump(
         by_alias=True,
         exclude_unset=True,
         exclude={"name", "version", "context", "upstream", "operations"},
     )
     if data.operations:
-        entry["operations"] = [{"method": op.method, "path": op.path} for op in data.operations]
+        entry["operations"] = [op.model_dump(by_alias=True, exclude_unset=True) for op in data.operations]
     entry["name"] = f"{data.name}-{data.version}"
-    entry["service"] = {"name": service, "port": port}
+    if upstream.service:
+        service, _namespace, port = upstream.service
+        entry["service"] = {"name": service, "port": port}
+    elif upstream.external:
+        entry["external"] = upstream.external.model_dump(by_alias=True)
+    if upstream.health_check:
+        entry["healthCheck"] = upstream.health_check.model_dump(by_alias=True, exclude_unset=True)
     entry["basePath"] = f"/{data.context.strip('/')}/{data.version}"
     return entry
 
@@ -206,19 +226,15 @@ def load_definitions(patterns: list[str], base: Path) -> tuple[list[tuple[str, d
         try:
             definition = ApiDefinition.model_validate(raw)
         except ValidationError as exc:
-            problems += [(_at(file, path), message) for path, message in _located(exc)]
+            problems += [(_at(file, path), message) for path, message in located(exc)]
             continue
         entries.append((file, to_api_entry(definition)))
     return entries, problems
-
-
-def _located(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
-    return [(tuple(e["loc"]), message) for e, (_, message) in zip(exc.errors(), problems_in(exc), strict=True)]
 
 
 def api_problem_source(file: str, rest: tuple[str | int, ...]) -> str:
     """Where a problem found on a definition's Api entry (`rest`: the path under the entry) is in its file."""
     if rest and isinstance(rest[0], str) and rest[0] in API_FIELD_SOURCES:
         source = API_FIELD_SOURCES[rest[0]]
-        return _at(file, source if rest[0] in ("service", "basePath") else source + rest[1:])
+        return _at(file, source if rest[0] in ("service", "external", "basePath") else source + rest[1:])
     return _at(file, ("data", *rest))

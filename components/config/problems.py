@@ -106,6 +106,11 @@ def problems_in(error: ValidationError) -> list[tuple[str, str]]:
     return [(config_path(e["loc"]), _message(e)) for e in error.errors()]
 
 
+def located(error: ValidationError) -> list[tuple[Loc, str]]:
+    """(location, message) for every field error and rule problem: for places given relative to a model."""
+    return [(tuple(e["loc"]), _message(e)) for e in error.errors()]
+
+
 def _rule_message(error: Mapping[str, Any]) -> str:
     ctx = error["ctx"]
     if ctx["other"] is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from . import gateways
 from .access import app_client_id, default_audience, tenant_organizations
 from .apps import APP_PLATFORM_NAMESPACES, Api, App
 from .identity import AUTHENTIK_GROUP_PREFIX
@@ -32,6 +33,7 @@ def check(stack: StackConfig) -> list[Problem]:
         *_gateway_names(stack),
         *_app_audiences(stack),
         *_partner_tiers(stack),
+        *gateways.check(stack),
     ]
 
 
@@ -46,6 +48,14 @@ def _unique_names(stack: StackConfig) -> list[Problem]:
     problems += duplicates(((("tenants", i, "name"), t.name) for i, t in enumerate(stack.tenants)), "tenant")
     for section, entries in _workloads(stack):
         problems += duplicates((((section, i, "name"), e.name) for i, e in enumerate(entries)), section[:-1])
+    # the realm has one client scope per API and scope (`tickets:read`): named after tokenName or the name
+    token_names = (
+        (("apis", i, Api.key("token_name") if a.token_name else "name"), a.token_name or a.name)
+        for i, a in enumerate(stack.apis)
+    )
+    clashing = duplicates(token_names, "token name")
+    # two equal names are reported as duplicate APIs already
+    problems += [p for p in clashing if not (p.loc[-1] == "name" and p.other and p.other[-1] == "name")]
     return problems
 
 
@@ -128,14 +138,48 @@ def _workload_namespaces(stack: StackConfig) -> list[Problem]:
 
 
 def _hosts(stack: StackConfig) -> list[Problem]:
-    """One owner per host under the domain: identity's, apps', APIs' and organizations' (their tunnels)."""
+    """One owner per host label under the domain: identity's, apps', APIs' (whichever their gateway),
+    organizations' (their tunnels) and internal gateways' (their subdomains). APIs with base paths may share
+    a host (versions side by side: `/catalog/v1`, `/catalog/v2`) on one gateway, when neither base path
+    holds the other and no other owner has the host."""
     hosts: list[tuple[Loc, str]] = [
         (("identity", "hosts", key), label) for key, label in stack.identity.hosts.model_dump(by_alias=True).items()
     ]
-    for section, entries in _workloads(stack):
-        hosts += [((section, i, "host"), e.host_label) for i, e in enumerate(entries)]
+    hosts += [(("apps", i, "host"), e.host_label) for i, e in enumerate(stack.apps)]
+    hosts += [(("apis", i, "host"), e.host_label) for i, e in enumerate(stack.apis) if not e.base_path]
     hosts += [(("organizations", i, "name"), o.name) for i, o in enumerate(stack.organizations)]
-    return duplicates(hosts, "host")
+    # an internal gateway's hosts are `*.<name>.<domain>`: its name is no other host's label (a gateway
+    # named twice is reported as such)
+    internal: dict[str, int] = {}
+    for g, gateway in enumerate(stack.gateways):
+        if gateway.internal:
+            internal.setdefault(gateway.name, g)
+    hosts += [(("gateways", g, "name"), name) for name, g in internal.items()]
+    problems = duplicates(hosts, "host")
+    owners = dict((label, loc) for loc, label in reversed(hosts))
+    shared: dict[str, list[tuple[int, str]]] = {}
+    for i, api in enumerate(stack.apis):
+        if not api.base_path:
+            continue
+        loc: Loc = ("apis", i, "host")
+        if api.host_label in owners:
+            problems.append(
+                Problem(loc, f"duplicate host '{api.host_label}' (first at {{other}})", owners[api.host_label])
+            )
+        for j, base in shared.get(api.host_label, []):
+            if stack.apis[j].gateway != api.gateway:
+                message = f"host '{api.host_label}' is served by gateway '{stack.apis[j].gateway}' for {{other}}"
+                problems.append(Problem(("apis", i, "gateway"), message, ("apis", j, "name")))
+            elif _nested(base, api.base_path):
+                message = f"base path {api.base_path} on host '{api.host_label}' overlaps {base} of {{other}}"
+                problems.append(Problem(("apis", i, "basePath"), message, ("apis", j, "name")))
+        shared.setdefault(api.host_label, []).append((i, api.base_path))
+    return problems
+
+
+def _nested(a: str, b: str) -> bool:
+    """Whether one base path is the other or below it (segment-wise)."""
+    return (a + "/").startswith(b + "/") or (b + "/").startswith(a + "/")
 
 
 def _gateway_names(stack: StackConfig) -> list[Problem]:

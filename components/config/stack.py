@@ -9,6 +9,7 @@ from .apps import Api, App, PartnerTier
 from .cluster import Cluster, Network
 from .edge import Edge
 from .fields import Domain, Environment, KubernetesVersion, Model
+from .gateways import Gateway, default_gateways
 from .identity import ArgoCd, Identity
 from .problems import reject
 from .tenancy import Organization, Tenant
@@ -46,6 +47,8 @@ class StackConfig(Model):
     partner_tiers: list[PartnerTier] = []  # m2m clients' subscription tiers (apis[].m2mClients[].tier)
     organizations: list[Organization] = Field(min_length=1)
     tenants: list[Tenant] = []
+    # where APIs are served: the public gateway, and internal ones (config/gateways.py)
+    gateways: list[Gateway] = Field(default_factory=default_gateways)
 
     @model_validator(mode="after")
     def _rules_across_entries(self) -> StackConfig:

@@ -11,7 +11,7 @@ Where each rendered object comes from (AuthGateway in auth_gateway.py composes t
 - auth_gateway.py: each app's HTTPRoute and the ReferenceGrants; grafana.py the Grafana chart, its Secret
   and NetworkPolicy
 - apis.py: each API's HTTPRoute, SecurityPolicies, rate limits and key Secrets
-- routes.py builds every HTTPRoute; names.py names what an app or API gets; headers.py the identity headers
+- routes.py builds every HTTPRoute; names.py names what an app or API gets (components/headers.py: the identity headers)
 """
 
 from .auth_gateway import AuthGateway, AuthGatewayArgs

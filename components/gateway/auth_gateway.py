@@ -1,6 +1,7 @@
-"""AuthGateway: the environment's one front door.
+"""AuthGateway: the environment's front door, and its internal doors.
 
-Envoy Gateway behind a LoadBalancer with a reserved address; TLS from cert-manager (Let's Encrypt
+Envoy Gateway behind a LoadBalancer with a reserved address (and, per internal gateway, proxies behind a
+ClusterIP); TLS from cert-manager (Let's Encrypt
 over DNS-01, plus an internal CA); a Cloudflare record for every public host; browser apps behind
 oauth2-proxy single sign-on; APIs behind Keycloak JWTs or API keys with rate limits.
 """
@@ -75,7 +76,11 @@ class AuthGateway(pulumi.ComponentResource):
         fenced = {meta.ENVOY_GATEWAY_NAMESPACE: edge_ns, tls.NAMESPACE: cert_ns, sso.NAMESPACE: sso_ns}
         for ns_name in sorted(workload_namespaces & set(config.APP_PLATFORM_NAMESPACES)):
             namespaces[ns_name] = fenced[ns_name] = namespace(ns_name, gateway_access=True)
-        topology = network_policies.Topology(tuple(stack.network.private_ranges))
+        upstream_ports = tuple(sorted({a.external.port for a in stack.apis if a.external}))
+        internal_gateways = tuple(g.name for g in stack.gateways if g.internal)
+        topology = network_policies.Topology(
+            tuple(stack.network.private_ranges), upstream_ports=upstream_ports, internal_gateways=internal_gateways
+        )
         network_policies.fence_all(fenced, topology, child)
 
         self.gateway_crds = edge.gateway_crds_chart(production, child)
@@ -172,10 +177,11 @@ class AuthGateway(pulumi.ComponentResource):
                 stack.identity.oauth2_proxy_host,
                 *stack.identity.public_hosts,
                 *(stack.host(a.host_label) for a in stack.apps),
-                *(stack.host(a.host_label) for a in stack.apis),
+                *(stack.api_host(a) for a in stack.public_apis),
             }
         )
+        # internal gateways' hosts get no public record: they resolve inside the cluster only
         self.dns_records = dns_records(stack, self.public_hosts, child)
         if stack.resolve_domain_to_gateway:
-            resolve_domain_to_gateway(stack.domain, child)
+            resolve_domain_to_gateway(stack.domain, stack.gateways, child)
         self.register_outputs({"publicHosts": self.public_hosts, "address": stack.edge.load_balancer.address})

@@ -23,8 +23,8 @@ import pulumi_kubernetes as k8s
 
 from .. import config, endpoints, meta
 from ..endpoints import APP_LOGOUT_PATH, MEMBERSHIPS_CLAIM, organization_group
+from ..headers import user_claim_headers
 from . import jwks
-from .headers import user_claim_headers
 from .routes import route_target
 from .settings import GatewaySettings
 

@@ -1,6 +1,7 @@
 """HTTPRoutes: the one builder of every route Gatehouse declares, and the specs they take.
 
-Every route but the HTTP-to-HTTPS redirect attaches to the shared Gateway's HTTPS listener, for one host;
+Every route but the HTTP-to-HTTPS redirects attaches to one Gateway's HTTPS listener (the public one
+unless an API names another), for one host;
 a route whose host signs people in (or is public on purpose) is labelled public, so the policy pack
 does not ask it for SSO, JWT or API-key protection.
 """
@@ -15,7 +16,7 @@ import pulumi_kubernetes as k8s
 from policy import gatehouse_contract as contract
 
 from .. import meta
-from .headers import CORRELATION_HEADER, REDIRECT_HEADER
+from ..headers import CORRELATION_HEADER, REDIRECT_HEADER
 
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
@@ -26,12 +27,12 @@ def public_route_labels(public: bool) -> dict[str, str]:
     return {contract.PUBLIC_ROUTE_LABEL: "true"} if public else {}
 
 
-def gateway_parent_ref() -> dict[str, str]:
-    """HTTPRoute parentRef to the shared Gateway's HTTPS listener."""
+def gateway_parent_ref(gateway: str = meta.GATEWAY_NAME) -> dict[str, str]:
+    """HTTPRoute parentRef to the HTTPS listener of the Gateway `gateway` (default the public one)."""
     return {
         "group": GATEWAY_API_GROUP,
         "kind": "Gateway",
-        "name": meta.GATEWAY_NAME,
+        "name": gateway,
         "namespace": meta.GATEWAY_NAMESPACE,
         "sectionName": meta.HTTPS_LISTENER,
     }
@@ -73,20 +74,28 @@ def route_spec(
     port: int,
     matches: list[dict[str, Any]] | None = None,
     filters: list[dict[str, Any]] | None = None,
+    gateway: str = meta.GATEWAY_NAME,
 ) -> dict[str, Any]:
-    """`host` on the shared Gateway's HTTPS listener, sent to the Service `service` (all of it, or `matches`);
-    `filters` default to correlation_filters(): every route to a backend carries the correlation id."""
+    """`host` on the HTTPS listener of `gateway` (default the public one), sent to the Service `service` (all
+    of it, or `matches`); `filters` default to correlation_filters(): every route to a backend carries the
+    correlation id."""
     rule: dict[str, Any] = {"backendRefs": [{"name": service, "port": port}]}
     if matches:
         rule["matches"] = matches
     rule["filters"] = correlation_filters() if filters is None else filters
-    return {"parentRefs": [gateway_parent_ref()], "hostnames": [host], "rules": [rule]}
+    return host_route_spec(host, [rule], gateway)
 
 
-def https_redirect_spec() -> dict[str, Any]:
-    """Every plain-HTTP request of any host, redirected to HTTPS (the only route on the HTTP listener)."""
+def host_route_spec(host: str, rules: list[dict[str, Any]], gateway: str = meta.GATEWAY_NAME) -> dict[str, Any]:
+    """`host` on the HTTPS listener of `gateway`, with `rules`."""
+    return {"parentRefs": [gateway_parent_ref(gateway)], "hostnames": [host], "rules": rules}
+
+
+def https_redirect_spec(gateway: str = meta.GATEWAY_NAME) -> dict[str, Any]:
+    """Every plain-HTTP request of any host `gateway` serves, redirected to HTTPS (the only route on its HTTP
+    listener)."""
     return {
-        "parentRefs": [{"name": meta.GATEWAY_NAME, "sectionName": meta.HTTP_LISTENER}],
+        "parentRefs": [{"name": gateway, "sectionName": meta.HTTP_LISTENER}],
         "rules": [
             {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
         ],

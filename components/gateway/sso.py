@@ -43,9 +43,9 @@ from ..charts import (
     valkey_address,
 )
 from ..endpoints import IdentityEndpoints
+from ..headers import GROUPS_HEADER, REDIRECT_HEADER, SSO_HEADERS, user_claim_headers
 from ..versions import IMAGES
 from . import jwks
-from .headers import GROUPS_HEADER, REDIRECT_HEADER, SSO_HEADERS, user_claim_headers
 from .routes import correlation_filters, http_route, path_prefixes, route_spec, route_target
 from .settings import GatewaySettings
 

@@ -101,7 +101,9 @@ class IdentityStack(pulumi.ComponentResource):
         else:
             argocd.patch_existing(stack, self.clients["argocd"], args.private_ca, child)
 
-        topology = network_policies.Topology(tuple(stack.network.private_ranges))
+        topology = network_policies.Topology(
+            tuple(stack.network.private_ranges), internal_gateways=tuple(stack.internal_gateways)
+        )
         network_policies.fence_all({h.name: h.namespace for h in fenced}, topology, child)
 
         # the signing keys' BackendTLSPolicies and ReferenceGrants (gateway/jwks.py) live beside the Services

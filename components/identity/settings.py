@@ -20,3 +20,5 @@ class IdentitySettings(config.Site):
     # no ACME: the gateway's certificate comes from the stack's own CA, which Dex (calling Authentik)
     # and Argo CD (calling Dex) must be told to trust
     uses_private_ca: bool
+    # the internal gateways: Dex and Argo CD call public hosts on the public gateway's proxies alone
+    internal_gateways: list[str] = []

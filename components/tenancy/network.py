@@ -19,10 +19,39 @@ def _namespace(name: str) -> k8s.meta.v1.LabelSelectorArgs:
     return k8s.meta.v1.LabelSelectorArgs(match_labels={meta.NAMESPACE_NAME_LABEL: name})
 
 
-def policy_specs(tenant: str, private_ranges: list[str]) -> dict[str, netv1.NetworkPolicySpecArgs]:
-    """Policy name -> spec, for one namespace of `tenant`."""
+# The proxies' listeners: each Gateway port + 10000 below 1024 (network_policies.PROXY_PORTS).
+PROXY_PORTS = (10080, 10443)
+
+
+def internal_gateways_spec(gateways: tuple[str, ...]) -> netv1.NetworkPolicySpecArgs:
+    """Egress to the internal gateways' proxies (their Service's ClusterIP is translated to a proxy pod before
+    the policy is evaluated), each selected by the Gateway it serves (meta.OWNING_GATEWAY_LABEL)."""
+    proxies = [
+        netv1.NetworkPolicyPeerArgs(
+            namespace_selector=_namespace(meta.ENVOY_GATEWAY_NAMESPACE),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={**meta.ENVOY_PROXY_POD_LABELS, meta.OWNING_GATEWAY_LABEL: gateway}
+            ),
+        )
+        for gateway in gateways
+    ]
+    return netv1.NetworkPolicySpecArgs(
+        pod_selector=ALL_PODS,
+        policy_types=["Egress"],
+        egress=[
+            netv1.NetworkPolicyEgressRuleArgs(
+                to=proxies, ports=[netv1.NetworkPolicyPortArgs(protocol="TCP", port=p) for p in PROXY_PORTS]
+            )
+        ],
+    )
+
+
+def policy_specs(
+    tenant: str, private_ranges: list[str], internal_gateways: tuple[str, ...] = ()
+) -> dict[str, netv1.NetworkPolicySpecArgs]:
+    """Policy name -> spec, for one namespace of `tenant`; `allow-internal-gateways` with internal gateways."""
     own_namespaces = k8s.meta.v1.LabelSelectorArgs(match_labels={meta.TENANT_LABEL: tenant})
-    return {
+    specs = {
         "default-deny": netv1.NetworkPolicySpecArgs(pod_selector=ALL_PODS, policy_types=["Ingress", "Egress"]),
         "allow-tenant-traffic": netv1.NetworkPolicySpecArgs(
             pod_selector=ALL_PODS,
@@ -79,6 +108,9 @@ def policy_specs(tenant: str, private_ranges: list[str]) -> dict[str, netv1.Netw
             ],
         ),
     }
+    if internal_gateways:
+        specs["allow-internal-gateways"] = internal_gateways_spec(internal_gateways)
+    return specs
 
 
 def network_policies(
@@ -87,6 +119,7 @@ def network_policies(
     tenant: str,
     private_ranges: list[str],
     opts: pulumi.ResourceOptions,
+    internal_gateways: tuple[str, ...] = (),
 ) -> list[netv1.NetworkPolicy]:
     return [
         netv1.NetworkPolicy(
@@ -97,5 +130,5 @@ def network_policies(
             spec=spec,
             opts=opts,
         )
-        for name, spec in policy_specs(tenant, private_ranges).items()
+        for name, spec in policy_specs(tenant, private_ranges, internal_gateways).items()
     ]

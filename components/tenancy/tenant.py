@@ -38,6 +38,8 @@ class TenantArgs:
     # what installs Argo CD (its CRDs and namespace), which the AppProject waits for; None for an Argo CD
     # the cluster already has
     argocd: pulumi.Resource | None = None
+    # the internal gateways (config/gateways.py), which the tenant's pods may call
+    internal_gateways: tuple[str, ...] = ()
 
 
 def namespace_labels(tenant: config.Tenant) -> dict[str, str]:
@@ -59,6 +61,7 @@ class Tenant(pulumi.ComponentResource):
         super().__init__(contract.TENANT_TYPE, name, None, opts)
         self._tenant = args.tenant
         self._labels = {meta.TENANT_LABEL: args.tenant.name}
+        self._internal_gateways = args.internal_gateways
         child = pulumi.ResourceOptions(parent=self)
         tenant = args.tenant
 
@@ -133,7 +136,7 @@ class Tenant(pulumi.ComponentResource):
             ),
             opts=opts,
         )
-        network_policies(namespace, ns_name, self._tenant.name, private_ranges, opts)
+        network_policies(namespace, ns_name, self._tenant.name, private_ranges, opts, self._internal_gateways)
 
     def _role(
         self,

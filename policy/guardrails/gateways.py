@@ -1,5 +1,5 @@
 """Gateways: TLS on every HTTPS listener, routes accepted only from chosen namespaces; and how HTTPRoutes attach
-to the Gateways (what the route rules of hostnames.py and authentication.py read).
+to the Gateways, and which Gateways are internal (what the route rules of hostnames.py and authentication.py read).
 
 Anchors: the Gateway API security model (allowedRoutes: a listener accepts routes from its own namespace unless
 it says otherwise), Kyverno require-ingress-https.
@@ -20,6 +20,7 @@ from pulumi_policy import (
 )
 
 from ._util import (
+    ENVOY_PROXY_TYPE,
     GATEWAY_TYPE,
     HTTP_ROUTE_TYPE,
     Report,
@@ -107,10 +108,36 @@ class Gateway:
     name: str
     protocols: dict[str, str]  # listener name -> protocol
     tls_hosts: dict[str, str | None]  # TLS-terminating listener name -> its hostname
+    internal: bool = False  # its proxies' Service is a ClusterIP: no client outside the cluster reaches it
+
+
+# Envoy Gateway v1.9.0 api/v1alpha1/shared_types.go KubernetesServiceSpec `type`: LoadBalancer by default,
+# "ClusterIP means a service will only be accessible inside the cluster, via the cluster IP".
+INTERNAL_SERVICE_TYPES = ("ClusterIP",)
+
+
+def _internal(gateway: Mapping[str, Any], proxies: Mapping[tuple[str, str], Mapping[str, Any]]) -> bool:
+    """Whether the EnvoyProxy the Gateway names (`infrastructure.parametersRef`, in its namespace: Envoy
+    Gateway v1.9.0 internal/gatewayapi/contexts.go attachEnvoyProxy) puts its proxies behind a ClusterIP.
+    Any other Gateway, one naming no EnvoyProxy of the stack included, is taken as exposed."""
+    ref = mapping(mapping(object_spec(gateway).get("infrastructure")).get("parametersRef"))
+    if ref.get("kind") != "EnvoyProxy" or ref.get("group") != "gateway.envoyproxy.io":
+        return False
+    proxy = proxies.get((object_namespace(gateway), str(ref.get("name") or "")))
+    if proxy is None:
+        return False
+    kubernetes = mapping(mapping(object_spec(proxy).get("provider")).get("kubernetes"))
+    return mapping(kubernetes.get("envoyService")).get("type") in INTERNAL_SERVICE_TYPES
 
 
 def managed_gateways(resources: Iterable[PolicyResource]) -> dict[tuple[str, str], Gateway]:
     """The stack's Gateways by (namespace, name)."""
+    resources = list(resources)
+    proxies = {
+        (object_namespace(r.props), object_name(r.props)): r.props
+        for r in resources
+        if r.resource_type == ENVOY_PROXY_TYPE
+    }
     found: dict[tuple[str, str], Gateway] = {}
     for r in resources:
         if r.resource_type != GATEWAY_TYPE:
@@ -126,6 +153,7 @@ def managed_gateways(resources: Iterable[PolicyResource]) -> dict[tuple[str, str
                 for ln in listeners
                 if ln.get("protocol") == "HTTPS" and _terminates_tls(ln)
             },
+            _internal(r.props, proxies),
         )
     return found
 

@@ -1,5 +1,6 @@
 """Route hostnames: every HTTPRoute names its own hosts (no wildcard, inside the stack's domains, no two routes
-claiming the same host and path), and every host served over HTTPS has a DNS record and a certificate.
+claiming the same host and path), every host served over HTTPS has a certificate and, unless only internal
+Gateways serve it, a DNS record; an internal host has no public one.
 
 Anchors: the Gateway API security model (routes own no hostnames by themselves; a route without hostnames
 takes every host of its listener), Capsule ingressOptions / gatewayOptions, Kyverno restrict-ingress-wildcard
@@ -39,7 +40,7 @@ from ._util import (
     strings,
     tls_covers,
 )
-from .gateways import GATEWAY_API, http_routes, managed_gateways, on_https, route_attachments
+from .gateways import GATEWAY_API, Attachment, http_routes, managed_gateways, on_https, route_attachments
 
 REDIRECT_LISTENERS = [HTTP_LISTENER]
 DNS_RECORD_TYPES = (DNS_RECORD_TYPE, "cloudflare:index/record:Record")
@@ -153,12 +154,21 @@ httproute_unique_host_path = StackValidationPolicy(
 # --- DNS and certificates ------------------------------------------------------------------------------------
 
 
-def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
-    records = {
+def _dns_names(args: StackValidationArgs) -> set[str]:
+    return {
         str(r.props.get("name") or "").lower().rstrip(".")
         for r in args.resources
         if r.resource_type in DNS_RECORD_TYPES
     }
+
+
+def _internal_only(attachments: list[Attachment]) -> bool:
+    """Served by internal Gateways alone (a Gateway the stack does not manage is taken as exposed)."""
+    return bool(attachments) and all(a.gateway is not None and a.gateway.internal for a in attachments)
+
+
+def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
+    records = _dns_names(args)
     # domains that resolve without a record of the stack's (localtest.me: every name is 127.0.0.1)
     resolved = [d.lower() for d in config_value(args, "resolvedDomains", [])]
     gateways = managed_gateways(args.resources)
@@ -167,8 +177,11 @@ def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
         if not https:
             continue
         what = describe(route.resource_type, route.props, route.name)
+        # an internal Gateway's hosts resolve inside the cluster only (internal_hosts_unpublished)
+        needs_record = not _internal_only(https)
         for host in sorted({h.lower() for h in strings(object_spec(route.props).get("hostnames"))}):
-            if host not in records and not any(host == d or host.endswith(f".{d}") for d in resolved):
+            resolves = any(host == d or host.endswith(f".{d}") for d in resolved)
+            if needs_record and host not in records and not resolves:
                 report(f"{what} hostname '{host}' has no Cloudflare DNS record", route.urn)
             for attachment in https:
                 gateway = attachment.gateway
@@ -187,7 +200,8 @@ def _dns_and_tls(args: StackValidationArgs, report: Report) -> None:
 route_host_dns_and_tls = StackValidationPolicy(
     name="route-host-dns-and-tls",
     description="Every hostname served over HTTPS has a Cloudflare DNS record (unless its domain resolves by "
-    "itself) and is covered by the certificate of a TLS-terminating listener of its Gateway.",
+    "itself, or only internal Gateways serve it) and is covered by the certificate of a TLS-terminating listener "
+    "of its Gateway.",
     validate=_dns_and_tls,
     config_schema=PolicyConfigSchema(
         properties={
@@ -198,6 +212,31 @@ route_host_dns_and_tls = StackValidationPolicy(
     ),
     severity=Severity.MEDIUM,
     framework=PolicyComplianceFramework(name=GATEWAY_API, reference="Listener hostname and TLS"),
+)
+
+
+def _unpublished(args: StackValidationArgs, report: Report) -> None:
+    records = _dns_names(args)
+    gateways = managed_gateways(args.resources)
+    for route in http_routes(args.resources):
+        if not _internal_only(route_attachments(route.props, gateways)):
+            continue
+        what = describe(route.resource_type, route.props, route.name)
+        for host in sorted({h.lower() for h in strings(object_spec(route.props).get("hostnames"))} & records):
+            report(
+                f"{what} hostname '{host}' is served only by internal Gateways but has a public Cloudflare DNS record",
+                route.urn,
+            )
+
+
+internal_hosts_unpublished = StackValidationPolicy(
+    name="internal-hosts-unpublished",
+    description="A hostname only internal Gateways serve (their proxies behind a ClusterIP) has no public "
+    "Cloudflare DNS record: the internet learns no internal name, and no record points it at the public "
+    "load balancer.",
+    validate=_unpublished,
+    severity=Severity.MEDIUM,
+    framework=PolicyComplianceFramework(name=GATEWAY_API, reference="Gateway infrastructure; EnvoyProxy envoyService"),
 )
 
 
@@ -219,4 +258,10 @@ dns_record_in_allowed_zone = ResourceValidationPolicy(
 )
 
 
-POLICIES = [httproute_hostnames, httproute_unique_host_path, route_host_dns_and_tls, dns_record_in_allowed_zone]
+POLICIES = [
+    httproute_hostnames,
+    httproute_unique_host_path,
+    route_host_dns_and_tls,
+    internal_hosts_unpublished,
+    dns_record_in_allowed_zone,
+]

@@ -19,7 +19,7 @@ from component_harness import Built, build, in_clear
 from components import config, meta
 from components.config.fields import Environment
 from components.endpoints import IdentityEndpoints
-from components.gateway import AuthGateway, AuthGatewayArgs, apis, names
+from components.gateway import AuthGateway, AuthGatewayArgs, names, traffic
 from components.gateway.settings import GatewaySettings
 from offline.records import Secret, reveal
 
@@ -267,7 +267,7 @@ def test_an_api_that_names_no_clients_is_limited_per_client_address(gateway: Bui
         assert spec["rateLimit"]["global"]["rules"] == [
             {
                 "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
-                "limit": {"requests": apis.DEFAULT_REQUESTS_PER_MINUTE, "unit": "Minute"},
+                "limit": {"requests": traffic.DEFAULT_REQUESTS_PER_MINUTE, "unit": "Minute"},
             }
             for cidr in ("0.0.0.0/0", "::/0")
         ]

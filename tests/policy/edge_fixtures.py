@@ -1,27 +1,31 @@
 """What the gateway plane registers, as policy fixtures: the Gateway, HTTPRoutes, SecurityPolicies, the
-ClientTrafficPolicy and DNS records (`edge_world`, a compliant AuthGateway)."""
+ClientTrafficPolicy and DNS records (`edge_world`, a compliant AuthGateway); `internal_world` adds an internal
+Gateway (its EnvoyProxy's Service a ClusterIP) with its own edge policy and an API on it, without DNS."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from policy_fixtures import CLIENT_TRAFFIC, DNS, DOMAIN, GATEWAY, ROUTE, SECURITY_POLICY, meta
+from policy_fixtures import CLIENT_TRAFFIC, DNS, DOMAIN, ENVOY_PROXY, GATEWAY, ROUTE, SECURITY_POLICY, meta
 from policy_harness import Res
 
 
-def gateway() -> dict[str, Any]:
+def gateway(name: str = "public", domain: str = DOMAIN) -> dict[str, Any]:
     return {
-        "metadata": meta("public", "envoy-gateway-system"),
+        "metadata": meta(name, "envoy-gateway-system"),
         "spec": {
             "gatewayClassName": "gatehouse",
+            "infrastructure": {
+                "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": f"{name}-proxy"}
+            },
             "listeners": [
                 {"name": "http", "protocol": "HTTP", "port": 80, "allowedRoutes": {"namespaces": {"from": "Same"}}},
                 {
                     "name": "https",
                     "protocol": "HTTPS",
                     "port": 443,
-                    "hostname": f"*.{DOMAIN}",
-                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": "wildcard-tls"}]},
+                    "hostname": f"*.{domain}",
+                    "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": f"{name}-tls"}]},
                     "allowedRoutes": {
                         "namespaces": {
                             "from": "Selector",
@@ -32,6 +36,13 @@ def gateway() -> dict[str, Any]:
                 },
             ],
         },
+    }
+
+
+def envoy_proxy(name: str = "public", service_type: str = "LoadBalancer") -> dict[str, Any]:
+    return {
+        "metadata": meta(f"{name}-proxy", "envoy-gateway-system"),
+        "spec": {"provider": {"type": "Kubernetes", "kubernetes": {"envoyService": {"type": service_type}}}},
     }
 
 
@@ -121,11 +132,11 @@ def jwt_policy(route_name: str = "tickets", namespace: str = "helpdesk") -> dict
     }
 
 
-def client_traffic(remove: list[str]) -> dict[str, Any]:
+def client_traffic(remove: list[str], gateway: str = "public") -> dict[str, Any]:
     return {
-        "metadata": meta("public-edge", "envoy-gateway-system"),
+        "metadata": meta(f"{gateway}-edge", "envoy-gateway-system"),
         "spec": {
-            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public"}],
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway}],
             "headers": {"earlyRequestHeaders": {"remove": remove}},
         },
     }
@@ -139,6 +150,7 @@ def edge_world() -> list[Res]:
     component = Res("gatehouse:gateway:AuthGateway", "gateway")
     return [
         component,
+        Res(ENVOY_PROXY, "public-proxy", envoy_proxy(), component),
         Res(GATEWAY, "public-gateway", gateway(), component),
         Res(ROUTE, "https-redirect", redirect_route(), component),
         Res(CLIENT_TRAFFIC, "public-edge", client_traffic([*SSO_HEADERS, "x-user-id", "x-forwarded-uri"]), component),
@@ -150,4 +162,27 @@ def edge_world() -> list[Res]:
         Res(DNS, "dns-shop", dns(f"shop.{DOMAIN}"), component),
         Res(DNS, "dns-tickets", dns(f"tickets.{DOMAIN}"), component),
         Res(DNS, "dns-sso", dns(f"sso.{DOMAIN}"), component),
+    ]
+
+
+INTERNAL_DOMAIN = f"internal.{DOMAIN}"
+
+
+def internal_world() -> list[Res]:
+    """edge_world, and the internal Gateway with its edge policy and the catalog API on it (no DNS record)."""
+    world = edge_world()
+    component = world[0]
+    catalog = route("catalog", "storefront", hosts=[f"catalog.{INTERNAL_DOMAIN}"], public=True)
+    catalog["spec"]["parentRefs"] = [{**PARENT_REF, "name": "internal"}]
+    return [
+        *world,
+        Res(ENVOY_PROXY, "internal-proxy", envoy_proxy("internal", "ClusterIP"), component),
+        Res(GATEWAY, "internal-gateway", gateway("internal", INTERNAL_DOMAIN), component),
+        Res(
+            CLIENT_TRAFFIC,
+            "internal-edge",
+            client_traffic([*SSO_HEADERS, "x-user-id", "x-forwarded-uri"], "internal"),
+            component,
+        ),
+        Res(ROUTE, "api-catalog", catalog, component),
     ]

@@ -3,9 +3,9 @@ violation."""
 
 from __future__ import annotations
 
-from edge_fixtures import dns, edge_world, redirect_route, route
+from edge_fixtures import INTERNAL_DOMAIN, dns, edge_world, envoy_proxy, internal_world, redirect_route, route
 from guardrails import hostnames
-from policy_fixtures import DNS, DOMAIN, ROUTE, covers, named, without
+from policy_fixtures import DNS, DOMAIN, ENVOY_PROXY, ROUTE, covers, named, without
 from policy_harness import Res, check, stack_violations
 
 
@@ -55,6 +55,36 @@ def test_route_host_dns_and_tls() -> None:
             deep.urn,
         ),
     ]
+
+
+def test_an_internal_gateways_hosts_need_no_dns_record() -> None:
+    """The catalog API on the internal Gateway (its EnvoyProxy's Service a ClusterIP) has no DNS record and
+    needs none; were its proxies behind a load balancer, it would."""
+    world = internal_world()
+    assert stack_violations(hostnames.route_host_dns_and_tls, world) == []
+    exposed = [*without(world, "internal-proxy"), Res(ENVOY_PROXY, "internal-proxy", envoy_proxy("internal"))]
+    assert stack_violations(hostnames.route_host_dns_and_tls, exposed) == [
+        (
+            f"HTTPRoute 'storefront/catalog' hostname 'catalog.{INTERNAL_DOMAIN}' has no Cloudflare DNS record",
+            named(world, "api-catalog").urn,
+        )
+    ]
+
+
+@covers(hostnames.internal_hosts_unpublished)
+def test_internal_hosts_unpublished() -> None:
+    world = internal_world()
+    assert stack_violations(hostnames.internal_hosts_unpublished, world) == []
+    published = [*world, Res(DNS, "dns-catalog", dns(f"catalog.{INTERNAL_DOMAIN}"))]
+    assert stack_violations(hostnames.internal_hosts_unpublished, published) == [
+        (
+            f"HTTPRoute 'storefront/catalog' hostname 'catalog.{INTERNAL_DOMAIN}' is served only by internal "
+            "Gateways but has a public Cloudflare DNS record",
+            named(world, "api-catalog").urn,
+        )
+    ]
+    # a public Gateway's hosts are published as always
+    assert stack_violations(hostnames.internal_hosts_unpublished, edge_world()) == []
 
 
 @covers(hostnames.dns_record_in_allowed_zone)

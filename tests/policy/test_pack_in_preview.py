@@ -177,7 +177,7 @@ MUTATIONS = [
     (
         _edit("public-edge", ":ClientTrafficPolicy", _keep_removing_all_but("x-user-id")),
         "edge-strips-identity-headers",
-        "api-tickets-jwt",
+        "api-tickets-v1-jwt",
     ),
     (_edit("payments-role", ":Role", _append_rule), "standard-profile-no-secret-reads", "payments-role"),
     (
@@ -288,6 +288,8 @@ EXPECTED = {
     "httproute-auth-required": "rogue-route-steal-a",
     "edge-strips-identity-headers": "rogue-security-policy",
     "route-host-dns-and-tls": "rogue-route-steal-a",
+    "internal-hosts-unpublished": "rogue-route-internal",
+    "gateway-edge-client-traffic": "rogue-gateway",
     "securitypolicy-fail-closed": "rogue-security-policy",
     "securitypolicy-denies-by-default": "rogue-security-policy",
     "securitypolicy-names-who-enters": "rogue-security-policy",
