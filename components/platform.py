@@ -18,7 +18,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
-from . import config
+from . import config, network_policies
 from .endpoints import IdentityEndpoints, connector_groups
 from .gateway import AuthGateway, AuthGatewayArgs
 from .gateway.settings import GatewaySettings
@@ -26,6 +26,7 @@ from .identity import IdentityStack, IdentityStackArgs
 from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
 from .identity.settings import IdentitySettings
 from .pipelines import Pipelines, PipelinesArgs
+from .pipelines.dashboard import dashboard_access, dashboard_app
 from .tenancy import (
     Organization,
     OrganizationArgs,
@@ -72,14 +73,16 @@ def identity_settings(stack: config.StackConfig) -> IdentitySettings:
 
 
 def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> GatewaySettings:
+    """The configured apps and the Tekton Dashboard, which Gatehouse installs and publishes as a staff app."""
+    dashboard = dashboard_app(stack.identity)
     return GatewaySettings(
         environment=stack.environment,
         domain=stack.domain,
         edge=stack.edge,
         network=stack.network,
         resolve_domain_to_gateway=stack.cluster.resolve_domain_to_gateway,
-        apps=stack.apps,
-        access=config.app_access(stack),
+        apps=[*stack.apps, dashboard],
+        access={**config.app_access(stack), dashboard.name: dashboard_access(stack.identity)},
         apis=stack.apis,
         partner_tiers=stack.partner_tiers,
         identity=identity,
@@ -112,6 +115,11 @@ def pipelines(
                 g for group in (groups.admins, groups.operators) for g in connector_groups(settings, group)
             ],
             platform_viewers=connector_groups(settings, groups.engineering),
+            topology=network_policies.Topology(
+                tuple(stack.network.private_ranges),
+                tuple(sorted(o.namespace for o in stack.organizations)),
+                internal_gateways=tuple(g.name for g in stack.gateways if g.internal),
+            ),
         ),
         opts,
     )
@@ -178,14 +186,14 @@ def build(stack: config.StackConfig) -> None:
             for t in stack.tenants
         ]
         tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
-        pipelines(stack, organizations, tenants, opts)
+        tekton = pipelines(stack, organizations, tenants, opts)
         gateway = AuthGateway(
             "gateway",
             AuthGatewayArgs(
                 gateway_settings(stack, identity.endpoints),
                 cloudflare_token,
                 identity.clients["oauth2-proxy"].secret,
-                {**tenant_namespaces, **identity.namespaces},
+                {**tenant_namespaces, **identity.namespaces, **tekton.namespaces},
                 identity.app_client_secrets,
             ),
             opts,

@@ -7,6 +7,7 @@ Where each rendered object comes from:
 - tenant_pipeline.py (TenantPipeline): per tenant with a pipeline, its Pipeline, run ServiceAccount and
   Terraform backend secret, and the Trigger, TriggerBinding and TriggerTemplate of dispatch.py
 - platform_access.py: the platform groups' Tekton ClusterRoles
+- dashboard.py: the Tekton Dashboard as the staff app the gateway plane publishes on the `tekton` host
 - pipelines.py (Pipelines): the plane, wiring them
 """
 

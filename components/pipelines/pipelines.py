@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import config, meta
+from .. import config, meta, network_policies
 from .listener import COMPONENT, org_listener, policy_rules
 from .platform_access import platform_access
 from .rbac import CLUSTER_ROLE, CLUSTER_RULES
-from .tekton import Tekton, TektonArgs
+from .tekton import TARGET_NAMESPACE, Tekton, TektonArgs
 from .tenant_pipeline import TenantPipeline, TenantPipelineArgs
 
 
@@ -27,13 +27,16 @@ class PipelinesArgs:
     webhook_secret: str  # the name of each organization's webhook Secret
     platform_admins: Sequence[str]  # OIDC groups that run and manage pipelines
     platform_viewers: Sequence[str]  # OIDC groups that read them
+    topology: network_policies.Topology = network_policies.Topology(())  # the fences' paths
 
 
 class Pipelines(pulumi.ComponentResource):
     def __init__(self, name: str, args: PipelinesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("gatehouse:pipelines:Pipelines", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tekton = Tekton("tekton", TektonArgs(args.production), child)
+        tekton = Tekton("tekton", TektonArgs(args.production, args.topology), child)
+        # the Dashboard's namespace, where the gateway plane puts its route (dashboard.py)
+        self.namespaces = {TARGET_NAMESPACE: tekton.target_namespace}
         platform_access(args.platform_admins, args.platform_viewers, child)
         cluster_read = k8s.rbac.v1.ClusterRole(
             CLUSTER_ROLE,

@@ -39,9 +39,37 @@ def test_the_operator_chart_installs_its_crds_and_leaves_the_tekton_config_to_ga
     pin = CHARTS["tekton-operator"]
     assert (values.chart, values.version, values.namespace) == ("tekton-operator", pin.version, "tekton-operator")
     assert values.values["installCRDs"] is True and values.values["operator"]["autoInstallComponents"] is False
-    (namespace,) = built.of_type(NAMESPACE)
+    namespace = built.named("tekton-operator", NAMESPACE)
     assert namespace.urn in chart.dependencies
     assert (namespace.protect, chart.transforms) == (production, 1 if production else 0)
+
+
+def test_the_target_namespace_is_gatehouses_fenced_and_the_operators_own_policies_are_off(
+    tekton: tuple[bool, Built],
+) -> None:
+    """tektoncd/operator v0.81.1 pkg/reconciler/common/targetnamespace.go adopts an existing target namespace;
+    pkg/reconciler/kubernetes/tektonpipeline/networkpolicies.go and tektontrigger/networkpolicies.go render the
+    operator's own policies unless `networkPolicy.disabled` (egress to anywhere, which would add up with the
+    fence); pkg/reconciler/common/prune.go's pruner Job pods carry no label a fence could allow."""
+    production, built = tekton
+    target = built.named("tekton-pipelines", NAMESPACE)
+    (config,) = built.of_type(CONFIG)
+    assert target.urn in config.dependencies and target.protect == production
+    labels = built.object("Namespace", "tekton-pipelines")["metadata"]["labels"]
+    assert labels["gatehouse.dev/gateway-access"] == "true"
+    policies = {
+        p["metadata"]["name"]
+        for p in built.objects("NetworkPolicy")
+        if p["metadata"]["namespace"] == "tekton-pipelines"
+    }
+    assert {
+        "default-deny",
+        "allow-dns",
+        "allow-tekton-dashboard",
+        "allow-tekton-triggers-core-interceptors",
+    } <= policies
+    spec = built.object("TektonConfig", "config")["spec"]
+    assert spec["networkPolicy"] == {"disabled": True} and spec["pruner"] == {"disabled": True}
 
 
 def test_the_tekton_config_is_config_awaited_ready_after_the_chart(tekton: tuple[bool, Built]) -> None:
