@@ -1,11 +1,12 @@
 """The platform namespaces' fences: deny by default, then allow exactly the paths the platform uses.
 
-Every platform namespace Gatehouse creates (the gateway's, cert-manager's, oauth2-proxy's, the app
-platform namespaces such as `monitoring`, the identity plane's, CloudNativePG's, Argo CD's, External
-Secrets' and each organization's `org-<name>`) gets `default-deny` (ingress and egress), `allow-dns`,
-and one policy per workload naming what it may receive and send. The paths are declared once, in
-`flows()`, as (from, to, ports); each plane renders the policies of its own namespaces from that table
-(`fence()`), so both ends of a path agree. Tenant namespaces keep their own policies (tenancy/network.py).
+Every platform namespace Gatehouse creates (the gateway's, cert-manager's, oauth2-proxy's, the app platform
+namespaces such as `monitoring`, the identity plane's, CloudNativePG's, Argo CD's, External Secrets', Tekton's
+(`tekton-operator`, `tekton-pipelines`) and each organization's `org-<name>`) gets `default-deny` (ingress and
+egress), `allow-dns`, and one policy per workload naming what it may receive and send. The paths are declared
+once, in `flows()`, as (from, to, ports); each plane renders the policies of its own namespaces from that
+table (`fence()`), so both ends of a path agree. Tenant namespaces keep their own policies
+(tenancy/network.py).
 
 Pod selectors are the labels the pinned charts put on their pods (each `Pods` below names its template);
 the ones Gatehouse renders itself (cloudflared, the Jobs) use the labels Gatehouse gives them.
@@ -275,6 +276,48 @@ class Topology:
         return gateway_proxies(meta.GATEWAY_NAME) if self.internal_gateways else PROXY
 
 
+# tekton-operator. tektoncd/operator v0.81.1 charts/tekton-operator templates/_helpers.tpl operator and webhook
+# selectorLabels (chart name tekton-operator), the webhook on `webhook.httpsWebhookPort` 8443 (values.yaml).
+TEKTON_OPERATOR_NS = "tekton-operator"
+TEKTON_OPERATOR = _component(TEKTON_OPERATOR_NS, "tekton-operator", "tekton-operator", "tekton-operator", "operator")
+TEKTON_OPERATOR_WEBHOOK = _component(
+    TEKTON_OPERATOR_NS, "tekton-operator-webhook", "tekton-operator", "tekton-operator", "webhook"
+)
+TEKTON_OPERATOR_WEBHOOK_PORT = 8443
+
+# tekton-pipelines: what the operator installs from a TektonConfig, in its target namespace (Gatehouse's, fenced
+# here; the operator's own NetworkPolicies are off in the TektonConfig, pipelines/tekton.py). Each workload by the
+# `app` label of its pod template, at the versions tektoncd/operator v0.81.1 components.yaml pins:
+# - tektoncd/pipeline v1.15.0 config/controller.yaml, webhook.yaml (https-webhook 8443), events.yaml and
+#   resolvers/resolvers-deployment.yaml (which the operator installs in the target namespace too);
+# - tektoncd/triggers v0.37.0 config/controller.yaml, webhook.yaml (8443) and
+#   interceptors/core-interceptors-deployment.yaml (Service tekton-triggers-core-interceptors, 8443, which every
+#   organization's listener calls);
+# - tektoncd/dashboard v0.71.0 config/300-deployment.yaml (9097);
+# - the operator's proxy webhook, tektoncd/operator v0.81.1 cmd/kubernetes/operator/kodata/webhook/webhook.yaml
+#   (`name: tekton-operator-proxy-webhook`, https-webhook 8443), which mutates runs' pods.
+TEKTON_NS = "tekton-pipelines"
+
+
+def _tekton(app: str) -> Pods:
+    return Pods(TEKTON_NS, app, {"app": app})
+
+
+PIPELINES_CONTROLLER = _tekton("tekton-pipelines-controller")
+PIPELINES_WEBHOOK = _tekton("tekton-pipelines-webhook")
+EVENTS_CONTROLLER = _tekton("tekton-events-controller")
+RESOLVERS = _tekton("tekton-pipelines-resolvers")
+TRIGGERS_CONTROLLER = _tekton("tekton-triggers-controller")
+TRIGGERS_WEBHOOK = _tekton("tekton-triggers-webhook")
+CORE_INTERCEPTORS = _tekton("tekton-triggers-core-interceptors")
+TEKTON_DASHBOARD = _tekton("tekton-dashboard")
+PROXY_WEBHOOK = Pods(TEKTON_NS, "tekton-operator-proxy-webhook", {"name": "tekton-operator-proxy-webhook"})
+TEKTON_WEBHOOKS = (PIPELINES_WEBHOOK, TRIGGERS_WEBHOOK, PROXY_WEBHOOK)
+TEKTON_WEBHOOK_PORT = 8443
+CORE_INTERCEPTORS_PORT = 8443
+TEKTON_DASHBOARD_PORT = 9097  # pipelines/dashboard.py PORT, the Service's and the container's
+
+
 def flows(topology: Topology) -> list[Flow]:
     """Every path the platform needs, beside DNS (every fenced pod may ask kube-system's DNS)."""
     net = internet(topology.private_ranges)
@@ -295,6 +338,15 @@ def flows(topology: Topology) -> list[Flow]:
         (ARGOCD_SERVER, "serves the API"),
         (ARGOCD_CONTROLLER, "syncs applications"),
         (ARGOCD_APPSET, "generates applications"),
+        (TEKTON_OPERATOR, "installs and reconciles Tekton"),
+        (TEKTON_OPERATOR_WEBHOOK, "registers its webhooks"),
+        (PIPELINES_CONTROLLER, "reconciles runs, creates their pods"),
+        (EVENTS_CONTROLLER, "watches runs (no cloud events sink is set)"),
+        (RESOLVERS, "resolves remote Tasks and Pipelines"),
+        (TRIGGERS_CONTROLLER, "creates the listeners' Deployments and Services"),
+        (CORE_INTERCEPTORS, "reads webhook secrets, writes its serving certificate"),
+        (TEKTON_DASHBOARD, "reads runs and logs as its own ServiceAccount"),
+        *((webhook, "reads its configuration and certificate") for webhook in TEKTON_WEBHOOKS),
     ]
     paths = [Flow(pods, API_SERVER, API_SERVER_PORTS, why) for pods, why in to_api]
     paths += [
@@ -316,6 +368,7 @@ def flows(topology: Topology) -> list[Flow]:
         Flow(public, AUTHENTIK_SERVER, tcp(AUTHENTIK_PORT), "Authentik's route"),
         Flow(public, GRAFANA, tcp(GRAFANA_PORT), "Grafana's route"),
         Flow(public, ARGOCD_SERVER, tcp(8080), "Argo CD's route"),
+        Flow(public, TEKTON_DASHBOARD, tcp(TEKTON_DASHBOARD_PORT), "the Tekton Dashboard's route"),
         Flow(PROXY, TENANTS, ANY_TCP_PORT, "tenants' apps and APIs"),
         # single sign-on
         Flow(OAUTH2_PROXY, SESSIONS, tcp(VALKEY_PORT), "sessions"),
@@ -351,11 +404,20 @@ def flows(topology: Topology) -> list[Flow]:
         Flow(ARGOCD_APPSET, net, https, "SCM providers"),
         # External Secrets
         Flow(API_SERVER, ESO_WEBHOOK, tcp(ESO_WEBHOOK_PORT), "admission"),
+        # Tekton
+        Flow(API_SERVER, TEKTON_OPERATOR_WEBHOOK, tcp(TEKTON_OPERATOR_WEBHOOK_PORT), "admission"),
+        *(Flow(API_SERVER, webhook, tcp(TEKTON_WEBHOOK_PORT), "admission") for webhook in TEKTON_WEBHOOKS),
+        # the controller reads step images' entrypoints from their registries (tektoncd/pipeline v1.15.0
+        # pkg/pod/entrypoint_lookup_impl.go, remote.Get); the resolvers fetch from Git, Artifact Hub, bundles
+        Flow(PIPELINES_CONTROLLER, net, https, "image registries"),
+        Flow(RESOLVERS, net, https, "remote Tasks and Pipelines over HTTPS"),
     ]
     if topology.upstream_ports:
         paths.append(Flow(PROXY, net, tcp(*topology.upstream_ports), "APIs' upstreams outside the cluster"))
     for org_ns in topology.organizations:
-        paths.append(Flow(webhook_receivers(org_ns), API_SERVER, API_SERVER_PORTS, "the listener creates runs"))
+        receivers = webhook_receivers(org_ns)
+        paths.append(Flow(receivers, API_SERVER, API_SERVER_PORTS, "the listener creates runs"))
+        paths.append(Flow(receivers, CORE_INTERCEPTORS, tcp(CORE_INTERCEPTORS_PORT), "the GitHub and CEL interceptors"))
     for org_ns, port in sorted(topology.tunnels.items()):
         tunnel, receivers = cloudflared(org_ns), webhook_receivers(org_ns)
         paths += [

@@ -18,13 +18,15 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_kubernetes as k8s
 
-from . import config
-from .endpoints import IdentityEndpoints
+from . import config, network_policies
+from .endpoints import IdentityEndpoints, connector_groups
 from .gateway import AuthGateway, AuthGatewayArgs
 from .gateway.settings import GatewaySettings
 from .identity import IdentityStack, IdentityStackArgs
 from .identity.argocd import PREREQUISITE as EXISTING_ARGOCD
 from .identity.settings import IdentitySettings
+from .pipelines import Pipelines, PipelinesArgs
+from .pipelines.dashboard import dashboard_access, dashboard_app
 from .tenancy import (
     Organization,
     OrganizationArgs,
@@ -35,6 +37,7 @@ from .tenancy import (
     TenantAdmissionArgs,
     TenantArgs,
 )
+from .tenancy.organization import WEBHOOK_SECRET
 
 
 def providers(
@@ -70,14 +73,16 @@ def identity_settings(stack: config.StackConfig) -> IdentitySettings:
 
 
 def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> GatewaySettings:
+    """The configured apps and the Tekton Dashboard, which Gatehouse installs and publishes as a staff app."""
+    dashboard = dashboard_app(stack.identity)
     return GatewaySettings(
         environment=stack.environment,
         domain=stack.domain,
         edge=stack.edge,
         network=stack.network,
         resolve_domain_to_gateway=stack.cluster.resolve_domain_to_gateway,
-        apps=stack.apps,
-        access=config.app_access(stack),
+        apps=[*stack.apps, dashboard],
+        access={**config.app_access(stack), dashboard.name: dashboard_access(stack.identity)},
         apis=stack.apis,
         partner_tiers=stack.partner_tiers,
         identity=identity,
@@ -88,6 +93,36 @@ def gateway_settings(stack: config.StackConfig, identity: IdentityEndpoints) -> 
 def prerequisites(stack: config.StackConfig) -> list[dict[str, Any]]:
     """What the stack expects the cluster to have already (the offline preview states it)."""
     return [] if stack.argocd.install else [EXISTING_ARGOCD]
+
+
+def pipelines(
+    stack: config.StackConfig, organizations: list[Organization], tenants: list[Tenant], opts: pulumi.ResourceOptions
+) -> Pipelines:
+    """Tekton, each organization's listener and each tenant's pipeline (components/pipelines/)."""
+    groups = stack.identity.platform_groups
+    settings = identity_settings(stack)
+    return Pipelines(
+        "pipelines",
+        PipelinesArgs(
+            production=stack.site.is_production,
+            organizations=stack.organizations,
+            tenants=stack.tenants,
+            org_namespaces={org.name: o.namespace for org, o in zip(stack.organizations, organizations, strict=True)},
+            tenant_namespaces={t.name: tr.namespaces[0] for t, tr in zip(stack.tenants, tenants, strict=True)},
+            secret_stores={name: store for o in organizations for name, store in o.secret_stores.items()},
+            webhook_secret=WEBHOOK_SECRET,
+            platform_admins=[
+                g for group in (groups.admins, groups.operators) for g in connector_groups(settings, group)
+            ],
+            platform_viewers=connector_groups(settings, groups.engineering),
+            topology=network_policies.Topology(
+                tuple(stack.network.private_ranges),
+                tuple(sorted(o.namespace for o in stack.organizations)),
+                internal_gateways=tuple(g.name for g in stack.gateways if g.internal),
+            ),
+        ),
+        opts,
+    )
 
 
 def build(stack: config.StackConfig) -> None:
@@ -151,13 +186,14 @@ def build(stack: config.StackConfig) -> None:
             for t in stack.tenants
         ]
         tenant_namespaces = {name: ns for t in tenants for name, ns in t.namespace_resources.items()}
+        tekton = pipelines(stack, organizations, tenants, opts)
         gateway = AuthGateway(
             "gateway",
             AuthGatewayArgs(
                 gateway_settings(stack, identity.endpoints),
                 cloudflare_token,
                 identity.clients["oauth2-proxy"].secret,
-                {**tenant_namespaces, **identity.namespaces},
+                {**tenant_namespaces, **identity.namespaces, **tekton.namespaces},
                 identity.app_client_secrets,
             ),
             opts,

@@ -29,7 +29,15 @@ CHARTS: dict[str, ChartPin] = {
     "valkey": ChartPin("valkey", "0.11.0", "https://valkey.io/valkey-helm/"),
     "keycloakx": ChartPin("keycloakx", "7.1.11", "https://codecentric.github.io/helm-charts"),
     "argo-cd": ChartPin("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
+    # tektoncd/operator v0.81.1's chart, as its release workflow (.github/workflows/helm-release.yaml) pushes it:
+    # `helm push` to oci://ghcr.io/tektoncd/operator/charts, chart version the tag without its `v`. The operator
+    # installs Tekton Pipelines v1.15.0 and Triggers v0.37.0 (TEKTON below) from a TektonConfig.
+    "tekton-operator": ChartPin("oci://ghcr.io/tektoncd/operator/charts/tekton-operator", "0.81.1"),
 }
+
+# What the pinned operator installs (tektoncd/operator v0.81.1 `components.yaml`), which the vendored Tekton CRDs
+# (../shared/upstream/tekton/crds) and the facts read in tektoncd/pipeline and tektoncd/triggers are at.
+TEKTON = {"pipeline": "v1.15.0", "triggers": "v0.37.0", "operator": "v0.81.1"}
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,28 @@ def placeholder(key: str) -> str:
     return f"offline-placeholder-{key.replace(':', '-')}"
 
 
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
+
+
+def _has_secure_leaf(value: Any) -> bool:
+    if _is_secure(value):
+        return True
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return any(_has_secure_leaf(v) for v in children)
+
+
+def _placeholder_leaves(value: Any, path: str) -> Any:
+    """A structured value with each `secure:` leaf replaced by a placeholder named after its path."""
+    if _is_secure(value):
+        return placeholder(re.sub(r"[^a-zA-Z0-9_-]", "-", path))
+    if isinstance(value, dict):
+        return {k: _placeholder_leaves(v, f"{path}-{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholder_leaves(v, f"{path}-{i}") for i, v in enumerate(value)]
+    return value
+
+
 def _engine_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -167,6 +189,10 @@ def load_stack_config(program_dir: Path, stack: str, secrets: dict[str, str] | N
                 raise StackConfigError(f"{stack_file}: {qualified}: `secure` must hold the encrypted string")
             secret_keys.add(qualified)
             values[qualified] = placeholder(qualified)
+            continue
+        if _has_secure_leaf(value):  # `pulumi config set --secret --path 'key.sub'`: the engine decrypts each leaf
+            secret_keys.add(qualified)
+            values[qualified] = json.dumps(_placeholder_leaves(value, qualified))
             continue
         if qualified in declared_secret:
             raise StackConfigError(

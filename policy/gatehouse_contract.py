@@ -21,6 +21,12 @@ from types import MappingProxyType
 LABEL_DOMAIN = "gatehouse.dev"
 # The tenant's ServiceAccount Argo CD impersonates to sync (tenancy/profiles.py): no pod runs as it.
 DEPLOYER_SERVICE_ACCOUNT = "deployer"
+# An organization's Tekton EventListener (components/pipelines/): its ServiceAccount in `org-<name>` keeps its API
+# token (the listener's pod cannot mount one any other way: tektoncd/triggers v0.37.0
+# pkg/apis/triggers/v1beta1/event_listener_validation.go podSpecMask drops volumes and automountServiceAccountToken),
+# and the Role in each of the organization's tenants' main namespaces that lets it create the tenant's PipelineRuns.
+LISTENER_SERVICE_ACCOUNT = "github-listener"
+LISTENER_RUNS_ROLE = "github-listener-runs"
 TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
 ORGANIZATION_LABEL = f"{LABEL_DOMAIN}/organization"
 PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"
@@ -103,6 +109,7 @@ RESERVED_NAMESPACES = (
     "oauth2-proxy",
     "pipeline-system",
     "tekton-pipelines",
+    "tekton-operator",
     "cloudflared",
     # common cluster software, not installed by Gatehouse
     "argo-rollouts",

@@ -17,7 +17,13 @@ chart's templates, independently of components/network_policies.py:
   external-secrets helm-chart-2.9.0: `<chart>.selectorLabels` (name, instance) in templates/_helpers.tpl;
 - goauthentik/helm authentik-2026.8.0 templates/_common.tpl (component server / worker);
 - argoproj/argo-helm argo-cd-10.1.1 templates/_common.tpl (`argocd-<component>`);
-- cloudnative-pg v1.30.0 pkg/utils/labels_annotations.go (`cnpg.io/cluster`, `cnpg.io/podRole`).
+- cloudnative-pg v1.30.0 pkg/utils/labels_annotations.go (`cnpg.io/cluster`, `cnpg.io/podRole`);
+- tektoncd/operator v0.81.1 charts/tekton-operator/templates/_helpers.tpl (operator and webhook, webhook 8443),
+  cmd/kubernetes/operator/kodata/webhook/webhook.yaml (the proxy webhook, 8443), and what its components.yaml
+  pins, installed in `tekton-pipelines`: tektoncd/pipeline v1.15.0 config/controller.yaml, webhook.yaml (8443),
+  events.yaml, resolvers/resolvers-deployment.yaml; tektoncd/triggers v0.37.0 config/controller.yaml,
+  webhook.yaml (8443), interceptors/core-interceptors-deployment.yaml (8443); tektoncd/dashboard v0.71.0
+  config/300-deployment.yaml (9097): each pod template's `app` label.
 
 An ipBlock is taken to select addresses outside the pod network only, as the API documents it.
 """
@@ -123,6 +129,41 @@ ESO_CERT = chart(
 )
 
 
+TEKTON_OPERATOR = chart(
+    "tekton-operator", "tekton-operator", "tekton-operator", "tekton-operator", component="operator"
+)
+TEKTON_OPERATOR_WEBHOOK = chart(
+    "tekton-operator-webhook", "tekton-operator", "tekton-operator", "tekton-operator", component="webhook"
+)
+
+
+def tekton(app: str, **more: str) -> Endpoint:
+    return pod(app, "tekton-pipelines", {"app": app, **more})
+
+
+PIPELINES_CONTROLLER = tekton("tekton-pipelines-controller", **{NAME: "controller"})
+PIPELINES_WEBHOOK = tekton("tekton-pipelines-webhook", **{NAME: "webhook"})
+EVENTS_CONTROLLER = tekton("tekton-events-controller", **{NAME: "events"})
+RESOLVERS = tekton("tekton-pipelines-resolvers", **{NAME: "resolvers"})
+TRIGGERS_CONTROLLER = tekton("tekton-triggers-controller", **{NAME: "controller"})
+TRIGGERS_WEBHOOK = tekton("tekton-triggers-webhook", **{NAME: "webhook"})
+CORE_INTERCEPTORS = tekton("tekton-triggers-core-interceptors", **{NAME: "core-interceptors"})
+TEKTON_DASHBOARD = tekton("tekton-dashboard", **{NAME: "dashboard"})
+PROXY_WEBHOOK = pod("tekton-operator-proxy-webhook", "tekton-pipelines", {"name": "tekton-operator-proxy-webhook"})
+TEKTON_WEBHOOKS = [PIPELINES_WEBHOOK, TRIGGERS_WEBHOOK, PROXY_WEBHOOK]
+TEKTON = [
+    TEKTON_OPERATOR,
+    TEKTON_OPERATOR_WEBHOOK,
+    PIPELINES_CONTROLLER,
+    EVENTS_CONTROLLER,
+    RESOLVERS,
+    TRIGGERS_CONTROLLER,
+    CORE_INTERCEPTORS,
+    TEKTON_DASHBOARD,
+    *TEKTON_WEBHOOKS,
+]
+
+
 def database(cluster: str, namespace: str) -> Endpoint:
     return pod(cluster, namespace, {"cnpg.io/cluster": cluster, "cnpg.io/podRole": "instance", "role": "primary"})
 
@@ -152,6 +193,8 @@ PLATFORM_NAMESPACES = {
     "cnpg-system",
     "argocd",
     "external-secrets",
+    "tekton-operator",
+    "tekton-pipelines",
 }
 
 
@@ -310,6 +353,7 @@ def stack_of(name: str, result: PreviewResult) -> Stack:
         ESO,
         ESO_WEBHOOK,
         ESO_CERT,
+        *TEKTON,
         KUBE_DNS,
         STRANGER,
     ]
@@ -421,10 +465,17 @@ def paths(stack: Stack) -> set[Path]:
         allow([ARGOCD_SERVER], [PROXY], 10443)
         allow([ARGOCD_SERVER, ARGOCD_APPSET], PUBLIC, 443)
         allow([ARGOCD_REPO], PUBLIC, 443, 22)
+    # Tekton: the operator, and what it installs; the API server calls the webhooks
+    api(*TEKTON)
+    allow(EXTERNAL, [TEKTON_OPERATOR_WEBHOOK, *TEKTON_WEBHOOKS], 8443)
+    allow([PIPELINES_CONTROLLER, RESOLVERS], PUBLIC, 443)  # image registries; remote Tasks and Pipelines
+    allow([PROXY], [TEKTON_DASHBOARD], 9097)  # the Dashboard's route
     # organizations
     for org in stack.organizations:
         listener = by_name[f"{org}/listener"]
         api(listener)
+        org_pods = [p for p in stack.pods if p.namespace == org]
+        allow(org_pods, [CORE_INTERCEPTORS], 8443)  # the GitHub and CEL interceptors
         if org in stack.tunnels:
             tunnel = next(
                 p for p in stack.pods if p.namespace == org and p.labels and p.labels.get(NAME) == "cloudflared"

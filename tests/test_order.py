@@ -337,7 +337,10 @@ def test_every_fact_reads_its_defaults_from_the_vendored_values() -> None:
     assert _facts("gateway-helm", {}).crds.covers("gateway.envoyproxy.io", "SecurityPolicy")
     assert not _facts("gateway-helm", {}).webhooks  # the topology injector guards pods/binding only
     assert not _facts("gateway-crds-helm", {}).crds  # both switches default to false
-    assert set(chart_facts.FACTS) <= {p.name for p in (UPSTREAM / "charts").iterdir()}
+    assert not _facts("tekton-operator", {}).crds  # installCRDs defaults to false
+    assert _facts("tekton-operator", {"installCRDs": True}).crds.covers("operator.tekton.dev", "TektonConfig")
+    vendored = {p.name for d in (UPSTREAM / "charts", UPSTREAM / "tekton" / "charts") for p in d.iterdir()}
+    assert set(chart_facts.FACTS) <= vendored
 
 
 def test_argo_cd_needs_the_redis_secret_its_skipped_hook_would_make() -> None:

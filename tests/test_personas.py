@@ -201,6 +201,13 @@ CASES = [
     ("tenant GitHub team", "grafana", "GET", "/", "Deny"),
     ("org A admin", "grafana", "GET", "/", "login"),
     ("anonymous", "grafana", "GET", "/", "login"),
+    # the Tekton Dashboard (issue 21): the platform groups seed 002 gives Tekton access, no one else
+    ("staff admin", "tekton", "GET", "/#/pipelineruns", "Allow"),
+    ("staff engineer", "tekton", "GET", "/", "Allow"),
+    ("staff on Google", "tekton", "GET", "/", "Deny"),  # seed 002 gives Workspace users no Tekton access
+    ("tenant GitHub team", "tekton", "GET", "/", "Deny"),
+    ("org A admin", "tekton", "GET", "/", "login"),
+    ("anonymous", "tekton", "GET", "/", "login"),
     ("org A member", "helpdesk", "GET", "/", "Deny"),  # helpdesk admits acme's admins and managers
     ("org A admin", "helpdesk", "GET", "/", "Allow"),
     ("org B member", "helpdesk", "GET", "/", "Deny"),

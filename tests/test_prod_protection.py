@@ -13,7 +13,7 @@ from offline.stack_config import load_stack_config
 
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 # The pinned charts that install CRDs with the values Gatehouse gives them (offline/order/chart_facts/api_charts.py).
-CRD_CHARTS = {"gateway-crds-helm", "cert-manager", "cloudnative-pg", "external-secrets", "argo-cd"}
+CRD_CHARTS = {"gateway-crds-helm", "cert-manager", "cloudnative-pg", "external-secrets", "argo-cd", "tekton-operator"}
 
 
 @pytest.fixture(scope="module", params=["staging", "prod"])

@@ -35,7 +35,7 @@ from .identity import (
     IdentityHosts,
     PlatformGroups,
 )
-from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret
+from .loading import SCALAR_KEYS, SECRET_KEYS, load, optional_secret, parse_raw, secret, webhook_secret
 from .operations import Operation
 from .problems import NAMESPACE, ConfigError, config_path
 from .stack import Site, StackConfig
@@ -92,4 +92,5 @@ __all__ = [
     "organization_apps",
     "parse_raw",
     "secret",
+    "webhook_secret",
 ]

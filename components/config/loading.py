@@ -7,6 +7,7 @@ never part of the models: `load` only checks that the ones the config needs are 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,12 @@ from .stack import StackConfig
 
 # Secret config keys: always read as secrets, never in clear text in a stack file. `kubeconfig` is
 # optional (the cluster's kubeconfig itself, instead of the ambient file).
-SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret", "kubeconfig")
+SECRET_KEYS = ("cloudflareApiToken", "githubClientSecret", "googleClientSecret", "kubeconfig", "webhookSecrets")
+# Organizations' own webhook secrets (seed 002's optional `webhookSecret`), by organization name; an
+# organization without one gets a generated secret. Set one with
+# `pulumi config set --secret --path 'gatehouse:webhookSecrets.<org>' <value>`.
+WEBHOOK_SECRETS = "webhookSecrets"
+WEBHOOK_SECRET_RE = re.compile(r"[a-zA-Z0-9_-]+")  # seed 002: ^[a-zA-Z0-9_-]+$
 
 # Root keys whose values are plain strings; every other key is structured (JSON from the engine).
 SCALAR_KEYS = frozenset({"environment", "domain", "kubernetesVersion"})
@@ -106,6 +112,7 @@ def load(config: pulumi.Config | None = None) -> StackConfig:
     except ConfigError as exc:
         problems += exc.problems
     problems += _secret_problems(parsed)
+    problems += _webhook_secret_problems(parsed)
     if problems:
         raise ConfigError(problems)
     assert parsed is not None
@@ -120,6 +127,58 @@ def secret(key: str) -> pulumi.Output[str]:
 def optional_secret(key: str) -> pulumi.Output[str] | None:
     """A secret config value that may be unset; `load` has checked it is a secret when set."""
     return pulumi.Config(NAMESPACE).get_secret(key)
+
+
+def webhook_secret(organization: str) -> pulumi.Output[str] | None:
+    """An organization's own webhook secret from `webhookSecrets` (a Pulumi secret), or None: generate one.
+    `load` has checked the key is a secret, a map of configured organizations, each value seed 002's pattern."""
+    if organization not in _webhook_secret_values():
+        return None
+    values = pulumi.Config(NAMESPACE).require_secret_object(WEBHOOK_SECRETS)
+    return pulumi.Output.secret(values.apply(lambda v: str(v[organization])))
+
+
+def _webhook_secret_values() -> dict[str, Any]:
+    # runtime.get_config, not config.get: reading a secret in clear would log a warning
+    raw = pulumi.runtime.get_config(f"{NAMESPACE}:{WEBHOOK_SECRETS}")
+    if raw is None:
+        return {}
+    try:
+        values = json.loads(raw)
+    except (json.JSONDecodeError, ValueError, RecursionError):
+        return {}
+    return values if isinstance(values, dict) else {}
+
+
+def _webhook_secret_problems(parsed: StackConfig | None) -> list[tuple[str, str]]:
+    """`webhookSecrets` maps configured organizations to values of seed 002's pattern. The values are never
+    part of a message."""
+    raw = pulumi.runtime.get_config(f"{NAMESPACE}:{WEBHOOK_SECRETS}")
+    if raw is None:
+        return []
+    how = f"pulumi config set --secret --path '{NAMESPACE}:{WEBHOOK_SECRETS}.<organization>'"
+    try:
+        values = json.loads(raw)
+    except (json.JSONDecodeError, ValueError, RecursionError):
+        values = None
+    if not isinstance(values, dict):
+        return [(config_path([WEBHOOK_SECRETS]), f"must map organizations to their webhook secrets: {how}")]
+    known = {o.name for o in parsed.organizations} if parsed else None
+    problems = []
+    for org, value in sorted(values.items()):
+        where = f"{config_path([WEBHOOK_SECRETS])}.{org}"
+        if known is not None and org not in known:
+            problems.append((where, f"unknown organization '{org}' (known: {', '.join(sorted(known))})"))
+        elif not isinstance(value, str) or not WEBHOOK_SECRET_RE.fullmatch(value):
+            problems.append(
+                (
+                    where,
+                    f"organization '{org}': the webhook secret must match ^[a-zA-Z0-9_-]+$ (its value is not shown)",
+                )
+            )
+        elif len(value) < 16:
+            problems.append((where, f"organization '{org}': the webhook secret must be at least 16 characters"))
+    return problems
 
 
 def _needed_secrets(stack: StackConfig) -> set[str]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from policy import gatehouse_contract as contract
 
 from .apps import ServiceRef
 from .fields import DisplayName, DnsLabel, Email, Group, Model, Repo
+from .pipelines import TemplateRef, parse_pipeline_spec, pipeline_problems
 from .problems import Problem, reject
 
 # Namespaces no tenant or organization may take: Kubernetes' own and the platform's.
@@ -50,6 +52,11 @@ class Organization(Model):
         return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.name}.organizations.gatehouse"))
 
 
+PIPELINE_NAME_RE = re.compile(r"[a-z0-9-]+")  # seed 002: pipelineName ^[a-z0-9-]+$
+PipelineName = Annotated[str, StringConstraints(pattern=f"^{PIPELINE_NAME_RE.pattern}$", max_length=63)]
+PipelineSpec = Annotated[Any, AfterValidator(parse_pipeline_spec)]
+
+
 class Tenant(Model):
     name: DnsLabel
     organization: DnsLabel
@@ -58,6 +65,28 @@ class Tenant(Model):
     size: Literal["small", "medium", "large"]
     namespaces: list[DnsLabel] = []  # extra namespaces, each `<name>-<suffix>`
     groups: list[Group] = []  # OIDC groups bound to the tenant role; default in `oidc_groups`
+    # seed 002's RepoBinding: the Pipeline a push to `repo` starts (config/pipelines.py); all three or none
+    pipeline_name: PipelineName | None = None
+    template_ref: TemplateRef | None = None
+    pipeline_spec: PipelineSpec | None = None
+
+    @property
+    def has_pipeline(self) -> bool:
+        return self.pipeline_name is not None
+
+    @model_validator(mode="after")
+    def _pipeline(self) -> Tenant:
+        given = {f: getattr(self, f) is not None for f in ("pipeline_name", "template_ref", "pipeline_spec")}
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(self.key(f) for f, is_set in given.items() if not is_set)
+            reject(
+                [Problem((self.key(f),), f"a pipeline needs {missing} too") for f, s in given.items() if s], "Tenant"
+            )
+        if self.pipeline_name and self.template_ref and self.pipeline_spec is not None:
+            messages = pipeline_problems(self.pipeline_spec, self.pipeline_name, self.template_ref)
+            prefix = f"tenant '{self.name}': invalid pipelineSpec: "
+            reject([Problem(("pipelineSpec",), prefix + m) for m in messages], "Tenant")
+        return self
 
     @property
     def repo_url(self) -> str:

@@ -43,13 +43,16 @@ class Organization(pulumi.ComponentResource):
         tunnels = {org.namespace: org.webhook_service.port} if args.cloudflare else {}
         topology = network_policies.Topology(args.private_ranges, (org.namespace,), tunnels)
         network_policies.fence(self.namespace, org.namespace, topology, child)
-        # Seed 002 pattern ^[a-zA-Z0-9_-]+$: letters and digits only.
-        webhook = random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child)
+        # The organization's own (config `webhookSecrets`, a Pulumi secret), or generated: seed 002's pattern
+        # ^[a-zA-Z0-9_-]+$, here letters and digits only. The GitHub interceptor checks deliveries with it.
+        self.webhook_secret = config.webhook_secret(org.name) or pulumi.Output.secret(
+            random.RandomPassword(f"{org.name}-webhook-secret", length=40, special=False, opts=child).result
+        )
         k8s.core.v1.Secret(
             f"{org.name}-webhook-secret",
             metadata=meta.object_meta(WEBHOOK_SECRET, COMPONENT, self.namespace.metadata.name, labels),
             type="Opaque",
-            string_data={"secret": webhook.result},
+            string_data={"secret": self.webhook_secret},
             opts=child,
         )
         tenants = [t for t in args.tenants if t.organization == org.name]

@@ -5,10 +5,11 @@
   Namespace it depends on, is one every cluster has, or is a stated prerequisite's. A chart the facts
   say renders only cluster-scoped objects is exempt, and so is one rendering its own namespace.
 * `crd`: a custom resource's CRD is installed by something it depends on: a CustomResourceDefinition
-  object, a chart whose facts (given its values) install that kind, a `yaml/v2` ConfigFile of that CRD,
-  or a prerequisite's apiGroups.
+  object, a chart whose facts (given its values) install that kind, an operator's resource awaited Ready that
+  installs it (operator_facts.py), a `yaml/v2` ConfigFile of that CRD, or a prerequisite's apiGroups.
 * `webhook`: an object a chart of the program runs an admission webhook for depends on that chart
-  (Pulumi then waits for the chart's workloads to be Ready before sending the object).
+  (Pulumi then waits for the chart's workloads to be Ready before sending the object); likewise for an
+  operator's resource awaited Ready that installs webhooks (operator_facts.py).
 * `reads`: the Secrets, ConfigMaps and ServiceAccounts a workload or chart reads are declared by
   something it depends on (a cert-manager Certificate declares its `spec.secretName`), or exist in
   every namespace (ServiceAccount `default`, ConfigMap `kube-root-ca.crt`).
@@ -30,7 +31,7 @@ from components.yaml_read import SafeLoader
 
 from .. import manifests as mf
 from ..records import Registration, reveal
-from . import chart_facts
+from . import chart_facts, operator_facts
 from .graph import DependencyGraph
 from .reads import POD_SPEC_PATHS, Read, object_reads, value_at
 from .report import RULES, OrderReport, OrderViolation, Prerequisite
@@ -78,7 +79,7 @@ class Replay:
         self.crd_files: dict[tuple[str, str], list[int]] = {}  # (group, plural), from a yaml/v2 file name
         self.declared: dict[tuple[str, str, str], list[int]] = {}  # (kind, namespace, name)
         self.crd_charts: list[tuple[int, chart_facts.Kinds]] = []
-        self.webhook_charts: list[tuple[int, chart_facts.Kinds, str]] = []  # node, kinds, release
+        self.webhook_charts: list[tuple[int, chart_facts.Kinds, str]] = []  # node, kinds, `chart <release>`
         self.evaluated: list[tuple[mf.ChartValues, chart_facts.EvaluatedChart]] = []
 
     def report(self) -> OrderReport:
@@ -115,7 +116,7 @@ class Replay:
             if facts.crds:
                 self.crd_charts.append((node, facts.crds))
             if facts.webhooks:
-                self.webhook_charts.append((node, facts.webhooks, c.release))
+                self.webhook_charts.append((node, facts.webhooks, f"chart {c.release}"))
             if facts.creates_namespace and facts.namespace:
                 self.namespaces.setdefault(facts.namespace, []).append(node)
         for node, reg in graph.yaml_components():
@@ -135,6 +136,10 @@ class Replay:
             self.crds.setdefault(crd, []).append(node)
         elif group == "" and kind in READ_KINDS and name:
             self.declared.setdefault((kind, namespace, name), []).append(node)
+        elif (kinds := operator_facts.installs(obj)) is not None:
+            # an operator's resource, awaited Ready: the CRDs and webhooks it installs exist after it
+            self.crd_charts.append((node, kinds))
+            self.webhook_charts.append((node, kinds, f"{kind} {name}"))
         elif group == "cert-manager.io" and kind == "Certificate":
             # cert-manager creates and manages the Secret `spec.secretName` in the Certificate's namespace
             # (the Certificate CRD, v1.21.1); a pod mounting it waits for it (a volume, not a crash)
@@ -184,9 +189,9 @@ class Replay:
                     urn,
                     "webhook",
                     what,
-                    f"chart {release}",
-                    f"{what} is admitted by the webhook chart {release} runs for {kinds.describe(group)}, but does "
-                    f"not depend on that chart: it can be sent before the webhook serves, and be refused",
+                    release,
+                    f"{what} is admitted by the webhook {release} runs for {kinds.describe(group)}, but does "
+                    f"not depend on it: it can be sent before the webhook serves, and be refused",
                 )
         if kind in POD_SPEC_PATHS or kind == "Cluster":
             for read in object_reads(m.obj, group, kind):

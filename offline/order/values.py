@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from components.crd_schema import chart_dir
 from components.yaml_read import SafeLoader
 
 _MISSING = object()
@@ -65,7 +66,7 @@ def chart_defaults(upstream: Path, chart: str) -> Mapping[str, Any]:
     """The chart's default values.yaml (read once per process), or {} when it is not vendored."""
     if not chart or "/" in chart or chart in (".", ".."):
         return {}
-    return _defaults_at(Path(upstream) / "charts" / chart / "values.yaml")
+    return _defaults_at(chart_dir(Path(upstream), chart) / "values.yaml")
 
 
 def yaml_value(text: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from components.crd_schema import chart_dir
 from components.yaml_read import SafeLoader
 
 from .problems import Problem, type_name
@@ -187,11 +188,12 @@ def load_values(path: Path) -> dict[str, Any]:
 
 def load_chart_check(upstream_dir: Path, chart: str, relative: Callable[[Path], str]) -> ChartCheck | None:
     """The check for a vendored chart's values (`upstream_dir/charts/<chart>/`), or None if there is no
-    such chart; `relative` names a file in the labels and messages."""
+    such chart
+    (or `upstream_dir/<bundle>/charts/<chart>/`); `relative` names a file in the labels and messages."""
     if not chart or "/" in chart or chart in (".", ".."):
         return None
-    chart_dir = upstream_dir / "charts" / chart
-    values_file, schema_file = chart_dir / "values.yaml", chart_dir / "values.schema.json"
+    folder = chart_dir(upstream_dir, chart)
+    values_file, schema_file = folder / "values.yaml", folder / "values.schema.json"
     defaults = load_values(values_file) if values_file.is_file() else {}
     if schema_file.is_file():
         schema = json.loads(schema_file.read_text())

@@ -3,13 +3,14 @@ with `fieldValidation=Strict`."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from components.crd_schema import bundle_dirs, version_schema
+from components.crd_schema import strict_crd_schema as _strict
 from components.yaml_read import SafeLoader
 
 from .builtin import OBJECT_META_REF
@@ -44,15 +45,17 @@ def remember_crd_catalog(crds_dir: Path, catalog: CrdCatalog) -> None:
 def load_crd_catalog(crds_dir: Path) -> CrdCatalog:
     """Every CRD file parsed once (the most YAML the preview reads), each served version's schema made
     strict; the one in a folder named exactly after the group first (so crds/gateway.networking.k8s.io/
-    wins over the -experimental copy)."""
+    wins over the -experimental copy). Beside `crds_dir`, each bundle's own (`<upstream>/tekton/crds`, see
+    components.crd_schema.bundle_dirs), so that a bundle vendored apart is read like the rest."""
     index: CrdCatalog = {}
-    for path in sorted(crds_dir.rglob("*.y*ml")) if crds_dir.is_dir() else []:
+    folders = [d for d in bundle_dirs(crds_dir.parent, crds_dir.name) if d.is_dir()]
+    for path in [p for d in folders for p in sorted(d.rglob("*.y*ml"))]:
         for doc in _load_all(path):
             if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                 continue
             spec = doc.get("spec") or {}
             served = {
-                v["name"]: strict_crd_schema(_version_schema(spec, v))
+                v["name"]: strict_crd_schema(version_schema(spec, v))
                 for v in spec.get("versions") or []
                 if v.get("served")
             }
@@ -63,88 +66,11 @@ def load_crd_catalog(crds_dir: Path) -> CrdCatalog:
     return index
 
 
-def _version_schema(spec: dict[str, Any], version: dict[str, Any]) -> dict[str, Any]:
-    # apiextensions v1 keeps the schema per version; v1beta1 CRDs had one for all.
-    found = (version.get("schema") or spec.get("validation") or {}).get("openAPIV3Schema")
-    return found or {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-
-
-def strict_crd_schema(openapi: dict[str, Any]) -> dict[str, Any]:
-    """A CRD's openAPIV3Schema as a JSON Schema 2020-12 document, strict like fieldValidation=Strict.
-
-    CEL rules (`x-kubernetes-validations`) are dropped: they need a CEL evaluator, which is not here.
-    `format` is kept as an annotation only (no format checker): the API server's format semantics
-    (int32, int64, byte, date-time, ...) do not match jsonschema's optional checkers.
-    """
-    root = _convert(openapi, structural=True)
-    props = root.setdefault("properties", {})
-    props["metadata"] = {"$ref": OBJECT_META_REF}  # strict ObjectMeta, so metadata typos are caught
-    props.setdefault("apiVersion", {"type": "string"})
-    props.setdefault("kind", {"type": "string"})
-    if not openapi.get("x-kubernetes-preserve-unknown-fields"):
-        root["additionalProperties"] = False
-    root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return root
-
-
-_DROPPED = {"description", "example", "externalDocs", "default", "nullable", "x-kubernetes-validations"}
-
-
-def _convert(node: dict[str, Any], structural: bool) -> dict[str, Any]:
-    """Translate one OpenAPI v3 (structural) schema node. `structural` is False inside anyOf/allOf/oneOf/not:
-    those branches only add value constraints, so they must not get additionalProperties: false."""
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _DROPPED:
-            continue
-        if key == "properties":
-            out[key] = {name: _convert(sub, structural) for name, sub in value.items()}
-        elif key in ("items", "additionalProperties") and isinstance(value, dict):
-            out[key] = _convert(value, structural)
-        elif key in ("allOf", "anyOf", "oneOf"):
-            out[key] = [_convert(sub, False) for sub in value]
-        elif key == "not":
-            out[key] = _convert(value, False)
-        elif key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
-            # OpenAPI 3.0 booleans modify minimum/maximum; 2020-12 wants the bound itself.
-            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
-            if value and bound in node:
-                out[key] = node[bound]
-        else:
-            out[key] = copy.deepcopy(value)
-    if node.get("exclusiveMinimum") is True:
-        out.pop("minimum", None)
-    if node.get("exclusiveMaximum") is True:
-        out.pop("maximum", None)
-    if node.get("x-kubernetes-int-or-string") and "type" not in out:
-        out["type"] = ["integer", "string"]
-    if node.get("nullable"):
-        _allow_null(out)
-    if node.get("x-kubernetes-embedded-resource"):  # embedded objects always accept their own TypeMeta/ObjectMeta
-        embedded = out.setdefault("properties", {})
-        for name in ("apiVersion", "kind"):
-            embedded.setdefault(name, {"type": "string"})
-        embedded.setdefault("metadata", {"type": "object"})
-    if (
-        structural
-        and "properties" in out
-        and "additionalProperties" not in node
-        and not node.get("x-kubernetes-preserve-unknown-fields")
-    ):
-        out["additionalProperties"] = False
-    return out
-
-
-def _allow_null(schema: dict[str, Any]) -> None:
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        schema["type"] = [kind, "null"]
-    elif isinstance(kind, list) and "null" not in kind:
-        schema["type"] = [*kind, "null"]
-    if "enum" in schema and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
-
-
 def _load_all(path: Path) -> list[Any]:
     with path.open() as fh:
         return list(yaml.load_all(fh, Loader=SafeLoader))
+
+
+def strict_crd_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """components.crd_schema's strict schema, with the strict ObjectMeta of kubernetes-validate's definitions."""
+    return _strict(openapi, {"$ref": OBJECT_META_REF})

@@ -2,8 +2,9 @@
 
 A policy sees only a resource's inputs, not the API server's discovery, so scope comes from this table:
 the built-in kinds of Kubernetes 1.33 and the CRDs the platform installs (their `spec.scope` in
-../shared/upstream/crds; tests/policy/test_kinds.py checks the table against them). A kind in neither set is
-unknown: rules that need its scope treat it conservatively (see `rbac.no-cluster-scoped-tenant-objects`).
+../shared/upstream/crds and ../shared/upstream/tekton/crds; tests/policy/test_kinds.py checks the table against
+them). A kind in neither set is unknown: rules that need its scope treat it conservatively (see
+`rbac.no-cluster-scoped-tenant-objects`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,17 @@ NAMESPACED_KINDS = frozenset(
         "postgresql.cnpg.io/ImageCatalog",
         "postgresql.cnpg.io/Pooler",
         "postgresql.cnpg.io/ScheduledBackup",
+        "tekton.dev/CustomRun",
+        "tekton.dev/Pipeline",
+        "tekton.dev/PipelineRun",
+        "tekton.dev/StepAction",
+        "tekton.dev/Task",
+        "tekton.dev/TaskRun",
+        "triggers.tekton.dev/EventListener",
+        "triggers.tekton.dev/Interceptor",
+        "triggers.tekton.dev/Trigger",
+        "triggers.tekton.dev/TriggerBinding",
+        "triggers.tekton.dev/TriggerTemplate",
     }
 )
 
@@ -116,6 +128,12 @@ CLUSTER_SCOPED_KINDS = frozenset(
         "external-secrets.io/ClusterPushSecret",
         "gateway.networking.k8s.io/GatewayClass",
         "postgresql.cnpg.io/ClusterImageCatalog",
+        "operator.tekton.dev/TektonConfig",
+        "operator.tekton.dev/TektonDashboard",
+        "operator.tekton.dev/TektonPipeline",
+        "operator.tekton.dev/TektonTrigger",
+        "triggers.tekton.dev/ClusterInterceptor",
+        "triggers.tekton.dev/ClusterTriggerBinding",
     }
 )
 

@@ -321,6 +321,13 @@ def tenant_profile(args: ResourceValidationArgs) -> str:
     return str(labels(args.props).get(PROFILE_LABEL) or DEFAULT_PROFILE)
 
 
+def tenant_organization(args: ResourceValidationArgs) -> str | None:
+    """The organization of the tenant whose namespace holds the object, when a stack policy knows it."""
+    context = _TENANCY.get()
+    owner = context.owner(args.props) if context is not None else None
+    return owner.organization if owner is not None and owner.tenant else None
+
+
 def organization_owned(args: ResourceValidationArgs) -> bool:
     """In an organization's namespace (known from the namespace), or labelled with or under an Organization."""
     context = _TENANCY.get()

@@ -51,6 +51,7 @@ from ._util import (
     sequence,
     string_list,
     strings,
+    tenant_organization,
     tenant_profile,
 )
 
@@ -198,10 +199,26 @@ def _tenant_subjects(args: ResourceValidationArgs, report: Report) -> None:
                 report(f"{what} binds the group '{name}', which is not a group of tenant '{tenant}'")
         elif kind == "ServiceAccount":
             namespace = str(subject.get("namespace") or object_namespace(args.props))
+            if _listener_runs(args, name, namespace):
+                continue
             if tenant and not belongs_to_tenant_namespace(namespace, tenant):
                 report(f"{what} binds the ServiceAccount '{namespace}/{name}' from outside tenant '{tenant}'")
         else:
             report(f"{what} binds a subject of kind '{kind}'")
+
+
+def _listener_runs(args: ResourceValidationArgs, name: str, namespace: str) -> bool:
+    """The one ServiceAccount from outside a tenant a tenant namespace may bind: its own organization's webhook
+    listener, to the Role that lets it create the tenant's PipelineRuns (components/pipelines/rbac.py)."""
+    org = tenant_organization(args)
+    role_ref = mapping(args.props.get("roleRef"))
+    return (
+        org is not None
+        and name == contract.LISTENER_SERVICE_ACCOUNT
+        and namespace == f"{contract.ORGANIZATION_NAMESPACE_PREFIX}{org}"
+        and role_ref.get("kind") == "Role"
+        and role_ref.get("name") == contract.LISTENER_RUNS_ROLE
+    )
 
 
 tenant_binding_subjects = StackValidationPolicy(
@@ -354,12 +371,21 @@ no_cluster_scoped_tenant_objects = StackValidationPolicy(
 def _no_automount(args: ResourceValidationArgs, report: Report) -> None:
     if rendered_by(args.urn):
         return  # a chart's own ServiceAccounts are the chart's business
-    owned = args_tenant(args) is not None or organization_owned(args)
+    tenant = args_tenant(args)
+    owned = tenant is not None or organization_owned(args)
+    if tenant is None and _org_listener(args):
+        return  # the listener's pod cannot mount a token itself (gatehouse_contract.LISTENER_SERVICE_ACCOUNT)
     automount = args.props.get("automountServiceAccountToken")
     if owned and (automount is True or (automount is not False and not is_patch(args.resource_type))):
         report(
             f"{describe(args.resource_type, args.props, args.name)} does not set automountServiceAccountToken: false"
         )
+
+
+def _org_listener(args: ResourceValidationArgs) -> bool:
+    name = str(mapping(args.props.get("metadata")).get("name") or "")
+    namespace = object_namespace(args.props)
+    return name == contract.LISTENER_SERVICE_ACCOUNT and namespace.startswith(contract.ORGANIZATION_NAMESPACE_PREFIX)
 
 
 tenant_serviceaccount_no_automount = StackValidationPolicy(

@@ -14,14 +14,15 @@ NOT_INSTALLED_GROUPS = {"k8s.keycloak.org"}
 def test_kind_scopes_match_the_upstream_crds() -> None:
     """guardrails/_kinds.py knows every CRD the platform installs, with the scope its CRD declares."""
     found = {}
-    for path in sorted((UPSTREAM / "crds").glob("*/*.yaml")):
+    paths = [*(UPSTREAM / "crds").glob("*/*.yaml"), *(UPSTREAM / "tekton" / "crds").glob("*/*.yaml")]
+    for path in sorted(paths):
         if path.parent.name in NOT_INSTALLED_GROUPS:
             continue
         for doc in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
             if doc and doc.get("kind") == "CustomResourceDefinition":
                 spec = doc["spec"]
                 found[f"{spec['group']}/{spec['names']['kind']}"] = spec["scope"]
-    assert len(found) >= 20
+    assert len(found) >= 20 and "tekton.dev/Pipeline" in found and "operator.tekton.dev/TektonConfig" in found
     for key, scope in sorted(found.items()):
         table = _kinds.NAMESPACED_KINDS if scope == "Namespaced" else _kinds.CLUSTER_SCOPED_KINDS
         assert key in table, (key, scope)

@@ -52,7 +52,8 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 HERE = Path(__file__).resolve().parent
 GUARDRAILS = REPO / "policy" / "guardrails"
 # test modules of the pack as a whole, not of one guardrails module
-WHOLE_PACK = {"test_pack", "test_pack_in_preview", "test_admission"}  # the pack as a whole, or with admission
+# (the pack as a whole, or with admission; test_admission_tekton_runs: a Tekton run's pod through the rules)
+WHOLE_PACK = {"test_pack", "test_pack_in_preview", "test_admission", "test_admission_tekton_runs"}
 
 
 def test_pack_has_unique_named_described_policies() -> None:

@@ -307,3 +307,46 @@ def test_tenant_serviceaccount_no_automount() -> None:
     cloudflared = {"metadata": {"name": "cloudflared", "namespace": "org-acme"}}
     assert len(check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, cloudflared, parent=org_urn)) == 1
     assert check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, cloudflared, parent=tunnel_chart) == []
+
+
+LISTENER_RUNS = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "github-listener-runs"}
+
+
+@covers(rbac.tenant_binding_subjects)
+def test_a_tenant_namespace_binds_only_its_own_organizations_listener_to_the_runs_role() -> None:
+    """The one outside ServiceAccount a tenant namespace may bind: its organization's webhook listener
+    (`org-<org>/github-listener`, components/pipelines/), and only to the Role that creates its PipelineRuns.
+    Another organization's listener, or the listener bound to any other Role, is refused (failing fixtures)."""
+    own = {"kind": "ServiceAccount", "name": "github-listener", "namespace": "org-acme"}
+    props = binding([own], LISTENER_RUNS, metadata=tenant_meta("github-listener-runs"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, props) == []
+    what = "RoleBinding 'payments/github-listener-runs'"
+    other_org = binding(
+        [{**own, "namespace": "org-globex"}], LISTENER_RUNS, metadata=tenant_meta("github-listener-runs")
+    )
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, other_org) == [
+        f"{what} binds the ServiceAccount 'org-globex/github-listener' from outside tenant 'payments'"
+    ]
+    other_role = binding([own], metadata=tenant_meta("github-listener-runs"))
+    assert check(rbac.tenant_binding_subjects, ROLE_BINDING, other_role) == [
+        f"{what} binds the ServiceAccount 'org-acme/github-listener' from outside tenant 'payments'"
+    ]
+    as_cluster_role = binding(
+        [own], {**LISTENER_RUNS, "kind": "ClusterRole"}, metadata=tenant_meta("github-listener-runs")
+    )
+    assert len(check(rbac.tenant_binding_subjects, ROLE_BINDING, as_cluster_role)) == 1
+
+
+@covers(rbac.tenant_serviceaccount_no_automount)
+def test_an_organizations_listener_keeps_its_token() -> None:
+    """The EventListener's pod cannot mount a token any other way (tektoncd/triggers v0.37.0
+    pkg/apis/triggers/v1beta1/event_listener_validation.go podSpecMask drops volumes and
+    automountServiceAccountToken), so its ServiceAccount in `org-<name>` leaves automount alone; the same name
+    in a tenant's namespace, or another ServiceAccount of the organization, still may not."""
+    org_labels = {"gatehouse.dev/organization": "acme"}
+    listener = {"metadata": meta("github-listener", "org-acme", **org_labels)}
+    assert check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, listener) == []
+    other = {"metadata": meta("eso-reader-payments", "org-acme", **org_labels)}
+    assert len(check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, other)) == 1
+    in_tenant = {"metadata": tenant_meta("github-listener")}
+    assert len(check(rbac.tenant_serviceaccount_no_automount, SERVICE_ACCOUNT, in_tenant)) == 1

@@ -94,6 +94,12 @@ def _argocd_reads(v: Values) -> list[Read]:
     return reads
 
 
+def _tekton_operator_crds(v: Values) -> Kinds:
+    if v.flag("installCRDs") and not v.flag("openshift.enabled"):
+        return Kinds({"operator.tekton.dev": None})
+    return NO_KINDS
+
+
 API_CHARTS: dict[str, ChartFacts] = {
     # envoyproxy/gateway v1.9.0, charts/gateway-crds-helm: templates/standard-gatewayapi-crds.yaml and
     # experimental-gatewayapi-crds.yaml are wrapped in `if .Values.crds.gatewayAPI.enabled` (by channel),
@@ -168,5 +174,17 @@ API_CHARTS: dict[str, ChartFacts] = {
         crds=_argocd_crds,
         reads=_argocd_reads,
         namespace_override=True,
+    ),
+    # tektoncd/operator v0.81.1, charts/tekton-operator: templates/kubernetes-crds.yaml is wrapped in
+    # `if (and (not .Values.openshift.enabled) .Values.installCRDs)` (installCRDs default false) and defines the
+    # operator.tekton.dev CRDs (TektonConfig among them). No WebhookConfiguration in templates/: the operator's
+    # webhook Deployment (templates/deployment.yaml) registers its own for operator.tekton.dev at start (knative),
+    # so a TektonConfig waits for the chart's workloads. What the operator installs from a TektonConfig (the
+    # tekton.dev and triggers.tekton.dev CRDs and webhooks) is in offline/order/operator_facts.py.
+    "tekton-operator": ChartFacts(
+        source="tektoncd/operator v0.81.1 charts/tekton-operator/{values.yaml,templates/kubernetes-crds.yaml,"
+        "templates/deployment.yaml}",
+        crds=_tekton_operator_crds,
+        webhooks=lambda v: Kinds({"operator.tekton.dev": None}),
     ),
 }
