@@ -598,7 +598,7 @@ CONSUMERS: dict[str, tuple[list[tuple[str, ...]], dict[str, list[str]]]] = {
         {
             "dex-db-credentials": ["password"],
             "dex-connectors": ["authentik-client-secret", "github-client-secret", "google-client-secret"],
-            "dex-clients": ["argocd", "grafana", "oauth2-proxy", "tekton-dashboard"],
+            "dex-clients": ["argocd", "grafana", "oauth2-proxy"],
         },
     ),
     "authentik": (
@@ -719,7 +719,7 @@ def test_issuers_client_ids_and_redirect_uris_agree(wired: tuple[str, ProgramRun
     exported = {key: value["redirectUris"] for key, value in exports["clients"].items()}
     assert {key: value["id"] for key, value in exports["clients"].items()} == {k: k for k in exported}
     assert dex_clients == exported
-    assert set(exported) == {"argocd", "tekton-dashboard", "grafana", "oauth2-proxy"}
+    assert set(exported) == {"argocd", "grafana", "oauth2-proxy"}
     assert exported["argocd"] == [f"https://argocd.{domain}/auth/callback"]
     assert exported["grafana"] == [f"https://grafana.{domain}/login/generic_oauth"]
     assert exported["oauth2-proxy"] == [f"https://auth.{domain}/oauth2/callback"]
@@ -750,7 +750,7 @@ def test_issuers_client_ids_and_redirect_uris_agree(wired: tuple[str, ProgramRun
 def test_client_secrets_are_pulumi_secrets(wired: tuple[str, ProgramRun]) -> None:
     _, run = wired
     secrets = {k.split(":", 1)[1]: v for k, v in run.exports.items() if k.startswith("clientSecret:")}
-    assert set(secrets) == {"argocd", "tekton-dashboard", "grafana", "oauth2-proxy"}
+    assert set(secrets) == {"argocd", "grafana", "oauth2-proxy"}
     assert all(isinstance(v, Secret) and len(v.value) == 40 for v in secrets.values())
     assert reveal(secrets) == one(run, "Secret", "dex-clients")["stringData"]
 

@@ -40,7 +40,7 @@ class IdentityHosts(Model):
     oauth2_proxy: DnsLabel = "auth"
     argocd: DnsLabel = "argocd"
     portal: DnsLabel = "app"  # origin of the tenants' single-page app (Keycloak PKCE client)
-    tekton: DnsLabel = "tekton"  # the Tekton dashboard, behind its own oauth2-proxy (a Dex client)
+    tekton: DnsLabel = "tekton"  # the Tekton Dashboard, a staff app behind the central SSO (pipelines/dashboard.py)
 
 
 class GitHubOrg(Model):

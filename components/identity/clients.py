@@ -39,8 +39,6 @@ def redirect_uris(stack: IdentitySettings) -> dict[str, list[str]]:
     argocd = endpoints.https(stack, stack.identity.hosts.argocd)
     return {
         "argocd": [f"{argocd}/auth/callback"],
-        # the dashboard has no OIDC of its own: an oauth2-proxy in front of it is the client
-        "tekton-dashboard": [f"{endpoints.https(stack, stack.identity.hosts.tekton)}/oauth2/callback"],
         # Grafana's generic_oauth login, for when it is not behind the central SSO proxy
         "grafana": [f"https://{grafana_host(stack)}/login/generic_oauth"],
         "oauth2-proxy": [endpoints.oauth2_proxy_redirect_uri(stack)],

@@ -82,7 +82,6 @@ EXPIRY = {
 }
 CLIENT_NAMES = {
     "argocd": "Argo CD",
-    "tekton-dashboard": "Tekton Dashboard",
     "grafana": "Grafana",
     "oauth2-proxy": "Platform SSO",
 }

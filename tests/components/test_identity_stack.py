@@ -129,7 +129,6 @@ def test_hosts_and_realm_from_the_settings_reach_outputs_and_what_serves_them(st
         "publicHosts": ["login.example.test", "authentik.example.test", "accounts.example.test", "argocd.example.test"],
         "clients": {
             "argocd": ["https://argocd.example.test/auth/callback"],
-            "tekton-dashboard": ["https://tekton.example.test/oauth2/callback"],
             "grafana": ["https://dashboards.example.test/login/generic_oauth"],  # the grafana app's host
             "oauth2-proxy": ["https://sso-proxy.example.test/oauth2/callback"],
         },
