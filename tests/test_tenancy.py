@@ -66,6 +66,7 @@ DEPLOYER_RULES = {
         ("autoscaling", "horizontalpodautoscalers", f"{R} {W}"),
         ("policy", "poddisruptionbudgets", f"{R} {W}"),
         ("external-secrets.io", "externalsecrets", f"{R} {W}"),
+        ("tekton.dev", "tasks", f"{R} {W}"),  # a pipeline's Tasks come from the tenant's repository
     ),
 }
 DEPLOYER_RULES["elevated"] = DEPLOYER_RULES["standard"] + _rules(("", "secrets", SECRETS))
