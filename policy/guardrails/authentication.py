@@ -128,12 +128,12 @@ def _redirect_only(route: Mapping[str, Any]) -> bool:
     )
 
 
-def _listener_names(gateway: Mapping[str, Any]) -> list[str | None]:
+def listener_names(gateway: Mapping[str, Any]) -> list[str | None]:
     """The Gateway's listener names ([None]: a Gateway without listeners, as a whole)."""
     return [str(mapping(ln).get("name")) for ln in sequence(object_spec(gateway).get("listeners"))] or [None]
 
 
-def _by_precedence(
+def by_precedence(
     candidates: list[Mapping[str, Any]], kind: str, target: Mapping[str, Any], section: str | None
 ) -> list[Mapping[str, Any]]:
     """The policies that apply to one section of a target (a route rule, a Gateway listener): those naming
@@ -162,9 +162,9 @@ def _auth_required(args: StackValidationArgs, report: Report) -> None:
         gateway = gateway_objects.get((attachment.namespace, attachment.name))
         if gateway is None:
             return False
-        listeners = [attachment.section] if attachment.section else _listener_names(gateway)
+        listeners = [attachment.section] if attachment.section else listener_names(gateway)
         return all(
-            any(_authenticates(p, methods) for p in _by_precedence(policies, "Gateway", gateway, listener))
+            any(_authenticates(p, methods) for p in by_precedence(policies, "Gateway", gateway, listener))
             for listener in listeners
         )
 
@@ -198,7 +198,7 @@ def _auth_required(args: StackValidationArgs, report: Report) -> None:
         reported: set[str] = set()
         for index, rule in enumerate(rules, start=1):
             name = str(rule["name"]) if rule.get("name") else None
-            own = _by_precedence(targeting, "HTTPRoute", route.props, name)
+            own = by_precedence(targeting, "HTTPRoute", route.props, name)
             if not own:
                 if not all(gateway_protects(a) for a in attachments):
                     label = f"'{name}'" if name else str(index)
@@ -284,8 +284,8 @@ def _headers_stripped(args: StackValidationArgs, report: Report) -> None:
         edges: dict[str, set[str]] = {}
         for g in gateways:
             what = describe(GATEWAY_TYPE, g, object_name(g))
-            for listener in _listener_names(g):
-                applied = _by_precedence(traffic, "Gateway", g, listener)
+            for listener in listener_names(g):
+                applied = by_precedence(traffic, "Gateway", g, listener)
                 section_specific = listener is not None and any(
                     listener in _target_sections(t, "Gateway", g) for t in applied
                 )

@@ -20,7 +20,7 @@ from typing import Any
 from pulumi_policy import PolicyComplianceFramework, Severity, StackValidationArgs, StackValidationPolicy
 
 from ._util import CLIENT_TRAFFIC_POLICY_TYPE, GATEWAY_TYPE, Report, describe, mapping, object_name, object_spec
-from .authentication import _by_precedence, _listener_names
+from .authentication import by_precedence, listener_names
 
 # Values that leave a path or a request unnormalised, or a request without an id (X-Correlation-Id is it).
 UNSAFE_ESCAPED_SLASHES = ("KeepUnchanged",)
@@ -45,9 +45,9 @@ def _edge_on_every_gateway(args: StackValidationArgs, report: Report) -> None:
     traffic = [r.props for r in args.resources if r.resource_type == CLIENT_TRAFFIC_POLICY_TYPE]
     for gateway in sorted((r for r in args.resources if r.resource_type == GATEWAY_TYPE), key=lambda r: r.urn):
         what = describe(GATEWAY_TYPE, gateway.props, gateway.name)
-        for listener in _listener_names(gateway.props):
+        for listener in listener_names(gateway.props):
             at = f"{what} listener '{listener}'" if listener else what
-            applied = _by_precedence(traffic, "Gateway", gateway.props, listener)
+            applied = by_precedence(traffic, "Gateway", gateway.props, listener)
             if not applied:
                 report(f"{at} is covered by no ClientTrafficPolicy: paths are not normalised", gateway.urn)
             for policy in applied:
