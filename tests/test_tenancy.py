@@ -160,6 +160,19 @@ def _namespaces(tenant: dict[str, Any]) -> set[str]:
 
 
 @pytest.mark.parametrize("tenant", _tenants(), ids=lambda t: t["name"])
+def test_no_pod_of_a_tenant_mounts_a_token_by_default(staging: ProgramRun, tenant: dict[str, Any]) -> None:
+    """Kubernetes makes a `default` ServiceAccount in every namespace with token automount unset, so a pod
+    that names no ServiceAccount would mount a token; each tenant namespace's `default` is patched (a
+    ServiceAccountPatch: server-side apply of the one field) to automount nothing, as the deployer does."""
+    tenant_component = _component(staging, "gatehouse:tenancy:Tenant", tenant["name"])
+    patches = [r for r in _children(staging, tenant_component) if r.type == "kubernetes:core/v1:ServiceAccountPatch"]
+    assert {(manifest_of(r).obj["metadata"]["namespace"], manifest_of(r).obj["metadata"]["name"]) for r in patches} == {
+        (ns, "default") for ns in _namespaces(tenant)
+    }
+    assert all(manifest_of(r).obj["automountServiceAccountToken"] is False for r in patches)
+
+
+@pytest.mark.parametrize("tenant", _tenants(), ids=lambda t: t["name"])
 def test_every_tenant_object_lands_in_its_own_namespaces(staging: ProgramRun, tenant: dict[str, Any]) -> None:
     objects = _objects(staging, _component(staging, "gatehouse:tenancy:Tenant", tenant["name"]))
     own = _namespaces(tenant)
@@ -174,8 +187,11 @@ def test_every_tenant_object_lands_in_its_own_namespaces(staging: ProgramRun, te
         assert {o["metadata"]["namespace"] for o in kinds[kind]} == own, kind
     # staging has an internal gateway: each namespace also may call it (allow-internal-gateways)
     assert len(kinds["NetworkPolicy"]) == 6 * len(own)
-    assert [o["metadata"]["namespace"] for o in kinds["ServiceAccount"]] == [tenant["name"]]
-    assert kinds["ServiceAccount"][0]["automountServiceAccountToken"] is False
+    accounts = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in kinds["ServiceAccount"]}
+    pipeline = {(tenant["name"], "pipeline-runner")} & accounts  # a tenant with a pipeline (issue 21)
+    # the deployer, and each namespace's `default` patched (test_no_pod_of_a_tenant_mounts_a_token_by_default)
+    assert accounts - pipeline == {(tenant["name"], "deployer")} | {(ns, "default") for ns in own}
+    assert all(o["automountServiceAccountToken"] is False for o in kinds["ServiceAccount"])
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
@@ -420,7 +436,7 @@ def test_a_new_tenant_is_one_config_entry(staging: ProgramRun, tmp_path: Path) -
         "ResourceQuota": 1,
         "LimitRange": 1,
         "NetworkPolicy": 6,
-        "ServiceAccount": 1,
+        "ServiceAccount": 2,  # the deployer and the patched `default`
         "Role": 2,
         "RoleBinding": 2,
         "AppProject": 1,

@@ -91,6 +91,7 @@ class Tenant(pulumi.ComponentResource):
         for ns_name, namespace in zip(tenant.namespace_names, self.namespaces, strict=True):
             self._guardrails(ns_name, namespace, args.private_ranges, child)
             self._rbac(ns_name, namespace, child)
+            self._default_service_account(ns_name, namespace, child)
         self.app_project = meta.custom_resource(
             f"{tenant.name}-project",
             "argoproj.io/v1alpha1",
@@ -105,6 +106,22 @@ class Tenant(pulumi.ComponentResource):
                 "serviceAccount": self.service_account.metadata.name,
                 "appProject": tenant.name,
             }
+        )
+
+    def _default_service_account(
+        self, ns_name: str, namespace: k8s.core.v1.Namespace, opts: pulumi.ResourceOptions
+    ) -> None:
+        """The namespace's `default` ServiceAccount without token automount: Kubernetes makes it (the
+        ServiceAccount controller, with the field unset, so every pod on it would get a token), and a pod that
+        names no ServiceAccount runs as it. A server-side-apply patch of that one field, which creates the
+        ServiceAccount if the controller has not yet (pulumi-kubernetes provider/pkg/await/await.go, read at
+        v4.32.0, the newest tag the mirror holds: a Patch resource is an apply, `types.ApplyPatchType`), and
+        on delete gives the field back rather than deleting the account."""
+        k8s.core.v1.ServiceAccountPatch(
+            f"{ns_name}-default-sa",
+            metadata=k8s.meta.v1.ObjectMetaPatchArgs(name="default", namespace=namespace.metadata.name),
+            automount_service_account_token=False,
+            opts=opts,
         )
 
     def _meta(self, name: str, namespace: k8s.core.v1.Namespace) -> k8s.meta.v1.ObjectMetaArgs:
