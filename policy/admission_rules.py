@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .gatehouse_contract import DEPLOYER_SERVICE_ACCOUNT, RESTRICTED_VOLUME_SOURCES, SAFE_SYSCTLS
+from .gatehouse_contract import (
+    DEPLOYER_SERVICE_ACCOUNT,
+    PIPELINE_RUNNER_SERVICE_ACCOUNT,
+    RESTRICTED_VOLUME_SOURCES,
+    SAFE_SYSCTLS,
+    TERRAFORM_BACKEND_SECRET,
+)
 
 # (API group, version, resource) of what a rule's policy matches
 PODS = (("", "v1", "pods"),)
@@ -100,6 +106,19 @@ def _workload(
     return AdmissionRule(name, description, preview, finding, WORKLOADS, expression, message, profiles)
 
 
+# A pod reads the Terraform backend Secret: a secret or projected volume of it, or an env var or envFrom of it.
+_NAMED = f"'{TERRAFORM_BACKEND_SECRET}'"
+TERRAFORM_BACKEND_READ = (
+    "(has(variables.spec.volumes) && variables.spec.volumes.exists(v, "
+    f"(has(v.secret) && has(v.secret.secretName) && v.secret.secretName == {_NAMED}) || "
+    "(has(v.projected) && has(v.projected.sources) && v.projected.sources.exists(s, "
+    f"has(s.secret) && has(s.secret.name) && s.secret.name == {_NAMED})))) || "
+    "variables.containers.exists(c, "
+    "(has(c.env) && c.env.exists(e, has(e.valueFrom) && has(e.valueFrom.secretKeyRef) && "
+    f"has(e.valueFrom.secretKeyRef.name) && e.valueFrom.secretKeyRef.name == {_NAMED})) || "
+    "(has(c.envFrom) && c.envFrom.exists(f, has(f.secretRef) && has(f.secretRef.name) && "
+    f"f.secretRef.name == {_NAMED})))"
+)
 HOST = "workload-no-host-access"
 RESTRICTED_CONTEXT = "workload-restricted-security-context"
 CONTAINER_NON_ROOT = (
@@ -303,6 +322,25 @@ WORKLOAD_RULES = [
         "runs as the ServiceAccount",
         f"!has(variables.spec.serviceAccountName) || variables.spec.serviceAccountName != '{DEPLOYER_SERVICE_ACCOUNT}'",
         "pods may not run as the deployer ServiceAccount",
+    ),
+    _workload(
+        "pipeline-runner-for-runs-only",
+        "Only Tekton's run pods (a Pod a TaskRun owns) run as the tenant's pipeline-runner ServiceAccount.",
+        "workload-pipeline-runner-for-runs",
+        "runs as the pipeline ServiceAccount",
+        f"!has(variables.spec.serviceAccountName) || variables.spec.serviceAccountName != "
+        f"'{PIPELINE_RUNNER_SERVICE_ACCOUNT}' || (object.kind == 'Pod' && has(object.metadata.ownerReferences) && "
+        "object.metadata.ownerReferences.exists(r, r.kind == 'TaskRun' && r.apiVersion.startsWith('tekton.dev/')))",
+        "only a Tekton TaskRun's pod may run as pipeline-runner",
+    ),
+    _workload(
+        "terraform-backend-for-runs-only",
+        "Only pods running as pipeline-runner read the Terraform backend Secret (volume, projected volume, env).",
+        "workload-terraform-backend-for-runs",
+        "reads the Terraform backend Secret",
+        f"!({TERRAFORM_BACKEND_READ}) || (has(variables.spec.serviceAccountName) && "
+        f"variables.spec.serviceAccountName == '{PIPELINE_RUNNER_SERVICE_ACCOUNT}')",
+        "only pipeline runs may read the terraform-backend Secret",
     ),
     _workload(
         "safe-sysctls",

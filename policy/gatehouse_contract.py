@@ -27,6 +27,10 @@ DEPLOYER_SERVICE_ACCOUNT = "deployer"
 # and the Role in each of the organization's tenants' main namespaces that lets it create the tenant's PipelineRuns.
 LISTENER_SERVICE_ACCOUNT = "github-listener"
 LISTENER_RUNS_ROLE = "github-listener-runs"
+# A tenant's pipeline runs (components/pipelines/): their ServiceAccount, which only Tekton's run pods may use,
+# and seed 002's Terraform backend Secret, which only they may read (policy/admission_rules.py).
+PIPELINE_RUNNER_SERVICE_ACCOUNT = "pipeline-runner"
+TERRAFORM_BACKEND_SECRET = "terraform-backend"
 TENANT_LABEL = f"{LABEL_DOMAIN}/tenant"
 ORGANIZATION_LABEL = f"{LABEL_DOMAIN}/organization"
 PROFILE_LABEL = f"{LABEL_DOMAIN}/permission-profile"

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from policy import gatehouse_contract as contract
+
 from .. import config, meta
 
 WEBHOOK_EVENTS = ("push",)  # what the listener accepts: a push starts a tenant's pipeline
-RUN_SERVICE_ACCOUNT = "pipeline-runner"  # each tenant's runs' ServiceAccount, in its main namespace
-TERRAFORM_SECRET = "terraform-backend"  # seed 002's Terraform backend secret, in the tenant's main namespace
+# each tenant's runs' ServiceAccount, and seed 002's Terraform backend secret, in its main namespace
+RUN_SERVICE_ACCOUNT = contract.PIPELINE_RUNNER_SERVICE_ACCOUNT
+TERRAFORM_SECRET = contract.TERRAFORM_BACKEND_SECRET
 TRIGGERS_API = "triggers.tekton.dev/v1beta1"
 
 

@@ -132,6 +132,32 @@ def sidecar(**changes: Any) -> Callable[[dict[str, Any]], None]:
     return apply
 
 
+def env_from_secret(name: str) -> Callable[[dict[str, Any]], None]:
+    def apply(obj: dict[str, Any]) -> None:
+        first_container(obj)["envFrom"] = [{"secretRef": {"name": name}}]
+
+    return apply
+
+
+def env_var_from_secret(name: str) -> Callable[[dict[str, Any]], None]:
+    def apply(obj: dict[str, Any]) -> None:
+        first_container(obj)["env"] = [{"name": "TF", "valueFrom": {"secretKeyRef": {"name": name, "key": "k"}}}]
+
+    return apply
+
+
+def as_runner(kind: str, owner: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """A workload of `kind` running as pipeline-runner (a Pod owned by `owner`)."""
+    type_, obj = workload(kind)
+    pod_spec(obj)["serviceAccountName"] = "pipeline-runner"
+    if owner:
+        obj["metadata"]["ownerReferences"] = [owner]
+    return type_, obj
+
+
+TASK_RUN = {"apiVersion": "tekton.dev/v1", "kind": "TaskRun", "name": "deploy-x7k2", "uid": "0b5c", "controller": True}
+
+
 def unmasked(obj: dict[str, Any]) -> None:
     first_container(obj)["securityContext"]["procMount"] = "Unmasked"
 
@@ -195,6 +221,22 @@ WORKLOAD_CASES: dict[str, tuple[list[Callable[[dict[str, Any]], None]], list[Cal
     ),
     "image-not-latest": ([image("ghcr.io/acme-corp/payments:latest")], [image("ghcr.io/acme-corp/payments:latest-2")]),
     "no-deployer-pods": ([pod(serviceAccountName="deployer")], [pod(serviceAccountName="payments-api")]),
+    "terraform-backend-for-runs-only": (
+        [
+            pod(volumes=[{"name": "tf", "secret": {"secretName": "terraform-backend"}}]),
+            pod(volumes=[{"name": "tf", "projected": {"sources": [{"secret": {"name": "terraform-backend"}}]}}]),
+            env_from_secret("terraform-backend"),
+            env_var_from_secret("terraform-backend"),
+        ],
+        [
+            pod(
+                serviceAccountName="pipeline-runner",
+                volumes=[{"name": "tf", "secret": {"secretName": "terraform-backend"}}],
+            ),
+            pod(volumes=[{"name": "tls", "secret": {"secretName": "payments-tls"}}]),
+            env_from_secret("payments-config"),
+        ],
+    ),
     "no-token-automount": ([pod(automountServiceAccountToken=True)], [pod(automountServiceAccountToken=False)]),
     "safe-sysctls": (
         [pod(securityContext={"runAsNonRoot": True, "sysctls": [{"name": "kernel.msgmax", "value": "1"}]})],
@@ -271,6 +313,16 @@ OTHER_CASES: dict[str, tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, d
             ),
         ],
         [service_account(automountServiceAccountToken=False)],
+    ),
+    "pipeline-runner-for-runs-only": (
+        [
+            as_runner("Deployment"),
+            as_runner("CronJob"),
+            as_runner("Pod"),
+            as_runner("Pod", {**TASK_RUN, "apiVersion": "example.com/v1"}),
+            as_runner("Pod", {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x", "uid": "1"}),
+        ],
+        [as_runner("Pod", TASK_RUN), workload("Deployment")],
     ),
     "no-service-account-token-secrets": (
         [secret("kubernetes.io/service-account-token")],

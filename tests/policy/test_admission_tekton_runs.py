@@ -62,7 +62,21 @@ def run_pod(set_security_context: bool, read_only_root: bool) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": "deploy-abcde-deploy-pod", "namespace": "archon", "labels": {"tekton.dev/task": "deploy"}},
+        "metadata": {
+            "name": "deploy-abcde-deploy-pod",
+            "namespace": "archon",
+            "labels": {"tekton.dev/task": "deploy"},
+            # pkg/pod/pod.go: `metav1.NewControllerRef(taskRun, groupVersionKind)`, a tekton.dev/v1 TaskRun
+            "ownerReferences": [
+                {
+                    "apiVersion": "tekton.dev/v1",
+                    "kind": "TaskRun",
+                    "name": "deploy-abcde",
+                    "uid": "9f1c",
+                    "controller": True,
+                }
+            ],
+        },
         "spec": {
             "restartPolicy": "Never",
             "serviceAccountName": "pipeline-runner",

@@ -281,6 +281,8 @@ EXPECTED = {
     "workload-no-token-automount": "rogue-deployment",
     "no-service-account-token-secrets": "rogue-token",
     "workload-not-as-deployer": "rogue-deployment",
+    "workload-pipeline-runner-for-runs": "rogue-runner",
+    "workload-terraform-backend-for-runs": "rogue-deployment",
     "gateway-https-listeners-tls": "rogue-gateway",
     "gateway-listener-route-scope": "rogue-gateway",
     "httproute-hostnames": "rogue-route-wild",
