@@ -37,12 +37,13 @@ DNS_PORT = 53
 
 @dataclass(frozen=True)
 class Pods:
-    """The pods of one workload: its namespace, a short name (the policy's) and the labels it selects on;
-    no labels: every pod of the namespace."""
+    """The pods of one workload: its namespace, a short name (the policy's), the labels it selects on and
+    the label keys its pods carry whatever their value (`present`); neither: every pod of the namespace."""
 
     namespace: str
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    present: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,11 @@ TRIGGERS_WEBHOOK = _tekton("tekton-triggers-webhook")
 CORE_INTERCEPTORS = _tekton("tekton-triggers-core-interceptors")
 TEKTON_DASHBOARD = _tekton("tekton-dashboard")
 PROXY_WEBHOOK = Pods(TEKTON_NS, "tekton-operator-proxy-webhook", {"name": "tekton-operator-proxy-webhook"})
+# The operator's cron pruner (pipelines/tekton.py): a CronJob in the target namespace whose pod template carries
+# no label (tektoncd/operator v0.81.1 pkg/reconciler/common/prune.go createCronJobs); its Jobs' pods carry the
+# label every Job's pods get from Kubernetes' Job controller, `batch.kubernetes.io/job-name` (with the Job's
+# name as its value, which changes every run: selected by the key). It is the only Job in the namespace.
+TEKTON_PRUNER = Pods(TEKTON_NS, "tekton-pruner", present=("batch.kubernetes.io/job-name",))
 TEKTON_WEBHOOKS = (PIPELINES_WEBHOOK, TRIGGERS_WEBHOOK, PROXY_WEBHOOK)
 TEKTON_WEBHOOK_PORT = 8443
 CORE_INTERCEPTORS_PORT = 8443
@@ -346,6 +352,7 @@ def flows(topology: Topology) -> list[Flow]:
         (TRIGGERS_CONTROLLER, "creates the listeners' Deployments and Services"),
         (CORE_INTERCEPTORS, "reads webhook secrets, writes its serving certificate"),
         (TEKTON_DASHBOARD, "reads runs and logs as its own ServiceAccount"),
+        (TEKTON_PRUNER, "deletes old runs"),
         *((webhook, "reads its configuration and certificate") for webhook in TEKTON_WEBHOOKS),
     ]
     paths = [Flow(pods, API_SERVER, API_SERVER_PORTS, why) for pods, why in to_api]
@@ -435,11 +442,15 @@ def _namespace_selector(name: str) -> k8s.meta.v1.LabelSelectorArgs:
     return k8s.meta.v1.LabelSelectorArgs(match_labels={meta.NAMESPACE_NAME_LABEL: name})
 
 
+def _pod_selector(pods: Pods) -> k8s.meta.v1.LabelSelectorArgs:
+    present = [k8s.meta.v1.LabelSelectorRequirementArgs(key=key, operator="Exists") for key in pods.present]
+    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pods.labels), match_expressions=present or None)
+
+
 def _peer(peer: Peer) -> netv1.NetworkPolicyPeerArgs:
     if isinstance(peer, Pods):
         return netv1.NetworkPolicyPeerArgs(
-            namespace_selector=_namespace_selector(peer.namespace),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(peer.labels)),
+            namespace_selector=_namespace_selector(peer.namespace), pod_selector=_pod_selector(peer)
         )
     if isinstance(peer, Namespaces):
         expression = k8s.meta.v1.LabelSelectorRequirementArgs(key=peer.label, operator="Exists")
@@ -486,7 +497,7 @@ def policy_specs(namespace: str, paths: Iterable[Flow]) -> dict[str, netv1.Netwo
     for name in sorted(workloads):
         types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if name in rules]
         specs[f"allow-{name}"] = netv1.NetworkPolicySpecArgs(
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(workloads[name].labels)),
+            pod_selector=_pod_selector(workloads[name]),
             policy_types=types,
             ingress=ingress.get(name),
             egress=egress.get(name),

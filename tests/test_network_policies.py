@@ -151,6 +151,16 @@ CORE_INTERCEPTORS = tekton("tekton-triggers-core-interceptors", **{NAME: "core-i
 TEKTON_DASHBOARD = tekton("tekton-dashboard", **{NAME: "dashboard"})
 PROXY_WEBHOOK = pod("tekton-operator-proxy-webhook", "tekton-pipelines", {"name": "tekton-operator-proxy-webhook"})
 TEKTON_WEBHOOKS = [PIPELINES_WEBHOOK, TRIGGERS_WEBHOOK, PROXY_WEBHOOK]
+# a pod of the operator's cron pruner: no label of the operator's (tektoncd/operator v0.81.1
+# pkg/reconciler/common/prune.go), those Kubernetes' Job controller gives every Job's pods
+TEKTON_PRUNER = pod(
+    "tekton-pruner",
+    "tekton-pipelines",
+    {
+        "batch.kubernetes.io/job-name": "tekton-resource-pruner-x7k2-29512345",
+        "job-name": "tekton-resource-pruner-x7k2-29512345",
+    },
+)
 TEKTON = [
     TEKTON_OPERATOR,
     TEKTON_OPERATOR_WEBHOOK,
@@ -160,6 +170,7 @@ TEKTON = [
     TRIGGERS_CONTROLLER,
     CORE_INTERCEPTORS,
     TEKTON_DASHBOARD,
+    TEKTON_PRUNER,
     *TEKTON_WEBHOOKS,
 ]
 
@@ -567,6 +578,9 @@ def test_a_path_not_named_is_denied(stacks: dict[str, Stack]) -> None:
     assert not cluster.allowed(DEX, METADATA, 80)  # never the cloud's metadata
     assert not cluster.allowed(PROXY, KEYCLOAK_DB, 5432)
     assert cluster.allowed(PROXY, tenant, 8080)
+    # the pruner deletes old runs through the API server (any address on 443 and 6443), and reaches nothing else
+    assert cluster.allowed(TEKTON_PRUNER, API_SERVER, 443) and not cluster.allowed(TEKTON_PRUNER, INTERNET, 80)
+    assert not cluster.allowed(TEKTON_PRUNER, tenant, 8080) and not cluster.allowed(TEKTON_PRUNER, KEYCLOAK, 8080)
     # the proxies reach the internet only where an API's upstream is, never a private or metadata address
     assert stacks["staging"].upstream_ports == [443] and cluster.allowed(PROXY, INTERNET, 443)
     assert not cluster.allowed(PROXY, INTERNET, 80) and not cluster.allowed(PROXY, METADATA, 443)

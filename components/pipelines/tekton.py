@@ -17,9 +17,11 @@ triggers v0.37.0: its `components.yaml`).
   targetnamespace.go ReconcileTargetNamespace adds its label and, when the namespace has no owner, an owner
   reference to the TektonConfig). Its own NetworkPolicies (`networkPolicy`, v0.81.1 pkg/reconciler/kubernetes/
   tektonpipeline/networkpolicies.go, tektontrigger/networkpolicies.go) are off: they would add up with the fence
-  and open every address to the controllers (`APIServerEgressRule` is egress to anywhere). The cron pruner is
-  off too: its Jobs' pods carry no label a fence could name (pkg/reconciler/common/prune.go), so under the
-  fence it could not reach the API server; tenants' runs are theirs to prune.
+  and open every address to the controllers (`APIServerEgressRule` is egress to anywhere). The cron pruner
+  deletes runs beyond the last PRUNE_KEEP of each namespace once a day (docs/TektonConfig.md "pruner"); its
+  Jobs' pods carry no label of the operator's (pkg/reconciler/common/prune.go createCronJobs), and the fence
+  selects them by the label Kubernetes puts on every Job's pods (network_policies.TEKTON_PRUNER); their pod
+  template is Pod Security restricted.
 - Runs' pods: with `set-security-context` the containers Tekton adds (the `prepare` entrypoint init container,
   `place-scripts`, `working-dir-initializer`, the results sidecar) get a restricted securityContext, and
   `set-security-context-read-only-root-filesystem` (tektoncd/pipeline v1.15.0 config/config-feature-flags.yaml,
@@ -50,6 +52,7 @@ RELEASE = "tekton-operator"
 CONFIG_NAME = "config"  # the only TektonConfig the operator reconciles
 READY = {"pulumi.com/waitFor": "condition=Ready"}
 READ_ONLY_ROOT_FLAG = "set-security-context-read-only-root-filesystem"
+PRUNE_KEEP = 50  # runs kept per namespace (and resource kind): enough to read back a few days of pushes
 SMALL = resources("20m", "64Mi", "256Mi")
 # Pod Security `restricted`: the chart's pods get no securityContext unless given one (its values.yaml).
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -75,7 +78,13 @@ def tekton_config_spec() -> dict[str, object]:
         "result": {"disabled": True, "is_external_db": False},
         "dashboard": {"readonly": True},
         "networkPolicy": {"disabled": True},
-        "pruner": {"disabled": True},
+        # old PipelineRuns and TaskRuns (and their pods) would otherwise pile up in tenants' namespaces
+        "pruner": {
+            "disabled": False,
+            "resources": ["pipelinerun", "taskrun"],
+            "keep": PRUNE_KEEP,
+            "schedule": "0 3 * * *",
+        },
         # the containers Tekton adds to a run's pod get a restricted securityContext with a read-only root
         # filesystem (both default false upstream), so runs pass a standard tenant's admission rules
         "pipeline": {

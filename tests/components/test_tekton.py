@@ -50,7 +50,10 @@ def test_the_target_namespace_is_gatehouses_fenced_and_the_operators_own_policie
     """tektoncd/operator v0.81.1 pkg/reconciler/common/targetnamespace.go adopts an existing target namespace;
     pkg/reconciler/kubernetes/tektonpipeline/networkpolicies.go and tektontrigger/networkpolicies.go render the
     operator's own policies unless `networkPolicy.disabled` (egress to anywhere, which would add up with the
-    fence); pkg/reconciler/common/prune.go's pruner Job pods carry no label a fence could allow."""
+    fence). The cron pruner is on: pkg/reconciler/common/prune.go createCronJobs makes a CronJob in the target
+    namespace whose pods carry only the labels Kubernetes' Job controller gives every Job's pods
+    (`batch.kubernetes.io/job-name`), which the fence's `allow-tekton-pruner` selects by key to reach the API
+    server."""
     production, built = tekton
     target = built.named("tekton-pipelines", NAMESPACE)
     (config,) = built.of_type(CONFIG)
@@ -69,7 +72,13 @@ def test_the_target_namespace_is_gatehouses_fenced_and_the_operators_own_policie
         "allow-tekton-triggers-core-interceptors",
     } <= policies
     spec = built.object("TektonConfig", "config")["spec"]
-    assert spec["networkPolicy"] == {"disabled": True} and spec["pruner"] == {"disabled": True}
+    assert spec["networkPolicy"] == {"disabled": True}
+    assert spec["pruner"]["disabled"] is False and set(spec["pruner"]["resources"]) == {"pipelinerun", "taskrun"}
+    (pruner,) = [p for p in built.objects("NetworkPolicy") if p["metadata"]["name"] == "allow-tekton-pruner"]
+    assert pruner["spec"]["podSelector"]["matchExpressions"] == [
+        {"key": "batch.kubernetes.io/job-name", "operator": "Exists"}
+    ]
+    assert pruner["spec"]["policyTypes"] == ["Egress"]
 
 
 def test_the_tekton_config_is_config_awaited_ready_after_the_chart(tekton: tuple[bool, Built]) -> None:
