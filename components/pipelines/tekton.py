@@ -124,6 +124,8 @@ class Tekton(pulumi.ComponentResource):
             "TektonConfig",
             meta.object_meta(CONFIG_NAME, COMPONENT, annotations=READY),
             tekton_config_spec(),
-            pulumi.ResourceOptions(parent=self, depends_on=[chart, target]),
+            # the operator makes it the owner of the namespace it adopts: deleting it would delete
+            # tekton-pipelines and Tekton with it, so in production it is kept like a namespace
+            meta.stateful(pulumi.ResourceOptions(parent=self, depends_on=[chart, target]), args.production),
         )
         self.register_outputs({"namespace": namespace.metadata.name, "version": CHARTS["tekton-operator"].version})

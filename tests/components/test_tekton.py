@@ -58,6 +58,8 @@ def test_the_target_namespace_is_gatehouses_fenced_and_the_operators_own_policie
     target = built.named("tekton-pipelines", NAMESPACE)
     (config,) = built.of_type(CONFIG)
     assert target.urn in config.dependencies and target.protect == production
+    # ReconcileTargetNamespace makes the TektonConfig the adopted namespace's owner: kept like it in prod
+    assert (config.protect, config.retain_on_delete) == (production, production)
     labels = built.object("Namespace", "tekton-pipelines")["metadata"]["labels"]
     assert labels["gatehouse.dev/gateway-access"] == "true"
     policies = {
