@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from helpers import preview_objects
 from test_api_access import Token, decide, edge_path
-from test_personas import _matches
+from test_api_operations import routed
 
 from components import config
 from components.gateway import api_routes, traffic, upstreams
@@ -210,7 +210,7 @@ def answer(result: PreviewResult, method: str, raw: str, token: Token) -> str:
     """The edge normalises the path, the route must serve it (else 404), then authorization decides."""
     route, rules = _inventory(result)
     path, _ = edge_path(raw)
-    if not any(_matches(m, method, path) for rule in route["spec"]["rules"] for m in rule["matches"]):
+    if not any(routed(rule["matches"], method, path) for rule in route["spec"]["rules"]):
         return "NotFound"
     return decide(rules, method, path, token)
 

@@ -10,7 +10,6 @@ the answer is a redirect to sign in), then its token passes the authorization ru
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from helpers import preview_objects
 from lua_filter import run_identity_filter
 from test_api_access import Token, decide
+from test_api_operations import routed
 
 from offline.preview import PreviewResult
 
@@ -63,20 +63,6 @@ def staging(staging_preview: PreviewResult) -> PreviewResult:
     return staging_preview
 
 
-def _matches(match: dict[str, Any], method: str, path: str) -> bool:
-    """A Gateway API match (method; Exact, PathPrefix or RegularExpression path) on a request's path
-    without its query, as Envoy Gateway routes it."""
-    path = path.split("?", 1)[0]
-    if match.get("method", method) != method:
-        return False
-    kind, value = match.get("path", {}).get("type", "PathPrefix"), match.get("path", {}).get("value", "/")
-    if kind == "Exact":
-        return path == value
-    if kind == "RegularExpression":
-        return re.fullmatch(value, path) is not None
-    return value == "/" or path == value or path.startswith(value.rstrip("/") + "/")
-
-
 def _route(result: PreviewResult, host: str, method: str = "GET", path: str = "/") -> dict[str, Any] | None:
     """The route of `host` with a rule matching the request (APIs may share a host, under base paths of
     their own); None: no route matches (Envoy answers 404)."""
@@ -87,11 +73,7 @@ def _route(result: PreviewResult, host: str, method: str = "GET", path: str = "/
         and r["spec"]["hostnames"][0].split(".", 1)[0] == host
         and r["spec"]["hostnames"][0].endswith(f".{DOMAIN}")
     ]
-    found = [
-        r
-        for r in routes
-        if any(_matches(m, method, path) for rule in r["spec"]["rules"] for m in rule.get("matches") or [{}])
-    ]
+    found = [r for r in routes if any(routed(rule.get("matches"), method, path) for rule in r["spec"]["rules"])]
     assert len(found) <= 1, found
     return found[0] if found else None
 
