@@ -17,21 +17,10 @@ from typing import Any
 from gatehouse_contract import PIPELINE_RUNNER_SERVICE_ACCOUNT, TERRAFORM_BACKEND_SECRET
 from pulumi_policy import PolicyComplianceFramework, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from ._util import Report, base_type, describe, dig, mapping, objects, rendered_by, sequence
-from .workloads import WORKLOADS
+from ._util import Report, base_type, mapping, rendered_by, sequence
+from .workloads import _containers, _workload_policy, _workloads
 
 POD_TYPE = "kubernetes:core/v1:Pod"
-
-
-def _workloads(args: ResourceValidationArgs) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
-    """(what, the object, its pod spec) of each workload the resource declares."""
-    path = WORKLOADS.get(base_type(args.resource_type))
-    if path is None or rendered_by(args.urn):
-        return []
-    return [
-        (describe(args.resource_type, each.props, each.name), each.props, mapping(dig(each.props, *path)))
-        for each in objects(args)
-    ]
 
 
 def _owned_by_a_task_run(obj: Mapping[str, Any]) -> bool:
@@ -43,7 +32,9 @@ def _owned_by_a_task_run(obj: Mapping[str, Any]) -> bool:
 
 
 def _runner_for_runs(args: ResourceValidationArgs, report: Report) -> None:
-    for what, obj, pod in _workloads(args):
+    if rendered_by(args.urn):
+        return
+    for what, obj, pod, _config in _workloads(args):
         if pod.get("serviceAccountName") != PIPELINE_RUNNER_SERVICE_ACCOUNT:
             continue
         if base_type(args.resource_type) != POD_TYPE or not _owned_by_a_task_run(obj):
@@ -61,25 +52,21 @@ def reads_terraform_backend(pod: Mapping[str, Any]) -> bool:
         sources = sequence(mapping(volume.get("projected")).get("sources"))
         if any(mapping(mapping(s).get("secret")).get("name") == TERRAFORM_BACKEND_SECRET for s in sources):
             return True
-    containers = [*sequence(pod.get("containers")), *sequence(pod.get("initContainers"))]
-    containers += sequence(pod.get("ephemeralContainers"))
-    for container in (mapping(c) for c in containers):
+    for container in _containers(pod):
         env = (mapping(mapping(e).get("valueFrom")).get("secretKeyRef") for e in sequence(container.get("env")))
-        if any(mapping(ref).get("name") == TERRAFORM_BACKEND_SECRET for ref in env):
-            return True
         env_from = (mapping(f).get("secretRef") for f in sequence(container.get("envFrom")))
-        if any(mapping(ref).get("name") == TERRAFORM_BACKEND_SECRET for ref in env_from):
+        if any(mapping(ref).get("name") == TERRAFORM_BACKEND_SECRET for ref in (*env, *env_from)):
             return True
     return False
 
 
-def _terraform_backend_for_runs(args: ResourceValidationArgs, report: Report) -> None:
-    for what, _obj, pod in _workloads(args):
-        if reads_terraform_backend(pod) and pod.get("serviceAccountName") != PIPELINE_RUNNER_SERVICE_ACCOUNT:
-            report(
-                f"{what} reads the Terraform backend Secret '{TERRAFORM_BACKEND_SECRET}' but does not run as "
-                f"'{PIPELINE_RUNNER_SERVICE_ACCOUNT}'"
-            )
+def terraform_backend_for_runs(what: str, pod: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
+    if reads_terraform_backend(pod) and pod.get("serviceAccountName") != PIPELINE_RUNNER_SERVICE_ACCOUNT:
+        return [
+            f"{what} reads the Terraform backend Secret '{TERRAFORM_BACKEND_SECRET}' but does not run as "
+            f"'{PIPELINE_RUNNER_SERVICE_ACCOUNT}'"
+        ]
+    return []
 
 
 workload_pipeline_runner_for_runs = ResourceValidationPolicy(
@@ -94,7 +81,7 @@ workload_terraform_backend_for_runs = ResourceValidationPolicy(
     name="workload-terraform-backend-for-runs",
     description="Only pods running as pipeline-runner read a tenant's Terraform backend Secret (seed 002): its "
     "state credentials are its pipeline runs' alone.",
-    validate=_terraform_backend_for_runs,
+    validate=_workload_policy(terraform_backend_for_runs),
     severity=Severity.HIGH,
     framework=PolicyComplianceFramework(name="CIS Kubernetes Benchmark", version="1.9", reference="5.4.1"),
 )

@@ -193,8 +193,11 @@ def registries(what: str, pod: Mapping[str, Any], config: Mapping[str, Any]) -> 
     return found
 
 
-def _pods(args: ResourceValidationArgs) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
-    """(what, pod spec, check config) of each workload the resource declares: itself, its items, or a patch."""
+def _workloads(
+    args: ResourceValidationArgs,
+) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
+    """(what, the object, its pod spec, check config) of each workload the resource declares: itself, its
+    items, or a patch."""
     path = WORKLOADS.get(base_type(args.resource_type))
     if path is None:
         return []
@@ -203,9 +206,14 @@ def _pods(args: ResourceValidationArgs) -> list[tuple[str, Mapping[str, Any], Ma
         "patch": is_patch(args.resource_type),
     }
     return [
-        (describe(args.resource_type, each.props, each.name), mapping(dig(each.props, *path)), config)
+        (describe(args.resource_type, each.props, each.name), each.props, mapping(dig(each.props, *path)), config)
         for each in objects(args)
     ]
+
+
+def _pods(args: ResourceValidationArgs) -> list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+    """(what, pod spec, check config) of each workload the resource declares."""
+    return [(what, pod, config) for what, _obj, pod, config in _workloads(args)]
 
 
 def _workload_policy(check: Check) -> Callable[[ResourceValidationArgs, Report], None]:
