@@ -116,10 +116,11 @@ def operation_rule(
 ) -> dict[str, Any]:
     """The rule of an operation with policies: its match (and OPTIONS on its path for a CORS policy), its
     header policies and CORS filter, and timeouts (its rate limit and retries: traffic.py)."""
-    matches = [operation_match(api, operation)]
+    match = operation_match(api, operation)
+    matches = [match]
     filters = _modifiers(operation, extra, remove)
     if cors := operation.policy("cors"):
-        matches.append({"method": "OPTIONS", "path": operation_path(api, operation)})
+        matches.append({"method": "OPTIONS", "path": match["path"]})
         filters.append(cors_filter(operation, cors))
     rule: dict[str, Any] = {"name": operation.rule_name, "matches": matches, "backendRefs": [backend]}
     rule["filters"] = filters
@@ -155,7 +156,7 @@ def route_rules(
     rules = rules if plain else []
     rules += [operation_rule(api, op, backend, extra, remove) for op in api.operations if has_policies(op)]
     if api.auth == "jwt":
-        paths = {operation_path(api, op)["value"]: operation_path(api, op) for op in api.operations}
+        paths = {path["value"]: path for path in (operation_path(api, op) for op in api.operations)}
         preflights = [{"method": "OPTIONS", "path": path} for path in paths.values()]
         rules.append(
             {
